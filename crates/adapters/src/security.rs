@@ -1,0 +1,1 @@
+//! Argon2id password hashing and HS256 JWT access tokens.

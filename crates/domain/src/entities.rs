@@ -1,0 +1,229 @@
+//! Stored entities: tenants, users, tickets, replies.
+
+use time::OffsetDateTime;
+
+use crate::{
+    AuthorType, Category, Channel, Email, PersonName, Policies, Priority, ReplyBody, ReplyId, Role,
+    Slug, TenantId, TenantName, TicketBody, TicketId, TicketStatus, TicketSubject, UserId,
+};
+
+/// An agency workspace.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    /// Identity.
+    pub id: TenantId,
+    /// Display name.
+    pub name: TenantName,
+    /// Unique, URL-safe handle derived from the name.
+    pub slug: Slug,
+    /// Free text the reply drafts must respect.
+    pub policies: Policies,
+    /// Creation time (UTC).
+    pub created_at: OffsetDateTime,
+    /// Last change (UTC).
+    pub updated_at: OffsetDateTime,
+}
+
+/// A team member of one tenant.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Identity.
+    pub id: UserId,
+    /// The tenant the user belongs to.
+    pub tenant_id: TenantId,
+    /// Display name.
+    pub name: PersonName,
+    /// Login email, unique within the tenant.
+    pub email: Email,
+    /// Argon2id PHC string.
+    pub password_hash: String,
+    /// Admin or agent.
+    pub role: Role,
+    /// Deactivated users cannot log in or be assigned.
+    pub active: bool,
+    /// Creation time (UTC).
+    pub created_at: OffsetDateTime,
+    /// Last change (UTC).
+    pub updated_at: OffsetDateTime,
+}
+
+/// A customer request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ticket {
+    /// Identity.
+    pub id: TicketId,
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// One-line summary.
+    pub subject: TicketSubject,
+    /// The customer's message.
+    pub body: TicketBody,
+    /// Where it came from.
+    pub channel: Channel,
+    /// Where it is in its life.
+    pub status: TicketStatus,
+    /// How urgent (unset until triaged or set by a person).
+    pub priority: Option<Priority>,
+    /// What kind (unset until triaged or set by a person).
+    pub category: Option<Category>,
+    /// Customer's name.
+    pub customer_name: PersonName,
+    /// Customer's email.
+    pub customer_email: Email,
+    /// Team member responsible, if any (always a user of the same tenant).
+    pub assignee_id: Option<UserId>,
+    /// Who created the ticket.
+    pub created_by_id: UserId,
+    /// Creation time (UTC).
+    pub created_at: OffsetDateTime,
+    /// Last change (UTC).
+    pub updated_at: OffsetDateTime,
+}
+
+/// A message on a ticket. AI replies are drafts (`sent_at` is `None`) until a person sends one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketReply {
+    /// Identity.
+    pub id: ReplyId,
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// The ticket replied to.
+    pub ticket_id: TicketId,
+    /// Human, AI or customer.
+    pub author_type: AuthorType,
+    /// The team member for human replies; `None` for AI and customer replies.
+    pub author_id: Option<UserId>,
+    /// The text.
+    pub body: ReplyBody,
+    /// When it was sent; `None` while it is an unsent draft.
+    pub sent_at: Option<OffsetDateTime>,
+    /// Creation time (UTC).
+    pub created_at: OffsetDateTime,
+    /// Last change (UTC); drafts can be edited.
+    pub updated_at: OffsetDateTime,
+}
+
+impl TicketReply {
+    /// Whether this reply is an unsent draft.
+    #[must_use]
+    pub const fn is_draft(&self) -> bool {
+        self.sent_at.is_none()
+    }
+}
+
+/// Changes to a ticket's triage fields; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TicketPatch {
+    /// New status.
+    pub status: Option<TicketStatus>,
+    /// New priority (`Some(None)` clears it).
+    pub priority: Option<Option<Priority>>,
+    /// New category (`Some(None)` clears it).
+    pub category: Option<Option<Category>>,
+    /// New assignee (`Some(None)` unassigns).
+    pub assignee_id: Option<Option<UserId>>,
+}
+
+impl TicketPatch {
+    /// Whether the patch changes nothing.
+    #[must_use]
+    pub const fn is_empty(&self) -> bool {
+        self.status.is_none()
+            && self.priority.is_none()
+            && self.category.is_none()
+            && self.assignee_id.is_none()
+    }
+
+    /// Applies the patch to `ticket` in memory (adapters use it to compute the stored row).
+    pub fn apply_to(&self, ticket: &mut Ticket, now: OffsetDateTime) {
+        if let Some(s) = self.status {
+            ticket.status = s;
+        }
+        if let Some(p) = self.priority {
+            ticket.priority = p;
+        }
+        if let Some(c) = self.category {
+            ticket.category = c;
+        }
+        if let Some(a) = self.assignee_id {
+            ticket.assignee_id = a;
+        }
+        ticket.updated_at = now;
+    }
+}
+
+/// Who a ticket list is filtered to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AssigneeFilter {
+    /// Assigned to this user.
+    User(UserId),
+    /// Not assigned.
+    Unassigned,
+}
+
+/// Filters and paging for a ticket list; results are newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketQuery {
+    /// Only this status.
+    pub status: Option<TicketStatus>,
+    /// Only this priority.
+    pub priority: Option<Priority>,
+    /// Only this category.
+    pub category: Option<Category>,
+    /// Only this assignee, or only unassigned.
+    pub assignee: Option<AssigneeFilter>,
+    /// Case-insensitive words that must all appear in subject, body, customer name or email.
+    pub search: Vec<String>,
+    /// Page number, from 1.
+    pub page: u32,
+    /// Items per page, 1..=100.
+    pub page_size: u32,
+}
+
+impl Default for TicketQuery {
+    fn default() -> Self {
+        Self {
+            status: None,
+            priority: None,
+            category: None,
+            assignee: None,
+            search: Vec::new(),
+            page: 1,
+            page_size: Self::DEFAULT_PAGE_SIZE,
+        }
+    }
+}
+
+impl TicketQuery {
+    /// Default page size.
+    pub const DEFAULT_PAGE_SIZE: u32 = 25;
+    /// Largest page size.
+    pub const MAX_PAGE_SIZE: u32 = 100;
+    /// Most search words used (the rest are ignored).
+    pub const MAX_SEARCH_WORDS: usize = 8;
+
+    /// Splits a free-text search into lower-cased words (at most [`Self::MAX_SEARCH_WORDS`]).
+    #[must_use]
+    pub fn search_words(q: &str) -> Vec<String> {
+        q.split_whitespace()
+            .map(str::to_lowercase)
+            .filter(|w| !w.is_empty())
+            .take(Self::MAX_SEARCH_WORDS)
+            .collect()
+    }
+
+    /// Rows to skip for the requested page.
+    #[must_use]
+    pub const fn offset(&self) -> u64 {
+        (self.page.saturating_sub(1) as u64) * self.page_size as u64
+    }
+}
+
+/// One page of results.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    /// The items on this page.
+    pub items: Vec<T>,
+    /// How many items match in all.
+    pub total: u64,
+}

@@ -1,0 +1,207 @@
+//! Closed vocabularies: roles, channels, statuses, priorities, categories.
+
+use std::fmt;
+use std::str::FromStr;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// A text was not one of an enum's values.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("must be one of: {expected}")]
+pub struct ParseEnumError {
+    /// The accepted values, comma-separated.
+    pub expected: &'static str,
+}
+
+macro_rules! str_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            /// Every value, in declaration order.
+            pub const ALL: &'static [$name] = &[$($name::$variant),+];
+            /// The accepted texts, comma-separated (for error messages).
+            pub const EXPECTED: &'static str = concat!($($text, ", "),+);
+
+            /// The wire text of this value.
+            #[must_use]
+            pub const fn as_str(&self) -> &'static str {
+                match self { $($name::$variant => $text),+ }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = ParseEnumError;
+            fn from_str(s: &str) -> Result<Self, Self::Err> {
+                match s {
+                    $($text => Ok($name::$variant),)+
+                    _ => Err(ParseEnumError { expected: Self::EXPECTED.trim_end_matches(", ") }),
+                }
+            }
+        }
+    };
+}
+
+str_enum!(
+    /// What a user may do in a tenant.
+    Role {
+        /// Manages the workspace and its team, and works tickets.
+        Admin => "admin",
+        /// Works tickets.
+        Agent => "agent",
+    }
+);
+
+str_enum!(
+    /// Where a ticket came from.
+    Channel {
+        /// Email.
+        Email => "email",
+        /// Web form (the default).
+        Web => "web",
+        /// Live chat.
+        Chat => "chat",
+        /// Phone call.
+        Phone => "phone",
+        /// Another system, through the API.
+        Api => "api",
+    }
+);
+
+impl Default for Channel {
+    fn default() -> Self {
+        Self::Web
+    }
+}
+
+str_enum!(
+    /// Where a ticket is in its life.
+    TicketStatus {
+        /// Not yet looked at.
+        New => "new",
+        /// Being worked.
+        Open => "open",
+        /// Waiting on the customer or a third party.
+        Pending => "pending",
+        /// A reply was sent.
+        Replied => "replied",
+        /// Done.
+        Closed => "closed",
+    }
+);
+
+str_enum!(
+    /// How soon a ticket needs attention.
+    Priority {
+        /// Can wait.
+        Low => "low",
+        /// Normal.
+        Medium => "medium",
+        /// Soon.
+        High => "high",
+        /// Now.
+        Urgent => "urgent",
+    }
+);
+
+str_enum!(
+    /// What kind of request a ticket is.
+    Category {
+        /// Something is broken.
+        Bug => "bug",
+        /// A request for something new.
+        FeatureRequest => "feature_request",
+        /// Invoices, payments, plans, refunds.
+        Billing => "billing",
+        /// Questions and how-tos.
+        General => "general",
+        /// Anything else.
+        Other => "other",
+    }
+);
+
+str_enum!(
+    /// Who wrote a reply.
+    AuthorType {
+        /// A team member.
+        Human => "human",
+        /// The AI triage workflow (always a draft until a person sends it).
+        Ai => "ai",
+        /// The customer.
+        Customer => "customer",
+    }
+);
+
+str_enum!(
+    /// Life cycle of a workflow run.
+    RunStatus {
+        /// Waiting for a worker.
+        Queued => "queued",
+        /// A worker is executing it.
+        Running => "running",
+        /// Finished and persisted.
+        Succeeded => "succeeded",
+        /// Stopped with an error; the ticket is unchanged.
+        Failed => "failed",
+    }
+);
+
+impl RunStatus {
+    /// Whether the run is still in flight (queued or running).
+    #[must_use]
+    pub const fn is_active(&self) -> bool {
+        matches!(self, Self::Queued | Self::Running)
+    }
+}
+
+str_enum!(
+    /// The steps of the ticket triage workflow, in order.
+    StepType {
+        /// Category of the ticket.
+        Classification => "classification",
+        /// Priority of the ticket.
+        Priority => "priority",
+        /// Suggested assignee from the team.
+        AssigneeSuggestion => "assignee_suggestion",
+        /// Drafted reply.
+        ReplyDraft => "reply_draft",
+        /// Atomic write of the results.
+        Persist => "persist",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_every_value() {
+        for c in Category::ALL {
+            assert_eq!(c.as_str().parse::<Category>(), Ok(*c));
+            assert_eq!(serde_json::to_string(c).ok(), Some(format!("\"{}\"", c.as_str())));
+        }
+        for s in TicketStatus::ALL {
+            assert_eq!(s.as_str().parse::<TicketStatus>(), Ok(*s));
+        }
+        assert_eq!(Channel::default(), Channel::Web);
+    }
+
+    #[test]
+    fn unknown_values_list_the_accepted_ones() {
+        let err = "critical".parse::<Priority>().expect_err("not a priority");
+        assert_eq!(err.expected, "low, medium, high, urgent");
+        assert!("Bug".parse::<Category>().is_err(), "case-sensitive");
+    }
+}

@@ -1,0 +1,56 @@
+//! # opsflow-domain
+//!
+//! The pure model of OpsFlow Agent Desk: tenants, users, tickets, replies, triage workflow runs
+//! and steps, the triage state machine, guardrails and validation. No I/O, no async runtime, no
+//! database or HTTP: embed it anywhere.
+//!
+//! Values are validated on construction, so a value that exists is valid:
+//!
+//! ```
+//! use opsflow_domain::{
+//!     transition, Email, RunEvent, RunState, Slug, StepType, TenantName, TextError, TicketSubject,
+//! };
+//!
+//! let email = Email::parse("  Ann@Example.COM ").unwrap();
+//! assert_eq!(email.as_str(), "ann@example.com");
+//! assert_eq!(TicketSubject::new("   "), Err(TextError::Empty));
+//!
+//! let slug = Slug::from_name(&TenantName::new("Acme Agency").unwrap());
+//! assert_eq!(slug.as_str(), "acme-agency");
+//!
+//! // A triage run cannot skip ahead: priority needs the classification first.
+//! let running = transition(&RunState::Queued, RunEvent::Start).unwrap();
+//! assert!(transition(&running, RunEvent::StepCompleted(StepType::Priority)).is_err());
+//! ```
+
+#![deny(missing_docs)]
+
+mod entities;
+mod enums;
+mod errors;
+pub mod guardrails;
+mod ids;
+mod scope;
+pub mod search;
+mod values;
+mod workflow;
+
+pub use entities::{
+    AssigneeFilter, Page, Tenant, Ticket, TicketPatch, TicketQuery, TicketReply, User,
+};
+pub use enums::{
+    AuthorType, Category, Channel, ParseEnumError, Priority, Role, RunStatus, StepType,
+    TicketStatus,
+};
+pub use errors::FieldErrors;
+pub use guardrails::GuardrailFlag;
+pub use ids::{IdError, ReplyId, TenantId, TicketId, UserId, WorkflowRunId, WorkflowStepId};
+pub use scope::TenantScope;
+pub use values::{
+    Email, EmailError, Password, PersonName, Policies, ReplyBody, Slug, SlugError, TenantName,
+    TextError, TicketBody, TicketSubject,
+};
+pub use workflow::{
+    AssigneeOutput, ClassificationOutput, PriorityOutput, ReplyDraftOutput, RunEvent, RunState,
+    TICKET_TRIAGE, TransitionError, WorkflowRun, WorkflowStep, prerequisites, transition,
+};

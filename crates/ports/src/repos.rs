@@ -1,0 +1,375 @@
+//! Repository ports: how the core reads and writes tenants, users, tickets, replies and runs.
+//!
+//! Every method except those of [`AccountRepository`] and [`RunQueue`] takes the caller's
+//! [`TenantScope`] first and filters by its tenant: another tenant's row is
+//! [`RepoError::NotFound`], exactly like a missing one.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use opsflow_domain::{
+    Page, ReplyBody, ReplyId, Slug, Tenant, TenantId, TenantScope, Ticket, TicketId, TicketPatch,
+    TicketQuery, TicketReply, TicketStatus, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep,
+};
+use time::{Duration, OffsetDateTime};
+
+/// A boxed error cause from a driver.
+pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// What a repository call can fail with.
+#[derive(Debug, thiserror::Error)]
+pub enum RepoError {
+    /// No such row in the caller's tenant (or at all).
+    #[error("not found")]
+    NotFound,
+    /// A uniqueness or state rule was violated. The text names it: `slug`, `email`,
+    /// `active_run`, `last_admin`, `not_draft`.
+    #[error("conflict on {0}")]
+    Conflict(&'static str),
+    /// The store failed (connection, I/O, corrupt row).
+    #[error("store error: {0}")]
+    Unexpected(#[source] BoxError),
+}
+
+impl RepoError {
+    /// Wraps any driver error as [`RepoError::Unexpected`].
+    pub fn unexpected(e: impl Into<BoxError>) -> Self {
+        Self::Unexpected(e.into())
+    }
+}
+
+/// Result alias for repository calls.
+pub type RepoResult<T> = Result<T, RepoError>;
+
+/// A user together with their tenant, for sign-in before any scope exists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    /// The user.
+    pub user: User,
+    /// The user's tenant.
+    pub tenant: Tenant,
+}
+
+/// Sign-up and sign-in lookups. These run before a [`TenantScope`] exists, so they are the only
+/// reads not confined to one tenant; they return users only together with their own tenant.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait AccountRepository: Send + Sync + 'static {
+    /// Creates a tenant and its first admin atomically: both or neither.
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`]`("slug")` if the slug is taken; `Unexpected`.
+    async fn create_tenant_with_admin(&self, tenant: &Tenant, admin: &User) -> RepoResult<()>;
+
+    /// Whether a tenant already uses `slug`.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn slug_exists(&self, slug: &Slug) -> RepoResult<bool>;
+
+    /// Every user with this email, in any tenant, with the tenant (active or not).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn find_by_email(&self, email: &opsflow_domain::Email) -> RepoResult<Vec<Account>>;
+
+    /// The user `user_id` if it belongs to `tenant_id`, with the tenant.
+    ///
+    /// # Errors
+    /// [`RepoError::NotFound`] if there is no such user in that tenant; `Unexpected`.
+    async fn find_user(&self, tenant_id: TenantId, user_id: UserId) -> RepoResult<Account>;
+}
+
+/// The caller's tenant.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait TenantRepository: Send + Sync + 'static {
+    /// The scope's tenant.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn get(&self, scope: &TenantScope) -> RepoResult<Tenant>;
+
+    /// Saves name and policies (and `updated_at`) of the scope's tenant; `tenant.id` must be the
+    /// scope's tenant, otherwise `NotFound`.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn update(&self, scope: &TenantScope, tenant: &Tenant) -> RepoResult<()>;
+}
+
+/// Team members of the caller's tenant.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait UserRepository: Send + Sync + 'static {
+    /// Adds a user to the scope's tenant (`user.tenant_id` must equal it).
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`]`("email")` if the email exists in this tenant; `Unexpected`.
+    async fn create(&self, scope: &TenantScope, user: &User) -> RepoResult<()>;
+
+    /// One user of the tenant.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn get(&self, scope: &TenantScope, id: UserId) -> RepoResult<User>;
+
+    /// All users of the tenant, oldest first.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn list(&self, scope: &TenantScope) -> RepoResult<Vec<User>>;
+
+    /// Saves name, role, active and `updated_at`. Atomically refuses a change that would leave
+    /// the tenant without an active admin.
+    ///
+    /// # Errors
+    /// `NotFound`; [`RepoError::Conflict`]`("last_admin")`; `Unexpected`.
+    async fn update(&self, scope: &TenantScope, user: &User) -> RepoResult<()>;
+}
+
+/// Tickets of the caller's tenant.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait TicketRepository: Send + Sync + 'static {
+    /// Stores a new ticket (`ticket.tenant_id` must equal the scope's tenant).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<()>;
+
+    /// Stores many new tickets in one transaction (imports, seeding, benchmarks).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn create_many(&self, scope: &TenantScope, tickets: &[Ticket]) -> RepoResult<()>;
+
+    /// One ticket.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn get(&self, scope: &TenantScope, id: TicketId) -> RepoResult<Ticket>;
+
+    /// A filtered page, newest first (`created_at` desc, then id desc), with the total count.
+    /// `query.search` words must each be a prefix of a keyword of the ticket (see
+    /// [`opsflow_domain::search`]).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<Page<Ticket>>;
+
+    /// Applies a patch (and sets `updated_at = now`); returns the updated ticket.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        id: TicketId,
+        patch: &TicketPatch,
+        now: OffsetDateTime,
+    ) -> RepoResult<Ticket>;
+
+    /// How many tickets in status new, open or pending each user is assigned.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn open_counts_by_assignee(
+        &self,
+        scope: &TenantScope,
+    ) -> RepoResult<HashMap<UserId, u64>>;
+}
+
+/// Replies on tickets of the caller's tenant.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait ReplyRepository: Send + Sync + 'static {
+    /// Adds a reply; in the same transaction optionally sets the ticket's status (and
+    /// `updated_at = now`) and deletes the unsent draft `consume_draft` the reply replaces.
+    ///
+    /// # Errors
+    /// `NotFound` if the ticket (or the draft, on that ticket) is not in the tenant;
+    /// [`RepoError::Conflict`]`("not_draft")` if `consume_draft` was already sent; `Unexpected`.
+    async fn add(
+        &self,
+        scope: &TenantScope,
+        reply: &TicketReply,
+        set_status: Option<TicketStatus>,
+        consume_draft: Option<ReplyId>,
+        now: OffsetDateTime,
+    ) -> RepoResult<()>;
+
+    /// Replies of a ticket, oldest first (`created_at`, then id).
+    ///
+    /// # Errors
+    /// `Unexpected` (an unknown ticket gives an empty list).
+    async fn list(&self, scope: &TenantScope, ticket_id: TicketId) -> RepoResult<Vec<TicketReply>>;
+
+    /// Replaces the body of an unsent draft; returns the updated reply.
+    ///
+    /// # Errors
+    /// `NotFound`; [`RepoError::Conflict`]`("not_draft")` if it was sent; `Unexpected`.
+    async fn update_draft(
+        &self,
+        scope: &TenantScope,
+        id: ReplyId,
+        body: &ReplyBody,
+        now: OffsetDateTime,
+    ) -> RepoResult<TicketReply>;
+}
+
+/// Everything that is written when a triage run completes, in one transaction.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TriageOutcome {
+    /// The ticket's new category, priority and assignee.
+    pub patch: TicketPatch,
+    /// The AI reply draft (unsent).
+    pub draft: TicketReply,
+    /// The `persist` step record.
+    pub persist_step: WorkflowStep,
+}
+
+/// Workflow runs and steps of the caller's tenant.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait WorkflowRepository: Send + Sync + 'static {
+    /// Stores a new run (queued or running).
+    ///
+    /// # Errors
+    /// [`RepoError::Conflict`]`("active_run")` if the ticket already has a queued or running run
+    /// (checked atomically); `NotFound` if the ticket is not in the tenant; `Unexpected`.
+    async fn create_run(&self, scope: &TenantScope, run: &WorkflowRun) -> RepoResult<()>;
+
+    /// One run.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn get_run(&self, scope: &TenantScope, id: WorkflowRunId) -> RepoResult<WorkflowRun>;
+
+    /// The ticket's runs, newest first.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn list_runs(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+    ) -> RepoResult<Vec<WorkflowRun>>;
+
+    /// The ticket's queued or running run, if any.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn active_run(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+    ) -> RepoResult<Option<WorkflowRun>>;
+
+    /// Appends a step record to a run.
+    ///
+    /// # Errors
+    /// `NotFound` if the run is not in the tenant; `Unexpected`.
+    async fn append_step(&self, scope: &TenantScope, step: &WorkflowStep) -> RepoResult<()>;
+
+    /// The run's steps in the order they were recorded.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn list_steps(
+        &self,
+        scope: &TenantScope,
+        run_id: WorkflowRunId,
+    ) -> RepoResult<Vec<WorkflowStep>>;
+
+    /// Marks a run failed with a message and `finished_at = now` (only if it is still active).
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn fail_run(
+        &self,
+        scope: &TenantScope,
+        id: WorkflowRunId,
+        error_message: &str,
+        now: OffsetDateTime,
+    ) -> RepoResult<()>;
+
+    /// Persists a successful run atomically: patches the ticket, inserts the draft reply and the
+    /// persist step, and marks the run succeeded with `finished_at = now`. Either all of it is
+    /// written or none. Returns the updated ticket.
+    ///
+    /// # Errors
+    /// `NotFound` (run or ticket not in the tenant, or run no longer active); `Unexpected`.
+    async fn complete_run(
+        &self,
+        scope: &TenantScope,
+        id: WorkflowRunId,
+        outcome: &TriageOutcome,
+        now: OffsetDateTime,
+    ) -> RepoResult<Ticket>;
+}
+
+/// The queue of asynchronous runs, shared by every worker of every server process on the store.
+/// Workers act for the tenant of the run they claim.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait RunQueue: Send + Sync + 'static {
+    /// Atomically claims the oldest run that is queued, or running with an expired lease: sets
+    /// it running, `attempts += 1` and `lease_expires_at = now + lease`. Two workers never
+    /// claim the same run.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn claim_next(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> RepoResult<Option<WorkflowRun>>;
+}
+
+/// Store status for `/api/health`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoreHealth {
+    /// `sqlite` or `mongodb`.
+    pub backend: &'static str,
+    /// Whether a round trip to the store succeeded.
+    pub ok: bool,
+    /// A short human-readable detail (version, error).
+    pub detail: String,
+}
+
+/// Health and lifecycle of the store.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait StoreAdmin: Send + Sync + 'static {
+    /// Pings the store.
+    async fn health(&self) -> StoreHealth;
+
+    /// Flushes and closes connections (graceful shutdown).
+    async fn close(&self);
+}
+
+/// A whole store: every repository port, implemented by one adapter.
+pub trait Store:
+    AccountRepository
+    + TenantRepository
+    + UserRepository
+    + TicketRepository
+    + ReplyRepository
+    + WorkflowRepository
+    + RunQueue
+    + StoreAdmin
+{
+}
+
+impl<T> Store for T where
+    T: AccountRepository
+        + TenantRepository
+        + UserRepository
+        + TicketRepository
+        + ReplyRepository
+        + WorkflowRepository
+        + RunQueue
+        + StoreAdmin
+{
+}

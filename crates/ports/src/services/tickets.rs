@@ -1,0 +1,202 @@
+//! Tickets and their replies.
+
+use std::sync::Arc;
+
+use opsflow_domain::{
+    AuthorType, Channel, Email, Page, PersonName, ReplyBody, ReplyId, TenantScope, Ticket,
+    TicketBody, TicketId, TicketPatch, TicketQuery, TicketReply, TicketStatus, TicketSubject,
+    WorkflowRun,
+};
+
+use crate::auth::Clock;
+use crate::error::{AppError, AppResult};
+use crate::repos::RepoError;
+use crate::repos::{ReplyRepository, TicketRepository, UserRepository, WorkflowRepository};
+
+/// A new ticket.
+#[derive(Debug, Clone)]
+pub struct NewTicket {
+    /// Subject.
+    pub subject: TicketSubject,
+    /// Body.
+    pub body: TicketBody,
+    /// Channel (defaults to web at the edge).
+    pub channel: Channel,
+    /// Customer's name.
+    pub customer_name: PersonName,
+    /// Customer's email.
+    pub customer_email: Email,
+}
+
+/// A manual reply (also "Save & Mark Replied").
+#[derive(Debug, Clone)]
+pub struct NewReply {
+    /// Text.
+    pub body: ReplyBody,
+    /// Ticket status to set in the same transaction.
+    pub status: Option<TicketStatus>,
+    /// The AI draft this reply replaces; it is removed in the same transaction (the original
+    /// draft text stays in the workflow run's `reply_draft` step).
+    pub draft_id: Option<ReplyId>,
+}
+
+/// A ticket with its thread and latest triage run.
+#[derive(Debug, Clone)]
+pub struct TicketDetail {
+    /// The ticket.
+    pub ticket: Ticket,
+    /// Replies, oldest first.
+    pub replies: Vec<TicketReply>,
+    /// The newest triage run, if any.
+    pub latest_run: Option<WorkflowRun>,
+}
+
+/// Works tickets in the caller's workspace.
+pub struct TicketService {
+    tickets: Arc<dyn TicketRepository>,
+    replies: Arc<dyn ReplyRepository>,
+    users: Arc<dyn UserRepository>,
+    runs: Arc<dyn WorkflowRepository>,
+    clock: Arc<dyn Clock>,
+}
+
+impl TicketService {
+    /// Wires the service to its ports.
+    pub fn new(
+        tickets: Arc<dyn TicketRepository>,
+        replies: Arc<dyn ReplyRepository>,
+        users: Arc<dyn UserRepository>,
+        runs: Arc<dyn WorkflowRepository>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self { tickets, replies, users, runs, clock }
+    }
+
+    /// Opens a ticket with status `new`, created by the caller.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    pub async fn create(&self, scope: &TenantScope, input: NewTicket) -> AppResult<Ticket> {
+        let now = self.clock.now();
+        let ticket = Ticket {
+            id: TicketId::new(),
+            tenant_id: scope.tenant_id(),
+            subject: input.subject,
+            body: input.body,
+            channel: input.channel,
+            status: TicketStatus::New,
+            priority: None,
+            category: None,
+            customer_name: input.customer_name,
+            customer_email: input.customer_email,
+            assignee_id: None,
+            created_by_id: scope.user_id(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.tickets.create(scope, &ticket).await?;
+        tracing::info!(tenant_id = %scope.tenant_id(), ticket_id = %ticket.id, "ticket created");
+        Ok(ticket)
+    }
+
+    /// A filtered page of tickets, newest first.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    pub async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> AppResult<Page<Ticket>> {
+        Ok(self.tickets.list(scope, query).await?)
+    }
+
+    /// A ticket with replies and its latest triage run.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    pub async fn get(&self, scope: &TenantScope, id: TicketId) -> AppResult<TicketDetail> {
+        let ticket = self.tickets.get(scope, id).await.map_err(AppError::from_repo("ticket"))?;
+        let (replies, runs) =
+            futures::try_join!(self.replies.list(scope, id), self.runs.list_runs(scope, id))?;
+        Ok(TicketDetail { ticket, replies, latest_run: runs.into_iter().next() })
+    }
+
+    /// Changes status, priority, category or assignee. An assignee must be an active user of the
+    /// same workspace.
+    ///
+    /// # Errors
+    /// `Validation` (`assignee_id`), `NotFound`, `Unexpected`.
+    pub async fn update(
+        &self,
+        scope: &TenantScope,
+        id: TicketId,
+        patch: TicketPatch,
+    ) -> AppResult<Ticket> {
+        if let Some(Some(user_id)) = patch.assignee_id {
+            match self.users.get(scope, user_id).await {
+                Ok(u) if u.active => {}
+                Ok(_) => return Err(AppError::field("assignee_id", "is a deactivated user")),
+                Err(RepoError::NotFound) => {
+                    return Err(AppError::field("assignee_id", "is not a user of this workspace"));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        if patch.is_empty() {
+            return self.tickets.get(scope, id).await.map_err(AppError::from_repo("ticket"));
+        }
+        self.tickets
+            .update(scope, id, &patch, self.clock.now())
+            .await
+            .map_err(AppError::from_repo("ticket"))
+    }
+
+    /// Adds a human reply by the caller, optionally changing the status and replacing an AI
+    /// draft, all in one transaction.
+    ///
+    /// # Errors
+    /// `NotFound` (ticket or draft), `Conflict` (`reply_not_draft`), `Unexpected`.
+    pub async fn reply(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+        input: NewReply,
+    ) -> AppResult<TicketReply> {
+        let now = self.clock.now();
+        let reply = TicketReply {
+            id: ReplyId::new(),
+            tenant_id: scope.tenant_id(),
+            ticket_id,
+            author_type: AuthorType::Human,
+            author_id: Some(scope.user_id()),
+            body: input.body,
+            sent_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        };
+        let entity = if input.draft_id.is_some() { "reply" } else { "ticket" };
+        self.replies
+            .add(scope, &reply, input.status, input.draft_id, now)
+            .await
+            .map_err(AppError::from_repo(entity))?;
+        Ok(reply)
+    }
+
+    /// Edits an unsent AI draft on a ticket ("Save Draft").
+    ///
+    /// # Errors
+    /// `NotFound`, `Conflict` (`reply_not_draft`), `Unexpected`.
+    pub async fn save_draft(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+        reply_id: ReplyId,
+        body: ReplyBody,
+    ) -> AppResult<TicketReply> {
+        let on_ticket = self.replies.list(scope, ticket_id).await?.iter().any(|r| r.id == reply_id);
+        if !on_ticket {
+            return Err(AppError::NotFound("reply"));
+        }
+        self.replies
+            .update_draft(scope, reply_id, &body, self.clock.now())
+            .await
+            .map_err(AppError::from_repo("reply"))
+    }
+}
