@@ -172,7 +172,8 @@ pub struct TicketQuery {
     pub category: Option<Category>,
     /// Only this assignee, or only unassigned.
     pub assignee: Option<AssigneeFilter>,
-    /// Case-insensitive words that must all appear in subject, body, customer name or email.
+    /// Lower-cased tokens (see [`TicketQuery::search_words`]); each must be a prefix of a keyword
+    /// of the ticket's subject, body, customer name or customer email.
     pub search: Vec<String>,
     /// Page number, from 1.
     pub page: u32,
@@ -202,14 +203,12 @@ impl TicketQuery {
     /// Most search words used (the rest are ignored).
     pub const MAX_SEARCH_WORDS: usize = 8;
 
-    /// Splits a free-text search into lower-cased words (at most [`Self::MAX_SEARCH_WORDS`]).
+    /// Splits a free-text search into lower-cased alphanumeric tokens with
+    /// [`crate::search::tokens`] (at most [`Self::MAX_SEARCH_WORDS`]). A ticket matches when
+    /// every token is a prefix of one of its keywords.
     #[must_use]
     pub fn search_words(q: &str) -> Vec<String> {
-        q.split_whitespace()
-            .map(str::to_lowercase)
-            .filter(|w| !w.is_empty())
-            .take(Self::MAX_SEARCH_WORDS)
-            .collect()
+        crate::search::tokens(q).into_iter().take(Self::MAX_SEARCH_WORDS).collect()
     }
 
     /// Rows to skip for the requested page.

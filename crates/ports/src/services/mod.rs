@@ -1,6 +1,8 @@
-//! Application services: the use cases, generic over nothing but the ports they are given.
+//! Application services: the use cases, written against the ports they are given.
 
 pub mod auth;
 pub mod team;
 pub mod tenant;
 pub mod tickets;
+pub mod triage;
+pub mod worker;

@@ -1,0 +1,1 @@
+//! The ticket triage workflow (AI classification, priority, assignee, reply draft).

@@ -1,0 +1,1 @@
+//! Worker pool that executes queued (asynchronous) triage runs.
