@@ -1,0 +1,63 @@
+//! Every route, and where features are composed together.
+import { Button, Center, Stack, Text, Title } from '@mantine/core';
+import { Link, Navigate, Route, Routes } from 'react-router';
+import { AppLayout } from '@/components/AppLayout';
+import { LoginPage } from '@/features/auth/routes/LoginPage';
+import { SignupPage } from '@/features/auth/routes/SignupPage';
+import { SettingsPage } from '@/features/settings/routes/SettingsPage';
+import { TeamPage } from '@/features/team/routes/TeamPage';
+import { TicketDetailPage } from '@/features/tickets/routes/TicketDetailPage';
+import { TicketsListPage } from '@/features/tickets/routes/TicketsListPage';
+import { TriagePanel } from '@/features/triage/components/TriagePanel';
+import { WorkflowHistoryPage } from '@/features/triage/routes/WorkflowHistoryPage';
+import { RedirectIfAuthenticated, RequireAdmin, RequireAuth } from '@/lib/auth/guards';
+
+function NotFound() {
+  return (
+    <Center py="xl">
+      <Stack align="center" gap="xs">
+        <Title order={1} size="h2">
+          Page not found
+        </Title>
+        <Text c="dimmed">There is nothing at this address.</Text>
+        <Button component={Link} to="/tickets" variant="light">
+          Go to tickets
+        </Button>
+      </Stack>
+    </Center>
+  );
+}
+
+export function AppRoutes() {
+  return (
+    <Routes>
+      <Route element={<RedirectIfAuthenticated />}>
+        <Route path="/login" element={<LoginPage />} />
+        <Route path="/signup" element={<SignupPage />} />
+      </Route>
+      <Route element={<RequireAuth />}>
+        <Route element={<AppLayout />}>
+          <Route index element={<Navigate to="/tickets" replace />} />
+          <Route path="/tickets" element={<TicketsListPage />} />
+          <Route
+            path="/tickets/:id"
+            element={
+              <TicketDetailPage
+                aside={({ detail, users }) => (
+                  <TriagePanel key={detail.ticket.id} detail={detail} users={users} />
+                )}
+              />
+            }
+          />
+          <Route path="/tickets/:id/workflows" element={<WorkflowHistoryPage />} />
+          <Route path="/tickets/:id/workflows/:runId" element={<WorkflowHistoryPage />} />
+          <Route element={<RequireAdmin />}>
+            <Route path="/team" element={<TeamPage />} />
+            <Route path="/settings" element={<SettingsPage />} />
+          </Route>
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Route>
+    </Routes>
+  );
+}

@@ -1,0 +1,112 @@
+import {
+  ActionIcon,
+  Alert,
+  Button,
+  Code,
+  CopyButton,
+  Group,
+  Select,
+  Stack,
+  Text,
+  TextInput,
+  Tooltip,
+} from '@mantine/core';
+import { useForm } from '@mantine/form';
+import { IconCheck, IconCopy } from '@tabler/icons-react';
+import { useState } from 'react';
+import { label, ROLES } from '@/lib/api/enums';
+import { errorMessage } from '@/lib/api/errors';
+import type { CreateUserResponse, Role } from '@/lib/api/types';
+import { applyFieldErrors } from '@/lib/forms';
+import { email, LIMITS, required } from '@/lib/validation';
+import { useCreateUser } from '../api/users';
+
+/** Adds a user; the temporary password is shown once, here, with a copy button. */
+export function AddUserForm({ onDone }: { onDone: () => void }) {
+  const create = useCreateUser();
+  const [created, setCreated] = useState<CreateUserResponse | null>(null);
+  const form = useForm({
+    mode: 'controlled',
+    initialValues: { name: '', email: '', role: 'agent' as Role },
+    validate: { name: required('Name', LIMITS.name), email },
+  });
+
+  if (created) {
+    return (
+      <Stack>
+        <Alert color="teal" title={`${created.user.name} was added`}>
+          Give them this temporary password. It is shown only once and cannot be seen again.
+        </Alert>
+        <Group gap="xs" wrap="nowrap">
+          <Code
+            fz="md"
+            p="xs"
+            data-testid="temporary-password"
+            style={{ flex: 1, overflowWrap: 'anywhere' }}
+          >
+            {created.temporary_password}
+          </Code>
+          <CopyButton value={created.temporary_password}>
+            {({ copied, copy }) => (
+              <Tooltip label={copied ? 'Copied' : 'Copy password'} withArrow>
+                <ActionIcon
+                  variant="light"
+                  color={copied ? 'teal' : 'indigo'}
+                  onClick={copy}
+                  aria-label={copied ? 'Copied' : 'Copy password'}
+                  size="lg"
+                >
+                  {copied ? <IconCheck size={18} /> : <IconCopy size={18} />}
+                </ActionIcon>
+              </Tooltip>
+            )}
+          </CopyButton>
+        </Group>
+        <Text size="sm" c="dimmed">
+          They log in with {created.user.email} and this password.
+        </Text>
+        <Group justify="flex-end">
+          <Button onClick={onDone}>Done</Button>
+        </Group>
+      </Stack>
+    );
+  }
+
+  const submit = form.onSubmit((values) =>
+    create.mutate(
+      { name: values.name.trim(), email: values.email.trim(), role: values.role },
+      {
+        onSuccess: setCreated,
+        onError: (error) => applyFieldErrors(form, error),
+      },
+    ),
+  );
+
+  return (
+    <form onSubmit={submit} noValidate>
+      <Stack>
+        {create.error && !Object.keys(form.errors).length && (
+          <Alert color="red" role="alert">
+            {errorMessage(create.error)}
+          </Alert>
+        )}
+        <TextInput label="Name" required data-autofocus {...form.getInputProps('name')} />
+        <TextInput label="Email" type="email" required {...form.getInputProps('email')} />
+        <Select
+          label="Role"
+          data={ROLES.map((value) => ({ value, label: label(value) }))}
+          allowDeselect={false}
+          {...form.getInputProps('role')}
+        />
+        <Group justify="flex-end">
+          <Button variant="default" onClick={onDone}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={create.isPending}>
+            Add user
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}

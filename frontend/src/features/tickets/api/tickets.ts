@@ -1,0 +1,64 @@
+//! Ticket list, creation and manual replies.
+import {
+  keepPreviousData,
+  queryOptions,
+  useMutation,
+  useQuery,
+  useQueryClient,
+} from '@tanstack/react-query';
+import { api, unwrap } from '@/lib/api/client';
+import { queryKeys } from '@/lib/api/keys';
+import type {
+  CreateTicketBody,
+  Reply,
+  Ticket,
+  TicketListQuery,
+  TicketPage,
+  TicketStatus,
+} from '@/lib/api/types';
+
+export function fetchTickets(query: TicketListQuery): Promise<TicketPage> {
+  return unwrap(api.GET('/api/tickets', { params: { query } }));
+}
+
+export const ticketsQueryOptions = (query: TicketListQuery) =>
+  queryOptions({
+    queryKey: queryKeys.ticketList(query),
+    queryFn: () => fetchTickets(query),
+    placeholderData: keepPreviousData,
+  });
+
+export function useTickets(query: TicketListQuery) {
+  return useQuery(ticketsQueryOptions(query));
+}
+
+export function createTicket(body: CreateTicketBody): Promise<Ticket> {
+  return unwrap(api.POST('/api/tickets', { body }));
+}
+
+export function useCreateTicket() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: createTicket,
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
+  });
+}
+
+export interface ReplyInput {
+  body: string;
+  status?: TicketStatus;
+}
+
+export function createReply(ticketId: string, input: ReplyInput): Promise<Reply> {
+  return unwrap(
+    api.POST('/api/tickets/{id}/replies', { params: { path: { id: ticketId } }, body: input }),
+  );
+}
+
+export function useCreateReply(ticketId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (input: ReplyInput) => createReply(ticketId, input),
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
+  });
+}

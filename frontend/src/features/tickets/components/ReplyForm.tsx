@@ -1,0 +1,71 @@
+import { Alert, Button, Group, Select, Stack, Textarea } from '@mantine/core';
+import { useForm } from '@mantine/form';
+import { label } from '@/lib/api/enums';
+import { errorMessage } from '@/lib/api/errors';
+import type { TicketStatus } from '@/lib/api/types';
+import { applyFieldErrors } from '@/lib/forms';
+import { LIMITS, required } from '@/lib/validation';
+import { useCreateReply } from '../api/tickets';
+
+const KEEP = 'keep';
+
+export function ReplyForm({ ticketId }: { ticketId: string }) {
+  const reply = useCreateReply(ticketId);
+  const form = useForm({
+    mode: 'controlled',
+    initialValues: { body: '', status: 'replied' as string },
+    validate: { body: required('Reply', LIMITS.body) },
+  });
+
+  const submit = form.onSubmit((values) => {
+    reply.mutate(
+      {
+        body: values.body.trim(),
+        ...(values.status !== KEEP ? { status: values.status as TicketStatus } : {}),
+      },
+      {
+        onSuccess: () => form.reset(),
+        onError: (error) => applyFieldErrors(form, error),
+      },
+    );
+  });
+
+  return (
+    <form onSubmit={submit} noValidate aria-label="Reply to customer">
+      <Stack gap="sm">
+        {reply.error && !Object.keys(form.errors).length && (
+          <Alert color="red" role="alert">
+            {errorMessage(reply.error)}
+          </Alert>
+        )}
+        <Textarea
+          label="Your reply"
+          placeholder="Write a reply to the customer…"
+          autosize
+          minRows={3}
+          maxRows={12}
+          required
+          {...form.getInputProps('body')}
+        />
+        <Group justify="flex-end" align="flex-end">
+          <Select
+            label="Then set status to"
+            data={[
+              { value: KEEP, label: 'Keep current status' },
+              ...(['replied', 'pending', 'closed'] as const).map((value) => ({
+                value,
+                label: label(value),
+              })),
+            ]}
+            allowDeselect={false}
+            w={200}
+            {...form.getInputProps('status')}
+          />
+          <Button type="submit" loading={reply.isPending}>
+            Send reply
+          </Button>
+        </Group>
+      </Stack>
+    </form>
+  );
+}

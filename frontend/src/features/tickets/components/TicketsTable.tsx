@@ -1,0 +1,86 @@
+import { Anchor, Table, Text } from '@mantine/core';
+import { Link, useNavigate } from 'react-router';
+import { PriorityBadge, StatusBadge } from '@/components/Badges';
+import { label } from '@/lib/api/enums';
+import type { Ticket, User } from '@/lib/api/types';
+import { userName } from '@/lib/api/users';
+import { formatDateTime } from '@/lib/format';
+
+export function TicketsTable({
+  tickets,
+  users,
+  currentUser,
+}: {
+  tickets: readonly Ticket[];
+  users: readonly User[];
+  currentUser: User | null;
+}) {
+  const navigate = useNavigate();
+  const people = currentUser && !users.length ? [currentUser] : users;
+  return (
+    <Table.ScrollContainer minWidth={860}>
+      <Table highlightOnHover verticalSpacing="sm" aria-label="Tickets">
+        <Table.Thead>
+          <Table.Tr>
+            <Table.Th>Subject</Table.Th>
+            <Table.Th>Customer</Table.Th>
+            <Table.Th>Status</Table.Th>
+            <Table.Th>Priority</Table.Th>
+            <Table.Th>Category</Table.Th>
+            <Table.Th>Assignee</Table.Th>
+            <Table.Th>Created</Table.Th>
+          </Table.Tr>
+        </Table.Thead>
+        <Table.Tbody>
+          {tickets.map((ticket) => (
+            <Table.Tr
+              key={ticket.id}
+              onClick={() => void navigate(`/tickets/${ticket.id}`)}
+              style={{ cursor: 'pointer' }}
+              data-testid="ticket-row"
+            >
+              <Table.Td maw={320}>
+                {/* The link makes each row reachable by keyboard; the row click is for pointers. */}
+                <Anchor
+                  component={Link}
+                  to={`/tickets/${ticket.id}`}
+                  fw={600}
+                  c="dark"
+                  lineClamp={1}
+                  onClick={(event) => event.stopPropagation()}
+                >
+                  {ticket.subject}
+                </Anchor>
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm">{ticket.customer_name}</Text>
+                <Text size="xs" c="dimmed">
+                  {ticket.customer_email}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                <StatusBadge status={ticket.status} />
+              </Table.Td>
+              <Table.Td>
+                <PriorityBadge priority={ticket.priority} />
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm">{label(ticket.category)}</Text>
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm" c={ticket.assignee_id ? undefined : 'dimmed'}>
+                  {userName(people, ticket.assignee_id)}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm" style={{ whiteSpace: 'nowrap' }}>
+                  {formatDateTime(ticket.created_at)}
+                </Text>
+              </Table.Td>
+            </Table.Tr>
+          ))}
+        </Table.Tbody>
+      </Table>
+    </Table.ScrollContainer>
+  );
+}

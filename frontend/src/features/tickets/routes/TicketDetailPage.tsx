@@ -1,0 +1,82 @@
+import { Anchor, Breadcrumbs, Grid, Group, Paper, Stack, Text, Title } from '@mantine/core';
+import type { ReactNode } from 'react';
+import { Link, useParams } from 'react-router';
+import { StatusBadge } from '@/components/Badges';
+import { ErrorState, PageLoader } from '@/components/QueryState';
+import { label } from '@/lib/api/enums';
+import { useTicket } from '@/lib/api/tickets';
+import type { TicketDetail, User } from '@/lib/api/types';
+import { useDirectory } from '@/lib/api/users';
+import { useAuth } from '@/lib/auth/context';
+import { formatDateTime } from '@/lib/format';
+import { ReplyForm } from '../components/ReplyForm';
+import { ReplyThread } from '../components/ReplyThread';
+import { TicketFields } from '../components/TicketFields';
+
+export interface TicketAsideProps {
+  detail: TicketDetail;
+  users: readonly User[];
+}
+
+/**
+ * A ticket: editable header, conversation and reply form. `aside` renders what other features
+ * add beside it (the AI triage panel), composed by the app's routes.
+ */
+export function TicketDetailPage({ aside }: { aside?: (props: TicketAsideProps) => ReactNode }) {
+  const { id = '' } = useParams();
+  const { user } = useAuth();
+  const ticket = useTicket(id);
+  const directory = useDirectory();
+  const users = directory.data ?? [];
+
+  if (ticket.isPending) return <PageLoader label="Loading ticket…" />;
+  if (ticket.isError)
+    return <ErrorState error={ticket.error} onRetry={() => void ticket.refetch()} />;
+
+  const { ticket: t, replies } = ticket.data;
+  return (
+    <Stack gap="md">
+      <Breadcrumbs>
+        <Anchor component={Link} to="/tickets">
+          Tickets
+        </Anchor>
+        <Text size="sm" c="dimmed" lineClamp={1}>
+          {t.subject}
+        </Text>
+      </Breadcrumbs>
+      <Paper withBorder p="md" radius="md">
+        <Stack gap="sm">
+          <Group justify="space-between" align="flex-start" wrap="wrap">
+            <div style={{ minWidth: 0, flex: 1 }}>
+              <Title order={1} size="h3" style={{ overflowWrap: 'anywhere' }}>
+                {t.subject}
+              </Title>
+              <Text size="sm" c="dimmed">
+                From <b>{t.customer_name}</b> &lt;{t.customer_email}&gt; · via {label(t.channel)} ·{' '}
+                {formatDateTime(t.created_at)}
+              </Text>
+            </div>
+            <StatusBadge status={t.status} />
+          </Group>
+          <TicketFields ticket={t} users={users} currentUser={user} />
+        </Stack>
+      </Paper>
+      <Grid gap="md">
+        <Grid.Col span={{ base: 12, lg: aside ? 7 : 12 }}>
+          <Stack gap="md">
+            <Title order={2} size="h4">
+              Conversation
+            </Title>
+            <ReplyThread ticket={t} replies={replies} users={users} />
+            <Paper withBorder p="md" radius="md">
+              <ReplyForm ticketId={t.id} />
+            </Paper>
+          </Stack>
+        </Grid.Col>
+        {aside && (
+          <Grid.Col span={{ base: 12, lg: 5 }}>{aside({ detail: ticket.data, users })}</Grid.Col>
+        )}
+      </Grid>
+    </Stack>
+  );
+}

@@ -1,0 +1,89 @@
+import { Button, Group, Modal, Pagination, Paper, Stack, Text, Title } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { IconPlus } from '@tabler/icons-react';
+import { useNavigate } from 'react-router';
+import { ErrorState, PageLoader } from '@/components/QueryState';
+import { useDirectory } from '@/lib/api/users';
+import { useAuth } from '@/lib/auth/context';
+import { useTickets } from '../api/tickets';
+import { NewTicketForm } from '../components/NewTicketForm';
+import { TicketFiltersBar } from '../components/TicketFiltersBar';
+import { TicketsTable } from '../components/TicketsTable';
+import { PAGE_SIZE, useTicketFilters } from '../components/useTicketFilters';
+
+export function TicketsListPage() {
+  const { user } = useAuth();
+  const navigate = useNavigate();
+  const [creating, { open, close }] = useDisclosure(false);
+  const { filters, update, reset, query, active } = useTicketFilters();
+  const tickets = useTickets(query);
+  const directory = useDirectory();
+  const users = directory.data ?? [];
+
+  const total = tickets.data?.total ?? 0;
+  const pages = Math.max(1, Math.ceil(total / (tickets.data?.page_size ?? PAGE_SIZE)));
+
+  return (
+    <Stack gap="md">
+      <Group justify="space-between">
+        <Title order={1} size="h2">
+          Tickets
+        </Title>
+        <Button leftSection={<IconPlus size={16} />} onClick={open}>
+          New ticket
+        </Button>
+      </Group>
+      <TicketFiltersBar
+        filters={filters}
+        onChange={update}
+        onReset={reset}
+        active={active}
+        users={users}
+        currentUser={user}
+      />
+      <Paper withBorder radius="md" p={0}>
+        {tickets.isPending ? (
+          <PageLoader label="Loading tickets…" />
+        ) : tickets.isError ? (
+          <Stack p="md">
+            <ErrorState error={tickets.error} onRetry={() => void tickets.refetch()} />
+          </Stack>
+        ) : tickets.data.items.length === 0 ? (
+          <Stack p="xl" align="center" gap="xs">
+            <Text fw={600}>{active ? 'No tickets match these filters' : 'No tickets yet'}</Text>
+            <Text c="dimmed" size="sm">
+              {active ? 'Try clearing the filters.' : 'Create the first ticket to get started.'}
+            </Text>
+          </Stack>
+        ) : (
+          <TicketsTable tickets={tickets.data.items} users={users} currentUser={user} />
+        )}
+      </Paper>
+      {tickets.data && total > 0 && (
+        <Group justify="space-between">
+          <Text size="sm" c="dimmed" aria-live="polite">
+            {total} {total === 1 ? 'ticket' : 'tickets'}
+            {tickets.isFetching ? ' · updating…' : ''}
+          </Text>
+          {pages > 1 && (
+            <Pagination
+              total={pages}
+              value={Math.min(filters.page, pages)}
+              onChange={(page) => update({ page })}
+              aria-label="Pages"
+            />
+          )}
+        </Group>
+      )}
+      <Modal opened={creating} onClose={close} title="New ticket" size="lg">
+        <NewTicketForm
+          onCancel={close}
+          onCreated={(ticket) => {
+            close();
+            void navigate(`/tickets/${ticket.id}`);
+          }}
+        />
+      </Modal>
+    </Stack>
+  );
+}

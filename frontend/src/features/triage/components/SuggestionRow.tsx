@@ -1,0 +1,66 @@
+import { Anchor, Badge, Collapse, Group, Stack, Text } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { IconSparkles } from '@tabler/icons-react';
+import { type ReactNode, useId } from 'react';
+
+/** One AI suggestion: its value, its reasoning on demand, and the control to override it. */
+export function SuggestionRow({
+  title,
+  suggested,
+  reason,
+  overridden,
+  children,
+}: {
+  title: string;
+  suggested: string;
+  reason: string | null;
+  overridden: boolean;
+  children: ReactNode;
+}) {
+  const [open, { toggle }] = useDisclosure(false);
+  const reasonId = useId();
+  return (
+    <Stack gap={4} data-testid={`suggestion-${title.toLowerCase()}`}>
+      <Group justify="space-between" wrap="wrap" gap="xs">
+        <Group gap="xs">
+          <Text size="sm" fw={600}>
+            {title}
+          </Text>
+          <Badge
+            variant="light"
+            color="violet"
+            leftSection={<IconSparkles size={12} />}
+            aria-label={`AI suggested ${title.toLowerCase()}: ${suggested}`}
+          >
+            AI: {suggested}
+          </Badge>
+          {overridden && (
+            <Badge variant="outline" color="orange">
+              Overridden
+            </Badge>
+          )}
+        </Group>
+        {reason && (
+          <Anchor
+            component="button"
+            type="button"
+            size="xs"
+            onClick={toggle}
+            aria-expanded={open}
+            aria-controls={reasonId}
+          >
+            {open ? 'Hide reasoning' : 'Why?'}
+          </Anchor>
+        )}
+      </Group>
+      {reason && (
+        <Collapse expanded={open} id={reasonId}>
+          <Text size="xs" c="dimmed" bg="gray.0" p="xs" style={{ borderRadius: 4 }}>
+            {reason}
+          </Text>
+        </Collapse>
+      )}
+      {children}
+    </Stack>
+  );
+}

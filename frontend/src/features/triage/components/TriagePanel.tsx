@@ -1,0 +1,261 @@
+import {
+  Alert,
+  Anchor,
+  Button,
+  Divider,
+  Group,
+  Paper,
+  SegmentedControl,
+  Select,
+  Stack,
+  Text,
+  Title,
+} from '@mantine/core';
+import { useQueryClient } from '@tanstack/react-query';
+import { IconHistory, IconRefresh, IconSparkles } from '@tabler/icons-react';
+import { useEffect, useRef, useState } from 'react';
+import { Link } from 'react-router';
+import { label, TICKET_CATEGORIES, TICKET_PRIORITIES } from '@/lib/api/enums';
+import { ApiError, errorMessage } from '@/lib/api/errors';
+import { queryKeys } from '@/lib/api/keys';
+import { useUpdateTicket } from '@/lib/api/tickets';
+import type { TicketDetail, User } from '@/lib/api/types';
+import { formatDateTime } from '@/lib/format';
+import { isActive, useRun, useStartTriage } from '../api/triage';
+import { DraftEditor } from './DraftEditor';
+import { SuggestionRow } from './SuggestionRow';
+import { nameOf, suggestionsFrom, usersFromSnapshots } from './steps';
+import { TriageProgress } from './TriageProgress';
+
+const NONE = '__none__';
+
+/** The AI triage section of a ticket: run it, follow it, review and override what it suggests. */
+export function TriagePanel({ detail, users }: { detail: TicketDetail; users: readonly User[] }) {
+  const { ticket, replies } = detail;
+  const client = useQueryClient();
+  const start = useStartTriage(ticket.id);
+  const update = useUpdateTicket(ticket.id);
+  const [startedId, setRunId] = useState<string | null>(null);
+  // Follow the newest run: the one started here, or a newer one the ticket reports (another
+  // tab). Run ids are UUIDv7, so their text order is their creation order.
+  const latestId = detail.latest_run?.id ?? null;
+  const runId = startedId && (!latestId || startedId > latestId) ? startedId : latestId;
+
+  const runQuery = useRun(runId);
+  const run = runQuery.data?.workflow_run ?? null;
+  const steps = runQuery.data?.steps ?? [];
+  const active = isActive(run?.status) || start.isPending;
+
+  // When a run finishes, the ticket has new fields and a draft: fetch it again.
+  const lastStatus = useRef(run?.status);
+  useEffect(() => {
+    if (isActive(lastStatus.current) && run && !isActive(run.status)) {
+      void client.invalidateQueries({ queryKey: queryKeys.tickets });
+      void client.invalidateQueries({ queryKey: queryKeys.ticketRuns(ticket.id) });
+    }
+    lastStatus.current = run?.status;
+  }, [run, client, ticket.id]);
+
+  const trigger = () =>
+    start.mutate(undefined, {
+      onSuccess: (started) => setRunId(started.id),
+      onError: (error) => {
+        // A run is already going (double click, another tab): follow it instead.
+        if (error instanceof ApiError && error.activeRunId) setRunId(error.activeRunId);
+      },
+    });
+
+  const draft = [...replies].reverse().find((r) => r.author_type === 'ai' && r.draft) ?? null;
+  const suggestions = run?.status === 'succeeded' ? suggestionsFrom(steps) : null;
+  const people: Pick<User, 'id' | 'name'>[] = users.length ? [...users] : usersFromSnapshots(steps);
+  const startError =
+    start.error && !(start.error instanceof ApiError && start.error.activeRunId)
+      ? start.error
+      : null;
+
+  return (
+    <Paper withBorder p="md" radius="md" component="section" aria-labelledby="triage-title">
+      <Stack gap="md">
+        <Group justify="space-between" wrap="wrap">
+          <Group gap="xs">
+            <IconSparkles size={20} color="var(--mantine-color-violet-6)" aria-hidden="true" />
+            <Title order={2} size="h4" id="triage-title">
+              AI triage
+            </Title>
+          </Group>
+          <Button
+            leftSection={<IconSparkles size={16} />}
+            color="violet"
+            onClick={trigger}
+            loading={active}
+            loaderProps={{ type: 'dots' }}
+            disabled={active}
+          >
+            {run ? 'Run AI Triage again' : 'Run AI Triage'}
+          </Button>
+        </Group>
+
+        {!run && !active && !runQuery.isFetching && (
+          <Text size="sm" c="dimmed">
+            Let the AI classify this ticket, set its priority, suggest who should handle it and
+            draft a reply. Nothing is sent to the customer without you.
+          </Text>
+        )}
+        {startError && (
+          <Alert color="red" role="alert" title="Could not start triage">
+            {errorMessage(startError)}
+          </Alert>
+        )}
+        {runQuery.isError && (
+          <Alert color="red" role="alert" title="Could not load the triage run">
+            <Group justify="space-between">
+              <Text size="sm">{errorMessage(runQuery.error)}</Text>
+              <Button size="xs" variant="white" onClick={() => void runQuery.refetch()}>
+                Retry
+              </Button>
+            </Group>
+          </Alert>
+        )}
+
+        {run && (
+          <Stack gap="xs">
+            <Text size="xs" c="dimmed" role="status" aria-live="polite">
+              {run.status === 'queued' && 'Waiting for a worker…'}
+              {run.status === 'running' && 'Triage in progress…'}
+              {run.status === 'succeeded' &&
+                `Triaged ${formatDateTime(run.finished_at ?? run.started_at)}`}
+              {run.status === 'failed' &&
+                `Failed ${formatDateTime(run.finished_at ?? run.started_at)}`}
+            </Text>
+            {(active || run.status === 'failed') && <TriageProgress run={run} steps={steps} />}
+          </Stack>
+        )}
+
+        {run?.status === 'failed' && (
+          <Alert color="red" title="Triage failed" role="alert" data-testid="triage-failed">
+            <Stack gap="xs">
+              <Text size="sm">{run.error_message ?? 'The run failed without a message.'}</Text>
+              <Text size="xs">The ticket was left unchanged.</Text>
+              <Group>
+                <Button
+                  size="xs"
+                  color="red"
+                  variant="white"
+                  leftSection={<IconRefresh size={14} />}
+                  onClick={trigger}
+                  disabled={active}
+                >
+                  Retry triage
+                </Button>
+              </Group>
+            </Stack>
+          </Alert>
+        )}
+
+        {suggestions && (
+          <Stack gap="md">
+            {suggestions.category && (
+              <SuggestionRow
+                title="Category"
+                suggested={label(suggestions.category.value)}
+                reason={suggestions.category.reason}
+                overridden={ticket.category !== suggestions.category.value}
+              >
+                <Select
+                  aria-label="Category"
+                  data={[
+                    { value: NONE, label: 'Not set' },
+                    ...TICKET_CATEGORIES.map((value) => ({ value, label: label(value) })),
+                  ]}
+                  value={ticket.category ?? NONE}
+                  allowDeselect={false}
+                  disabled={update.isPending}
+                  onChange={(value) =>
+                    value &&
+                    update.mutate({
+                      category:
+                        value === NONE ? null : (value as NonNullable<typeof ticket.category>),
+                    })
+                  }
+                />
+              </SuggestionRow>
+            )}
+            {suggestions.priority && (
+              <SuggestionRow
+                title="Priority"
+                suggested={label(suggestions.priority.value)}
+                reason={suggestions.priority.reason}
+                overridden={ticket.priority !== suggestions.priority.value}
+              >
+                <SegmentedControl
+                  aria-label="Priority"
+                  fullWidth
+                  size="xs"
+                  data={TICKET_PRIORITIES.map((value) => ({ value, label: label(value) }))}
+                  value={ticket.priority ?? ''}
+                  disabled={update.isPending}
+                  onChange={(value) =>
+                    update.mutate({ priority: value as NonNullable<typeof ticket.priority> })
+                  }
+                />
+              </SuggestionRow>
+            )}
+            {suggestions.assignee && (
+              <SuggestionRow
+                title="Assignee"
+                suggested={nameOf(people, suggestions.assignee.value)}
+                reason={suggestions.assignee.reason}
+                overridden={ticket.assignee_id !== suggestions.assignee.value}
+              >
+                <Select
+                  aria-label="Assignee"
+                  data={[
+                    { value: NONE, label: 'Unassigned' },
+                    ...people.map((person) => ({ value: person.id, label: person.name })),
+                    ...(ticket.assignee_id && !people.some((p) => p.id === ticket.assignee_id)
+                      ? [{ value: ticket.assignee_id, label: 'Another user' }]
+                      : []),
+                  ]}
+                  value={ticket.assignee_id ?? NONE}
+                  allowDeselect={false}
+                  searchable
+                  disabled={update.isPending}
+                  onChange={(value) =>
+                    value && update.mutate({ assignee_id: value === NONE ? null : value })
+                  }
+                />
+              </SuggestionRow>
+            )}
+            {update.isError && (
+              <Alert color="red" role="alert">
+                Could not save the override: {errorMessage(update.error)}
+              </Alert>
+            )}
+            <Divider />
+            {draft ? (
+              <DraftEditor
+                key={`${draft.id}:${draft.updated_at}`}
+                ticketId={ticket.id}
+                draft={draft}
+                flags={suggestions.draft?.flags ?? []}
+              />
+            ) : (
+              <Text size="sm" c="dimmed" data-testid="no-draft">
+                No unsent AI draft: it was sent or removed. Run triage again for a new one.
+              </Text>
+            )}
+          </Stack>
+        )}
+
+        <Anchor
+          component={Link}
+          to={`/tickets/${ticket.id}/workflows`}
+          size="sm"
+          style={{ display: 'inline-flex', alignItems: 'center', gap: 4 }}
+        >
+          <IconHistory size={16} aria-hidden="true" /> View Workflow History
+        </Anchor>
+      </Stack>
+    </Paper>
+  );
+}

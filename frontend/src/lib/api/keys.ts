@@ -1,0 +1,13 @@
+//! Query keys shared by features, so one feature's mutation can refresh another's view.
+import type { TicketListQuery } from './types';
+
+export const queryKeys = {
+  me: ['auth', 'me'] as const,
+  tenant: ['tenant'] as const,
+  users: ['users'] as const,
+  tickets: ['tickets'] as const,
+  ticketList: (query: TicketListQuery) => ['tickets', 'list', query] as const,
+  ticket: (id: string) => ['tickets', 'detail', id] as const,
+  ticketRuns: (id: string) => ['tickets', 'detail', id, 'runs'] as const,
+  run: (id: string) => ['runs', id] as const,
+};
