@@ -3,7 +3,6 @@ import {
   Badge,
   Button,
   Code,
-  Collapse,
   Group,
   Paper,
   SimpleGrid,
@@ -115,28 +114,26 @@ function StepCard({
             {raw ? 'Hide raw snapshots' : 'Show raw snapshots'}
           </Button>
         </Group>
-        <Collapse expanded={raw}>
-          {raw && (
-            <SimpleGrid cols={{ base: 1, md: 2 }} spacing="sm">
-              <div>
-                <Text size="xs" fw={600} mb={4}>
-                  Input snapshot
-                </Text>
-                <Code block style={{ maxHeight: 360, overflow: 'auto' }} data-testid="raw-input">
-                  {JSON.stringify(step.input_snapshot, null, 2)}
-                </Code>
-              </div>
-              <div>
-                <Text size="xs" fw={600} mb={4}>
-                  Output snapshot
-                </Text>
-                <Code block style={{ maxHeight: 360, overflow: 'auto' }} data-testid="raw-output">
-                  {JSON.stringify(step.output_snapshot, null, 2)}
-                </Code>
-              </div>
-            </SimpleGrid>
-          )}
-        </Collapse>
+        {raw && (
+          <SimpleGrid cols={{ base: 1, md: 2 }} spacing="sm">
+            <div>
+              <Text size="xs" fw={600} mb={4}>
+                Input snapshot
+              </Text>
+              <Code block style={{ maxHeight: 360, overflow: 'auto' }} data-testid="raw-input">
+                {JSON.stringify(step.input_snapshot, null, 2)}
+              </Code>
+            </div>
+            <div>
+              <Text size="xs" fw={600} mb={4}>
+                Output snapshot
+              </Text>
+              <Code block style={{ maxHeight: 360, overflow: 'auto' }} data-testid="raw-output">
+                {JSON.stringify(step.output_snapshot, null, 2)}
+              </Code>
+            </div>
+          </SimpleGrid>
+        )}
       </Stack>
     </Paper>
   );
@@ -158,7 +155,9 @@ export function RunView({ detail, users }: { detail: RunDetail; users: readonly 
           <Title order={2} size="h4">
             Run details
           </Title>
-          <RunStatusBadge status={run.status} />
+          <div data-testid="run-status">
+            <RunStatusBadge status={run.status} />
+          </div>
         </Group>
         <SimpleGrid cols={{ base: 2, sm: 4 }} spacing="sm">
           <Fact name="Started" value={formatDateTime(run.started_at, true)} />

@@ -1,4 +1,4 @@
-import { Anchor, Badge, Collapse, Group, Stack, Text } from '@mantine/core';
+import { Anchor, Badge, Group, Stack, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconSparkles } from '@tabler/icons-react';
 import { type ReactNode, useId } from 'react';
@@ -47,18 +47,16 @@ export function SuggestionRow({
             size="xs"
             onClick={toggle}
             aria-expanded={open}
-            aria-controls={reasonId}
+            aria-controls={open ? reasonId : undefined}
           >
             {open ? 'Hide reasoning' : 'Why?'}
           </Anchor>
         )}
       </Group>
-      {reason && (
-        <Collapse expanded={open} id={reasonId}>
-          <Text size="xs" c="dimmed" bg="gray.0" p="xs" style={{ borderRadius: 4 }}>
-            {reason}
-          </Text>
-        </Collapse>
+      {reason && open && (
+        <Text id={reasonId} size="xs" c="dimmed" bg="gray.0" p="xs" style={{ borderRadius: 4 }}>
+          {reason}
+        </Text>
       )}
       {children}
     </Stack>
