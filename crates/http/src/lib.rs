@@ -1,1 +1,79 @@
-//! placeholder
+//! # opsflow-http
+//!
+//! The REST API of OpsFlow Agent Desk on poem + poem-openapi. The OpenAPI document is generated
+//! from this code and served at `/api/openapi.json`, with an explorer at `/api/docs`. The web UI
+//! is served from `/`, with `index.html` for any non-API path.
+
+pub mod api;
+pub mod auth;
+pub mod body;
+pub mod dto;
+pub mod error;
+pub mod metrics;
+pub mod state;
+pub mod static_files;
+
+use std::sync::Arc;
+
+use poem::middleware::{CatchPanic, SizeLimit, Tracing};
+use poem::{Endpoint, EndpointExt, Route, handler, web::Data};
+use poem_openapi::OpenApiService;
+
+pub use metrics::Metrics;
+pub use state::AppState;
+
+use api::{
+    auth::AuthApi, health::HealthApi, team::TeamApi, tickets::TicketsApi, workflows::WorkflowsApi,
+};
+
+/// The API title.
+pub const API_TITLE: &str = "OpsFlow Agent Desk API";
+
+type Apis = (AuthApi, HealthApi, TeamApi, TicketsApi, WorkflowsApi);
+
+/// The OpenAPI service (all operations under `/api`).
+#[must_use]
+pub fn api_service() -> OpenApiService<Apis, ()> {
+    OpenApiService::new(
+        (AuthApi, HealthApi, TeamApi, TicketsApi, WorkflowsApi),
+        API_TITLE,
+        env!("CARGO_PKG_VERSION"),
+    )
+    .description(
+        "Multi-tenant help desk with AI triage. Authenticate with `Authorization: Bearer <token>` \
+         from signup or login. Errors are `{\"error\": {\"code\", \"message\", \"fields\"}}`.",
+    )
+    .server("/api")
+}
+
+/// The OpenAPI document as JSON.
+#[must_use]
+pub fn openapi_json() -> String {
+    api_service().spec()
+}
+
+#[handler]
+fn metrics_handler(state: Data<&Arc<AppState>>) -> String {
+    state.metrics.render()
+}
+
+/// The whole HTTP application: API, docs, metrics and web UI.
+pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    let api = api_service();
+    let docs = api.swagger_ui();
+    let spec = api.spec_endpoint();
+    let metrics = state.metrics.clone();
+    Route::new()
+        .at("/api/openapi.json", spec)
+        .nest("/api/docs", docs)
+        .nest("/api", api)
+        .at("/metrics", metrics_handler)
+        .at("/*path", static_files::spa)
+        .at("/", static_files::spa)
+        .with(error::JsonErrors)
+        .with(SizeLimit::new(body::MAX_BODY_BYTES))
+        .with(CatchPanic::new())
+        .with(metrics::HttpMetrics(metrics))
+        .with(Tracing)
+        .data(state)
+}

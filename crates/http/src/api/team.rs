@@ -1,0 +1,154 @@
+//! `/api/tenant` and `/api/users`: the workspace and its team.
+
+use std::sync::Arc;
+
+use opsflow_domain::{self as d, FieldErrors, UserId};
+use opsflow_ports::services::team::{NewUser, UserPatch};
+use opsflow_ports::services::tenant::TenantPatch;
+use poem::web::Data;
+use poem_openapi::param::Path;
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use crate::api::{ApiTags, parse_id};
+use crate::auth::BearerAuth;
+use crate::body::JsonBody;
+use crate::dto::{
+    RoleDto, TenantDto, TenantPatchRequest, UserCreateRequest, UserCreatedResponse, UserDto,
+    UserList, UserPatchRequest,
+};
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// Workspace and team operations.
+pub struct TeamApi;
+
+/// Workspace answer.
+#[derive(ApiResponse)]
+pub enum TenantResult {
+    /// The workspace.
+    #[oai(status = 200)]
+    Ok(Json<TenantDto>),
+}
+
+/// Users answer.
+#[derive(ApiResponse)]
+pub enum UserListResult {
+    /// The users.
+    #[oai(status = 200)]
+    Ok(Json<UserList>),
+}
+
+/// User created answer.
+#[derive(ApiResponse)]
+pub enum UserCreatedResult {
+    /// Created; the temporary password is shown only now.
+    #[oai(status = 201)]
+    Created(Json<UserCreatedResponse>),
+}
+
+/// User answer.
+#[derive(ApiResponse)]
+pub enum UserResult {
+    /// The user.
+    #[oai(status = 200)]
+    Ok(Json<UserDto>),
+}
+
+#[OpenApi(tag = "ApiTags::Workspace")]
+impl TeamApi {
+    /// The current workspace.
+    #[oai(path = "/tenant", method = "get", operation_id = "get_tenant")]
+    async fn get_tenant(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> ApiResult<TenantResult> {
+        let t = state.tenants.get(&auth.0.scope).await?;
+        Ok(TenantResult::Ok(Json(t.into())))
+    }
+
+    /// Rename the workspace or change its reply policies (admin).
+    #[oai(path = "/tenant", method = "patch", operation_id = "update_tenant")]
+    async fn update_tenant(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        body: JsonBody<TenantPatchRequest>,
+    ) -> ApiResult<TenantResult> {
+        opsflow_ports::error::require_admin(&auth.0.scope)?;
+        let mut e = FieldErrors::new();
+        let name = match body.0.name.as_deref() {
+            None => None,
+            Some(n) => e.check("name", d::TenantName::new(n)),
+        };
+        let policies = match body.0.policies.as_deref() {
+            None => None,
+            Some(p) => e.check("policies", d::Policies::new(p)),
+        };
+        e.into_result()?;
+        let t = state.tenants.update(&auth.0.scope, TenantPatch { name, policies }).await?;
+        Ok(TenantResult::Ok(Json(t.into())))
+    }
+
+    /// The workspace's users, oldest first (admin).
+    #[oai(path = "/users", method = "get", operation_id = "list_users")]
+    async fn list_users(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> ApiResult<UserListResult> {
+        let users = state.team.list(&auth.0.scope).await?;
+        Ok(UserListResult::Ok(Json(UserList {
+            items: users.into_iter().map(Into::into).collect(),
+        })))
+    }
+
+    /// Add a user; answers a temporary password once (admin).
+    #[oai(path = "/users", method = "post", operation_id = "create_user")]
+    async fn create_user(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        body: JsonBody<UserCreateRequest>,
+    ) -> ApiResult<UserCreatedResult> {
+        opsflow_ports::error::require_admin(&auth.0.scope)?;
+        let mut e = FieldErrors::new();
+        let name = e.check("name", d::PersonName::new(&body.0.name));
+        let email = e.check("email", d::Email::parse(&body.0.email));
+        e.into_result()?;
+        let (Some(name), Some(email)) = (name, email) else {
+            return Err(FieldErrors::single("name", "is invalid").into());
+        };
+        let role = body.0.role.unwrap_or(RoleDto::Agent).into();
+        let (user, temporary_password) =
+            state.team.create(&auth.0.scope, NewUser { name, email, role }).await?;
+        Ok(UserCreatedResult::Created(Json(UserCreatedResponse {
+            user: user.into(),
+            temporary_password,
+        })))
+    }
+
+    /// Rename, change role, or (de)activate a user (admin). The last active admin cannot be
+    /// demoted or deactivated (409 `last_admin`).
+    #[oai(path = "/users/:id", method = "patch", operation_id = "update_user")]
+    async fn update_user(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<UserPatchRequest>,
+    ) -> ApiResult<UserResult> {
+        opsflow_ports::error::require_admin(&auth.0.scope)?;
+        let id: UserId = parse_id("id", &id.0)?;
+        let mut e = FieldErrors::new();
+        let name = match body.0.name.as_deref() {
+            None => None,
+            Some(n) => e.check("name", d::PersonName::new(n)),
+        };
+        e.into_result()?;
+        let patch = UserPatch { name, role: body.0.role.map(Into::into), active: body.0.active };
+        let user = state.team.update(&auth.0.scope, id, patch).await?;
+        Ok(UserResult::Ok(Json(user.into())))
+    }
+}

@@ -1,0 +1,256 @@
+//! `/api/tickets`: tickets and replies.
+
+use std::sync::Arc;
+
+use opsflow_domain::{self as d, AssigneeFilter, FieldErrors, ReplyId, TicketId, TicketQuery};
+use opsflow_ports::services::tickets::{NewReply, NewTicket};
+use poem::web::Data;
+use poem_openapi::param::{Path, Query};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, OpenApi};
+
+use crate::api::{ApiTags, parse_id};
+use crate::auth::BearerAuth;
+use crate::body::JsonBody;
+use crate::dto::{
+    CategoryDto, ChannelDto, DraftUpdateRequest, PriorityDto, ReplyCreateRequest, ReplyDto,
+    RunSummary, TicketCreateRequest, TicketDetailResponse, TicketDto, TicketPage,
+    TicketPatchRequest, TicketStatusDto,
+};
+use crate::error::ApiResult;
+use crate::state::AppState;
+
+/// Longest accepted search text.
+const MAX_Q_CHARS: usize = 200;
+
+/// Ticket operations.
+pub struct TicketsApi;
+
+/// Ticket created.
+#[derive(ApiResponse)]
+pub enum TicketCreated {
+    /// The new ticket (status `new`).
+    #[oai(status = 201)]
+    Created(Json<TicketDto>),
+}
+
+/// A page of tickets.
+#[derive(ApiResponse)]
+pub enum TicketPageResult {
+    /// Tickets, newest first.
+    #[oai(status = 200)]
+    Ok(Json<TicketPage>),
+}
+
+/// A ticket with replies.
+#[derive(ApiResponse)]
+pub enum TicketDetailResult {
+    /// The ticket, its replies (oldest first) and its latest triage run.
+    #[oai(status = 200)]
+    Ok(Json<TicketDetailResponse>),
+}
+
+/// A ticket.
+#[derive(ApiResponse)]
+pub enum TicketResult {
+    /// The updated ticket.
+    #[oai(status = 200)]
+    Ok(Json<TicketDto>),
+}
+
+/// Reply created.
+#[derive(ApiResponse)]
+pub enum ReplyCreated {
+    /// The reply.
+    #[oai(status = 201)]
+    Created(Json<ReplyDto>),
+}
+
+/// Reply updated.
+#[derive(ApiResponse)]
+pub enum ReplyResult {
+    /// The reply.
+    #[oai(status = 200)]
+    Ok(Json<ReplyDto>),
+}
+
+#[OpenApi(prefix_path = "/tickets", tag = "ApiTags::Tickets")]
+impl TicketsApi {
+    /// Open a ticket.
+    #[oai(path = "/", method = "post", operation_id = "create_ticket")]
+    async fn create(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        body: JsonBody<TicketCreateRequest>,
+    ) -> ApiResult<TicketCreated> {
+        let b = body.0;
+        let mut e = FieldErrors::new();
+        let subject = e.check("subject", d::TicketSubject::new(&b.subject));
+        let text = e.check("body", d::TicketBody::new(&b.body));
+        let customer_name = e.check("customer_name", d::PersonName::new(&b.customer_name));
+        let customer_email = e.check("customer_email", d::Email::parse(&b.customer_email));
+        let (Some(subject), Some(body), Some(customer_name), Some(customer_email)) =
+            (subject, text, customer_name, customer_email)
+        else {
+            return Err(e.into());
+        };
+        let input = NewTicket {
+            subject,
+            body,
+            channel: b.channel.unwrap_or(ChannelDto::Web).into(),
+            customer_name,
+            customer_email,
+        };
+        let t = state.tickets.create(&auth.0.scope, input).await?;
+        Ok(TicketCreated::Created(Json(t.into())))
+    }
+
+    /// List tickets, newest first, with filters and paging.
+    #[allow(clippy::too_many_arguments)]
+    #[oai(path = "/", method = "get", operation_id = "list_tickets")]
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        /// Only this status.
+        status: Query<Option<TicketStatusDto>>,
+        /// Only this priority.
+        priority: Query<Option<PriorityDto>>,
+        /// Only this category.
+        category: Query<Option<CategoryDto>>,
+        /// Only tickets assigned to this user.
+        assignee_id: Query<Option<String>>,
+        /// Only unassigned tickets.
+        unassigned: Query<Option<bool>>,
+        /// Words that must all appear (as word prefixes) in subject, body, customer name or email.
+        q: Query<Option<String>>,
+        /// Page number, from 1.
+        page: Query<Option<u32>>,
+        /// Items per page, 1–100 (default 25).
+        page_size: Query<Option<u32>>,
+    ) -> ApiResult<TicketPageResult> {
+        let mut e = FieldErrors::new();
+        let page = page.0.unwrap_or(1);
+        if page == 0 || page > 1_000_000 {
+            e.add("page", "must be between 1 and 1000000");
+        }
+        let page_size = page_size.0.unwrap_or(TicketQuery::DEFAULT_PAGE_SIZE);
+        if page_size == 0 || page_size > TicketQuery::MAX_PAGE_SIZE {
+            e.add("page_size", "must be between 1 and 100");
+        }
+        let assignee = match (assignee_id.0.as_deref(), unassigned.0) {
+            (Some(_), Some(true)) => {
+                e.add("unassigned", "cannot be combined with assignee_id");
+                None
+            }
+            (Some(raw), _) => {
+                e.check("assignee_id", d::UserId::parse(raw)).map(AssigneeFilter::User)
+            }
+            (None, Some(true)) => Some(AssigneeFilter::Unassigned),
+            (None, _) => None,
+        };
+        let search = match q.0.as_deref() {
+            Some(text) if text.chars().count() > MAX_Q_CHARS => {
+                e.add("q", format!("must be at most {MAX_Q_CHARS} characters"));
+                Vec::new()
+            }
+            Some(text) => TicketQuery::search_words(text),
+            None => Vec::new(),
+        };
+        e.into_result()?;
+        let query = TicketQuery {
+            status: status.0.map(Into::into),
+            priority: priority.0.map(Into::into),
+            category: category.0.map(Into::into),
+            assignee,
+            search,
+            page,
+            page_size,
+        };
+        let result = state.tickets.list(&auth.0.scope, &query).await?;
+        Ok(TicketPageResult::Ok(Json(TicketPage {
+            items: result.items.into_iter().map(Into::into).collect(),
+            total: result.total,
+            page,
+            page_size,
+        })))
+    }
+
+    /// A ticket with its replies and latest triage run.
+    #[oai(path = "/:id", method = "get", operation_id = "get_ticket")]
+    async fn get(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> ApiResult<TicketDetailResult> {
+        let id: TicketId = parse_id("id", &id.0)?;
+        let detail = state.tickets.get(&auth.0.scope, id).await?;
+        Ok(TicketDetailResult::Ok(Json(TicketDetailResponse {
+            ticket: detail.ticket.into(),
+            replies: detail.replies.into_iter().map(Into::into).collect(),
+            latest_run: detail
+                .latest_run
+                .map(|r| RunSummary { id: r.id.as_uuid(), status: r.status.into() }),
+        })))
+    }
+
+    /// Change status, priority, category or assignee (`null` clears or unassigns).
+    #[oai(path = "/:id", method = "patch", operation_id = "update_ticket")]
+    async fn update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<TicketPatchRequest>,
+    ) -> ApiResult<TicketResult> {
+        let id: TicketId = parse_id("id", &id.0)?;
+        let patch = body.0.try_into_domain()?;
+        let t = state.tickets.update(&auth.0.scope, id, patch).await?;
+        Ok(TicketResult::Ok(Json(t.into())))
+    }
+
+    /// Reply to the ticket as the current user; optionally set its status and replace an AI
+    /// draft, all in one transaction ("Save & Mark Replied").
+    #[oai(path = "/:id/replies", method = "post", operation_id = "create_reply")]
+    async fn reply(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<ReplyCreateRequest>,
+    ) -> ApiResult<ReplyCreated> {
+        let id: TicketId = parse_id("id", &id.0)?;
+        let b = body.0;
+        let mut e = FieldErrors::new();
+        let text = e.check("body", d::ReplyBody::new(&b.body));
+        let draft_id = match b.draft_id.as_deref() {
+            None => Some(None),
+            Some(raw) => e.check("draft_id", ReplyId::parse(raw)).map(Some),
+        };
+        let (Some(body), Some(draft_id)) = (text, draft_id) else {
+            return Err(e.into());
+        };
+        let input = NewReply { body, status: b.status.map(Into::into), draft_id };
+        let r = state.tickets.reply(&auth.0.scope, id, input).await?;
+        Ok(ReplyCreated::Created(Json(r.into())))
+    }
+
+    /// Edit an unsent AI draft ("Save Draft"); a sent reply is 409 `reply_not_draft`.
+    #[oai(path = "/:id/replies/:reply_id", method = "patch", operation_id = "update_draft")]
+    async fn update_draft(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<String>,
+        reply_id: Path<String>,
+        body: JsonBody<DraftUpdateRequest>,
+    ) -> ApiResult<ReplyResult> {
+        let id: TicketId = parse_id("id", &id.0)?;
+        let reply_id: ReplyId = parse_id("reply_id", &reply_id.0)?;
+        let text = d::ReplyBody::new(&body.0.body).map_err(|e| FieldErrors::single("body", e))?;
+        let r = state.tickets.save_draft(&auth.0.scope, id, reply_id, text).await?;
+        Ok(ReplyResult::Ok(Json(r.into())))
+    }
+}

@@ -1,0 +1,678 @@
+//! Request and response bodies at the HTTP edge, and their conversion to domain types.
+
+use opsflow_domain as d;
+use opsflow_domain::FieldErrors;
+use poem_openapi::types::MaybeUndefined;
+use poem_openapi::{Enum, Object};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+macro_rules! mirror_enum {
+    ($(#[$meta:meta])* $name:ident => $domain:ident as $schema:literal { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
+        #[oai(rename = $schema)]
+        pub enum $name {
+            $(#[oai(rename = $text)] #[serde(rename = $text)] $variant,)+
+        }
+
+        impl From<$name> for d::$domain {
+            fn from(v: $name) -> Self {
+                match v { $($name::$variant => d::$domain::$variant,)+ }
+            }
+        }
+
+        impl From<d::$domain> for $name {
+            fn from(v: d::$domain) -> Self {
+                match v { $(d::$domain::$variant => $name::$variant,)+ }
+            }
+        }
+    };
+}
+
+mirror_enum!(
+    /// User role.
+    RoleDto => Role as "Role" { Admin => "admin", Agent => "agent" }
+);
+mirror_enum!(
+    /// Ticket channel.
+    ChannelDto => Channel as "Channel" { Email => "email", Web => "web", Chat => "chat", Phone => "phone", Api => "api" }
+);
+mirror_enum!(
+    /// Ticket status.
+    TicketStatusDto => TicketStatus as "TicketStatus" {
+        New => "new", Open => "open", Pending => "pending", Replied => "replied", Closed => "closed"
+    }
+);
+mirror_enum!(
+    /// Ticket priority.
+    PriorityDto => Priority as "Priority" { Low => "low", Medium => "medium", High => "high", Urgent => "urgent" }
+);
+mirror_enum!(
+    /// Ticket category.
+    CategoryDto => Category as "Category" {
+        Bug => "bug", FeatureRequest => "feature_request", Billing => "billing",
+        General => "general", Other => "other"
+    }
+);
+mirror_enum!(
+    /// Reply author type.
+    AuthorTypeDto => AuthorType as "AuthorType" { Human => "human", Ai => "ai", Customer => "customer" }
+);
+mirror_enum!(
+    /// Workflow run status.
+    RunStatusDto => RunStatus as "RunStatus" {
+        Queued => "queued", Running => "running", Succeeded => "succeeded", Failed => "failed"
+    }
+);
+mirror_enum!(
+    /// Workflow step type.
+    StepTypeDto => StepType as "StepType" {
+        Classification => "classification", Priority => "priority",
+        AssigneeSuggestion => "assignee_suggestion", ReplyDraft => "reply_draft", Persist => "persist"
+    }
+);
+
+// ---------- responses ----------
+
+/// A workspace.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Tenant")]
+pub struct TenantDto {
+    /// Id.
+    pub id: Uuid,
+    /// Display name.
+    pub name: String,
+    /// Unique handle (used at login when an email is in several workspaces).
+    pub slug: String,
+    /// Policies the AI reply drafts must respect.
+    pub policies: String,
+    /// Created (UTC).
+    pub created_at: OffsetDateTime,
+    /// Last changed (UTC).
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<d::Tenant> for TenantDto {
+    fn from(t: d::Tenant) -> Self {
+        Self {
+            id: t.id.as_uuid(),
+            name: t.name.to_string(),
+            slug: t.slug.to_string(),
+            policies: t.policies.as_str().to_owned(),
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// A team member.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "User")]
+pub struct UserDto {
+    /// Id.
+    pub id: Uuid,
+    /// Workspace.
+    pub tenant_id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Login email.
+    pub email: String,
+    /// Role.
+    pub role: RoleDto,
+    /// Whether the user may sign in and be assigned.
+    pub active: bool,
+    /// Created (UTC).
+    pub created_at: OffsetDateTime,
+    /// Last changed (UTC).
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<d::User> for UserDto {
+    fn from(u: d::User) -> Self {
+        Self {
+            id: u.id.as_uuid(),
+            tenant_id: u.tenant_id.as_uuid(),
+            name: u.name.to_string(),
+            email: u.email.to_string(),
+            role: u.role.into(),
+            active: u.active,
+            created_at: u.created_at,
+            updated_at: u.updated_at,
+        }
+    }
+}
+
+/// A ticket.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Ticket")]
+pub struct TicketDto {
+    /// Id.
+    pub id: Uuid,
+    /// Workspace.
+    pub tenant_id: Uuid,
+    /// Subject.
+    pub subject: String,
+    /// The customer's message.
+    pub body: String,
+    /// Channel.
+    pub channel: ChannelDto,
+    /// Status.
+    pub status: TicketStatusDto,
+    /// Priority (null until triaged or set).
+    pub priority: Option<PriorityDto>,
+    /// Category (null until triaged or set).
+    pub category: Option<CategoryDto>,
+    /// Customer's name.
+    pub customer_name: String,
+    /// Customer's email.
+    pub customer_email: String,
+    /// Assigned team member.
+    pub assignee_id: Option<Uuid>,
+    /// Who created the ticket.
+    pub created_by_id: Uuid,
+    /// Created (UTC).
+    pub created_at: OffsetDateTime,
+    /// Last changed (UTC).
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<d::Ticket> for TicketDto {
+    fn from(t: d::Ticket) -> Self {
+        Self {
+            id: t.id.as_uuid(),
+            tenant_id: t.tenant_id.as_uuid(),
+            subject: t.subject.to_string(),
+            body: t.body.to_string(),
+            channel: t.channel.into(),
+            status: t.status.into(),
+            priority: t.priority.map(Into::into),
+            category: t.category.map(Into::into),
+            customer_name: t.customer_name.to_string(),
+            customer_email: t.customer_email.to_string(),
+            assignee_id: t.assignee_id.map(|u| u.as_uuid()),
+            created_by_id: t.created_by_id.as_uuid(),
+            created_at: t.created_at,
+            updated_at: t.updated_at,
+        }
+    }
+}
+
+/// A reply on a ticket. AI replies are drafts (`draft: true`, `sent_at: null`) until a person
+/// sends them.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Reply")]
+pub struct ReplyDto {
+    /// Id.
+    pub id: Uuid,
+    /// Ticket.
+    pub ticket_id: Uuid,
+    /// Who wrote it.
+    pub author_type: AuthorTypeDto,
+    /// The team member for human replies.
+    pub author_id: Option<Uuid>,
+    /// Text.
+    pub body: String,
+    /// True while unsent.
+    pub draft: bool,
+    /// When it was sent (null for drafts).
+    pub sent_at: Option<OffsetDateTime>,
+    /// Created (UTC).
+    pub created_at: OffsetDateTime,
+    /// Last changed (UTC).
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<d::TicketReply> for ReplyDto {
+    fn from(r: d::TicketReply) -> Self {
+        Self {
+            id: r.id.as_uuid(),
+            ticket_id: r.ticket_id.as_uuid(),
+            author_type: r.author_type.into(),
+            author_id: r.author_id.map(|u| u.as_uuid()),
+            draft: r.is_draft(),
+            body: r.body.to_string(),
+            sent_at: r.sent_at,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        }
+    }
+}
+
+/// A triage workflow run.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "WorkflowRun")]
+pub struct WorkflowRunDto {
+    /// Id.
+    pub id: Uuid,
+    /// Ticket triaged.
+    pub ticket_id: Uuid,
+    /// Always `ticket_triage`.
+    pub workflow_type: String,
+    /// Status.
+    pub status: RunStatusDto,
+    /// Who asked for it.
+    pub started_by_user_id: Uuid,
+    /// Why it failed.
+    pub error_message: Option<String>,
+    /// When it was requested (UTC).
+    pub started_at: OffsetDateTime,
+    /// When it ended (UTC).
+    pub finished_at: Option<OffsetDateTime>,
+    /// Worker claims (async mode).
+    pub attempts: u32,
+}
+
+impl From<d::WorkflowRun> for WorkflowRunDto {
+    fn from(r: d::WorkflowRun) -> Self {
+        Self {
+            id: r.id.as_uuid(),
+            ticket_id: r.ticket_id.as_uuid(),
+            workflow_type: r.workflow_type,
+            status: r.status.into(),
+            started_by_user_id: r.started_by_user_id.as_uuid(),
+            error_message: r.error_message,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            attempts: r.attempts,
+        }
+    }
+}
+
+/// One recorded step of a run: what was sent and what came back.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "WorkflowStep")]
+pub struct WorkflowStepDto {
+    /// Id.
+    pub id: Uuid,
+    /// Run.
+    pub workflow_run_id: Uuid,
+    /// Step.
+    pub step_type: StepTypeDto,
+    /// Whether it produced a valid output.
+    pub succeeded: bool,
+    /// Rendered prompt messages and the data they came from.
+    pub input_snapshot: serde_json::Value,
+    /// Parsed output.
+    pub output_snapshot: serde_json::Value,
+    /// Provider.
+    pub provider: Option<String>,
+    /// Model.
+    pub model: Option<String>,
+    /// Prompt template version.
+    pub prompt_version: Option<String>,
+    /// Wall time (ms).
+    pub latency_ms: u64,
+    /// Prompt tokens.
+    pub prompt_tokens: u32,
+    /// Completion tokens.
+    pub completion_tokens: u32,
+    /// Provider calls made.
+    pub attempts: u32,
+    /// Guardrail findings in the output (`pricing_promise`, `hard_deadline`, `refund_commitment`).
+    pub guardrail_flags: Vec<String>,
+    /// Why it failed.
+    pub error_message: Option<String>,
+    /// Recorded at (UTC).
+    pub created_at: OffsetDateTime,
+}
+
+impl From<d::WorkflowStep> for WorkflowStepDto {
+    fn from(s: d::WorkflowStep) -> Self {
+        Self {
+            id: s.id.as_uuid(),
+            workflow_run_id: s.workflow_run_id.as_uuid(),
+            step_type: s.step_type.into(),
+            succeeded: s.succeeded,
+            input_snapshot: s.input_snapshot,
+            output_snapshot: s.output_snapshot,
+            provider: s.provider,
+            model: s.model,
+            prompt_version: s.prompt_version,
+            latency_ms: s.latency_ms,
+            prompt_tokens: s.prompt_tokens,
+            completion_tokens: s.completion_tokens,
+            attempts: s.attempts,
+            guardrail_flags: s.guardrail_flags,
+            error_message: s.error_message,
+            created_at: s.created_at,
+        }
+    }
+}
+
+// ---------- requests ----------
+
+/// Sign-up request.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SignupRequest {
+    /// Workspace name (1–100 characters).
+    pub tenant_name: String,
+    /// Your name (1–100 characters).
+    pub user_name: String,
+    /// Your email.
+    pub email: String,
+    /// Password (8–128 characters).
+    pub password: String,
+}
+
+impl SignupRequest {
+    /// Validates every field.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(
+        self,
+    ) -> Result<opsflow_ports::services::auth::SignupInput, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let tenant_name = e.check("tenant_name", d::TenantName::new(&self.tenant_name));
+        let user_name = e.check("user_name", d::PersonName::new(&self.user_name));
+        let email = e.check("email", d::Email::parse(&self.email));
+        let password = e.check("password", d::Password::new(&self.password));
+        match (tenant_name, user_name, email, password) {
+            (Some(tenant_name), Some(user_name), Some(email), Some(password)) => {
+                Ok(opsflow_ports::services::auth::SignupInput {
+                    tenant_name,
+                    user_name,
+                    email,
+                    password,
+                })
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+/// Login request.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LoginRequest {
+    /// Email.
+    pub email: String,
+    /// Password.
+    pub password: String,
+    /// Workspace slug, when the email is in several workspaces.
+    #[serde(default)]
+    pub tenant_slug: Option<String>,
+}
+
+impl LoginRequest {
+    /// Validates every field.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(self) -> Result<opsflow_ports::services::auth::LoginInput, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let email = e.check("email", d::Email::parse(&self.email));
+        let password = e.check("password", d::Password::new(&self.password));
+        let tenant_slug = match self.tenant_slug.as_deref().map(str::trim) {
+            None | Some("") => Some(None),
+            Some(s) => e.check("tenant_slug", d::Slug::parse(s)).map(Some),
+        };
+        match (email, password, tenant_slug) {
+            (Some(email), Some(password), Some(tenant_slug)) => {
+                Ok(opsflow_ports::services::auth::LoginInput { email, password, tenant_slug })
+            }
+            _ => Err(e),
+        }
+    }
+}
+
+/// Signed-in user, workspace and token.
+#[derive(Debug, Clone, Object)]
+pub struct SessionResponse {
+    /// The user.
+    pub user: UserDto,
+    /// The workspace.
+    pub tenant: TenantDto,
+    /// Bearer token for `Authorization: Bearer <token>`.
+    pub access_token: String,
+}
+
+/// The current user and workspace.
+#[derive(Debug, Clone, Object)]
+pub struct MeResponse {
+    /// The user.
+    pub user: UserDto,
+    /// The workspace.
+    pub tenant: TenantDto,
+}
+
+/// Workspace changes (admin).
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantPatchRequest {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New policies text (may be empty; ≤ 10,000 characters).
+    #[serde(default)]
+    pub policies: Option<String>,
+}
+
+/// A new team member (admin).
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserCreateRequest {
+    /// Name.
+    pub name: String,
+    /// Login email.
+    pub email: String,
+    /// Role (default `agent`).
+    #[serde(default)]
+    pub role: Option<RoleDto>,
+}
+
+/// Team member changes (admin).
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatchRequest {
+    /// New name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// New role.
+    #[serde(default)]
+    pub role: Option<RoleDto>,
+    /// Activate or deactivate.
+    #[serde(default)]
+    pub active: Option<bool>,
+}
+
+/// A created user and their one-time temporary password.
+#[derive(Debug, Clone, Object)]
+pub struct UserCreatedResponse {
+    /// The user.
+    pub user: UserDto,
+    /// Shown once; the user signs in with it.
+    pub temporary_password: String,
+}
+
+/// The workspace's users.
+#[derive(Debug, Clone, Object)]
+pub struct UserList {
+    /// Users, oldest first.
+    pub items: Vec<UserDto>,
+}
+
+/// A new ticket.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketCreateRequest {
+    /// Subject (1–200 characters).
+    pub subject: String,
+    /// The customer's message (1–20,000 characters).
+    pub body: String,
+    /// Channel (default `web`).
+    #[serde(default)]
+    pub channel: Option<ChannelDto>,
+    /// Customer's name.
+    pub customer_name: String,
+    /// Customer's email.
+    pub customer_email: String,
+}
+
+/// Ticket changes; a field left out stays, `null` clears priority, category or assignee.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketPatchRequest {
+    /// New status (cannot be null).
+    #[serde(default)]
+    pub status: MaybeUndefined<TicketStatusDto>,
+    /// New priority, or null to clear.
+    #[serde(default)]
+    pub priority: MaybeUndefined<PriorityDto>,
+    /// New category, or null to clear.
+    #[serde(default)]
+    pub category: MaybeUndefined<CategoryDto>,
+    /// New assignee (an active user of this workspace), or null to unassign.
+    #[serde(default)]
+    pub assignee_id: MaybeUndefined<String>,
+}
+
+fn nullable<T, U: From<T>>(v: MaybeUndefined<T>) -> Option<Option<U>> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(x) => Some(Some(x.into())),
+    }
+}
+
+impl TicketPatchRequest {
+    /// Validates into a domain patch.
+    ///
+    /// # Errors
+    /// Field errors (`status` null, malformed `assignee_id`).
+    pub fn try_into_domain(self) -> Result<d::TicketPatch, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let status = match self.status {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => {
+                e.add("status", "cannot be null");
+                None
+            }
+            MaybeUndefined::Value(s) => Some(s.into()),
+        };
+        let assignee_id = match self.assignee_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(raw) => e.check("assignee_id", d::UserId::parse(&raw)).map(Some),
+        };
+        e.into_result()?;
+        Ok(d::TicketPatch {
+            status,
+            priority: nullable(self.priority),
+            category: nullable(self.category),
+            assignee_id,
+        })
+    }
+}
+
+/// A page of tickets.
+#[derive(Debug, Clone, Object)]
+pub struct TicketPage {
+    /// Tickets, newest first.
+    pub items: Vec<TicketDto>,
+    /// Matching tickets in all.
+    pub total: u64,
+    /// This page (from 1).
+    pub page: u32,
+    /// Page size.
+    pub page_size: u32,
+}
+
+/// The latest triage run of a ticket, in brief.
+#[derive(Debug, Clone, Object)]
+pub struct RunSummary {
+    /// Run id.
+    pub id: Uuid,
+    /// Its status.
+    pub status: RunStatusDto,
+}
+
+/// A ticket with its replies and latest triage run.
+#[derive(Debug, Clone, Object)]
+pub struct TicketDetailResponse {
+    /// The ticket.
+    pub ticket: TicketDto,
+    /// Replies, oldest first.
+    pub replies: Vec<ReplyDto>,
+    /// The newest triage run, if any.
+    pub latest_run: Option<RunSummary>,
+}
+
+/// A manual reply (also "Save & Mark Replied").
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReplyCreateRequest {
+    /// Text (1–20,000 characters).
+    pub body: String,
+    /// Status to set on the ticket in the same transaction (e.g. `replied`).
+    #[serde(default)]
+    pub status: Option<TicketStatusDto>,
+    /// The AI draft this reply replaces (removed in the same transaction; its original text
+    /// stays in the workflow run's history).
+    #[serde(default)]
+    pub draft_id: Option<String>,
+}
+
+/// New text for an unsent draft ("Save Draft").
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DraftUpdateRequest {
+    /// Text (1–20,000 characters).
+    pub body: String,
+}
+
+/// Result of a triage run.
+#[derive(Debug, Clone, Object)]
+pub struct TriageResponse {
+    /// The run (status `succeeded` or `failed`, or `queued` in async mode).
+    pub workflow_run: WorkflowRunDto,
+    /// The ticket (updated on success, unchanged on failure).
+    pub ticket: Option<TicketDto>,
+    /// The stored AI draft reply (unsent), or null.
+    pub ai_reply_draft: Option<ReplyDto>,
+    /// Steps recorded so far, in order.
+    pub steps: Vec<WorkflowStepDto>,
+    /// Guardrail flags remaining on the draft.
+    pub guardrail_flags: Vec<String>,
+}
+
+/// A run with its steps.
+#[derive(Debug, Clone, Object)]
+pub struct RunDetailResponse {
+    /// The run.
+    pub workflow_run: WorkflowRunDto,
+    /// Steps in order.
+    pub steps: Vec<WorkflowStepDto>,
+}
+
+/// A ticket's runs.
+#[derive(Debug, Clone, Object)]
+pub struct RunList {
+    /// Runs, newest first.
+    pub items: Vec<WorkflowRunDto>,
+}
+
+/// Service health.
+#[derive(Debug, Clone, Object)]
+pub struct HealthResponse {
+    /// `ok` or `degraded`.
+    pub status: String,
+    /// Store status.
+    pub store: StoreHealthDto,
+    /// Server version.
+    pub version: String,
+}
+
+/// Store status.
+#[derive(Debug, Clone, Object)]
+pub struct StoreHealthDto {
+    /// `sqlite` or `mongodb`.
+    pub backend: String,
+    /// Whether the store answered.
+    pub ok: bool,
+    /// Detail.
+    pub detail: String,
+}

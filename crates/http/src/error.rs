@@ -1,0 +1,319 @@
+//! One JSON error shape everywhere: `{"error": {"code", "message", "fields"}}`.
+
+use std::collections::BTreeMap;
+
+use opsflow_domain::FieldErrors;
+use opsflow_ports::error::AppError;
+use poem::http::StatusCode;
+use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
+use poem_openapi::error::{AuthorizationError, ContentTypeError, ParseParamError};
+use poem_openapi::payload::Json;
+use poem_openapi::{ApiResponse, Object};
+use uuid::Uuid;
+
+use crate::body::BodyError;
+
+/// A workspace offered when a login matches several.
+#[derive(Debug, Clone, Object)]
+pub struct WorkspaceOption {
+    /// Send back as `tenant_slug`.
+    pub slug: String,
+    /// Display name.
+    pub name: String,
+}
+
+/// The error details.
+#[derive(Debug, Clone, Object)]
+pub struct ErrorDetail {
+    /// Machine-readable code (`validation_failed`, `ticket_not_found`, ...).
+    pub code: String,
+    /// Human-readable message.
+    pub message: String,
+    /// Per-field messages (empty when the error is not about fields).
+    pub fields: BTreeMap<String, String>,
+    /// For `tenant_required`: the workspaces the credentials matched.
+    #[oai(skip_serializing_if_is_none)]
+    pub workspaces: Option<Vec<WorkspaceOption>>,
+    /// For `workflow_run_active`: the run already in progress.
+    #[oai(skip_serializing_if_is_none)]
+    pub workflow_run_id: Option<Uuid>,
+    /// For 5xx: the id under which the full cause is logged.
+    #[oai(skip_serializing_if_is_none)]
+    pub error_id: Option<String>,
+}
+
+/// Error response body.
+#[derive(Debug, Clone, Object)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+impl ErrorBody {
+    /// A body with a code and message and no fields.
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: code.to_owned(),
+                message: message.into(),
+                fields: BTreeMap::new(),
+                workspaces: None,
+                workflow_run_id: None,
+                error_id: None,
+            },
+        }
+    }
+
+    fn with_fields(mut self, fields: BTreeMap<String, String>) -> Self {
+        self.error.fields = fields;
+        self
+    }
+}
+
+/// Every error an operation can answer with.
+#[derive(Debug, ApiResponse)]
+pub enum ApiError {
+    /// Malformed request: bad JSON, wrong types, unknown fields, bad parameters.
+    #[oai(status = 400)]
+    BadRequest(Json<ErrorBody>),
+    /// Missing, malformed, expired or wrongly signed token; wrong credentials.
+    #[oai(status = 401)]
+    Unauthorized(Json<ErrorBody>),
+    /// The action needs the admin role.
+    #[oai(status = 403)]
+    Forbidden(Json<ErrorBody>),
+    /// No such resource in your workspace.
+    #[oai(status = 404)]
+    NotFound(Json<ErrorBody>),
+    /// Conflicts with the current state (duplicate email, last admin, run in progress, ...).
+    #[oai(status = 409)]
+    Conflict(Json<ErrorBody>),
+    /// Request body over 64 KiB.
+    #[oai(status = 413)]
+    PayloadTooLarge(Json<ErrorBody>),
+    /// Well-formed but invalid values; `fields` names each.
+    #[oai(status = 422)]
+    Unprocessable(Json<ErrorBody>),
+    /// Something failed on our side; `error_id` is in the server log.
+    #[oai(status = 500)]
+    Internal(Json<ErrorBody>),
+}
+
+impl ApiError {
+    /// 422 with field errors.
+    #[must_use]
+    pub fn validation(fields: &FieldErrors) -> Self {
+        Self::Unprocessable(Json(
+            ErrorBody::new("validation_failed", fields.to_string())
+                .with_fields(fields.fields().clone()),
+        ))
+    }
+
+    /// 400 naming one parameter or field.
+    #[must_use]
+    pub fn bad_field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut fields = BTreeMap::new();
+        fields.insert(field.to_owned(), message.clone());
+        Self::BadRequest(Json(
+            ErrorBody::new("invalid_request", format!("{field}: {message}")).with_fields(fields),
+        ))
+    }
+
+    /// 404 for an entity.
+    #[must_use]
+    pub fn not_found(entity: &str) -> Self {
+        Self::NotFound(Json(ErrorBody::new(
+            &format!("{entity}_not_found"),
+            format!("{entity} not found"),
+        )))
+    }
+}
+
+impl From<FieldErrors> for ApiError {
+    fn from(e: FieldErrors) -> Self {
+        Self::validation(&e)
+    }
+}
+
+/// Logs the full cause chain under a fresh id and returns an opaque 500.
+fn internal(err: &(dyn std::error::Error + 'static)) -> ApiError {
+    let error_id = Uuid::now_v7().to_string();
+    let mut chain = vec![err.to_string()];
+    let mut source = err.source();
+    while let Some(s) = source {
+        chain.push(s.to_string());
+        source = s.source();
+    }
+    tracing::error!(error_id = %error_id, cause = %chain.join(": "), "request failed");
+    let mut body = ErrorBody::new("internal_error", "something went wrong on our side");
+    body.error.error_id = Some(error_id);
+    ApiError::Internal(Json(body))
+}
+
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::Validation(fields) => Self::validation(&fields),
+            AppError::NotFound(entity) => Self::not_found(entity),
+            AppError::Conflict { code, message } => {
+                Self::Conflict(Json(ErrorBody::new(code, message)))
+            }
+            AppError::RunInProgress(run_id) => {
+                let mut body = ErrorBody::new(
+                    "workflow_run_active",
+                    "a triage run is already in progress for this ticket",
+                );
+                body.error.workflow_run_id = Some(run_id.as_uuid());
+                Self::Conflict(Json(body))
+            }
+            AppError::InvalidCredentials => Self::Unauthorized(Json(ErrorBody::new(
+                "invalid_credentials",
+                "invalid email or password",
+            ))),
+            AppError::TenantRequired(choices) => {
+                let mut body = ErrorBody::new(
+                    "tenant_required",
+                    "this email belongs to several workspaces; choose one and send its tenant_slug",
+                );
+                body.error.workspaces = Some(
+                    choices
+                        .into_iter()
+                        .map(|c| WorkspaceOption {
+                            slug: c.slug.to_string(),
+                            name: c.name.to_string(),
+                        })
+                        .collect(),
+                );
+                Self::Conflict(Json(body))
+            }
+            AppError::Unauthenticated(message) => {
+                Self::Unauthorized(Json(ErrorBody::new("unauthorized", message)))
+            }
+            AppError::Forbidden => Self::Forbidden(Json(ErrorBody::new(
+                "forbidden",
+                "this action needs the admin role",
+            ))),
+            AppError::Unexpected(cause) => internal(cause.as_ref()),
+        }
+    }
+}
+
+/// Result alias for handlers.
+pub type ApiResult<T> = Result<T, ApiError>;
+
+fn json_response(status: StatusCode, body: ErrorBody) -> Response {
+    let mut resp = poem::web::Json(serde_json::json!({
+        "error": {
+            "code": body.error.code,
+            "message": body.error.message,
+            "fields": body.error.fields,
+        }
+    }))
+    .into_response();
+    resp.set_status(status);
+    resp
+}
+
+/// Converts framework errors (bad parameters, bodies, auth headers, unknown routes, ...) into
+/// the JSON error shape; errors our handlers produced are already JSON and pass through.
+pub struct JsonErrors;
+
+impl<E: Endpoint> Middleware<E> for JsonErrors {
+    type Output = JsonErrorsEndpoint<E>;
+    fn transform(&self, ep: E) -> Self::Output {
+        JsonErrorsEndpoint(ep)
+    }
+}
+
+/// Endpoint produced by [`JsonErrors`].
+pub struct JsonErrorsEndpoint<E>(E);
+
+/// Maps one framework error to a JSON response.
+#[must_use]
+pub fn error_to_response(err: poem::Error) -> Response {
+    if let Some(e) = err.downcast_ref::<BodyError>() {
+        return match e {
+            BodyError::TooLarge => json_response(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                ErrorBody::new("payload_too_large", e.to_string()),
+            ),
+            BodyError::UnsupportedMediaType => json_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                ErrorBody::new("unsupported_media_type", e.to_string()),
+            ),
+            BodyError::Invalid { field, message } => {
+                let mut fields = BTreeMap::new();
+                let text = if field.is_empty() {
+                    format!("invalid request body: {message}")
+                } else {
+                    fields.insert(field.clone(), message.clone());
+                    format!("{field}: {message}")
+                };
+                json_response(
+                    StatusCode::BAD_REQUEST,
+                    ErrorBody::new("invalid_body", text).with_fields(fields),
+                )
+            }
+        };
+    }
+    if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        let mut fields = BTreeMap::new();
+        fields.insert(e.name.to_owned(), e.reason.clone());
+        return json_response(
+            StatusCode::BAD_REQUEST,
+            ErrorBody::new("invalid_parameter", format!("{}: {}", e.name, e.reason))
+                .with_fields(fields),
+        );
+    }
+    if err.is::<AuthorizationError>() {
+        return json_response(
+            StatusCode::UNAUTHORIZED,
+            ErrorBody::new("unauthorized", "a valid bearer token is required"),
+        );
+    }
+    if err.is::<ContentTypeError>() {
+        return json_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorBody::new("unsupported_media_type", "the request body must be JSON"),
+        );
+    }
+    if err.is::<poem::error::NotFoundError>() {
+        return json_response(
+            StatusCode::NOT_FOUND,
+            ErrorBody::new("not_found", "no such endpoint"),
+        );
+    }
+    if err.is::<poem::error::MethodNotAllowedError>() {
+        return json_response(
+            StatusCode::METHOD_NOT_ALLOWED,
+            ErrorBody::new("method_not_allowed", "this method is not allowed on this endpoint"),
+        );
+    }
+    let status = err.status();
+    let resp = err.into_response();
+    let is_json = resp.content_type().is_some_and(|ct| ct.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let code = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNAUTHORIZED => "unauthorized",
+        StatusCode::NOT_FOUND => "not_found",
+        s if s.is_server_error() => "internal_error",
+        _ => "invalid_request",
+    };
+    let message = status.canonical_reason().unwrap_or("error").to_lowercase();
+    json_response(status, ErrorBody::new(code, message))
+}
+
+impl<E: Endpoint> Endpoint for JsonErrorsEndpoint<E> {
+    type Output = Response;
+
+    async fn call(&self, req: Request) -> poem::Result<Response> {
+        match self.0.call(req).await {
+            Ok(resp) => Ok(resp.into_response()),
+            Err(err) => Ok(error_to_response(err)),
+        }
+    }
+}

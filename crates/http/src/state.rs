@@ -1,0 +1,98 @@
+//! Everything a request handler needs, built once by the composition root.
+
+use std::sync::Arc;
+
+use opsflow_ports::auth::{Clock, PasswordHasher, TokenService};
+use opsflow_ports::llm::LlmClient;
+use opsflow_ports::repos::{RunQueue, Store, StoreAdmin, TicketRepository, WorkflowRepository};
+use opsflow_ports::services::auth::AuthService;
+use opsflow_ports::services::team::TeamService;
+use opsflow_ports::services::tenant::TenantService;
+use opsflow_ports::services::tickets::TicketService;
+use opsflow_ports::services::triage::{TicketTriageWorkflow, TriageConfig};
+
+use crate::metrics::{Metrics, PrometheusObserver};
+
+/// Shared application state.
+pub struct AppState {
+    /// Sign-up, login, token resolution.
+    pub auth: AuthService,
+    /// Workspace settings.
+    pub tenants: TenantService,
+    /// Team management.
+    pub team: TeamService,
+    /// Tickets and replies.
+    pub tickets: TicketService,
+    /// The AI triage workflow.
+    pub triage: Arc<TicketTriageWorkflow>,
+    /// Read access to runs and steps (history views).
+    pub runs: Arc<dyn WorkflowRepository>,
+    /// Read access to tickets (history views check the ticket exists in scope).
+    pub ticket_repo: Arc<dyn TicketRepository>,
+    /// The queue async runs are claimed from.
+    pub queue: Arc<dyn RunQueue>,
+    /// Store health and shutdown.
+    pub store: Arc<dyn StoreAdmin>,
+    /// Prometheus metrics.
+    pub metrics: Arc<Metrics>,
+    /// Password hashing (seeding and imports).
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The non-store ports the services need.
+pub struct Deps {
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Access tokens.
+    pub tokens: Arc<dyn TokenService>,
+    /// The model provider.
+    pub llm: Arc<dyn LlmClient>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Triage settings.
+    pub triage: TriageConfig,
+}
+
+impl AppState {
+    /// Wires every service to one store and the given ports.
+    pub fn new<S: Store>(store: Arc<S>, deps: Deps) -> Arc<Self> {
+        let metrics = Arc::new(Metrics::new());
+        let triage = TicketTriageWorkflow::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            deps.llm,
+            deps.clock.clone(),
+        )
+        .with_config(deps.triage)
+        .with_observer(Arc::new(PrometheusObserver(metrics.clone())));
+        Arc::new(Self {
+            auth: AuthService::new(
+                store.clone(),
+                deps.hasher.clone(),
+                deps.tokens,
+                deps.clock.clone(),
+            ),
+            tenants: TenantService::new(store.clone(), deps.clock.clone()),
+            team: TeamService::new(store.clone(), deps.hasher.clone(), deps.clock.clone()),
+            tickets: TicketService::new(
+                store.clone(),
+                store.clone(),
+                store.clone(),
+                store.clone(),
+                deps.clock.clone(),
+            ),
+            triage: Arc::new(triage),
+            runs: store.clone(),
+            ticket_repo: store.clone(),
+            queue: store.clone(),
+            store,
+            metrics,
+            hasher: deps.hasher,
+            clock: deps.clock,
+        })
+    }
+}

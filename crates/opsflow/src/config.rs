@@ -1,0 +1,261 @@
+//! Typed configuration from flags, environment variables and an optional `.env` file. Every
+//! invalid setting stops start-up with one line naming it.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use opsflow_llm::config::{LlmSettings, Provider};
+use secrecy::SecretString;
+
+/// Where the data lives.
+#[derive(Debug, Clone)]
+pub enum DatabaseConfig {
+    /// Embedded SQLite: `sqlite://path` or `sqlite::memory:`.
+    Sqlite {
+        /// The URL as given.
+        url: String,
+        /// The database file, or `None` in memory.
+        file: Option<PathBuf>,
+    },
+    /// MongoDB: `mongodb://` or `mongodb+srv://`.
+    Mongo {
+        /// The URI (never logged: it may hold a password).
+        uri: SecretString,
+        /// `OPSFLOW_MONGODB_DB`.
+        database: Option<String>,
+        /// `OPSFLOW_MONGODB_MAX_POOL_SIZE`.
+        max_pool_size: Option<u32>,
+        /// `OPSFLOW_MONGODB_SERVER_SELECTION_TIMEOUT`.
+        server_selection_timeout: Duration,
+        /// `OPSFLOW_MONGODB_APP_NAME`.
+        app_name: Option<String>,
+    },
+}
+
+/// Log output format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// Human-readable.
+    Pretty,
+    /// One JSON object per line.
+    Json,
+}
+
+/// The server's configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Listen address.
+    pub bind: SocketAddr,
+    /// Store.
+    pub database: DatabaseConfig,
+    /// JWT HMAC key; `None` means generate or load the one stored beside the database.
+    pub jwt_secret: Option<SecretString>,
+    /// Access token lifetime.
+    pub token_ttl: Duration,
+    /// Log filter (`OPSFLOW_LOG`).
+    pub log_filter: String,
+    /// Log format.
+    pub log_format: LogFormat,
+    /// LLM provider settings.
+    pub llm: LlmSettings,
+    /// Triage worker pool size (0 disables async execution in this process).
+    pub workers: usize,
+    /// How often idle workers look at the queue.
+    pub worker_poll: Duration,
+    /// How long a worker holds a run before another may take it over.
+    pub triage_lease: Duration,
+    /// Redact emails, phone and card numbers in text sent to external providers.
+    pub redact_pii: bool,
+    /// Argon2 memory cost in KiB (default 19456, OWASP).
+    pub argon2_memory_kib: u32,
+}
+
+/// A setting that could not be used.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid setting {name}: {message}")]
+pub struct ConfigError {
+    /// The environment variable.
+    pub name: &'static str,
+    /// What is wrong.
+    pub message: String,
+}
+
+fn err(name: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError { name, message: message.into() }
+}
+
+/// Reads a variable; unset and empty are both `None`.
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+fn duration(name: &'static str, default: &str) -> Result<Duration, ConfigError> {
+    let raw = var(name).unwrap_or_else(|| default.to_owned());
+    let d = humantime::parse_duration(&raw)
+        .map_err(|e| err(name, format!("`{raw}` is not a duration like 30s, 5m or 12h ({e})")))?;
+    if d.is_zero() {
+        return Err(err(name, "must be greater than zero"));
+    }
+    Ok(d)
+}
+
+fn number<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(raw) => raw.parse().map_err(|_| err(name, format!("`{raw}` is not a valid number"))),
+    }
+}
+
+fn boolean(name: &'static str, default: bool) -> Result<bool, ConfigError> {
+    match var(name).map(|v| v.to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+        Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+        Some(v) => Err(err(name, format!("`{v}` is not true or false"))),
+    }
+}
+
+/// Parses `OPSFLOW_DATABASE_URL` (or the `--database` flag).
+///
+/// # Errors
+/// Unknown scheme, or a Mongo setting that is invalid.
+pub fn parse_database(url: &str) -> Result<DatabaseConfig, ConfigError> {
+    const NAME: &str = "OPSFLOW_DATABASE_URL";
+    let url = url.trim();
+    if url == "sqlite::memory:" || url == "sqlite://:memory:" {
+        return Ok(DatabaseConfig::Sqlite { url: "sqlite::memory:".to_owned(), file: None });
+    }
+    if let Some(rest) = url.strip_prefix("sqlite://").or_else(|| url.strip_prefix("sqlite:")) {
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() {
+            return Err(err(NAME, "a sqlite URL needs a file path, e.g. sqlite://data/opsflow.db"));
+        }
+        return Ok(DatabaseConfig::Sqlite { url: url.to_owned(), file: Some(PathBuf::from(path)) });
+    }
+    if url.starts_with("mongodb://") || url.starts_with("mongodb+srv://") {
+        let max_pool_size = match var("OPSFLOW_MONGODB_MAX_POOL_SIZE") {
+            None => None,
+            Some(raw) => Some(raw.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                err("OPSFLOW_MONGODB_MAX_POOL_SIZE", format!("`{raw}` is not a positive number"))
+            })?),
+        };
+        return Ok(DatabaseConfig::Mongo {
+            uri: SecretString::from(url.to_owned()),
+            database: var("OPSFLOW_MONGODB_DB"),
+            max_pool_size,
+            server_selection_timeout: duration("OPSFLOW_MONGODB_SERVER_SELECTION_TIMEOUT", "10s")?,
+            app_name: var("OPSFLOW_MONGODB_APP_NAME").or_else(|| Some("opsflow".to_owned())),
+        });
+    }
+    let scheme = url.split("://").next().unwrap_or(url);
+    Err(err(
+        NAME,
+        format!(
+            "unsupported scheme `{scheme}` (use sqlite://path, sqlite::memory:, mongodb:// or mongodb+srv://)"
+        ),
+    ))
+}
+
+impl Config {
+    /// Reads every setting; `bind` and `database` flags override the environment.
+    ///
+    /// # Errors
+    /// The first invalid setting.
+    pub fn load(bind_flag: Option<&str>, database_flag: Option<&str>) -> Result<Self, ConfigError> {
+        let bind_raw = bind_flag.map(str::to_owned).or_else(|| var("OPSFLOW_BIND"));
+        let bind_raw = bind_raw.unwrap_or_else(|| "127.0.0.1:8080".to_owned());
+        let bind = bind_raw.parse().map_err(|_| {
+            err("OPSFLOW_BIND", format!("`{bind_raw}` is not an address like 127.0.0.1:8080"))
+        })?;
+        let db_raw = database_flag
+            .map(str::to_owned)
+            .or_else(|| var("OPSFLOW_DATABASE_URL"))
+            .unwrap_or_else(|| "sqlite://data/opsflow.db".to_owned());
+        let database = parse_database(&db_raw)?;
+        let jwt_secret = match var("OPSFLOW_JWT_SECRET") {
+            None => None,
+            Some(s) if s.len() < 32 => {
+                return Err(err("OPSFLOW_JWT_SECRET", "must be at least 32 bytes long"));
+            }
+            Some(s) => Some(SecretString::from(s)),
+        };
+        let log_format = match var("OPSFLOW_LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(err("OPSFLOW_LOG_FORMAT", format!("`{other}` is not json or pretty")));
+            }
+        };
+        let provider: Provider = match var("OPSFLOW_LLM_PROVIDER") {
+            None => Provider::Offline,
+            Some(p) => p.parse().map_err(|e| err("OPSFLOW_LLM_PROVIDER", format!("{e}")))?,
+        };
+        let llm = LlmSettings {
+            provider,
+            model: var("OPSFLOW_LLM_MODEL"),
+            base_url: var("OPSFLOW_LLM_BASE_URL"),
+            api_key: var("OPSFLOW_LLM_API_KEY").map(SecretString::from),
+            connect_timeout: duration("OPSFLOW_LLM_CONNECT_TIMEOUT", "5s")?,
+            request_timeout: duration("OPSFLOW_LLM_TIMEOUT", "60s")?,
+            max_retries: number("OPSFLOW_LLM_MAX_RETRIES", 2)?,
+            // Redaction happens in the workflow, before the input snapshot is recorded, so the
+            // stored snapshot is exactly what the provider received.
+            redact: false,
+        };
+        let argon2_memory_kib = number("OPSFLOW_ARGON2_MEMORY_KIB", 19_456u32)?;
+        if argon2_memory_kib < 1024 {
+            return Err(err("OPSFLOW_ARGON2_MEMORY_KIB", "must be at least 1024"));
+        }
+        Ok(Self {
+            bind,
+            database,
+            jwt_secret,
+            token_ttl: duration("OPSFLOW_TOKEN_TTL", "12h")?,
+            log_filter: var("OPSFLOW_LOG").unwrap_or_else(|| "info".to_owned()),
+            log_format,
+            llm,
+            workers: number("OPSFLOW_WORKERS", 4usize)?,
+            worker_poll: duration("OPSFLOW_WORKER_POLL", "1s")?,
+            triage_lease: duration("OPSFLOW_TRIAGE_LEASE", "5m")?,
+            redact_pii: boolean("OPSFLOW_LLM_REDACT", false)?,
+            argon2_memory_kib,
+        })
+    }
+}
+
+/// The file beside a SQLite database where a generated JWT secret is kept.
+#[must_use]
+pub fn secret_path(db_file: &Path) -> PathBuf {
+    let dir = db_file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    dir.join("jwt-secret")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls() {
+        assert!(matches!(
+            parse_database("sqlite::memory:"),
+            Ok(DatabaseConfig::Sqlite { file: None, .. })
+        ));
+        match parse_database("sqlite://data/x.db") {
+            Ok(DatabaseConfig::Sqlite { file: Some(f), .. }) => {
+                assert_eq!(f, PathBuf::from("data/x.db"))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        let e = parse_database("postgres://x").expect_err("unsupported");
+        assert_eq!(e.name, "OPSFLOW_DATABASE_URL");
+        assert!(e.to_string().contains("postgres"));
+        assert!(parse_database("sqlite://").is_err());
+    }
+
+    #[test]
+    fn secret_lives_beside_the_database() {
+        assert_eq!(secret_path(Path::new("data/opsflow.db")), PathBuf::from("data/jwt-secret"));
+        assert_eq!(secret_path(Path::new("opsflow.db")), PathBuf::from("./jwt-secret"));
+    }
+}

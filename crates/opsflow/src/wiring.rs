@@ -1,0 +1,215 @@
+//! Builds adapters and services from the config and runs the server.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use opsflow_adapters::mongo::{MongoSettings, MongoStore};
+use opsflow_adapters::security::{Argon2Hasher, JwtTokens, generate_secret};
+use opsflow_adapters::sqlite::SqliteStore;
+use opsflow_http::AppState;
+use opsflow_http::state::Deps;
+use opsflow_ports::auth::SystemClock;
+use opsflow_ports::repos::Store;
+use opsflow_ports::services::triage::TriageConfig;
+use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
+use poem::listener::TcpListener;
+use secrecy::{ExposeSecret as _, SecretString};
+use tracing_subscriber::EnvFilter;
+
+use crate::config::{Config, DatabaseConfig, LogFormat, secret_path};
+
+/// Installs the global tracing subscriber.
+pub fn init_tracing(config: &Config) {
+    let filter = EnvFilter::try_new(&config.log_filter).unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    match config.log_format {
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+        LogFormat::Pretty => builder.init(),
+    }
+}
+
+/// The JWT secret: configured, or generated once and stored beside the SQLite file (mode 0600).
+fn jwt_secret(config: &Config) -> anyhow::Result<SecretString> {
+    if let Some(s) = &config.jwt_secret {
+        return Ok(s.clone());
+    }
+    match &config.database {
+        DatabaseConfig::Sqlite { file: Some(file), .. } => {
+            let path = secret_path(file);
+            if let Ok(existing) = std::fs::read_to_string(&path) {
+                let existing = existing.trim().to_owned();
+                if existing.len() >= 32 {
+                    tracing::warn!(path = %path.display(), "OPSFLOW_JWT_SECRET is not set; using the secret stored beside the database");
+                    return Ok(SecretString::from(existing));
+                }
+            }
+            let secret = generate_secret();
+            write_private(&path, &secret).with_context(|| {
+                format!("could not store the generated JWT secret at {}", path.display())
+            })?;
+            tracing::warn!(path = %path.display(), "OPSFLOW_JWT_SECRET is not set; generated a secret and stored it beside the database");
+            Ok(SecretString::from(secret))
+        }
+        DatabaseConfig::Sqlite { file: None, .. } => {
+            tracing::warn!(
+                "OPSFLOW_JWT_SECRET is not set; using a random secret for this in-memory run (tokens end with the process)"
+            );
+            Ok(SecretString::from(generate_secret()))
+        }
+        DatabaseConfig::Mongo { .. } => anyhow::bail!(
+            "invalid setting OPSFLOW_JWT_SECRET: must be set (32+ bytes) with MongoDB, so every server process shares it"
+        ),
+    }
+}
+
+fn write_private(path: &Path, secret: &str) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt as _;
+        options.mode(0o600);
+    }
+    let mut f = options.open(path)?;
+    f.write_all(secret.as_bytes())?;
+    f.write_all(b"\n")
+}
+
+async fn deps(config: &Config) -> anyhow::Result<Deps> {
+    let secret = jwt_secret(config)?;
+    let ttl = time::Duration::try_from(config.token_ttl)
+        .context("invalid setting OPSFLOW_TOKEN_TTL: too large")?;
+    let llm = opsflow_llm::config::build_client(&config.llm)
+        .map_err(|e| anyhow::anyhow!("invalid LLM settings: {e}"))?;
+    let lease = time::Duration::try_from(config.triage_lease)
+        .context("invalid setting OPSFLOW_TRIAGE_LEASE: too large")?;
+    // Validate the secret's size here too: the token adapter needs its bytes.
+    anyhow::ensure!(
+        secret.expose_secret().len() >= 32,
+        "invalid setting OPSFLOW_JWT_SECRET: must be at least 32 bytes long"
+    );
+    Ok(Deps {
+        hasher: Arc::new(Argon2Hasher::with_params(config.argon2_memory_kib, 2, 1)),
+        tokens: Arc::new(JwtTokens::new(secret, ttl)),
+        llm,
+        clock: Arc::new(SystemClock),
+        triage: TriageConfig { lease, redact_pii: config.redact_pii },
+    })
+}
+
+async fn open_sqlite(url: &str) -> anyhow::Result<Arc<SqliteStore>> {
+    let store = SqliteStore::connect(url)
+        .await
+        .with_context(|| "could not open the SQLite database (OPSFLOW_DATABASE_URL)")?;
+    Ok(Arc::new(store))
+}
+
+async fn open_mongo(config: &DatabaseConfig) -> anyhow::Result<Arc<MongoStore>> {
+    let DatabaseConfig::Mongo { uri, database, max_pool_size, server_selection_timeout, app_name } =
+        config
+    else {
+        anyhow::bail!("not a MongoDB configuration");
+    };
+    let settings = MongoSettings {
+        uri: uri.expose_secret().to_owned(),
+        database: database.clone(),
+        max_pool_size: *max_pool_size,
+        server_selection_timeout: *server_selection_timeout,
+        app_name: app_name.clone(),
+    };
+    let store = MongoStore::connect(settings)
+        .await
+        .with_context(|| "could not connect to MongoDB (OPSFLOW_DATABASE_URL)")?;
+    Ok(Arc::new(store))
+}
+
+/// Starts the server on the configured store; the backend is chosen here, once.
+pub async fn serve(config: Config, seed_demo: bool) -> anyhow::Result<()> {
+    match &config.database {
+        DatabaseConfig::Sqlite { url, .. } => {
+            let store = open_sqlite(url).await?;
+            run(store, config, seed_demo).await
+        }
+        DatabaseConfig::Mongo { .. } => {
+            let store = open_mongo(&config.database).await?;
+            run(store, config, seed_demo).await
+        }
+    }
+}
+
+/// Seeds the demo workspace and exits.
+pub async fn seed_only(config: Config) -> anyhow::Result<()> {
+    match &config.database {
+        DatabaseConfig::Sqlite { url, .. } => {
+            let store = open_sqlite(url).await?;
+            let state = AppState::new(store.clone(), deps(&config).await?);
+            crate::seed::seed_demo(&state, store.as_ref()).await?.print();
+            state.store.close().await;
+        }
+        DatabaseConfig::Mongo { .. } => {
+            let store = open_mongo(&config.database).await?;
+            let state = AppState::new(store.clone(), deps(&config).await?);
+            crate::seed::seed_demo(&state, store.as_ref()).await?.print();
+        }
+    }
+    Ok(())
+}
+
+async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow::Result<()> {
+    let state = AppState::new(store.clone(), deps(&config).await?);
+    let logins =
+        if seed_demo { Some(crate::seed::seed_demo(&state, store.as_ref()).await?) } else { None };
+    let workers = TriageWorkerPool::spawn(
+        state.triage.clone(),
+        state.queue.clone(),
+        &WorkerConfig { size: config.workers, poll_interval: config.worker_poll },
+    );
+    let listener = TcpListener::bind(config.bind);
+    let acceptor = poem::listener::Listener::into_acceptor(listener).await.with_context(|| {
+        format!("invalid setting OPSFLOW_BIND: could not listen on {}", config.bind)
+    })?;
+    let url = format!("http://{}", config.bind);
+    tracing::info!(%url, backend = state.store.health().await.backend, provider = %config.llm.provider, workers = config.workers, "OpsFlow Agent Desk is listening");
+    println!("OpsFlow Agent Desk is running at {url}  (API docs: {url}/api/docs)");
+    if let Some(l) = logins {
+        l.print();
+    }
+    let app = opsflow_http::app(state.clone());
+    poem::Server::new_with_acceptor(acceptor)
+        .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(30)))
+        .await
+        .context("the HTTP server failed")?;
+    tracing::info!("shutting down: finishing triage runs in progress");
+    workers.shutdown().await;
+    state.store.close().await;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutdown signal received");
+}
