@@ -10,8 +10,9 @@ interface ErrorBody {
   message?: string;
   fields?: Record<string, string>;
   workspaces?: WorkspaceChoice[];
-  details?: { workspaces?: WorkspaceChoice[]; active_run_id?: string };
-  active_run_id?: string;
+  details?: { workspaces?: WorkspaceChoice[]; workflow_run_id?: string };
+  /** For `workflow_run_active`: the run already in progress. */
+  workflow_run_id?: string;
 }
 
 /** The server answered with an error status and (usually) the shared JSON error body. */
@@ -33,7 +34,7 @@ export class ApiError extends Error {
     this.code = err.code ?? `http_${status}`;
     this.fields = err.fields ?? {};
     this.workspaces = err.workspaces ?? err.details?.workspaces ?? [];
-    this.activeRunId = err.active_run_id ?? err.details?.active_run_id ?? null;
+    this.activeRunId = err.workflow_run_id ?? err.details?.workflow_run_id ?? null;
   }
 }
 

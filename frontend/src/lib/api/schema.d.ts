@@ -240,7 +240,7 @@ export interface components {
             };
             workspaces?: components["schemas"]["WorkspaceChoice"][];
             /** Format: uuid */
-            active_run_id?: string;
+            workflow_run_id?: string;
         };
         ErrorResponse: {
             error: components["schemas"]["ErrorBody"];

@@ -239,7 +239,7 @@ describe('TriagePanel', () => {
       'GET /api/tickets/:id': () => json({ ticket, replies: [], latest_run: null }),
       'POST /api/tickets/:id/workflows/triage': () =>
         apiError(409, 'workflow_run_active', 'A triage run is already active', undefined, {
-          active_run_id: RUN_ID,
+          workflow_run_id: RUN_ID,
         }),
       'GET /api/workflows/runs/:id': () => json(runDetail('running', steps.slice(0, 1))),
     });
