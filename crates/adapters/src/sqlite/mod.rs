@@ -1,0 +1,219 @@
+//! SQLite store (embedded default): every repository port on one sqlx pool.
+//!
+//! Ids are stored as 16-byte UUID blobs and timestamps as Unix nanoseconds, so every value
+//! round-trips exactly. Writes that belong together run in `BEGIN IMMEDIATE` transactions, which
+//! take the write lock up front: two writers never deadlock on a lock upgrade, they queue on the
+//! busy timeout instead.
+
+mod accounts;
+mod rows;
+mod tickets;
+mod workflow;
+
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration as StdDuration;
+
+use async_trait::async_trait;
+use opsflow_ports::repos::{RepoError, StoreAdmin, StoreHealth};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use sqlx::{Sqlite, Transaction};
+
+/// Connections in the pool of a file database (readers run in parallel under WAL).
+const FILE_POOL_SIZE: u32 = 8;
+/// Page cache per connection, in KiB (negative `cache_size`): 8 connections stay well under the
+/// server's memory budget while the hot index pages of a large tenant stay cached.
+const CACHE_KIB_PER_CONNECTION: i64 = 12_000;
+
+/// Why the SQLite store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum SqliteConnectError {
+    /// The URL is not `sqlite://path`, `sqlite:path` or `sqlite::memory:`.
+    #[error(
+        "invalid SQLite URL {url:?}: expected sqlite://path/to/file.db, sqlite:path or sqlite::memory:"
+    )]
+    InvalidUrl {
+        /// The URL given.
+        url: String,
+    },
+    /// The database folder could not be created.
+    #[error("cannot create the database folder {path}: {source}")]
+    CreateDir {
+        /// The folder.
+        path: PathBuf,
+        /// The I/O error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The database could not be opened.
+    #[error("cannot open the SQLite database {url:?}: {source}")]
+    Open {
+        /// The URL given.
+        url: String,
+        /// The driver error.
+        #[source]
+        source: sqlx::Error,
+    },
+    /// The schema migrations failed.
+    #[error("SQLite schema migration failed: {0}")]
+    Migrate(#[source] sqlx::migrate::MigrateError),
+}
+
+/// The embedded SQLite store. Cheap to clone (the pool is shared).
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if missing, with its folder) the database at `url` and migrates it.
+    ///
+    /// Accepts `sqlite://path/to/file.db`, `sqlite:path` and `sqlite::memory:` (one private
+    /// in-memory database held by a single connection).
+    ///
+    /// # Errors
+    /// [`SqliteConnectError`].
+    pub async fn connect(url: &str) -> Result<Self, SqliteConnectError> {
+        let invalid = || SqliteConnectError::InvalidUrl { url: url.to_owned() };
+        let rest = url.strip_prefix("sqlite:").ok_or_else(invalid)?;
+        let (location, params) = match rest.split_once('?') {
+            Some((l, p)) => (l, Some(p)),
+            None => (rest, None),
+        };
+        let memory = location == ":memory:" || location == "//:memory:";
+        let open_err = |source| SqliteConnectError::Open { url: url.to_owned(), source };
+
+        let pool = if memory {
+            let options = SqliteConnectOptions::from_str("sqlite::memory:")
+                .map_err(open_err)?
+                .foreign_keys(true)
+                .busy_timeout(StdDuration::from_secs(5));
+            // Every connection to :memory: is its own database: keep exactly one, forever.
+            SqlitePoolOptions::new()
+                .max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+                .connect_with(options)
+                .await
+                .map_err(open_err)?
+        } else {
+            let path = location.strip_prefix("//").unwrap_or(location);
+            if path.is_empty() {
+                return Err(invalid());
+            }
+            let path = PathBuf::from(path);
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|source| {
+                    SqliteConnectError::CreateDir { path: parent.to_path_buf(), source }
+                })?;
+            }
+            let mut options = SqliteConnectOptions::new().filename(&path);
+            if let Some(params) = params {
+                // Let sqlx interpret extra parameters (mode=, cache=, ...) on the same file.
+                options =
+                    SqliteConnectOptions::from_str(&format!("sqlite:{}?{params}", path.display()))
+                        .map_err(open_err)?;
+            }
+            let options = options
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(StdDuration::from_secs(5))
+                .foreign_keys(true)
+                .pragma("cache_size", (-CACHE_KIB_PER_CONNECTION).to_string())
+                .pragma("temp_store", "memory");
+            SqlitePoolOptions::new()
+                .max_connections(FILE_POOL_SIZE)
+                .min_connections(1)
+                .connect_with(options)
+                .await
+                .map_err(open_err)?
+        };
+
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(SqliteConnectError::Migrate)?;
+        Ok(Self { pool })
+    }
+
+    /// The names of the indexes in the schema (without SQLite's automatic ones).
+    ///
+    /// # Errors
+    /// [`RepoError::Unexpected`].
+    pub async fn index_names(&self) -> Result<Vec<String>, RepoError> {
+        sqlx::query_scalar::<_, String>(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND name NOT LIKE 'sqlite_%' \
+             ORDER BY name",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)
+    }
+
+    /// The SQL plan SQLite chooses for `sql` (one line per step), for index tests.
+    ///
+    /// # Errors
+    /// [`RepoError::Unexpected`].
+    pub async fn explain(&self, sql: &str) -> Result<Vec<String>, RepoError> {
+        use sqlx::Row;
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("EXPLAIN QUERY PLAN {sql}")))
+            .fetch_all(&self.pool)
+            .await
+            .map_err(db_err)?;
+        rows.iter()
+            .map(|r| r.try_get::<String, _>("detail").map_err(RepoError::unexpected))
+            .collect()
+    }
+
+    /// The underlying pool (for tooling such as the benchmark seeder).
+    #[must_use]
+    pub const fn pool(&self) -> &SqlitePool {
+        &self.pool
+    }
+
+    /// A write transaction holding the database write lock from its first statement.
+    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, RepoError> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)
+    }
+}
+
+/// Maps a driver error: unique violations become the conflict they name, anything else is
+/// unexpected.
+fn db_err(e: sqlx::Error) -> RepoError {
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            let msg = db.message();
+            if msg.contains("tenants.slug") {
+                return RepoError::Conflict("slug");
+            }
+            if msg.contains("users.email") {
+                return RepoError::Conflict("email");
+            }
+            if msg.contains("workflow_runs.ticket_id") {
+                return RepoError::Conflict("active_run");
+            }
+        }
+    }
+    RepoError::unexpected(e)
+}
+
+#[async_trait]
+impl StoreAdmin for SqliteStore {
+    async fn health(&self) -> StoreHealth {
+        match sqlx::query_scalar::<_, String>("SELECT sqlite_version()").fetch_one(&self.pool).await
+        {
+            Ok(version) => {
+                StoreHealth { backend: "sqlite", ok: true, detail: format!("SQLite {version}") }
+            }
+            Err(e) => StoreHealth { backend: "sqlite", ok: false, detail: e.to_string() },
+        }
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+}

@@ -1,0 +1,250 @@
+//! Column encodings (UUID blobs, nanosecond timestamps, enum texts) and row-to-entity mapping.
+
+use std::str::FromStr;
+
+use opsflow_domain::{
+    Email, PersonName, Policies, ReplyBody, ReplyId, Slug, Tenant, TenantId, TenantName, Ticket,
+    TicketBody, TicketId, TicketReply, TicketSubject, User, UserId, WorkflowRun, WorkflowRunId,
+    WorkflowStep, WorkflowStepId,
+};
+use opsflow_ports::repos::RepoError;
+use sqlx::Row;
+use sqlx::sqlite::SqliteRow;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+/// A bound parameter of a dynamically built query.
+#[derive(Debug, Clone)]
+pub(super) enum Arg {
+    Blob(Vec<u8>),
+    Text(String),
+    Int(i64),
+    Null,
+}
+
+/// An id as its stored 16-byte form.
+pub(super) fn blob(id: Uuid) -> Vec<u8> {
+    id.as_bytes().to_vec()
+}
+
+/// A timestamp as stored: Unix nanoseconds (UTC). Out-of-range dates (beyond year 2262) are an
+/// error rather than a silent truncation.
+pub(super) fn nanos(t: OffsetDateTime) -> Result<i64, RepoError> {
+    i64::try_from(t.unix_timestamp_nanos()).map_err(RepoError::unexpected)
+}
+
+pub(super) fn opt_nanos(t: Option<OffsetDateTime>) -> Result<Option<i64>, RepoError> {
+    t.map(nanos).transpose()
+}
+
+pub(super) fn int<T: TryInto<i64>>(v: T) -> Result<i64, RepoError>
+where
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    v.try_into().map_err(RepoError::unexpected)
+}
+
+fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T, RepoError>
+where
+    T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
+{
+    row.try_get(col).map_err(RepoError::unexpected)
+}
+
+pub(super) fn uuid(row: &SqliteRow, col: &str) -> Result<Uuid, RepoError> {
+    let bytes: Vec<u8> = get(row, col)?;
+    Uuid::from_slice(&bytes).map_err(RepoError::unexpected)
+}
+
+fn opt_uuid(row: &SqliteRow, col: &str) -> Result<Option<Uuid>, RepoError> {
+    let bytes: Option<Vec<u8>> = get(row, col)?;
+    bytes.map(|b| Uuid::from_slice(&b).map_err(RepoError::unexpected)).transpose()
+}
+
+pub(super) fn ts(row: &SqliteRow, col: &str) -> Result<OffsetDateTime, RepoError> {
+    let n: i64 = get(row, col)?;
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).map_err(RepoError::unexpected)
+}
+
+fn opt_ts(row: &SqliteRow, col: &str) -> Result<Option<OffsetDateTime>, RepoError> {
+    let n: Option<i64> = get(row, col)?;
+    n.map(|n| {
+        OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).map_err(RepoError::unexpected)
+    })
+    .transpose()
+}
+
+fn text(row: &SqliteRow, col: &str) -> Result<String, RepoError> {
+    get(row, col)
+}
+
+fn opt_text(row: &SqliteRow, col: &str) -> Result<Option<String>, RepoError> {
+    get(row, col)
+}
+
+/// A stored text parsed back into its domain type (enum or validated value).
+fn parsed<T>(row: &SqliteRow, col: &str) -> Result<T, RepoError>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    text(row, col)?.parse().map_err(RepoError::unexpected)
+}
+
+fn opt_parsed<T>(row: &SqliteRow, col: &str) -> Result<Option<T>, RepoError>
+where
+    T: FromStr,
+    T::Err: std::error::Error + Send + Sync + 'static,
+{
+    opt_text(row, col)?.map(|s| s.parse().map_err(RepoError::unexpected)).transpose()
+}
+
+fn valid<T, E>(
+    row: &SqliteRow,
+    col: &str,
+    make: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, RepoError>
+where
+    E: std::error::Error + Send + Sync + 'static,
+{
+    make(&text(row, col)?).map_err(RepoError::unexpected)
+}
+
+fn unsigned<T: TryFrom<i64>>(row: &SqliteRow, col: &str) -> Result<T, RepoError>
+where
+    T::Error: std::error::Error + Send + Sync + 'static,
+{
+    let n: i64 = get(row, col)?;
+    T::try_from(n).map_err(RepoError::unexpected)
+}
+
+fn flag(row: &SqliteRow, col: &str) -> Result<bool, RepoError> {
+    let n: i64 = get(row, col)?;
+    Ok(n != 0)
+}
+
+pub(super) const TENANT_COLS: &str = "id, name, slug, policies, created_at, updated_at";
+
+pub(super) fn tenant(row: &SqliteRow) -> Result<Tenant, RepoError> {
+    Ok(Tenant {
+        id: TenantId::from_uuid(uuid(row, "id")?),
+        name: valid(row, "name", TenantName::new)?,
+        slug: valid(row, "slug", Slug::parse)?,
+        policies: valid(row, "policies", Policies::new)?,
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+pub(super) const USER_COLS: &str =
+    "id, tenant_id, name, email, password_hash, role, active, created_at, updated_at";
+
+pub(super) fn user(row: &SqliteRow) -> Result<User, RepoError> {
+    Ok(User {
+        id: UserId::from_uuid(uuid(row, "id")?),
+        tenant_id: TenantId::from_uuid(uuid(row, "tenant_id")?),
+        name: valid(row, "name", PersonName::new)?,
+        email: valid(row, "email", Email::parse)?,
+        password_hash: text(row, "password_hash")?,
+        role: parsed(row, "role")?,
+        active: flag(row, "active")?,
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+pub(super) const TICKET_COLS: &str = "id, tenant_id, subject, body, channel, status, priority, \
+     category, customer_name, customer_email, assignee_id, created_by_id, created_at, updated_at";
+
+pub(super) fn ticket(row: &SqliteRow) -> Result<Ticket, RepoError> {
+    Ok(Ticket {
+        id: TicketId::from_uuid(uuid(row, "id")?),
+        tenant_id: TenantId::from_uuid(uuid(row, "tenant_id")?),
+        subject: valid(row, "subject", TicketSubject::new)?,
+        body: valid(row, "body", TicketBody::new)?,
+        channel: parsed(row, "channel")?,
+        status: parsed(row, "status")?,
+        priority: opt_parsed(row, "priority")?,
+        category: opt_parsed(row, "category")?,
+        customer_name: valid(row, "customer_name", PersonName::new)?,
+        customer_email: valid(row, "customer_email", Email::parse)?,
+        assignee_id: opt_uuid(row, "assignee_id")?.map(UserId::from_uuid),
+        created_by_id: UserId::from_uuid(uuid(row, "created_by_id")?),
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+pub(super) const REPLY_COLS: &str =
+    "id, tenant_id, ticket_id, author_type, author_id, body, sent_at, created_at, updated_at";
+
+pub(super) fn reply(row: &SqliteRow) -> Result<TicketReply, RepoError> {
+    Ok(TicketReply {
+        id: ReplyId::from_uuid(uuid(row, "id")?),
+        tenant_id: TenantId::from_uuid(uuid(row, "tenant_id")?),
+        ticket_id: TicketId::from_uuid(uuid(row, "ticket_id")?),
+        author_type: parsed(row, "author_type")?,
+        author_id: opt_uuid(row, "author_id")?.map(UserId::from_uuid),
+        body: valid(row, "body", ReplyBody::new)?,
+        sent_at: opt_ts(row, "sent_at")?,
+        created_at: ts(row, "created_at")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+pub(super) const RUN_COLS: &str = "id, tenant_id, ticket_id, workflow_type, status, \
+     started_by_user_id, error_message, started_at, finished_at, attempts, lease_expires_at";
+
+pub(super) fn run(row: &SqliteRow) -> Result<WorkflowRun, RepoError> {
+    Ok(WorkflowRun {
+        id: WorkflowRunId::from_uuid(uuid(row, "id")?),
+        tenant_id: TenantId::from_uuid(uuid(row, "tenant_id")?),
+        ticket_id: TicketId::from_uuid(uuid(row, "ticket_id")?),
+        workflow_type: text(row, "workflow_type")?,
+        status: parsed(row, "status")?,
+        started_by_user_id: UserId::from_uuid(uuid(row, "started_by_user_id")?),
+        error_message: opt_text(row, "error_message")?,
+        started_at: ts(row, "started_at")?,
+        finished_at: opt_ts(row, "finished_at")?,
+        attempts: unsigned(row, "attempts")?,
+        lease_expires_at: opt_ts(row, "lease_expires_at")?,
+    })
+}
+
+pub(super) const STEP_COLS: &str = "id, tenant_id, workflow_run_id, step_type, succeeded, \
+     input_snapshot, output_snapshot, provider, model, prompt_version, latency_ms, prompt_tokens, \
+     completion_tokens, attempts, guardrail_flags, error_message, created_at";
+
+fn json<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Result<T, RepoError> {
+    serde_json::from_str(&text(row, col)?).map_err(RepoError::unexpected)
+}
+
+pub(super) fn step(row: &SqliteRow) -> Result<WorkflowStep, RepoError> {
+    Ok(WorkflowStep {
+        id: WorkflowStepId::from_uuid(uuid(row, "id")?),
+        tenant_id: TenantId::from_uuid(uuid(row, "tenant_id")?),
+        workflow_run_id: WorkflowRunId::from_uuid(uuid(row, "workflow_run_id")?),
+        step_type: parsed(row, "step_type")?,
+        succeeded: flag(row, "succeeded")?,
+        input_snapshot: json(row, "input_snapshot")?,
+        output_snapshot: json(row, "output_snapshot")?,
+        provider: opt_text(row, "provider")?,
+        model: opt_text(row, "model")?,
+        prompt_version: opt_text(row, "prompt_version")?,
+        latency_ms: unsigned(row, "latency_ms")?,
+        prompt_tokens: unsigned(row, "prompt_tokens")?,
+        completion_tokens: unsigned(row, "completion_tokens")?,
+        attempts: unsigned(row, "attempts")?,
+        guardrail_flags: json(row, "guardrail_flags")?,
+        error_message: opt_text(row, "error_message")?,
+        created_at: ts(row, "created_at")?,
+    })
+}
+
+/// Maps every row, failing on the first that does not decode.
+pub(super) fn all<T>(
+    rows: &[SqliteRow],
+    map: impl Fn(&SqliteRow) -> Result<T, RepoError>,
+) -> Result<Vec<T>, RepoError> {
+    rows.iter().map(map).collect()
+}

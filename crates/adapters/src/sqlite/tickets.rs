@@ -1,0 +1,445 @@
+//! Tickets (with their search keywords) and replies.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use opsflow_domain::{
+    AssigneeFilter, ReplyBody, ReplyId, TenantId, TenantScope, Ticket, TicketId, TicketPatch,
+    TicketQuery, TicketReply, TicketStatus, UserId, search,
+};
+use opsflow_ports::repos::{ReplyRepository, RepoError, RepoResult, TicketRepository};
+use sqlx::sqlite::SqliteArguments;
+use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use super::rows::{self, Arg, blob, int, nanos, opt_nanos};
+use super::{SqliteStore, db_err};
+
+type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
+
+fn bind<'q>(q: Query<'q>, arg: &Arg) -> Query<'q> {
+    match arg {
+        Arg::Blob(b) => q.bind(b.as_slice()),
+        Arg::Text(s) => q.bind(s.as_str()),
+        Arg::Int(n) => q.bind(*n),
+        Arg::Null => q.bind(None::<i64>),
+    }
+}
+
+/// Inserts rows of `width` values with multi-row `INSERT`s. Batches have power-of-two sizes so
+/// only a handful of distinct statements are prepared and cached.
+pub(super) async fn insert_rows(
+    conn: &mut SqliteConnection,
+    head: &str,
+    width: usize,
+    rows: &[Vec<Arg>],
+) -> RepoResult<()> {
+    let tuple = format!("({})", vec!["?"; width].join(", "));
+    let mut rest = rows;
+    while !rest.is_empty() {
+        let n = [64, 32, 16, 8, 4, 2].into_iter().find(|&n| n <= rest.len()).unwrap_or(1);
+        let (batch, later) = rest.split_at(n);
+        let sql = format!("{head} VALUES {}", vec![tuple.as_str(); n].join(", "));
+        let mut q = sqlx::query::<Sqlite>(AssertSqlSafe(sql));
+        for arg in batch.iter().flatten() {
+            q = bind(q, arg);
+        }
+        q.execute(&mut *conn).await.map_err(db_err)?;
+        rest = later;
+    }
+    Ok(())
+}
+
+const TICKETS_PER_BATCH: usize = 256;
+
+/// Inserts tickets and their keywords under `tenant`. Must run inside a write transaction: the
+/// integer keys are allocated from the current maximum.
+async fn insert_tickets(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    tickets: &[Ticket],
+) -> RepoResult<()> {
+    let tenant_blob = blob(tenant.as_uuid());
+    let mut next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    for batch in tickets.chunks(TICKETS_PER_BATCH) {
+        let mut ticket_rows = Vec::with_capacity(batch.len());
+        let mut keyword_rows = Vec::new();
+        for t in batch {
+            let seq = next;
+            next += 1;
+            ticket_rows.push(vec![
+                Arg::Int(seq),
+                Arg::Blob(blob(t.id.as_uuid())),
+                Arg::Blob(tenant_blob.clone()),
+                Arg::Text(t.subject.as_str().to_owned()),
+                Arg::Text(t.body.as_str().to_owned()),
+                Arg::Text(t.channel.as_str().to_owned()),
+                Arg::Text(t.status.as_str().to_owned()),
+                t.priority.map_or(Arg::Null, |p| Arg::Text(p.as_str().to_owned())),
+                t.category.map_or(Arg::Null, |c| Arg::Text(c.as_str().to_owned())),
+                Arg::Text(t.customer_name.as_str().to_owned()),
+                Arg::Text(t.customer_email.as_str().to_owned()),
+                t.assignee_id.map_or(Arg::Null, |a| Arg::Blob(blob(a.as_uuid()))),
+                Arg::Blob(blob(t.created_by_id.as_uuid())),
+                Arg::Int(nanos(t.created_at)?),
+                Arg::Int(nanos(t.updated_at)?),
+            ]);
+            let words = search::keywords([
+                t.subject.as_str(),
+                t.body.as_str(),
+                t.customer_name.as_str(),
+                t.customer_email.as_str(),
+            ]);
+            for word in words {
+                keyword_rows.push(vec![
+                    Arg::Blob(tenant_blob.clone()),
+                    Arg::Text(word),
+                    Arg::Int(seq),
+                ]);
+            }
+        }
+        insert_rows(
+            conn,
+            "INSERT INTO tickets (seq, id, tenant_id, subject, body, channel, status, priority, \
+             category, customer_name, customer_email, assignee_id, created_by_id, created_at, \
+             updated_at)",
+            15,
+            &ticket_rows,
+        )
+        .await?;
+        insert_rows(
+            conn,
+            "INSERT INTO ticket_keywords (tenant_id, keyword, ticket_seq)",
+            3,
+            &keyword_rows,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+pub(super) async fn ticket_in(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    id: TicketId,
+) -> RepoResult<Ticket> {
+    let row = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
+        "SELECT {} FROM tickets WHERE tenant_id = ? AND id = ?",
+        rows::TICKET_COLS
+    )))
+    .bind(blob(tenant.as_uuid()))
+    .bind(blob(id.as_uuid()))
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .ok_or(RepoError::NotFound)?;
+    rows::ticket(&row)
+}
+
+/// Applies `patch` to the stored ticket and returns the result.
+pub(super) async fn patch_ticket(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    id: TicketId,
+    patch: &TicketPatch,
+    now: OffsetDateTime,
+) -> RepoResult<Ticket> {
+    let mut ticket = ticket_in(conn, tenant, id).await?;
+    patch.apply_to(&mut ticket, now);
+    sqlx::query::<Sqlite>(
+        "UPDATE tickets SET status = ?, priority = ?, category = ?, assignee_id = ?, \
+         updated_at = ? WHERE tenant_id = ? AND id = ?",
+    )
+    .bind(ticket.status.as_str())
+    .bind(ticket.priority.map(|p| p.as_str()))
+    .bind(ticket.category.map(|c| c.as_str()))
+    .bind(ticket.assignee_id.map(|a| blob(a.as_uuid())))
+    .bind(nanos(ticket.updated_at)?)
+    .bind(blob(tenant.as_uuid()))
+    .bind(blob(id.as_uuid()))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(ticket)
+}
+
+/// The exclusive upper bound of the keywords starting with `word` (under binary collation no
+/// UTF-8 text that starts with `word` sorts at or after `word` + U+10FFFF, the largest char).
+fn prefix_end(word: &str) -> String {
+    format!("{word}\u{10FFFF}")
+}
+
+/// `WHERE` clause and arguments for a ticket list.
+fn list_filter(tenant: TenantId, query: &TicketQuery) -> (String, Vec<Arg>) {
+    let tenant_blob = blob(tenant.as_uuid());
+    let mut sql = String::from("tenant_id = ?");
+    let mut args = vec![Arg::Blob(tenant_blob.clone())];
+    if let Some(s) = query.status {
+        sql.push_str(" AND status = ?");
+        args.push(Arg::Text(s.as_str().to_owned()));
+    }
+    if let Some(p) = query.priority {
+        sql.push_str(" AND priority = ?");
+        args.push(Arg::Text(p.as_str().to_owned()));
+    }
+    if let Some(c) = query.category {
+        sql.push_str(" AND category = ?");
+        args.push(Arg::Text(c.as_str().to_owned()));
+    }
+    match query.assignee {
+        Some(AssigneeFilter::User(u)) => {
+            sql.push_str(" AND assignee_id = ?");
+            args.push(Arg::Blob(blob(u.as_uuid())));
+        }
+        Some(AssigneeFilter::Unassigned) => sql.push_str(" AND assignee_id IS NULL"),
+        None => {}
+    }
+    for word in query.search.iter().filter(|w| !w.is_empty()) {
+        sql.push_str(
+            " AND seq IN (SELECT ticket_seq FROM ticket_keywords \
+             WHERE tenant_id = ? AND keyword >= ? AND keyword < ?)",
+        );
+        args.push(Arg::Blob(tenant_blob.clone()));
+        args.push(Arg::Text(word.clone()));
+        args.push(Arg::Text(prefix_end(word)));
+    }
+    (sql, args)
+}
+
+#[async_trait]
+impl TicketRepository for SqliteStore {
+    async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<()> {
+        let mut tx = self.begin_write().await?;
+        insert_tickets(&mut tx, scope.tenant_id(), std::slice::from_ref(ticket)).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn create_many(&self, scope: &TenantScope, tickets: &[Ticket]) -> RepoResult<()> {
+        if tickets.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.begin_write().await?;
+        insert_tickets(&mut tx, scope.tenant_id(), tickets).await?;
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn get(&self, scope: &TenantScope, id: TicketId) -> RepoResult<Ticket> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        ticket_in(&mut conn, scope.tenant_id(), id).await
+    }
+
+    async fn list(
+        &self,
+        scope: &TenantScope,
+        query: &TicketQuery,
+    ) -> RepoResult<opsflow_domain::Page<Ticket>> {
+        let (filter, args) = list_filter(scope.tenant_id(), query);
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+
+        let mut count = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
+            "SELECT COUNT(*) AS n FROM tickets WHERE {filter}"
+        )));
+        for a in &args {
+            count = bind(count, a);
+        }
+        let total: i64 = {
+            use sqlx::Row;
+            let row = count.fetch_one(&mut *conn).await.map_err(db_err)?;
+            row.try_get("n").map_err(RepoError::unexpected)?
+        };
+        let total = u64::try_from(total).map_err(RepoError::unexpected)?;
+        if total <= query.offset() {
+            return Ok(opsflow_domain::Page { items: Vec::new(), total });
+        }
+
+        let mut page = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
+            "SELECT {} FROM tickets WHERE {filter} ORDER BY created_at DESC, id DESC \
+             LIMIT ? OFFSET ?",
+            rows::TICKET_COLS
+        )));
+        for a in &args {
+            page = bind(page, a);
+        }
+        let found = page
+            .bind(i64::from(query.page_size))
+            .bind(int(query.offset())?)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        Ok(opsflow_domain::Page { items: rows::all(&found, rows::ticket)?, total })
+    }
+
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        id: TicketId,
+        patch: &TicketPatch,
+        now: OffsetDateTime,
+    ) -> RepoResult<Ticket> {
+        let mut tx = self.begin_write().await?;
+        let ticket = patch_ticket(&mut tx, scope.tenant_id(), id, patch, now).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(ticket)
+    }
+
+    async fn open_counts_by_assignee(
+        &self,
+        scope: &TenantScope,
+    ) -> RepoResult<HashMap<UserId, u64>> {
+        let found: Vec<(Vec<u8>, i64)> = sqlx::query_as(
+            "SELECT assignee_id, COUNT(*) FROM tickets \
+             WHERE tenant_id = ? AND assignee_id IS NOT NULL AND status IN ('new', 'open', 'pending') \
+             GROUP BY assignee_id",
+        )
+        .bind(blob(scope.tenant_id().as_uuid()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        found
+            .into_iter()
+            .map(|(id, n)| {
+                let id = Uuid::from_slice(&id).map_err(RepoError::unexpected)?;
+                let n = u64::try_from(n).map_err(RepoError::unexpected)?;
+                Ok((UserId::from_uuid(id), n))
+            })
+            .collect()
+    }
+}
+
+/// Inserts a reply under `tenant` (the struct's tenant is not trusted).
+pub(super) async fn insert_reply(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    ticket_id: TicketId,
+    reply: &TicketReply,
+) -> RepoResult<()> {
+    sqlx::query::<Sqlite>(
+        "INSERT INTO ticket_replies (id, tenant_id, ticket_id, author_type, author_id, body, \
+         sent_at, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(blob(reply.id.as_uuid()))
+    .bind(blob(tenant.as_uuid()))
+    .bind(blob(ticket_id.as_uuid()))
+    .bind(reply.author_type.as_str())
+    .bind(reply.author_id.map(|a| blob(a.as_uuid())))
+    .bind(reply.body.as_str())
+    .bind(opt_nanos(reply.sent_at)?)
+    .bind(nanos(reply.created_at)?)
+    .bind(nanos(reply.updated_at)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+async fn reply_in(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    id: ReplyId,
+) -> RepoResult<TicketReply> {
+    let row = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
+        "SELECT {} FROM ticket_replies WHERE tenant_id = ? AND id = ?",
+        rows::REPLY_COLS
+    )))
+    .bind(blob(tenant.as_uuid()))
+    .bind(blob(id.as_uuid()))
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .ok_or(RepoError::NotFound)?;
+    rows::reply(&row)
+}
+
+#[async_trait]
+impl ReplyRepository for SqliteStore {
+    async fn add(
+        &self,
+        scope: &TenantScope,
+        reply: &TicketReply,
+        set_status: Option<TicketStatus>,
+        consume_draft: Option<ReplyId>,
+        now: OffsetDateTime,
+    ) -> RepoResult<()> {
+        let tenant = scope.tenant_id();
+        let mut tx = self.begin_write().await?;
+        // Dropping the transaction on any early return rolls everything back.
+        ticket_in(&mut tx, tenant, reply.ticket_id).await?;
+        if let Some(draft_id) = consume_draft {
+            let draft = reply_in(&mut tx, tenant, draft_id).await?;
+            if draft.ticket_id != reply.ticket_id {
+                return Err(RepoError::NotFound);
+            }
+            if !draft.is_draft() || draft.author_type != opsflow_domain::AuthorType::Ai {
+                return Err(RepoError::Conflict("not_draft"));
+            }
+            sqlx::query::<Sqlite>("DELETE FROM ticket_replies WHERE tenant_id = ? AND id = ?")
+                .bind(blob(tenant.as_uuid()))
+                .bind(blob(draft_id.as_uuid()))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+        }
+        insert_reply(&mut tx, tenant, reply.ticket_id, reply).await?;
+        if let Some(status) = set_status {
+            sqlx::query::<Sqlite>(
+                "UPDATE tickets SET status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
+            )
+            .bind(status.as_str())
+            .bind(nanos(now)?)
+            .bind(blob(tenant.as_uuid()))
+            .bind(blob(reply.ticket_id.as_uuid()))
+            .execute(&mut *tx)
+            .await
+            .map_err(db_err)?;
+        }
+        tx.commit().await.map_err(db_err)
+    }
+
+    async fn list(&self, scope: &TenantScope, ticket_id: TicketId) -> RepoResult<Vec<TicketReply>> {
+        let found = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
+            "SELECT {} FROM ticket_replies WHERE tenant_id = ? AND ticket_id = ? \
+             ORDER BY created_at, id",
+            rows::REPLY_COLS
+        )))
+        .bind(blob(scope.tenant_id().as_uuid()))
+        .bind(blob(ticket_id.as_uuid()))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(db_err)?;
+        rows::all(&found, rows::reply)
+    }
+
+    async fn update_draft(
+        &self,
+        scope: &TenantScope,
+        id: ReplyId,
+        body: &ReplyBody,
+        now: OffsetDateTime,
+    ) -> RepoResult<TicketReply> {
+        let tenant = scope.tenant_id();
+        let mut tx = self.begin_write().await?;
+        let mut reply = reply_in(&mut tx, tenant, id).await?;
+        if !reply.is_draft() {
+            return Err(RepoError::Conflict("not_draft"));
+        }
+        sqlx::query::<Sqlite>(
+            "UPDATE ticket_replies SET body = ?, updated_at = ? \
+             WHERE tenant_id = ? AND id = ? AND sent_at IS NULL",
+        )
+        .bind(body.as_str())
+        .bind(nanos(now)?)
+        .bind(blob(tenant.as_uuid()))
+        .bind(blob(id.as_uuid()))
+        .execute(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        tx.commit().await.map_err(db_err)?;
+        reply.body = body.clone();
+        reply.updated_at = now;
+        Ok(reply)
+    }
+}

@@ -1,0 +1,1257 @@
+//! Repository contract suite: the same cases run against every store adapter.
+//!
+//! Use it from a test crate:
+//!
+//! ```ignore
+//! #[macro_use]
+//! mod contract;
+//!
+//! async fn setup() -> (std::sync::Arc<MyStore>, contract::Cleanup) { ... }
+//!
+//! contract_tests!(setup);
+//! ```
+//!
+//! `setup` is called once per case and must return a fresh, empty store plus a [`Cleanup`]
+//! that is awaited after the case (also when the case panics) to drop its database.
+//!
+//! Timestamps used here are whole milliseconds, the finest precision every backend keeps
+//! (BSON dates are milliseconds).
+#![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
+
+use std::collections::HashSet;
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::FutureExt;
+use opsflow_domain::{
+    AssigneeFilter, AuthorType, Category, Channel, Email, PersonName, Policies, Priority,
+    ReplyBody, ReplyId, Role, RunStatus, Slug, StepType, TICKET_TRIAGE, Tenant, TenantId,
+    TenantName, TenantScope, Ticket, TicketBody, TicketId, TicketPatch, TicketQuery, TicketReply,
+    TicketStatus, TicketSubject, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep,
+    WorkflowStepId,
+};
+use opsflow_ports::repos::{
+    ReplyRepository, RepoError, Store, TenantRepository, TicketRepository, TriageOutcome,
+    UserRepository,
+};
+use time::{Duration, OffsetDateTime};
+
+/// Drops a case's database; awaited after the case.
+pub type Cleanup = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
+
+/// A cleanup that does nothing (stores that vanish when dropped).
+#[must_use]
+pub fn no_cleanup() -> Cleanup {
+    Box::new(|| Box::pin(async {}))
+}
+
+/// Runs one case with its store, then the cleanup, then re-raises a failure of the case.
+pub async fn run_case<S, F, Fut>(store: Arc<S>, cleanup: Cleanup, case: F)
+where
+    S: Store,
+    F: FnOnce(Arc<S>) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let result = AssertUnwindSafe(case(store)).catch_unwind().await;
+    cleanup().await;
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+/// Expands into one `#[tokio::test]` per contract case, each with a fresh store from `$setup`.
+#[macro_export]
+macro_rules! contract_tests {
+    ($setup:path) => {
+        $crate::contract_tests!(@cases $setup;
+            signup_creates_tenant_and_admin_atomically,
+            same_email_in_two_tenants_but_unique_within_one,
+            find_user_in_wrong_tenant_is_not_found,
+            tenant_get_and_update_stay_in_scope,
+            users_list_oldest_first_get_and_update,
+            last_active_admin_cannot_be_demoted_or_deactivated,
+            ticket_round_trips_every_field_and_updates,
+            ticket_list_filters,
+            ticket_search_by_prefix_and_all_words,
+            ticket_list_paginates_newest_first_with_total,
+            tenant_isolation_for_every_method,
+            reply_with_status_change_is_atomic,
+            drafts_update_consume_and_not_draft,
+            runs_active_conflict_steps_and_fail,
+            complete_run_is_atomic,
+            claim_next_claims_oldest_once_under_concurrency,
+            claim_next_leases,
+            open_counts_by_assignee_counts_open_work,
+            create_many_stores_every_ticket,
+            health_reports_ok,
+        );
+    };
+    (@cases $setup:path; $($case:ident),+ $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+            async fn $case() {
+                let (store, cleanup) = $setup().await;
+                $crate::contract::run_case(store, cleanup, $crate::contract::$case).await;
+            }
+        )+
+    };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Builders
+// ---------------------------------------------------------------------------------------------
+
+/// Now, truncated to whole milliseconds.
+pub fn now_ms() -> OffsetDateTime {
+    let now = OffsetDateTime::now_utc();
+    now.replace_nanosecond(now.nanosecond() / 1_000_000 * 1_000_000).unwrap()
+}
+
+/// A base time plus `secs` seconds.
+fn at(base: OffsetDateTime, secs: i64) -> OffsetDateTime {
+    base + Duration::seconds(secs)
+}
+
+pub fn new_tenant(name: &str, now: OffsetDateTime) -> Tenant {
+    let name = TenantName::new(name).unwrap();
+    Tenant {
+        id: TenantId::new(),
+        slug: Slug::from_name(&name),
+        name,
+        policies: Policies::new("Be kind. No refunds after 30 days.").unwrap(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub fn new_user(
+    tenant_id: TenantId,
+    name: &str,
+    email: &str,
+    role: Role,
+    now: OffsetDateTime,
+) -> User {
+    User {
+        id: UserId::new(),
+        tenant_id,
+        name: PersonName::new(name).unwrap(),
+        email: Email::parse(email).unwrap(),
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
+        role,
+        active: true,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+pub fn new_ticket(scope: &TenantScope, subject: &str, body: &str, at: OffsetDateTime) -> Ticket {
+    Ticket {
+        id: TicketId::new(),
+        tenant_id: scope.tenant_id(),
+        subject: TicketSubject::new(subject).unwrap(),
+        body: TicketBody::new(body).unwrap(),
+        channel: Channel::Web,
+        status: TicketStatus::New,
+        priority: None,
+        category: None,
+        customer_name: PersonName::new("Casey Customer").unwrap(),
+        customer_email: Email::parse("casey@customer.test").unwrap(),
+        assignee_id: None,
+        created_by_id: scope.user_id(),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+pub fn human_reply(
+    scope: &TenantScope,
+    ticket_id: TicketId,
+    body: &str,
+    at: OffsetDateTime,
+) -> TicketReply {
+    TicketReply {
+        id: ReplyId::new(),
+        tenant_id: scope.tenant_id(),
+        ticket_id,
+        author_type: AuthorType::Human,
+        author_id: Some(scope.user_id()),
+        body: ReplyBody::new(body).unwrap(),
+        sent_at: Some(at),
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+pub fn ai_draft(
+    scope: &TenantScope,
+    ticket_id: TicketId,
+    body: &str,
+    at: OffsetDateTime,
+) -> TicketReply {
+    TicketReply {
+        id: ReplyId::new(),
+        tenant_id: scope.tenant_id(),
+        ticket_id,
+        author_type: AuthorType::Ai,
+        author_id: None,
+        body: ReplyBody::new(body).unwrap(),
+        sent_at: None,
+        created_at: at,
+        updated_at: at,
+    }
+}
+
+pub fn new_run(scope: &TenantScope, ticket_id: TicketId, at: OffsetDateTime) -> WorkflowRun {
+    WorkflowRun {
+        id: WorkflowRunId::new(),
+        tenant_id: scope.tenant_id(),
+        ticket_id,
+        workflow_type: TICKET_TRIAGE.to_owned(),
+        status: RunStatus::Queued,
+        started_by_user_id: scope.user_id(),
+        error_message: None,
+        started_at: at,
+        finished_at: None,
+        attempts: 0,
+        lease_expires_at: None,
+    }
+}
+
+pub fn new_step(
+    scope: &TenantScope,
+    run_id: WorkflowRunId,
+    step_type: StepType,
+    at: OffsetDateTime,
+) -> WorkflowStep {
+    WorkflowStep {
+        id: WorkflowStepId::new(),
+        tenant_id: scope.tenant_id(),
+        workflow_run_id: run_id,
+        step_type,
+        succeeded: true,
+        input_snapshot: serde_json::json!({
+            "messages": [{"role": "system", "content": "Classify"}, {"role": "user", "content": "Hi"}],
+            "ticket": {"subject": "Login broken", "n": 3}
+        }),
+        output_snapshot: serde_json::json!({"category": "bug", "reason": "login fails"}),
+        provider: Some("offline".to_owned()),
+        model: Some("rules-v1".to_owned()),
+        prompt_version: Some("classification@1".to_owned()),
+        latency_ms: 1234,
+        prompt_tokens: 321,
+        completion_tokens: 45,
+        attempts: 2,
+        guardrail_flags: vec!["pii_email".to_owned(), "promise".to_owned()],
+        error_message: None,
+        created_at: at,
+    }
+}
+
+/// A tenant with its first admin, and the admin's scope.
+pub struct Fixture {
+    pub tenant: Tenant,
+    pub admin: User,
+    pub scope: TenantScope,
+}
+
+pub async fn signup<S: Store>(store: &S, name: &str, admin_email: &str) -> Fixture {
+    let now = now_ms();
+    let tenant = new_tenant(name, now);
+    let admin = new_user(tenant.id, "First Admin", admin_email, Role::Admin, now);
+    store.create_tenant_with_admin(&tenant, &admin).await.unwrap();
+    let scope = TenantScope::new(tenant.id, admin.id, Role::Admin);
+    Fixture { tenant, admin, scope }
+}
+
+fn query() -> TicketQuery {
+    TicketQuery { page_size: 100, ..TicketQuery::default() }
+}
+
+fn ids(tickets: &[Ticket]) -> Vec<TicketId> {
+    tickets.iter().map(|t| t.id).collect()
+}
+
+fn words(q: &str) -> Vec<String> {
+    TicketQuery::search_words(q)
+}
+
+#[track_caller]
+fn assert_not_found<T: std::fmt::Debug>(r: Result<T, RepoError>) {
+    assert!(matches!(r, Err(RepoError::NotFound)), "expected NotFound, got {r:?}");
+}
+
+#[track_caller]
+fn assert_conflict<T: std::fmt::Debug>(r: Result<T, RepoError>, what: &str) {
+    match r {
+        Err(RepoError::Conflict(w)) if w == what => {}
+        other => panic!("expected Conflict({what}), got {other:?}"),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Accounts, tenants, users
+// ---------------------------------------------------------------------------------------------
+
+pub async fn signup_creates_tenant_and_admin_atomically<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Acme Agency", "owner@acme.test").await;
+    assert!(store.slug_exists(&a.tenant.slug).await.unwrap());
+    assert!(!store.slug_exists(&Slug::parse("nobody-here").unwrap()).await.unwrap());
+
+    let account = store.find_user(a.tenant.id, a.admin.id).await.unwrap();
+    assert_eq!(account.user, a.admin);
+    assert_eq!(account.tenant, a.tenant);
+    assert_eq!(TenantRepository::get(&*store, &a.scope).await.unwrap(), a.tenant);
+
+    // Same slug again: refused, and neither the tenant nor its admin was written.
+    let now = now_ms();
+    let mut dup = new_tenant("Acme Agency", now);
+    dup.slug = a.tenant.slug.clone();
+    let dup_admin = new_user(dup.id, "Other Owner", "other@acme.test", Role::Admin, now);
+    assert_conflict(store.create_tenant_with_admin(&dup, &dup_admin).await, "slug");
+    assert_not_found(store.find_user(dup.id, dup_admin.id).await);
+    assert!(store.find_by_email(&dup_admin.email).await.unwrap().is_empty());
+    let dup_scope = TenantScope::new(dup.id, dup_admin.id, Role::Admin);
+    assert_not_found(TenantRepository::get(&*store, &dup_scope).await);
+}
+
+pub async fn same_email_in_two_tenants_but_unique_within_one<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let now = now_ms();
+    let ua = new_user(a.tenant.id, "Sam A", "sam@shared.test", Role::Agent, now);
+    let ub = new_user(b.tenant.id, "Sam B", "sam@shared.test", Role::Admin, now);
+    UserRepository::create(&*store, &a.scope, &ua).await.unwrap();
+    UserRepository::create(&*store, &b.scope, &ub).await.unwrap();
+
+    let again = new_user(a.tenant.id, "Sam Again", "sam@shared.test", Role::Agent, now);
+    assert_conflict(UserRepository::create(&*store, &a.scope, &again).await, "email");
+    assert_not_found(UserRepository::get(&*store, &a.scope, again.id).await);
+
+    let mut found = store.find_by_email(&ua.email).await.unwrap();
+    found.sort_by_key(|acc| acc.tenant.name.as_str().to_owned());
+    assert_eq!(found.len(), 2);
+    assert_eq!(found[0].user, ua);
+    assert_eq!(found[0].tenant, a.tenant);
+    assert_eq!(found[1].user, ub);
+    assert_eq!(found[1].tenant, b.tenant);
+
+    let single = store.find_by_email(&a.admin.email).await.unwrap();
+    assert_eq!(single.len(), 1);
+    assert_eq!(single[0].user, a.admin);
+}
+
+pub async fn find_user_in_wrong_tenant_is_not_found<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    assert_not_found(store.find_user(b.tenant.id, a.admin.id).await);
+    assert_not_found(store.find_user(a.tenant.id, UserId::new()).await);
+    assert_eq!(store.find_user(b.tenant.id, b.admin.id).await.unwrap().tenant, b.tenant);
+}
+
+pub async fn tenant_get_and_update_stay_in_scope<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+
+    let mut changed = a.tenant.clone();
+    changed.name = TenantName::new("Alpha Agency Renamed").unwrap();
+    changed.policies = Policies::new("Always answer within one day.").unwrap();
+    changed.updated_at = at(now_ms(), 5);
+    TenantRepository::update(&*store, &a.scope, &changed).await.unwrap();
+    let got = TenantRepository::get(&*store, &a.scope).await.unwrap();
+    assert_eq!(got, changed);
+    assert_eq!(got.slug, a.tenant.slug, "slug is kept");
+
+    // A's scope with B's id in the struct: NotFound and B unchanged.
+    let mut hijack = b.tenant.clone();
+    hijack.name = TenantName::new("Hijacked").unwrap();
+    assert_not_found(TenantRepository::update(&*store, &a.scope, &hijack).await);
+    assert_eq!(TenantRepository::get(&*store, &b.scope).await.unwrap(), b.tenant);
+    assert_eq!(TenantRepository::get(&*store, &a.scope).await.unwrap(), changed);
+}
+
+pub async fn users_list_oldest_first_get_and_update<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let base = now_ms();
+    let u2 = new_user(a.tenant.id, "Zed Later", "zed@alpha.test", Role::Agent, at(base, 20));
+    let u1 = new_user(a.tenant.id, "Amy Earlier", "amy@alpha.test", Role::Agent, at(base, 10));
+    UserRepository::create(&*store, &a.scope, &u2).await.unwrap();
+    UserRepository::create(&*store, &a.scope, &u1).await.unwrap();
+
+    let list = UserRepository::list(&*store, &a.scope).await.unwrap();
+    assert_eq!(list, vec![a.admin.clone(), u1.clone(), u2.clone()]);
+    assert_eq!(UserRepository::list(&*store, &b.scope).await.unwrap(), vec![b.admin.clone()]);
+
+    assert_eq!(UserRepository::get(&*store, &a.scope, u1.id).await.unwrap(), u1);
+    assert_not_found(UserRepository::get(&*store, &b.scope, u1.id).await);
+
+    let mut edited = u1.clone();
+    edited.name = PersonName::new("Amy Renamed").unwrap();
+    edited.role = Role::Admin;
+    edited.active = false;
+    edited.updated_at = at(base, 30);
+    UserRepository::update(&*store, &a.scope, &edited).await.unwrap();
+    assert_eq!(UserRepository::get(&*store, &a.scope, u1.id).await.unwrap(), edited);
+
+    let mut foreign = edited.clone();
+    foreign.name = PersonName::new("Foreign Edit").unwrap();
+    assert_not_found(UserRepository::update(&*store, &b.scope, &foreign).await);
+    assert_eq!(UserRepository::get(&*store, &a.scope, u1.id).await.unwrap(), edited);
+    let missing = new_user(a.tenant.id, "Ghost", "ghost@alpha.test", Role::Agent, base);
+    assert_not_found(UserRepository::update(&*store, &a.scope, &missing).await);
+}
+
+pub async fn last_active_admin_cannot_be_demoted_or_deactivated<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let now = now_ms();
+
+    let mut demoted = a.admin.clone();
+    demoted.role = Role::Agent;
+    assert_conflict(UserRepository::update(&*store, &a.scope, &demoted).await, "last_admin");
+    let mut deactivated = a.admin.clone();
+    deactivated.active = false;
+    assert_conflict(UserRepository::update(&*store, &a.scope, &deactivated).await, "last_admin");
+    assert_eq!(UserRepository::get(&*store, &a.scope, a.admin.id).await.unwrap(), a.admin);
+
+    // An agent and an inactive admin do not count.
+    let agent = new_user(a.tenant.id, "Agent", "agent@alpha.test", Role::Agent, now);
+    UserRepository::create(&*store, &a.scope, &agent).await.unwrap();
+    let mut sleeping = new_user(a.tenant.id, "Sleeping", "sleep@alpha.test", Role::Admin, now);
+    sleeping.active = false;
+    UserRepository::create(&*store, &a.scope, &sleeping).await.unwrap();
+    assert_conflict(UserRepository::update(&*store, &a.scope, &demoted).await, "last_admin");
+
+    // Renaming the last admin is fine.
+    let mut renamed = a.admin.clone();
+    renamed.name = PersonName::new("Renamed Admin").unwrap();
+    UserRepository::update(&*store, &a.scope, &renamed).await.unwrap();
+
+    // With a second active admin, the first may step down.
+    let second = new_user(a.tenant.id, "Second", "second@alpha.test", Role::Admin, now);
+    UserRepository::create(&*store, &a.scope, &second).await.unwrap();
+    let mut demoted = renamed.clone();
+    demoted.role = Role::Agent;
+    UserRepository::update(&*store, &a.scope, &demoted).await.unwrap();
+    assert_eq!(UserRepository::get(&*store, &a.scope, a.admin.id).await.unwrap().role, Role::Agent);
+
+    // Now the second is the last one.
+    let mut second_off = second.clone();
+    second_off.active = false;
+    assert_conflict(UserRepository::update(&*store, &a.scope, &second_off).await, "last_admin");
+    // Promoting an agent back is always allowed.
+    let mut promoted = agent.clone();
+    promoted.role = Role::Admin;
+    UserRepository::update(&*store, &a.scope, &promoted).await.unwrap();
+    UserRepository::update(&*store, &a.scope, &second_off).await.unwrap();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Tickets
+// ---------------------------------------------------------------------------------------------
+
+pub async fn ticket_round_trips_every_field_and_updates<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let mut t =
+        new_ticket(&a.scope, "Checkout fails with 500", "Since this morning… ünïcode ✓", base);
+    t.channel = Channel::Email;
+    t.status = TicketStatus::Pending;
+    t.priority = Some(Priority::Urgent);
+    t.category = Some(Category::FeatureRequest);
+    t.customer_name = PersonName::new("Zoë O'Brien").unwrap();
+    t.customer_email = Email::parse("zoe@shop.example").unwrap();
+    t.assignee_id = Some(a.admin.id);
+    t.updated_at = at(base, 1);
+    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    assert_eq!(TicketRepository::get(&*store, &a.scope, t.id).await.unwrap(), t);
+    assert_not_found(TicketRepository::get(&*store, &a.scope, TicketId::new()).await);
+
+    let later = at(base, 60);
+    let patch = TicketPatch {
+        status: Some(TicketStatus::Open),
+        priority: Some(None),
+        category: Some(Some(Category::Billing)),
+        assignee_id: Some(None),
+    };
+    let updated = TicketRepository::update(&*store, &a.scope, t.id, &patch, later).await.unwrap();
+    let mut want = t.clone();
+    patch.apply_to(&mut want, later);
+    assert_eq!(updated, want);
+    assert_eq!(TicketRepository::get(&*store, &a.scope, t.id).await.unwrap(), want);
+
+    // An empty patch only touches updated_at; a partial patch leaves other fields alone.
+    let patch = TicketPatch { priority: Some(Some(Priority::Low)), ..TicketPatch::default() };
+    let later2 = at(base, 120);
+    let updated = TicketRepository::update(&*store, &a.scope, t.id, &patch, later2).await.unwrap();
+    patch.apply_to(&mut want, later2);
+    assert_eq!(updated, want);
+    assert_eq!(updated.category, Some(Category::Billing));
+    assert_not_found(
+        TicketRepository::update(&*store, &a.scope, TicketId::new(), &patch, later2).await,
+    );
+}
+
+pub async fn ticket_list_filters<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let agent = new_user(a.tenant.id, "Agent", "agent@alpha.test", Role::Agent, base);
+    UserRepository::create(&*store, &a.scope, &agent).await.unwrap();
+
+    let mut t1 = new_ticket(&a.scope, "One", "first", at(base, 1));
+    t1.status = TicketStatus::Open;
+    t1.priority = Some(Priority::High);
+    t1.category = Some(Category::Bug);
+    t1.assignee_id = Some(agent.id);
+    let mut t2 = new_ticket(&a.scope, "Two", "second", at(base, 2));
+    t2.priority = Some(Priority::Low);
+    t2.category = Some(Category::Billing);
+    t2.assignee_id = Some(a.admin.id);
+    let mut t3 = new_ticket(&a.scope, "Three", "third", at(base, 3));
+    t3.status = TicketStatus::Open;
+    t3.priority = Some(Priority::High);
+    t3.category = Some(Category::Billing);
+    let t4 = new_ticket(&a.scope, "Four", "fourth", at(base, 4));
+    let mut t5 = new_ticket(&a.scope, "Five", "fifth", at(base, 5));
+    t5.status = TicketStatus::Closed;
+    t5.assignee_id = Some(agent.id);
+    for t in [&t1, &t2, &t3, &t4, &t5] {
+        TicketRepository::create(&*store, &a.scope, t).await.unwrap();
+    }
+
+    let run = |q: TicketQuery| {
+        let store = store.clone();
+        let scope = a.scope;
+        async move { TicketRepository::list(&*store, &scope, &q).await.unwrap() }
+    };
+    let all = run(query()).await;
+    assert_eq!(ids(&all.items), vec![t5.id, t4.id, t3.id, t2.id, t1.id]);
+    assert_eq!(all.total, 5);
+
+    let open = run(TicketQuery { status: Some(TicketStatus::Open), ..query() }).await;
+    assert_eq!(ids(&open.items), vec![t3.id, t1.id]);
+    assert_eq!(open.total, 2);
+    let new = run(TicketQuery { status: Some(TicketStatus::New), ..query() }).await;
+    assert_eq!(ids(&new.items), vec![t4.id, t2.id]);
+    let pending = run(TicketQuery { status: Some(TicketStatus::Pending), ..query() }).await;
+    assert!(pending.items.is_empty());
+    assert_eq!(pending.total, 0);
+
+    let high = run(TicketQuery { priority: Some(Priority::High), ..query() }).await;
+    assert_eq!(ids(&high.items), vec![t3.id, t1.id]);
+    let billing = run(TicketQuery { category: Some(Category::Billing), ..query() }).await;
+    assert_eq!(ids(&billing.items), vec![t3.id, t2.id]);
+    let mine = run(TicketQuery { assignee: Some(AssigneeFilter::User(agent.id)), ..query() }).await;
+    assert_eq!(ids(&mine.items), vec![t5.id, t1.id]);
+    let unassigned =
+        run(TicketQuery { assignee: Some(AssigneeFilter::Unassigned), ..query() }).await;
+    assert_eq!(ids(&unassigned.items), vec![t4.id, t3.id]);
+    assert_eq!(unassigned.total, 2);
+
+    let combined = run(TicketQuery {
+        status: Some(TicketStatus::Open),
+        priority: Some(Priority::High),
+        category: Some(Category::Billing),
+        assignee: Some(AssigneeFilter::Unassigned),
+        ..query()
+    })
+    .await;
+    assert_eq!(ids(&combined.items), vec![t3.id]);
+    assert_eq!(combined.total, 1);
+    let nobody =
+        run(TicketQuery { assignee: Some(AssigneeFilter::User(UserId::new())), ..query() }).await;
+    assert!(nobody.items.is_empty());
+}
+
+pub async fn ticket_search_by_prefix_and_all_words<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let mut t1 = new_ticket(
+        &a.scope,
+        "Login BROKEN after update",
+        "I cannot sign in since Tuesday",
+        at(base, 1),
+    );
+    t1.customer_name = PersonName::new("Ann Lee").unwrap();
+    t1.customer_email = Email::parse("ann@example.com").unwrap();
+    let mut t2 =
+        new_ticket(&a.scope, "Invoice missing", "Where is my invoice for March?", at(base, 2));
+    t2.customer_name = PersonName::new("Bob Stone").unwrap();
+    t2.customer_email = Email::parse("bob@billing.io").unwrap();
+    t2.status = TicketStatus::Open;
+    let mut t3 = new_ticket(
+        &a.scope,
+        "Feature: dark mode",
+        "Please add dark mode to the login page",
+        at(base, 3),
+    );
+    t3.customer_name = PersonName::new("Cara Diaz").unwrap();
+    t3.customer_email = Email::parse("cara@example.com").unwrap();
+    for t in [&t1, &t2, &t3] {
+        TicketRepository::create(&*store, &a.scope, t).await.unwrap();
+    }
+    let search = |q: &str, status: Option<TicketStatus>| {
+        let store = store.clone();
+        let scope = a.scope;
+        let query = TicketQuery { search: words(q), status, ..query() };
+        async move { TicketRepository::list(&*store, &scope, &query).await.unwrap() }
+    };
+
+    let r = search("log", None).await;
+    assert_eq!(ids(&r.items), vec![t3.id, t1.id]);
+    assert_eq!(r.total, 2);
+    assert_eq!(ids(&search("LOGIN Dark", None).await.items), vec![t3.id]);
+    assert_eq!(ids(&search("invoice", None).await.items), vec![t2.id]);
+    assert_eq!(ids(&search("invo marc", None).await.items), vec![t2.id]);
+    // Customer email and name tokens.
+    assert_eq!(ids(&search("billing", None).await.items), vec![t2.id]);
+    assert_eq!(ids(&search("example.com", None).await.items), vec![t3.id, t1.id]);
+    assert_eq!(ids(&search("ann", None).await.items), vec![t1.id]);
+    assert_eq!(ids(&search("diaz", None).await.items), vec![t3.id]);
+    // Words must all match, as prefixes (not infixes).
+    let none = search("login invoice", None).await;
+    assert!(none.items.is_empty());
+    assert_eq!(none.total, 0);
+    assert!(search("ogin", None).await.items.is_empty());
+    assert!(search("zzz", None).await.items.is_empty());
+    // Search combines with filters.
+    assert_eq!(ids(&search("i", Some(TicketStatus::Open)).await.items), vec![t2.id]);
+    assert_eq!(search("example", Some(TicketStatus::Open)).await.total, 0);
+
+    // Another tenant's identical ticket is never found.
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let tb = new_ticket(&b.scope, "Login BROKEN after update", "same words", at(base, 4));
+    TicketRepository::create(&*store, &b.scope, &tb).await.unwrap();
+    assert_eq!(ids(&search("login broken", None).await.items), vec![t1.id]);
+}
+
+pub async fn ticket_list_paginates_newest_first_with_total<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let mut made = Vec::new();
+    for i in 0..7 {
+        let t = new_ticket(&a.scope, &format!("Ticket {i}"), "body", at(base, i));
+        TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+        made.push(t);
+    }
+    // Two tickets with the same created_at: the larger id comes first.
+    let same = at(base, 3);
+    let mut twin = new_ticket(&a.scope, "Twin", "body", same);
+    twin.id = TicketId::new();
+    TicketRepository::create(&*store, &a.scope, &twin).await.unwrap();
+
+    let mut want: Vec<Ticket> = made.clone();
+    want.push(twin);
+    want.sort_by(|x, y| y.created_at.cmp(&x.created_at).then(y.id.cmp(&x.id)));
+    let want_ids = ids(&want);
+
+    let mut seen = Vec::new();
+    for page in 1..=3 {
+        let p = TicketRepository::list(
+            &*store,
+            &a.scope,
+            &TicketQuery { page, page_size: 3, ..TicketQuery::default() },
+        )
+        .await
+        .unwrap();
+        assert_eq!(p.total, 8);
+        assert_eq!(p.items.len(), if page == 3 { 2 } else { 3 });
+        seen.extend(ids(&p.items));
+    }
+    assert_eq!(seen, want_ids);
+    let past = TicketRepository::list(
+        &*store,
+        &a.scope,
+        &TicketQuery { page: 4, page_size: 3, ..TicketQuery::default() },
+    )
+    .await
+    .unwrap();
+    assert!(past.items.is_empty());
+    assert_eq!(past.total, 8);
+    let full = TicketRepository::list(&*store, &a.scope, &query()).await.unwrap();
+    assert_eq!(full.items, want, "list returns complete tickets");
+}
+
+pub async fn create_many_stores_every_ticket<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let tickets: Vec<Ticket> = (0..250)
+        .map(|i| {
+            let mut t =
+                new_ticket(&a.scope, &format!("Bulk {i} zebra{i}x"), "imported body", at(base, i));
+            if i % 2 == 0 {
+                t.status = TicketStatus::Open;
+            }
+            t
+        })
+        .collect();
+    TicketRepository::create_many(&*store, &a.scope, &tickets).await.unwrap();
+    TicketRepository::create_many(&*store, &a.scope, &[]).await.unwrap();
+
+    let all = TicketRepository::list(&*store, &a.scope, &query()).await.unwrap();
+    assert_eq!(all.total, 250);
+    assert_eq!(all.items[0], tickets[249]);
+    let open = TicketRepository::list(
+        &*store,
+        &a.scope,
+        &TicketQuery { status: Some(TicketStatus::Open), ..query() },
+    )
+    .await
+    .unwrap();
+    assert_eq!(open.total, 125);
+    assert_eq!(
+        TicketRepository::get(&*store, &a.scope, tickets[17].id).await.unwrap(),
+        tickets[17]
+    );
+    // Imported tickets are searchable.
+    let found = TicketRepository::list(
+        &*store,
+        &a.scope,
+        &TicketQuery { search: words("zebra17x"), ..query() },
+    )
+    .await
+    .unwrap();
+    assert_eq!(ids(&found.items), vec![tickets[17].id]);
+}
+
+pub async fn open_counts_by_assignee_counts_open_work<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let base = now_ms();
+    let agent = new_user(a.tenant.id, "Agent", "agent@alpha.test", Role::Agent, base);
+    UserRepository::create(&*store, &a.scope, &agent).await.unwrap();
+    let statuses = [
+        (Some(agent.id), TicketStatus::New),
+        (Some(agent.id), TicketStatus::Open),
+        (Some(agent.id), TicketStatus::Pending),
+        (Some(agent.id), TicketStatus::Replied),
+        (Some(agent.id), TicketStatus::Closed),
+        (Some(a.admin.id), TicketStatus::Open),
+        (None, TicketStatus::Open),
+    ];
+    for (i, (assignee, status)) in statuses.into_iter().enumerate() {
+        let mut t = new_ticket(&a.scope, "Work", "body", at(base, i64::try_from(i).unwrap()));
+        t.assignee_id = assignee;
+        t.status = status;
+        TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    }
+    let mut tb = new_ticket(&b.scope, "Other tenant", "body", base);
+    tb.assignee_id = Some(b.admin.id);
+    TicketRepository::create(&*store, &b.scope, &tb).await.unwrap();
+
+    let counts = store.open_counts_by_assignee(&a.scope).await.unwrap();
+    assert_eq!(counts.len(), 2, "{counts:?}");
+    assert_eq!(counts.get(&agent.id), Some(&3));
+    assert_eq!(counts.get(&a.admin.id), Some(&1));
+    let counts_b = store.open_counts_by_assignee(&b.scope).await.unwrap();
+    assert_eq!(counts_b.get(&b.admin.id), Some(&1));
+    assert_eq!(counts_b.len(), 1);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Isolation
+// ---------------------------------------------------------------------------------------------
+
+pub async fn tenant_isolation_for_every_method<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let base = now_ms();
+
+    // B's data: a user, an assigned ticket, a reply, a draft, an active run with a step.
+    let b_agent = new_user(b.tenant.id, "B Agent", "agent@beta.test", Role::Agent, base);
+    UserRepository::create(&*store, &b.scope, &b_agent).await.unwrap();
+    let mut bt = new_ticket(&b.scope, "Beta secret", "classified words", at(base, 1));
+    bt.assignee_id = Some(b_agent.id);
+    TicketRepository::create(&*store, &b.scope, &bt).await.unwrap();
+    let b_reply = human_reply(&b.scope, bt.id, "B's answer", at(base, 2));
+    ReplyRepository::add(&*store, &b.scope, &b_reply, None, None, at(base, 2)).await.unwrap();
+    let b_draft = ai_draft(&b.scope, bt.id, "B's draft", at(base, 3));
+    ReplyRepository::add(&*store, &b.scope, &b_draft, None, None, at(base, 3)).await.unwrap();
+    let b_run = new_run(&b.scope, bt.id, at(base, 4));
+    store.create_run(&b.scope, &b_run).await.unwrap();
+    let b_step = new_step(&b.scope, b_run.id, StepType::Classification, at(base, 5));
+    store.append_step(&b.scope, &b_step).await.unwrap();
+
+    // A has one ticket of its own.
+    let at_ = new_ticket(&a.scope, "Alpha own", "alpha words", at(base, 6));
+    TicketRepository::create(&*store, &a.scope, &at_).await.unwrap();
+    let sa = a.scope;
+    let later = at(base, 100);
+
+    // Users.
+    assert_not_found(UserRepository::get(&*store, &sa, b_agent.id).await);
+    let mut u = b_agent.clone();
+    u.name = PersonName::new("Hijacked").unwrap();
+    u.active = false;
+    assert_not_found(UserRepository::update(&*store, &sa, &u).await);
+    assert!(
+        !UserRepository::list(&*store, &sa)
+            .await
+            .unwrap()
+            .iter()
+            .any(|x| x.tenant_id == b.tenant.id)
+    );
+
+    // Tickets.
+    assert_not_found(TicketRepository::get(&*store, &sa, bt.id).await);
+    let patch = TicketPatch {
+        status: Some(TicketStatus::Closed),
+        assignee_id: Some(None),
+        ..TicketPatch::default()
+    };
+    assert_not_found(TicketRepository::update(&*store, &sa, bt.id, &patch, later).await);
+    let listed = TicketRepository::list(&*store, &sa, &query()).await.unwrap();
+    assert_eq!(ids(&listed.items), vec![at_.id]);
+    assert_eq!(listed.total, 1);
+    let by_b_agent = TicketRepository::list(
+        &*store,
+        &sa,
+        &TicketQuery { assignee: Some(AssigneeFilter::User(b_agent.id)), ..query() },
+    )
+    .await
+    .unwrap();
+    assert!(by_b_agent.items.is_empty());
+    assert_eq!(by_b_agent.total, 0);
+    let searched = TicketRepository::list(
+        &*store,
+        &sa,
+        &TicketQuery { search: words("classified"), ..query() },
+    )
+    .await
+    .unwrap();
+    assert!(searched.items.is_empty());
+    assert!(store.open_counts_by_assignee(&sa).await.unwrap().is_empty());
+
+    // Replies.
+    let mut r = human_reply(&sa, bt.id, "A writes on B's ticket", later);
+    r.tenant_id = a.tenant.id;
+    assert_not_found(
+        ReplyRepository::add(&*store, &sa, &r, Some(TicketStatus::Replied), None, later).await,
+    );
+    let own = human_reply(&sa, at_.id, "A consumes B's draft", later);
+    assert_not_found(ReplyRepository::add(&*store, &sa, &own, None, Some(b_draft.id), later).await);
+    assert!(ReplyRepository::list(&*store, &sa, at_.id).await.unwrap().is_empty());
+    assert!(ReplyRepository::list(&*store, &sa, bt.id).await.unwrap().is_empty());
+    let body = ReplyBody::new("overwritten").unwrap();
+    assert_not_found(store.update_draft(&sa, b_draft.id, &body, later).await);
+
+    // Runs and steps.
+    let a_run_on_b = new_run(&sa, bt.id, later);
+    assert_not_found(store.create_run(&sa, &a_run_on_b).await);
+    assert_not_found(store.get_run(&sa, b_run.id).await);
+    assert!(store.list_runs(&sa, bt.id).await.unwrap().is_empty());
+    assert!(store.active_run(&sa, bt.id).await.unwrap().is_none());
+    let step = new_step(&sa, b_run.id, StepType::Priority, later);
+    assert_not_found(store.append_step(&sa, &step).await);
+    assert!(store.list_steps(&sa, b_run.id).await.unwrap().is_empty());
+    assert_not_found(store.fail_run(&sa, b_run.id, "nope", later).await);
+    let outcome = TriageOutcome {
+        patch: TicketPatch { category: Some(Some(Category::Bug)), ..TicketPatch::default() },
+        draft: ai_draft(&sa, bt.id, "A's draft on B", later),
+        persist_step: new_step(&sa, b_run.id, StepType::Persist, later),
+    };
+    assert_not_found(store.complete_run(&sa, b_run.id, &outcome, later).await);
+
+    // B's data is unchanged.
+    assert_eq!(UserRepository::get(&*store, &b.scope, b_agent.id).await.unwrap(), b_agent);
+    assert_eq!(TicketRepository::get(&*store, &b.scope, bt.id).await.unwrap(), bt);
+    assert_eq!(
+        ReplyRepository::list(&*store, &b.scope, bt.id).await.unwrap(),
+        vec![b_reply.clone(), b_draft.clone()]
+    );
+    assert_eq!(store.get_run(&b.scope, b_run.id).await.unwrap(), b_run);
+    assert_eq!(store.active_run(&b.scope, bt.id).await.unwrap(), Some(b_run.clone()));
+    assert_eq!(store.list_steps(&b.scope, b_run.id).await.unwrap(), vec![b_step]);
+    assert_eq!(store.list_runs(&b.scope, bt.id).await.unwrap(), vec![b_run]);
+    assert_eq!(TenantRepository::get(&*store, &b.scope).await.unwrap(), b.tenant);
+    assert_eq!(store.open_counts_by_assignee(&b.scope).await.unwrap().get(&b_agent.id), Some(&1));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Replies
+// ---------------------------------------------------------------------------------------------
+
+pub async fn reply_with_status_change_is_atomic<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let t = new_ticket(&a.scope, "Need help", "please", base);
+    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+
+    let r1 = human_reply(&a.scope, t.id, "Looking into it", at(base, 10));
+    ReplyRepository::add(&*store, &a.scope, &r1, None, None, at(base, 10)).await.unwrap();
+    assert_eq!(
+        TicketRepository::get(&*store, &a.scope, t.id).await.unwrap(),
+        t,
+        "no status given: ticket unchanged"
+    );
+
+    let mut customer = human_reply(&a.scope, t.id, "Thanks!", at(base, 15));
+    customer.author_type = AuthorType::Customer;
+    customer.author_id = None;
+    ReplyRepository::add(&*store, &a.scope, &customer, None, None, at(base, 15)).await.unwrap();
+
+    let r2 = human_reply(&a.scope, t.id, "Fixed, please retry", at(base, 20));
+    ReplyRepository::add(&*store, &a.scope, &r2, Some(TicketStatus::Replied), None, at(base, 21))
+        .await
+        .unwrap();
+    let got = TicketRepository::get(&*store, &a.scope, t.id).await.unwrap();
+    assert_eq!(got.status, TicketStatus::Replied);
+    assert_eq!(got.updated_at, at(base, 21));
+    assert_eq!(
+        ReplyRepository::list(&*store, &a.scope, t.id).await.unwrap(),
+        vec![r1, customer, r2]
+    );
+
+    // Unknown ticket: NotFound and nothing written.
+    let ghost = TicketId::new();
+    let r3 = human_reply(&a.scope, ghost, "into the void", at(base, 30));
+    assert_not_found(
+        ReplyRepository::add(
+            &*store,
+            &a.scope,
+            &r3,
+            Some(TicketStatus::Closed),
+            None,
+            at(base, 30),
+        )
+        .await,
+    );
+    assert!(ReplyRepository::list(&*store, &a.scope, ghost).await.unwrap().is_empty());
+    assert_eq!(ReplyRepository::list(&*store, &a.scope, t.id).await.unwrap().len(), 3);
+}
+
+pub async fn drafts_update_consume_and_not_draft<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let t = new_ticket(&a.scope, "Refund please", "order 42", base);
+    let other = new_ticket(&a.scope, "Other ticket", "unrelated", at(base, 1));
+    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    TicketRepository::create(&*store, &a.scope, &other).await.unwrap();
+
+    let draft = ai_draft(&a.scope, t.id, "Dear customer, ...", at(base, 5));
+    ReplyRepository::add(&*store, &a.scope, &draft, None, None, at(base, 5)).await.unwrap();
+    let listed = ReplyRepository::list(&*store, &a.scope, t.id).await.unwrap();
+    assert_eq!(listed, vec![draft.clone()]);
+    assert!(listed[0].is_draft());
+
+    let new_body = ReplyBody::new("Dear Ann, your refund is on its way.").unwrap();
+    let updated = store.update_draft(&a.scope, draft.id, &new_body, at(base, 6)).await.unwrap();
+    let mut want = draft.clone();
+    want.body = new_body.clone();
+    want.updated_at = at(base, 6);
+    assert_eq!(updated, want);
+    assert_eq!(ReplyRepository::list(&*store, &a.scope, t.id).await.unwrap(), vec![want.clone()]);
+    assert_not_found(store.update_draft(&a.scope, ReplyId::new(), &new_body, at(base, 6)).await);
+
+    // Consuming a draft through another ticket is NotFound and writes nothing.
+    let wrong = human_reply(&a.scope, other.id, "Sent on the wrong ticket", at(base, 7));
+    assert_not_found(
+        ReplyRepository::add(
+            &*store,
+            &a.scope,
+            &wrong,
+            Some(TicketStatus::Replied),
+            Some(draft.id),
+            at(base, 7),
+        )
+        .await,
+    );
+    assert!(ReplyRepository::list(&*store, &a.scope, other.id).await.unwrap().is_empty());
+    assert_eq!(TicketRepository::get(&*store, &a.scope, other.id).await.unwrap(), other);
+    // A missing draft id is NotFound too.
+    let lost = human_reply(&a.scope, t.id, "Lost draft", at(base, 7));
+    assert_not_found(
+        ReplyRepository::add(&*store, &a.scope, &lost, None, Some(ReplyId::new()), at(base, 7))
+            .await,
+    );
+
+    // Sending the edited draft replaces it, in one step with the status change.
+    let sent = human_reply(&a.scope, t.id, new_body.as_str(), at(base, 8));
+    ReplyRepository::add(
+        &*store,
+        &a.scope,
+        &sent,
+        Some(TicketStatus::Replied),
+        Some(draft.id),
+        at(base, 8),
+    )
+    .await
+    .unwrap();
+    assert_eq!(ReplyRepository::list(&*store, &a.scope, t.id).await.unwrap(), vec![sent.clone()]);
+    assert_eq!(
+        TicketRepository::get(&*store, &a.scope, t.id).await.unwrap().status,
+        TicketStatus::Replied
+    );
+    assert_not_found(store.update_draft(&a.scope, draft.id, &new_body, at(base, 9)).await);
+
+    // A sent reply is not a draft.
+    let body = ReplyBody::new("rewrite history").unwrap();
+    assert_conflict(store.update_draft(&a.scope, sent.id, &body, at(base, 9)).await, "not_draft");
+    let again = human_reply(&a.scope, t.id, "consume a sent one", at(base, 10));
+    assert_conflict(
+        ReplyRepository::add(
+            &*store,
+            &a.scope,
+            &again,
+            Some(TicketStatus::Closed),
+            Some(sent.id),
+            at(base, 10),
+        )
+        .await,
+        "not_draft",
+    );
+    assert_eq!(ReplyRepository::list(&*store, &a.scope, t.id).await.unwrap(), vec![sent]);
+    assert_eq!(
+        TicketRepository::get(&*store, &a.scope, t.id).await.unwrap().status,
+        TicketStatus::Replied
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Workflow runs and the queue
+// ---------------------------------------------------------------------------------------------
+
+pub async fn runs_active_conflict_steps_and_fail<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let t = new_ticket(&a.scope, "Triage me", "please", base);
+    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    assert!(store.active_run(&a.scope, t.id).await.unwrap().is_none());
+
+    let run = new_run(&a.scope, t.id, at(base, 1));
+    store.create_run(&a.scope, &run).await.unwrap();
+    assert_eq!(store.get_run(&a.scope, run.id).await.unwrap(), run);
+    assert_eq!(store.active_run(&a.scope, t.id).await.unwrap(), Some(run.clone()));
+    assert_not_found(store.get_run(&a.scope, WorkflowRunId::new()).await);
+    assert_not_found(store.create_run(&a.scope, &new_run(&a.scope, TicketId::new(), base)).await);
+
+    let mut second = new_run(&a.scope, t.id, at(base, 2));
+    second.status = RunStatus::Running;
+    assert_conflict(store.create_run(&a.scope, &second).await, "active_run");
+    assert_not_found(store.get_run(&a.scope, second.id).await);
+
+    // Steps come back in recorded order with every field.
+    let s1 = new_step(&a.scope, run.id, StepType::Classification, at(base, 3));
+    let mut s2 = new_step(&a.scope, run.id, StepType::Priority, at(base, 4));
+    s2.succeeded = false;
+    s2.output_snapshot = serde_json::Value::Null;
+    s2.provider = None;
+    s2.model = None;
+    s2.prompt_version = None;
+    s2.guardrail_flags = Vec::new();
+    s2.error_message = Some("provider timed out".to_owned());
+    let s3 = new_step(&a.scope, run.id, StepType::AssigneeSuggestion, at(base, 4));
+    store.append_step(&a.scope, &s2).await.unwrap();
+    store.append_step(&a.scope, &s1).await.unwrap();
+    store.append_step(&a.scope, &s3).await.unwrap();
+    let mut same_time = [s2.clone(), s3.clone()];
+    same_time.sort_by_key(|s| s.id);
+    let mut want = vec![s1.clone()];
+    want.extend(same_time);
+    assert_eq!(store.list_steps(&a.scope, run.id).await.unwrap(), want);
+    assert_not_found(
+        store
+            .append_step(
+                &a.scope,
+                &new_step(&a.scope, WorkflowRunId::new(), StepType::Priority, base),
+            )
+            .await,
+    );
+
+    store.fail_run(&a.scope, run.id, "LLM provider unavailable", at(base, 9)).await.unwrap();
+    let failed = store.get_run(&a.scope, run.id).await.unwrap();
+    assert_eq!(failed.status, RunStatus::Failed);
+    assert_eq!(failed.error_message.as_deref(), Some("LLM provider unavailable"));
+    assert_eq!(failed.finished_at, Some(at(base, 9)));
+    assert!(failed.lease_expires_at.is_none());
+    assert!(store.active_run(&a.scope, t.id).await.unwrap().is_none());
+    // A finished run cannot fail again.
+    assert_not_found(store.fail_run(&a.scope, run.id, "again", at(base, 10)).await);
+    assert_eq!(store.get_run(&a.scope, run.id).await.unwrap(), failed);
+
+    // After the failure a new run may start; list_runs is newest first.
+    let retry = new_run(&a.scope, t.id, at(base, 20));
+    store.create_run(&a.scope, &retry).await.unwrap();
+    assert_eq!(store.list_runs(&a.scope, t.id).await.unwrap(), vec![retry.clone(), failed]);
+    assert_eq!(store.active_run(&a.scope, t.id).await.unwrap(), Some(retry));
+}
+
+pub async fn complete_run_is_atomic<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let agent = new_user(a.tenant.id, "Agent", "agent@alpha.test", Role::Agent, base);
+    UserRepository::create(&*store, &a.scope, &agent).await.unwrap();
+    let t = new_ticket(&a.scope, "Checkout broken", "500 on pay", base);
+    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    let mut run = new_run(&a.scope, t.id, at(base, 1));
+    run.status = RunStatus::Running;
+    run.attempts = 1;
+    run.lease_expires_at = Some(at(base, 300));
+    store.create_run(&a.scope, &run).await.unwrap();
+
+    let done_at = at(base, 10);
+    let outcome = TriageOutcome {
+        patch: TicketPatch {
+            status: None,
+            priority: Some(Some(Priority::Urgent)),
+            category: Some(Some(Category::Bug)),
+            assignee_id: Some(Some(agent.id)),
+        },
+        draft: ai_draft(&a.scope, t.id, "We are on it.", done_at),
+        persist_step: new_step(&a.scope, run.id, StepType::Persist, done_at),
+    };
+    let updated = store.complete_run(&a.scope, run.id, &outcome, done_at).await.unwrap();
+    let mut want = t.clone();
+    outcome.patch.apply_to(&mut want, done_at);
+    assert_eq!(updated, want);
+    assert_eq!(TicketRepository::get(&*store, &a.scope, t.id).await.unwrap(), want);
+    assert_eq!(
+        ReplyRepository::list(&*store, &a.scope, t.id).await.unwrap(),
+        vec![outcome.draft.clone()]
+    );
+    assert_eq!(
+        store.list_steps(&a.scope, run.id).await.unwrap(),
+        vec![outcome.persist_step.clone()]
+    );
+    let finished = store.get_run(&a.scope, run.id).await.unwrap();
+    assert_eq!(finished.status, RunStatus::Succeeded);
+    assert_eq!(finished.finished_at, Some(done_at));
+    assert!(finished.lease_expires_at.is_none());
+    assert!(finished.error_message.is_none());
+    assert!(store.active_run(&a.scope, t.id).await.unwrap().is_none());
+
+    // Completing again (the run is no longer active): NotFound and nothing written.
+    let again = TriageOutcome {
+        patch: TicketPatch { priority: Some(Some(Priority::Low)), ..TicketPatch::default() },
+        draft: ai_draft(&a.scope, t.id, "Second draft", at(base, 20)),
+        persist_step: new_step(&a.scope, run.id, StepType::Persist, at(base, 20)),
+    };
+    assert_not_found(store.complete_run(&a.scope, run.id, &again, at(base, 20)).await);
+    assert_eq!(TicketRepository::get(&*store, &a.scope, t.id).await.unwrap(), want);
+    assert_eq!(ReplyRepository::list(&*store, &a.scope, t.id).await.unwrap().len(), 1);
+    assert_eq!(store.list_steps(&a.scope, run.id).await.unwrap().len(), 1);
+
+    // A failed run cannot be completed either.
+    let run2 = new_run(&a.scope, t.id, at(base, 30));
+    store.create_run(&a.scope, &run2).await.unwrap();
+    store.fail_run(&a.scope, run2.id, "boom", at(base, 31)).await.unwrap();
+    let late = TriageOutcome {
+        patch: TicketPatch { category: Some(Some(Category::Other)), ..TicketPatch::default() },
+        draft: ai_draft(&a.scope, t.id, "Late draft", at(base, 32)),
+        persist_step: new_step(&a.scope, run2.id, StepType::Persist, at(base, 32)),
+    };
+    assert_not_found(store.complete_run(&a.scope, run2.id, &late, at(base, 32)).await);
+    assert_eq!(TicketRepository::get(&*store, &a.scope, t.id).await.unwrap(), want);
+    assert_eq!(ReplyRepository::list(&*store, &a.scope, t.id).await.unwrap().len(), 1);
+    assert!(store.list_steps(&a.scope, run2.id).await.unwrap().is_empty());
+    assert_eq!(store.get_run(&a.scope, run2.id).await.unwrap().status, RunStatus::Failed);
+    assert_not_found(store.complete_run(&a.scope, WorkflowRunId::new(), &late, at(base, 32)).await);
+}
+
+pub async fn claim_next_claims_oldest_once_under_concurrency<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let base = now_ms();
+    assert!(store.claim_next(base, Duration::seconds(60)).await.unwrap().is_none());
+
+    // Runs across two tenants, started in a shuffled order; one is already finished.
+    let mut runs = Vec::new();
+    let offsets = [5_i64, 1, 9, 3, 7, 2, 8, 4, 6, 10];
+    for (i, off) in offsets.iter().enumerate() {
+        let f = if i % 2 == 0 { &a } else { &b };
+        let t = new_ticket(&f.scope, "Queue me", "body", base);
+        TicketRepository::create(&*store, &f.scope, &t).await.unwrap();
+        let run = new_run(&f.scope, t.id, at(base, -100 + off));
+        store.create_run(&f.scope, &run).await.unwrap();
+        runs.push((f.scope, run));
+    }
+    let (done_scope, done_run) = runs.pop().unwrap();
+    store.fail_run(&done_scope, done_run.id, "cancelled", base).await.unwrap();
+
+    let now = base;
+    let lease = Duration::seconds(60);
+    let first = store.claim_next(now, lease).await.unwrap().expect("a queued run");
+    let oldest = runs.iter().min_by_key(|(_, r)| r.started_at).unwrap();
+    assert_eq!(first.id, oldest.1.id);
+    assert_eq!(first.status, RunStatus::Running);
+    assert_eq!(first.attempts, 1);
+    assert_eq!(first.lease_expires_at, Some(now + lease));
+    assert_eq!(store.get_run(&oldest.0, first.id).await.unwrap(), first);
+
+    // The rest, claimed by concurrent workers: each exactly once, then nothing.
+    let mut tasks = Vec::new();
+    for _ in 0..6 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(run) = store.claim_next(now, lease).await.unwrap() {
+                got.push(run.id);
+            }
+            got
+        }));
+    }
+    let mut claimed = vec![first.id];
+    for t in tasks {
+        claimed.extend(t.await.unwrap());
+    }
+    let unique: HashSet<WorkflowRunId> = claimed.iter().copied().collect();
+    assert_eq!(unique.len(), claimed.len(), "a run was claimed twice: {claimed:?}");
+    let want: HashSet<WorkflowRunId> = runs.iter().map(|(_, r)| r.id).collect();
+    assert_eq!(unique, want);
+    for (scope, run) in &runs {
+        let r = store.get_run(scope, run.id).await.unwrap();
+        assert_eq!(r.status, RunStatus::Running);
+        assert_eq!(r.attempts, 1);
+    }
+    assert_eq!(store.get_run(&done_scope, done_run.id).await.unwrap().status, RunStatus::Failed);
+}
+
+pub async fn claim_next_leases<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let t1 = new_ticket(&a.scope, "One", "body", base);
+    let t2 = new_ticket(&a.scope, "Two", "body", base);
+    TicketRepository::create(&*store, &a.scope, &t1).await.unwrap();
+    TicketRepository::create(&*store, &a.scope, &t2).await.unwrap();
+    let r1 = new_run(&a.scope, t1.id, at(base, -10));
+    store.create_run(&a.scope, &r1).await.unwrap();
+    let lease = Duration::seconds(60);
+
+    let c1 = store.claim_next(base, lease).await.unwrap().unwrap();
+    assert_eq!((c1.id, c1.attempts), (r1.id, 1));
+    // Lease not expired: nothing to claim, even later.
+    assert!(store.claim_next(at(base, 30), lease).await.unwrap().is_none());
+
+    // A newer queued run is claimed while the older one is still leased.
+    let r2 = new_run(&a.scope, t2.id, at(base, 20));
+    store.create_run(&a.scope, &r2).await.unwrap();
+    let c2 = store.claim_next(at(base, 40), lease).await.unwrap().unwrap();
+    assert_eq!(c2.id, r2.id);
+
+    // After the lease expires the first run is claimed again, with another attempt.
+    let later = at(base, 61);
+    let again = store.claim_next(later, lease).await.unwrap().unwrap();
+    assert_eq!(again.id, r1.id);
+    assert_eq!(again.attempts, 2);
+    assert_eq!(again.status, RunStatus::Running);
+    assert_eq!(again.lease_expires_at, Some(later + lease));
+    assert!(store.claim_next(later, lease).await.unwrap().is_none());
+
+    // A finished run is never reclaimed, even with an old lease.
+    store.fail_run(&a.scope, r1.id, "gave up", later).await.unwrap();
+    let far = at(base, 10_000);
+    let last = store.claim_next(far, lease).await.unwrap().unwrap();
+    assert_eq!((last.id, last.attempts), (r2.id, 2));
+    assert!(store.claim_next(far, lease).await.unwrap().is_none());
+}
+
+pub async fn health_reports_ok<S: Store>(store: Arc<S>) {
+    let h = store.health().await;
+    assert!(h.ok, "{h:?}");
+    assert!(["sqlite", "mongodb"].contains(&h.backend));
+    assert!(!h.detail.is_empty());
+    // Some state survives a health check (it is read-only).
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    assert!(store.find_user(a.tenant.id, a.admin.id).await.is_ok());
+}
