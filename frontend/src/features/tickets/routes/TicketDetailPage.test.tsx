@@ -1,0 +1,107 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { Ticket } from '@/lib/api/types';
+import { apiError, json, mockApi } from '@/test/api';
+import { admin, agent, aiDraft, ticket } from '@/test/fixtures';
+import { renderWithApp } from '@/test/render';
+import { TicketDetailPage } from './TicketDetailPage';
+
+const sent = {
+  ...aiDraft,
+  id: 'reply-sent',
+  author_type: 'human' as const,
+  author_id: admin.id,
+  draft: false,
+  sent_at: '2026-11-25T11:00:00Z',
+  body: 'We are on it.',
+};
+
+function server() {
+  let current: Ticket = { ...ticket };
+  return mockApi({
+    'GET /api/tickets/:id': () =>
+      json({ ticket: current, replies: [sent, aiDraft], latest_run: null }),
+    'GET /api/users': () => json({ items: [admin, agent] }),
+    'PATCH /api/tickets/:id': (request) => {
+      const body = request.body as Partial<Ticket>;
+      current = { ...current, ...body };
+      return json(current);
+    },
+    'POST /api/tickets/:id/replies': (request) => {
+      const body = request.body as { body: string; status?: Ticket['status'] };
+      if (body.status) current = { ...current, status: body.status };
+      return json({ ...sent, id: 'r2', body: body.body }, 201);
+    },
+  });
+}
+
+function renderDetail() {
+  return renderWithApp(<TicketDetailPage />, {
+    route: `/tickets/${ticket.id}`,
+    path: '/tickets/:id',
+  });
+}
+
+describe('TicketDetailPage', () => {
+  it('shows the customer message and tells sent replies from AI drafts', async () => {
+    server();
+    renderDetail();
+    expect(await screen.findByRole('heading', { name: ticket.subject })).toBeInTheDocument();
+    expect(screen.getByTestId('message-customer')).toHaveTextContent(ticket.body);
+    expect(screen.getByTestId('message-agent')).toHaveTextContent('Ada Admin');
+    expect(screen.getByTestId('message-agent')).toHaveTextContent('Agent reply · sent');
+    expect(screen.getByTestId('message-draft')).toHaveTextContent('AI draft · not sent');
+  });
+
+  it('saves header edits with PATCH', async () => {
+    const api = server();
+    const { user } = renderDetail();
+    await screen.findByRole('heading', { name: ticket.subject });
+    await user.click(screen.getByLabelText('Assignee', { selector: 'input' }));
+    await user.click(await screen.findByRole('option', { name: 'Ben Agent' }));
+    await waitFor(() =>
+      expect(api.find('PATCH', `/api/tickets/${ticket.id}`)[0]?.body).toEqual({
+        assignee_id: agent.id,
+      }),
+    );
+    await user.click(screen.getByLabelText('Priority', { selector: 'input' }));
+    await user.click(await screen.findByRole('option', { name: 'Urgent' }));
+    await waitFor(() =>
+      expect(api.find('PATCH', `/api/tickets/${ticket.id}`)[1]?.body).toEqual({
+        priority: 'urgent',
+      }),
+    );
+    expect(screen.getByLabelText('Priority', { selector: 'input' })).toHaveValue('Urgent');
+    expect(screen.getByLabelText('Assignee', { selector: 'input' })).toHaveValue('Ben Agent');
+  });
+
+  it('sends a manual reply and sets the status', async () => {
+    const api = server();
+    const { user } = renderDetail();
+    await screen.findByRole('heading', { name: ticket.subject });
+    const form = screen.getByRole('form', { name: 'Reply to customer' });
+    await user.click(within(form).getByRole('button', { name: 'Send reply' }));
+    expect(await within(form).findByText('Reply is required')).toBeInTheDocument();
+
+    await user.type(within(form).getByLabelText(/Your reply/), 'Refund issued today.');
+    await user.click(within(form).getByRole('button', { name: 'Send reply' }));
+    await waitFor(() =>
+      expect(api.find('POST', `/api/tickets/${ticket.id}/replies`)[0]?.body).toEqual({
+        body: 'Refund issued today.',
+        status: 'replied',
+      }),
+    );
+    await waitFor(() => expect(within(form).getByLabelText(/Your reply/)).toHaveValue(''));
+  });
+
+  it('shows a missing ticket as not found', async () => {
+    mockApi({
+      'GET /api/tickets/:id': () => apiError(404, 'ticket_not_found', 'Ticket not found'),
+      'GET /api/users': () => json({ items: [admin] }),
+    });
+    renderDetail();
+    const alert = await screen.findByRole('alert');
+    expect(alert).toHaveTextContent('Not found');
+    expect(alert).toHaveTextContent('Ticket not found');
+  });
+});
