@@ -1327,3 +1327,88 @@ async fn a_worker_survives_a_store_error_while_claiming() {
     assert_eq!(status, RunStatus::Succeeded);
     assert_eq!(w.store.run(run.id).status, RunStatus::Succeeded);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Log events
+// ---------------------------------------------------------------------------------------------
+
+type Captured = Arc<Mutex<Vec<(tracing::Level, HashMap<String, String>)>>>;
+
+/// A minimal subscriber that keeps every event's level and fields.
+struct Capture(Captured);
+
+struct Fields<'a>(&'a mut HashMap<String, String>);
+
+impl tracing::field::Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        self.0.insert(field.name().to_owned(), format!("{value:?}"));
+    }
+}
+
+impl tracing::Subscriber for Capture {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut fields = HashMap::new();
+        event.record(&mut Fields(&mut fields));
+        self.0.lock().expect("events").push((*event.metadata().level(), fields));
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn step_and_run_events_carry_the_ids_and_figures_but_never_the_ticket_text_at_info() {
+    let events: Captured = Arc::default();
+    let _guard = tracing::subscriber::set_default(Capture(events.clone()));
+    let w = world();
+    let marker = "Confidential-Body-Marker-7731";
+    w.store.with(|d| {
+        d.tickets[0].body = TicketBody::new(&format!("Export fails. {marker}")).expect("body");
+    });
+    w.triage().await;
+
+    let events = events.lock().expect("events").clone();
+    let steps: Vec<&HashMap<String, String>> = events
+        .iter()
+        .filter(|(_, f)| f.get("message").is_some_and(|m| m == "triage step finished"))
+        .map(|(_, f)| f)
+        .collect();
+    assert_eq!(steps.len(), 5);
+    for fields in &steps {
+        for key in [
+            "tenant_id",
+            "ticket_id",
+            "workflow_run_id",
+            "step_type",
+            "provider",
+            "model",
+            "latency_ms",
+            "prompt_tokens",
+            "completion_tokens",
+            "outcome",
+        ] {
+            assert!(fields.contains_key(key), "step event has {key}: {fields:?}");
+        }
+        assert_eq!(fields["tenant_id"], w.scope.tenant_id().to_string());
+    }
+    assert!(
+        events.iter().any(|(_, f)| f.get("message").is_some_and(|m| m == "triage run finished")
+            && f.get("outcome").is_some_and(|o| o.contains("succeeded")))
+    );
+
+    let leaks = |level_filter: fn(&tracing::Level) -> bool| {
+        events
+            .iter()
+            .filter(|(l, _)| level_filter(l))
+            .any(|(_, f)| f.values().any(|v| v.contains(marker)))
+    };
+    assert!(!leaks(|l| *l <= tracing::Level::INFO), "no ticket text at info or above");
+    assert!(leaks(|l| *l == tracing::Level::DEBUG), "the prompt is available at debug");
+}

@@ -587,7 +587,7 @@ impl TicketTriageWorkflow {
             attempts: 1,
             model: None,
             prompt_version: None,
-            flags: flag_names(&flags),
+            flags: Vec::new(),
             error: None,
         };
         let persist_step = record.into_step(&ctx, None, now);
@@ -597,6 +597,7 @@ impl TicketTriageWorkflow {
                 ctx.set_state(succeeded);
                 self.step_logged(&ctx, &outcome.persist_step, "store");
                 ctx.push_step(outcome.persist_step);
+                let tokens = ctx.tokens();
                 let elapsed = ctx.started.elapsed();
                 self.observer.run_finished(RunStatus::Succeeded, elapsed);
                 tracing::info!(
@@ -604,6 +605,8 @@ impl TicketTriageWorkflow {
                     ticket_id = %ctx.run.ticket_id,
                     workflow_run_id = %ctx.run.id,
                     latency_ms = millis(elapsed),
+                    prompt_tokens = tokens.prompt_tokens,
+                    completion_tokens = tokens.completion_tokens,
                     guardrail_flags = flags.len(),
                     outcome = "succeeded",
                     "triage run finished"
@@ -781,12 +784,15 @@ impl TicketTriageWorkflow {
             .await
             .map_err(AppError::from_repo("workflow run"))?;
         let elapsed = ctx.started.elapsed();
+        let tokens = ctx.tokens();
         self.observer.run_finished(RunStatus::Failed, elapsed);
         tracing::warn!(
             tenant_id = %ctx.scope.tenant_id(),
             ticket_id = %ctx.run.ticket_id,
             workflow_run_id = %ctx.run.id,
             latency_ms = millis(elapsed),
+            prompt_tokens = tokens.prompt_tokens,
+            completion_tokens = tokens.completion_tokens,
             outcome = "failed",
             error = message,
             "triage run finished"
@@ -823,6 +829,17 @@ impl RunCtx<'_> {
 
     fn push_step(&self, step: WorkflowStep) {
         self.steps.lock().unwrap_or_else(PoisonError::into_inner).push(step);
+    }
+
+    /// Tokens spent by the steps recorded so far.
+    fn tokens(&self) -> TokenUsage {
+        let steps = self.steps.lock().unwrap_or_else(PoisonError::into_inner);
+        steps.iter().fold(TokenUsage::default(), |sum, s| {
+            sum.plus(TokenUsage {
+                prompt_tokens: s.prompt_tokens,
+                completion_tokens: s.completion_tokens,
+            })
+        })
     }
 
     fn take_steps(&self) -> Vec<WorkflowStep> {
