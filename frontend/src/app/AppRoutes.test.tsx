@@ -114,6 +114,7 @@ describe('app routes and auth', () => {
     renderApp('/team');
     expect(await screen.findByRole('heading', { name: 'Tickets' })).toBeInTheDocument();
     expect(screen.getByTestId('location')).toHaveTextContent(/^\/tickets$/);
+    expect(screen.getByText('That page is for workspace admins only.')).toBeInTheDocument();
     const nav = screen.getByRole('navigation', { name: 'Main navigation' });
     expect(within(nav).queryByRole('link', { name: 'Team' })).not.toBeInTheDocument();
     expect(within(nav).queryByRole('link', { name: 'Settings' })).not.toBeInTheDocument();

@@ -5,9 +5,15 @@ import type {
   Tenant,
   Ticket,
   User,
+  Wire,
   WorkflowRun,
   WorkflowStep,
 } from '@/lib/api/types';
+
+/** Fixtures are written as the server sends them (null for absent values). */
+function wire<T>(value: Wire<T>): T {
+  return value as unknown as T;
+}
 
 const T0 = '2026-11-25T10:00:00Z';
 
@@ -39,7 +45,7 @@ export const agent: User = {
   role: 'agent',
 };
 
-export const ticket: Ticket = {
+export const ticket: Ticket = wire<Ticket>({
   id: '0193a000-0000-7000-8000-00000000c001',
   tenant_id: tenant.id,
   subject: 'Charged twice for November invoice',
@@ -54,7 +60,7 @@ export const ticket: Ticket = {
   created_by_id: admin.id,
   created_at: T0,
   updated_at: T0,
-};
+});
 
 export const triagedTicket: Ticket = {
   ...ticket,
@@ -64,7 +70,7 @@ export const triagedTicket: Ticket = {
   assignee_id: agent.id,
 };
 
-export const aiDraft: Reply = {
+export const aiDraft: Reply = wire<Reply>({
   id: '0193a000-0000-7000-8000-00000000d001',
   ticket_id: ticket.id,
   author_type: 'ai',
@@ -74,10 +80,13 @@ export const aiDraft: Reply = {
   sent_at: null,
   created_at: '2026-11-25T10:05:00Z',
   updated_at: '2026-11-25T10:05:00Z',
-};
+});
 
-export function run(status: WorkflowRun['status'], extra: Partial<WorkflowRun> = {}): WorkflowRun {
-  return {
+export function run(
+  status: WorkflowRun['status'],
+  extra: Partial<Wire<WorkflowRun>> = {},
+): WorkflowRun {
+  return wire<WorkflowRun>({
     id: '0193a000-0000-7000-8000-00000000e001',
     ticket_id: ticket.id,
     workflow_type: 'ticket_triage',
@@ -88,17 +97,18 @@ export function run(status: WorkflowRun['status'], extra: Partial<WorkflowRun> =
     finished_at: status === 'succeeded' || status === 'failed' ? '2026-11-25T10:05:01Z' : null,
     attempts: 1,
     ...extra,
-  };
+  });
 }
 
 function step(
   n: number,
   step_type: WorkflowStep['step_type'],
   output: unknown,
-  extra: Partial<WorkflowStep> = {},
+  extra: Partial<Wire<WorkflowStep>> = {},
 ): WorkflowStep {
-  return {
+  return wire<WorkflowStep>({
     id: `0193a000-0000-7000-8000-00000000f00${n}`,
+    workflow_run_id: '0193a000-0000-7000-8000-00000000e001',
     step_type,
     succeeded: true,
     input_snapshot: {
@@ -119,7 +129,7 @@ function step(
     error_message: null,
     created_at: `2026-11-25T10:04:5${n}Z`,
     ...extra,
-  };
+  });
 }
 
 export const steps: WorkflowStep[] = [
@@ -145,7 +155,7 @@ export const steps: WorkflowStep[] = [
 export function runDetail(
   status: WorkflowRun['status'],
   stepList = steps,
-  extra: Partial<WorkflowRun> = {},
+  extra: Partial<Wire<WorkflowRun>> = {},
 ): RunDetail {
   return { workflow_run: run(status, extra), steps: stepList };
 }

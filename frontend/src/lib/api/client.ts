@@ -16,8 +16,9 @@ const auth: Middleware = {
   },
 };
 
+/** The OpenAPI document's paths are relative to its server URL, `/api`. */
 function baseUrl(): string {
-  return typeof window !== 'undefined' ? window.location.origin : '';
+  return `${typeof window !== 'undefined' ? window.location.origin : ''}/api`;
 }
 
 export const api = createClient<paths>({

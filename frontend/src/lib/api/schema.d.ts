@@ -4,23 +4,7 @@
  */
 
 export interface paths {
-    "/api/health": {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        get: operations["health"];
-        put?: never;
-        post?: never;
-        delete?: never;
-        options?: never;
-        head?: never;
-        patch?: never;
-        trace?: never;
-    };
-    "/api/auth/signup": {
+    "/auth/signup": {
         parameters: {
             query?: never;
             header?: never;
@@ -29,6 +13,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /** Create a workspace and its first admin. */
         post: operations["signup"];
         delete?: never;
         options?: never;
@@ -36,7 +21,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/auth/login": {
+    "/auth/login": {
         parameters: {
             query?: never;
             header?: never;
@@ -45,6 +30,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * Log in. If the email and password match users in several workspaces and no
+         *     `tenant_slug` is given, answers 409 `tenant_required` with the matching workspaces.
+         */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -52,13 +41,14 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/auth/me": {
+    "/auth/me": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /** The signed-in user and workspace. */
         get: operations["me"];
         put?: never;
         post?: never;
@@ -68,31 +58,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tenant": {
+    "/health": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /** Server and store status. */
+        get: operations["health"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tenant": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The current workspace. */
         get: operations["get_tenant"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
+        /** Rename the workspace or change its reply policies (admin). */
         patch: operations["update_tenant"];
         trace?: never;
     };
-    "/api/users": {
+    "/users": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /** The workspace's users, oldest first (admin). */
         get: operations["list_users"];
         put?: never;
+        /** Add a user; answers a temporary password once (admin). */
         post: operations["create_user"];
         delete?: never;
         options?: never;
@@ -100,7 +111,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/users/{id}": {
+    "/users/{id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -113,18 +124,24 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
+        /**
+         * Rename, change role, or (de)activate a user (admin). The last active admin cannot be
+         *     demoted or deactivated (409 `last_admin`).
+         */
         patch: operations["update_user"];
         trace?: never;
     };
-    "/api/tickets": {
+    "/tickets": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /** List tickets, newest first, with filters and paging. */
         get: operations["list_tickets"];
         put?: never;
+        /** Open a ticket. */
         post: operations["create_ticket"];
         delete?: never;
         options?: never;
@@ -132,23 +149,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tickets/{id}": {
+    "/tickets/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
+        /** A ticket with its replies and latest triage run. */
         get: operations["get_ticket"];
         put?: never;
         post?: never;
         delete?: never;
         options?: never;
         head?: never;
+        /** Change status, priority, category or assignee (`null` clears or unassigns). */
         patch: operations["update_ticket"];
         trace?: never;
     };
-    "/api/tickets/{id}/replies": {
+    "/tickets/{id}/replies": {
         parameters: {
             query?: never;
             header?: never;
@@ -157,6 +176,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * Reply to the ticket as the current user; optionally set its status and replace an AI
+         *     draft, all in one transaction ("Save & Mark Replied").
+         */
         post: operations["create_reply"];
         delete?: never;
         options?: never;
@@ -164,7 +187,7 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tickets/{id}/replies/{reply_id}": {
+    "/tickets/{id}/replies/{reply_id}": {
         parameters: {
             query?: never;
             header?: never;
@@ -177,10 +200,11 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch: operations["update_reply"];
+        /** Edit an unsent AI draft ("Save Draft"); a sent reply is 409 `reply_not_draft`. */
+        patch: operations["update_draft"];
         trace?: never;
     };
-    "/api/tickets/{id}/workflows/triage": {
+    "/tickets/{id}/workflows/triage": {
         parameters: {
             query?: never;
             header?: never;
@@ -189,6 +213,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
+        /**
+         * Run AI triage on a ticket: classify, prioritise, suggest an assignee, draft a reply.
+         *     While a run is queued or running, another request gets 409 `workflow_run_active`.
+         */
         post: operations["run_triage"];
         delete?: never;
         options?: never;
@@ -196,14 +224,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/tickets/{id}/workflows": {
+    "/workflows/runs/{id}": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["list_ticket_runs"];
+        /** A run with its steps in order (input and output snapshots included). */
+        get: operations["get_workflow_run"];
         put?: never;
         post?: never;
         delete?: never;
@@ -212,14 +241,15 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
-    "/api/workflows/runs/{id}": {
+    "/tickets/{id}/workflows": {
         parameters: {
             query?: never;
             header?: never;
             path?: never;
             cookie?: never;
         };
-        get: operations["get_run"];
+        /** A ticket's triage runs, newest first ("View Workflow History"). */
+        get: operations["list_ticket_workflows"];
         put?: never;
         post?: never;
         delete?: never;
@@ -232,235 +262,602 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Reply author type.
+         * @enum {string}
+         */
+        AuthorType: "human" | "ai" | "customer";
+        /**
+         * @description Ticket category.
+         * @enum {string}
+         */
+        Category: "bug" | "feature_request" | "billing" | "general" | "other";
+        /**
+         * @description Ticket channel.
+         * @enum {string}
+         */
+        Channel: "email" | "web" | "chat" | "phone" | "api";
+        /**
+         * DraftUpdateRequest
+         * @description New text for an unsent draft ("Save Draft").
+         */
+        DraftUpdateRequest: {
+            /** @description Text (1–20,000 characters). */
+            body: string;
+        };
+        /**
+         * ErrorBody
+         * @description Error response body.
+         */
         ErrorBody: {
+            /** @description The error. */
+            error: components["schemas"]["ErrorDetail"] & unknown;
+        };
+        /**
+         * ErrorDetail
+         * @description The error details.
+         */
+        ErrorDetail: {
+            /** @description Machine-readable code (`validation_failed`, `ticket_not_found`, ...). */
             code: string;
+            /** @description Human-readable message. */
             message: string;
-            fields?: {
+            /** @description Per-field messages (empty when the error is not about fields). */
+            fields: {
                 [key: string]: string;
             };
-            workspaces?: components["schemas"]["WorkspaceChoice"][];
-            /** Format: uuid */
+            /** @description For `tenant_required`: the workspaces the credentials matched. */
+            workspaces?: components["schemas"]["WorkspaceOption"][];
+            /**
+             * Format: uuid
+             * @description For `workflow_run_active`: the run already in progress.
+             */
             workflow_run_id?: string;
+            /** @description For 5xx: the id under which the full cause is logged. */
+            error_id?: string;
         };
-        ErrorResponse: {
-            error: components["schemas"]["ErrorBody"];
+        /**
+         * HealthResponse
+         * @description Service health.
+         */
+        HealthResponse: {
+            /** @description `ok` or `degraded`. */
+            status: string;
+            /** @description Store status. */
+            store: components["schemas"]["StoreHealthDto"] & unknown;
+            /** @description Server version. */
+            version: string;
         };
-        WorkspaceChoice: {
-            slug: string;
-            name: string;
-        };
-        /** @enum {string} */
-        Role: "admin" | "agent";
-        /** @enum {string} */
-        TicketStatus: "new" | "open" | "pending" | "replied" | "closed";
-        /** @enum {string} */
-        TicketPriority: "low" | "medium" | "high" | "urgent";
-        /** @enum {string} */
-        TicketCategory: "bug" | "feature_request" | "billing" | "general" | "other";
-        /** @enum {string} */
-        TicketChannel: "email" | "web" | "chat" | "phone" | "api";
-        User: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            tenant_id: string;
-            name: string;
+        /**
+         * LoginRequest
+         * @description Login request.
+         */
+        LoginRequest: {
+            /** @description Email. */
             email: string;
-            role: components["schemas"]["Role"];
-            active: boolean;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        Tenant: {
-            /** Format: uuid */
-            id: string;
-            name: string;
-            slug: string;
-            policies: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        AuthResponse: {
-            user: components["schemas"]["User"];
-            tenant: components["schemas"]["Tenant"];
-            access_token: string;
-        };
-        MeResponse: {
-            user: components["schemas"]["User"];
-            tenant: components["schemas"]["Tenant"];
-        };
-        SignupBody: {
-            tenant_name: string;
-            user_name: string;
-            email: string;
+            /** @description Password. */
             password: string;
-        };
-        LoginBody: {
-            email: string;
-            password: string;
+            /** @description Workspace slug, when the email is in several workspaces. */
             tenant_slug?: string;
         };
-        UpdateTenantBody: {
-            name?: string;
-            policies?: string;
+        /**
+         * MeResponse
+         * @description The current user and workspace.
+         */
+        MeResponse: {
+            /** @description The user. */
+            user: components["schemas"]["User"] & unknown;
+            /** @description The workspace. */
+            tenant: components["schemas"]["Tenant"] & unknown;
         };
-        UserList: {
-            items: components["schemas"]["User"][];
-        };
-        CreateUserBody: {
-            name: string;
-            email: string;
-            role: components["schemas"]["Role"];
-        };
-        CreateUserResponse: {
-            user: components["schemas"]["User"];
-            temporary_password: string;
-        };
-        UpdateUserBody: {
-            name?: string;
-            role?: components["schemas"]["Role"];
-            active?: boolean;
-        };
-        Ticket: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            tenant_id: string;
-            subject: string;
-            body: string;
-            channel: components["schemas"]["TicketChannel"];
-            status: components["schemas"]["TicketStatus"];
-            priority: components["schemas"]["TicketPriority"] | null;
-            category: components["schemas"]["TicketCategory"] | null;
-            customer_name: string;
-            customer_email: string;
-            /** Format: uuid */
-            assignee_id: string | null;
-            /** Format: uuid */
-            created_by_id: string;
-            /** Format: date-time */
-            created_at: string;
-            /** Format: date-time */
-            updated_at: string;
-        };
-        TicketPage: {
-            items: components["schemas"]["Ticket"][];
-            total: number;
-            page: number;
-            page_size: number;
-        };
-        CreateTicketBody: {
-            subject: string;
-            body: string;
-            channel?: components["schemas"]["TicketChannel"];
-            customer_name: string;
-            customer_email: string;
-        };
-        UpdateTicketBody: {
-            status?: components["schemas"]["TicketStatus"];
-            priority?: components["schemas"]["TicketPriority"] | null;
-            category?: components["schemas"]["TicketCategory"] | null;
-            /** Format: uuid */
-            assignee_id?: string | null;
-        };
+        /**
+         * @description Ticket priority.
+         * @enum {string}
+         */
+        Priority: "low" | "medium" | "high" | "urgent";
+        /**
+         * Reply
+         * @description A reply on a ticket. AI replies are drafts (`draft: true`, `sent_at: null`) until a person
+         *     sends them.
+         */
         Reply: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description Id.
+             */
             id: string;
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description Ticket.
+             */
             ticket_id: string;
-            /** @enum {string} */
-            author_type: "human" | "ai" | "customer";
-            /** Format: uuid */
-            author_id: string | null;
+            /** @description Who wrote it. */
+            author_type: components["schemas"]["AuthorType"] & unknown;
+            /**
+             * Format: uuid
+             * @description The team member for human replies.
+             */
+            author_id?: string;
+            /** @description Text. */
             body: string;
+            /** @description True while unsent. */
             draft: boolean;
-            /** Format: date-time */
-            sent_at: string | null;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When it was sent (null for drafts).
+             */
+            sent_at?: string;
+            /**
+             * Format: date-time
+             * @description Created (UTC).
+             */
             created_at: string;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description Last changed (UTC).
+             */
             updated_at: string;
         };
-        RunSummary: {
-            /** Format: uuid */
-            id: string;
-            status: components["schemas"]["WorkflowRunStatus"];
-        };
-        TicketDetail: {
-            ticket: components["schemas"]["Ticket"];
-            replies: components["schemas"]["Reply"][];
-            latest_run: components["schemas"]["RunSummary"] | null;
-        };
-        CreateReplyBody: {
+        /**
+         * ReplyCreateRequest
+         * @description A manual reply (also "Save & Mark Replied").
+         */
+        ReplyCreateRequest: {
+            /** @description Text (1–20,000 characters). */
             body: string;
-            status?: components["schemas"]["TicketStatus"];
-            /** Format: uuid */
+            /** @description Status to set on the ticket in the same transaction (e.g. `replied`). */
+            status?: components["schemas"]["TicketStatus"] & unknown;
+            /**
+             * @description The AI draft this reply replaces (removed in the same transaction; its original text
+             *     stays in the workflow run's history).
+             */
             draft_id?: string;
         };
-        UpdateReplyBody: {
-            body: string;
-        };
-        /** @enum {string} */
-        WorkflowRunStatus: "queued" | "running" | "succeeded" | "failed";
-        /** @enum {string} */
-        StepType: "classification" | "priority" | "assignee_suggestion" | "reply_draft" | "persist";
-        WorkflowRun: {
-            /** Format: uuid */
-            id: string;
-            /** Format: uuid */
-            ticket_id: string;
-            workflow_type: string;
-            status: components["schemas"]["WorkflowRunStatus"];
-            /** Format: uuid */
-            started_by_user_id: string | null;
-            error_message: string | null;
-            /** Format: date-time */
-            started_at: string;
-            /** Format: date-time */
-            finished_at: string | null;
-            attempts: number;
-        };
-        WorkflowStep: {
-            /** Format: uuid */
-            id: string;
-            step_type: components["schemas"]["StepType"];
-            succeeded: boolean;
-            input_snapshot: unknown;
-            output_snapshot: unknown;
-            provider: string;
-            model: string;
-            prompt_version: string;
-            latency_ms: number;
-            prompt_tokens: number | null;
-            completion_tokens: number | null;
-            attempts: number;
-            guardrail_flags: string[];
-            error_message: string | null;
-            /** Format: date-time */
-            created_at: string;
-        };
-        TriageResponse: {
-            workflow_run: components["schemas"]["WorkflowRun"];
-            ticket: components["schemas"]["Ticket"];
-            ai_reply_draft: components["schemas"]["Reply"] | null;
+        /**
+         * @description User role.
+         * @enum {string}
+         */
+        Role: "admin" | "agent";
+        /**
+         * RunDetailResponse
+         * @description A run with its steps.
+         */
+        RunDetailResponse: {
+            /** @description The run. */
+            workflow_run: components["schemas"]["WorkflowRun"] & unknown;
+            /** @description Steps in order. */
             steps: components["schemas"]["WorkflowStep"][];
         };
-        QueuedRunResponse: {
-            workflow_run: components["schemas"]["WorkflowRun"];
-        };
-        RunDetail: {
-            workflow_run: components["schemas"]["WorkflowRun"];
-            steps: components["schemas"]["WorkflowStep"][];
-        };
+        /**
+         * RunList
+         * @description A ticket's runs.
+         */
         RunList: {
+            /** @description Runs, newest first. */
             items: components["schemas"]["WorkflowRun"][];
         };
-        Health: {
-            status: string;
+        /**
+         * @description Workflow run status.
+         * @enum {string}
+         */
+        RunStatus: "queued" | "running" | "succeeded" | "failed";
+        /**
+         * RunSummary
+         * @description The latest triage run of a ticket, in brief.
+         */
+        RunSummary: {
+            /**
+             * Format: uuid
+             * @description Run id.
+             */
+            id: string;
+            /** @description Its status. */
+            status: components["schemas"]["RunStatus"] & unknown;
+        };
+        /**
+         * SessionResponse
+         * @description Signed-in user, workspace and token.
+         */
+        SessionResponse: {
+            /** @description The user. */
+            user: components["schemas"]["User"] & unknown;
+            /** @description The workspace. */
+            tenant: components["schemas"]["Tenant"] & unknown;
+            /** @description Bearer token for `Authorization: Bearer <token>`. */
+            access_token: string;
+        };
+        /**
+         * SignupRequest
+         * @description Sign-up request.
+         */
+        SignupRequest: {
+            /** @description Workspace name (1–100 characters). */
+            tenant_name: string;
+            /** @description Your name (1–100 characters). */
+            user_name: string;
+            /** @description Your email. */
+            email: string;
+            /** @description Password (8–128 characters). */
+            password: string;
+        };
+        /**
+         * @description Workflow step type.
+         * @enum {string}
+         */
+        StepType: "classification" | "priority" | "assignee_suggestion" | "reply_draft" | "persist";
+        /**
+         * StoreHealthDto
+         * @description Store status.
+         */
+        StoreHealthDto: {
+            /** @description `sqlite` or `mongodb`. */
+            backend: string;
+            /** @description Whether the store answered. */
+            ok: boolean;
+            /** @description Detail. */
+            detail: string;
+        };
+        /**
+         * Tenant
+         * @description A workspace.
+         */
+        Tenant: {
+            /**
+             * Format: uuid
+             * @description Id.
+             */
+            id: string;
+            /** @description Display name. */
+            name: string;
+            /** @description Unique handle (used at login when an email is in several workspaces). */
+            slug: string;
+            /** @description Policies the AI reply drafts must respect. */
+            policies: string;
+            /**
+             * Format: date-time
+             * @description Created (UTC).
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Last changed (UTC).
+             */
+            updated_at: string;
+        };
+        /**
+         * TenantPatchRequest
+         * @description Workspace changes (admin).
+         */
+        TenantPatchRequest: {
+            /** @description New name. */
+            name?: string;
+            /** @description New policies text (may be empty; ≤ 10,000 characters). */
+            policies?: string;
+        };
+        /**
+         * Ticket
+         * @description A ticket.
+         */
+        Ticket: {
+            /**
+             * Format: uuid
+             * @description Id.
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description Workspace.
+             */
+            tenant_id: string;
+            /** @description Subject. */
+            subject: string;
+            /** @description The customer's message. */
+            body: string;
+            /** @description Channel. */
+            channel: components["schemas"]["Channel"] & unknown;
+            /** @description Status. */
+            status: components["schemas"]["TicketStatus"] & unknown;
+            /** @description Priority (null until triaged or set). */
+            priority?: components["schemas"]["Priority"] & unknown;
+            /** @description Category (null until triaged or set). */
+            category?: components["schemas"]["Category"] & unknown;
+            /** @description Customer's name. */
+            customer_name: string;
+            /** @description Customer's email. */
+            customer_email: string;
+            /**
+             * Format: uuid
+             * @description Assigned team member.
+             */
+            assignee_id?: string;
+            /**
+             * Format: uuid
+             * @description Who created the ticket.
+             */
+            created_by_id: string;
+            /**
+             * Format: date-time
+             * @description Created (UTC).
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Last changed (UTC).
+             */
+            updated_at: string;
+        };
+        /**
+         * TicketCreateRequest
+         * @description A new ticket.
+         */
+        TicketCreateRequest: {
+            /** @description Subject (1–200 characters). */
+            subject: string;
+            /** @description The customer's message (1–20,000 characters). */
+            body: string;
+            /** @description Channel (default `web`). */
+            channel?: components["schemas"]["Channel"] & unknown;
+            /** @description Customer's name. */
+            customer_name: string;
+            /** @description Customer's email. */
+            customer_email: string;
+        };
+        /**
+         * TicketDetailResponse
+         * @description A ticket with its replies and latest triage run.
+         */
+        TicketDetailResponse: {
+            /** @description The ticket. */
+            ticket: components["schemas"]["Ticket"] & unknown;
+            /** @description Replies, oldest first. */
+            replies: components["schemas"]["Reply"][];
+            /** @description The newest triage run, if any. */
+            latest_run?: components["schemas"]["RunSummary"] & unknown;
+        };
+        /**
+         * TicketPage
+         * @description A page of tickets.
+         */
+        TicketPage: {
+            /** @description Tickets, newest first. */
+            items: components["schemas"]["Ticket"][];
+            /**
+             * Format: uint64
+             * @description Matching tickets in all.
+             */
+            total: number;
+            /**
+             * Format: uint32
+             * @description This page (from 1).
+             */
+            page: number;
+            /**
+             * Format: uint32
+             * @description Page size.
+             */
+            page_size: number;
+        };
+        /**
+         * TicketPatchRequest
+         * @description Ticket changes; a field left out stays, `null` clears priority, category or assignee.
+         */
+        TicketPatchRequest: {
+            /** @description New status (cannot be null). */
+            status?: components["schemas"]["TicketStatus"] & unknown;
+            /** @description New priority, or null to clear. */
+            priority?: components["schemas"]["Priority"] & unknown;
+            /** @description New category, or null to clear. */
+            category?: components["schemas"]["Category"] & unknown;
+            /** @description New assignee (an active user of this workspace), or null to unassign. */
+            assignee_id?: string;
+        };
+        /**
+         * @description Ticket status.
+         * @enum {string}
+         */
+        TicketStatus: "new" | "open" | "pending" | "replied" | "closed";
+        /**
+         * TriageResponse
+         * @description Result of a triage run.
+         */
+        TriageResponse: {
+            /** @description The run (status `succeeded` or `failed`, or `queued` in async mode). */
+            workflow_run: components["schemas"]["WorkflowRun"] & unknown;
+            /** @description The ticket (updated on success, unchanged on failure). */
+            ticket?: components["schemas"]["Ticket"] & unknown;
+            /** @description The stored AI draft reply (unsent), or null. */
+            ai_reply_draft?: components["schemas"]["Reply"] & unknown;
+            /** @description Steps recorded so far, in order. */
+            steps: components["schemas"]["WorkflowStep"][];
+            /** @description Guardrail flags remaining on the draft. */
+            guardrail_flags: string[];
+        };
+        /**
+         * User
+         * @description A team member.
+         */
+        User: {
+            /**
+             * Format: uuid
+             * @description Id.
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description Workspace.
+             */
+            tenant_id: string;
+            /** @description Name. */
+            name: string;
+            /** @description Login email. */
+            email: string;
+            /** @description Role. */
+            role: components["schemas"]["Role"] & unknown;
+            /** @description Whether the user may sign in and be assigned. */
+            active: boolean;
+            /**
+             * Format: date-time
+             * @description Created (UTC).
+             */
+            created_at: string;
+            /**
+             * Format: date-time
+             * @description Last changed (UTC).
+             */
+            updated_at: string;
+        };
+        /**
+         * UserCreateRequest
+         * @description A new team member (admin).
+         */
+        UserCreateRequest: {
+            /** @description Name. */
+            name: string;
+            /** @description Login email. */
+            email: string;
+            /** @description Role (default `agent`). */
+            role?: components["schemas"]["Role"] & unknown;
+        };
+        /**
+         * UserCreatedResponse
+         * @description A created user and their one-time temporary password.
+         */
+        UserCreatedResponse: {
+            /** @description The user. */
+            user: components["schemas"]["User"] & unknown;
+            /** @description Shown once; the user signs in with it. */
+            temporary_password: string;
+        };
+        /**
+         * UserList
+         * @description The workspace's users.
+         */
+        UserList: {
+            /** @description Users, oldest first. */
+            items: components["schemas"]["User"][];
+        };
+        /**
+         * UserPatchRequest
+         * @description Team member changes (admin).
+         */
+        UserPatchRequest: {
+            /** @description New name. */
+            name?: string;
+            /** @description New role. */
+            role?: components["schemas"]["Role"] & unknown;
+            /** @description Activate or deactivate. */
+            active?: boolean;
+        };
+        /**
+         * WorkflowRun
+         * @description A triage workflow run.
+         */
+        WorkflowRun: {
+            /**
+             * Format: uuid
+             * @description Id.
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description Ticket triaged.
+             */
+            ticket_id: string;
+            /** @description Always `ticket_triage`. */
+            workflow_type: string;
+            /** @description Status. */
+            status: components["schemas"]["RunStatus"] & unknown;
+            /**
+             * Format: uuid
+             * @description Who asked for it.
+             */
+            started_by_user_id: string;
+            /** @description Why it failed. */
+            error_message?: string;
+            /**
+             * Format: date-time
+             * @description When it was requested (UTC).
+             */
+            started_at: string;
+            /**
+             * Format: date-time
+             * @description When it ended (UTC).
+             */
+            finished_at?: string;
+            /**
+             * Format: uint32
+             * @description Worker claims (async mode).
+             */
+            attempts: number;
+        };
+        /**
+         * WorkflowStep
+         * @description One recorded step of a run: what was sent and what came back.
+         */
+        WorkflowStep: {
+            /**
+             * Format: uuid
+             * @description Id.
+             */
+            id: string;
+            /**
+             * Format: uuid
+             * @description Run.
+             */
+            workflow_run_id: string;
+            /** @description Step. */
+            step_type: components["schemas"]["StepType"] & unknown;
+            /** @description Whether it produced a valid output. */
+            succeeded: boolean;
+            /** @description Rendered prompt messages and the data they came from. */
+            input_snapshot: unknown;
+            /** @description Parsed output. */
+            output_snapshot: unknown;
+            /** @description Provider. */
+            provider?: string;
+            /** @description Model. */
+            model?: string;
+            /** @description Prompt template version. */
+            prompt_version?: string;
+            /**
+             * Format: uint64
+             * @description Wall time (ms).
+             */
+            latency_ms: number;
+            /**
+             * Format: uint32
+             * @description Prompt tokens.
+             */
+            prompt_tokens: number;
+            /**
+             * Format: uint32
+             * @description Completion tokens.
+             */
+            completion_tokens: number;
+            /**
+             * Format: uint32
+             * @description Provider calls made.
+             */
+            attempts: number;
+            /** @description Guardrail findings in the output (`pricing_promise`, `hard_deadline`, `refund_commitment`). */
+            guardrail_flags: string[];
+            /** @description Why it failed. */
+            error_message?: string;
+            /**
+             * Format: date-time
+             * @description Recorded at (UTC).
+             */
+            created_at: string;
+        };
+        /**
+         * WorkspaceOption
+         * @description A workspace offered when a login matches several.
+         */
+        WorkspaceOption: {
+            /** @description Send back as `tenant_slug`. */
+            slug: string;
+            /** @description Display name. */
+            name: string;
         };
     };
     responses: never;
@@ -471,80 +868,6 @@ export interface components {
 }
 export type $defs = Record<string, never>;
 export interface operations {
-    health: {
-        parameters: {
-            query?: never;
-            header?: never;
-            path?: never;
-            cookie?: never;
-        };
-        requestBody?: never;
-        responses: {
-            /** @description OK */
-            200: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["Health"];
-                };
-            };
-            /** @description Bad request */
-            400: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Unauthorized */
-            401: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Forbidden */
-            403: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Not found */
-            404: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Conflict */
-            409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-            /** @description Unprocessable */
-            422: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
-                };
-            };
-        };
-    };
     signup: {
         parameters: {
             query?: never;
@@ -554,71 +877,89 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["SignupBody"];
+                "application/json; charset=utf-8": components["schemas"]["SignupRequest"];
             };
         };
         responses: {
-            /** @description OK */
+            /** @description Workspace and first admin created; signed in. */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["SessionResponse"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -632,71 +973,89 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["LoginBody"];
+                "application/json; charset=utf-8": components["schemas"]["LoginRequest"];
             };
         };
         responses: {
-            /** @description OK */
+            /** @description Signed in. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["AuthResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["SessionResponse"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -710,67 +1069,114 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The current user and workspace. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["MeResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["MeResponse"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    health: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The server and its store are up. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["HealthResponse"];
+                };
+            };
+            /** @description The store does not answer. */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["HealthResponse"];
                 };
             };
         };
@@ -784,67 +1190,85 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The workspace. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Tenant"];
+                    "application/json; charset=utf-8": components["schemas"]["Tenant"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -858,71 +1282,89 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UpdateTenantBody"];
+                "application/json; charset=utf-8": components["schemas"]["TenantPatchRequest"];
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The workspace. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Tenant"];
+                    "application/json; charset=utf-8": components["schemas"]["Tenant"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -936,67 +1378,85 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The users. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["UserList"];
+                    "application/json; charset=utf-8": components["schemas"]["UserList"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1010,71 +1470,89 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateUserBody"];
+                "application/json; charset=utf-8": components["schemas"]["UserCreateRequest"];
             };
         };
         responses: {
-            /** @description OK */
+            /** @description Created; the temporary password is shown only now. */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["CreateUserResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["UserCreatedResponse"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1090,71 +1568,89 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UpdateUserBody"];
+                "application/json; charset=utf-8": components["schemas"]["UserPatchRequest"];
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The user. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["User"];
+                    "application/json; charset=utf-8": components["schemas"]["User"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1162,13 +1658,21 @@ export interface operations {
     list_tickets: {
         parameters: {
             query?: {
+                /** @description Only this status. */
                 status?: components["schemas"]["TicketStatus"];
-                priority?: components["schemas"]["TicketPriority"];
-                category?: components["schemas"]["TicketCategory"];
+                /** @description Only this priority. */
+                priority?: components["schemas"]["Priority"];
+                /** @description Only this category. */
+                category?: components["schemas"]["Category"];
+                /** @description Only tickets assigned to this user. */
                 assignee_id?: string;
+                /** @description Only unassigned tickets. */
                 unassigned?: boolean;
+                /** @description Words that must all appear (as word prefixes) in subject, body, customer name or email. */
                 q?: string;
+                /** @description Page number, from 1. */
                 page?: number;
+                /** @description Items per page, 1–100 (default 25). */
                 page_size?: number;
             };
             header?: never;
@@ -1177,67 +1681,85 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description Tickets, newest first. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TicketPage"];
+                    "application/json; charset=utf-8": components["schemas"]["TicketPage"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1251,71 +1773,89 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateTicketBody"];
+                "application/json; charset=utf-8": components["schemas"]["TicketCreateRequest"];
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The new ticket (status `new`). */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Ticket"];
+                    "application/json; charset=utf-8": components["schemas"]["Ticket"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1331,67 +1871,85 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The ticket, its replies (oldest first) and its latest triage run. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TicketDetail"];
+                    "application/json; charset=utf-8": components["schemas"]["TicketDetailResponse"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1407,71 +1965,89 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UpdateTicketBody"];
+                "application/json; charset=utf-8": components["schemas"]["TicketPatchRequest"];
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The updated ticket. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Ticket"];
+                    "application/json; charset=utf-8": components["schemas"]["Ticket"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1487,76 +2063,94 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["CreateReplyBody"];
+                "application/json; charset=utf-8": components["schemas"]["ReplyCreateRequest"];
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The reply. */
             201: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Reply"];
+                    "application/json; charset=utf-8": components["schemas"]["Reply"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    update_reply: {
+    update_draft: {
         parameters: {
             query?: never;
             header?: never;
@@ -1568,71 +2162,89 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/json": components["schemas"]["UpdateReplyBody"];
+                "application/json; charset=utf-8": components["schemas"]["DraftUpdateRequest"];
             };
         };
         responses: {
-            /** @description OK */
+            /** @description The reply. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Reply"];
+                    "application/json; charset=utf-8": components["schemas"]["Reply"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1640,6 +2252,7 @@ export interface operations {
     run_triage: {
         parameters: {
             query?: {
+                /** @description Queue the run and answer 202 at once instead of waiting for it. */
                 async?: boolean;
             };
             header?: never;
@@ -1650,81 +2263,102 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /**
+             * @description The run finished (succeeded or failed; a failed run carries `error_message` and leaves
+             *     the ticket unchanged).
+             */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["TriageResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["TriageResponse"];
                 };
             };
-            /** @description Queued */
+            /** @description Queued for a worker (`?async=true`); poll `GET /api/workflows/runs/{id}`. */
             202: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["QueuedRunResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["TriageResponse"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    list_ticket_runs: {
+    get_workflow_run: {
         parameters: {
             query?: never;
             header?: never;
@@ -1735,72 +2369,90 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description The run and its steps in order. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunList"];
+                    "application/json; charset=utf-8": components["schemas"]["RunDetailResponse"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };
     };
-    get_run: {
+    list_ticket_workflows: {
         parameters: {
             query?: never;
             header?: never;
@@ -1811,67 +2463,85 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description OK */
+            /** @description Runs, newest first. */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["RunDetail"];
+                    "application/json; charset=utf-8": components["schemas"]["RunList"];
                 };
             };
-            /** @description Bad request */
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unauthorized */
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Forbidden */
+            /** @description The action needs the admin role. */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not found */
+            /** @description No such resource in your workspace. */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Conflict */
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unprocessable */
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
         };

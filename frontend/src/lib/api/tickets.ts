@@ -2,10 +2,10 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from './client';
 import { queryKeys } from './keys';
-import type { Ticket, TicketDetail, UpdateTicketBody } from './types';
+import type { Ticket, TicketDetail, UpdateTicketBody, UpdateTicketSchemaBody } from './types';
 
 export function fetchTicket(id: string): Promise<TicketDetail> {
-  return unwrap(api.GET('/api/tickets/{id}', { params: { path: { id } } }));
+  return unwrap(api.GET('/tickets/{id}', { params: { path: { id } } }));
 }
 
 export const ticketQueryOptions = (id: string) =>
@@ -16,7 +16,9 @@ export function useTicket(id: string) {
 }
 
 export function updateTicket(id: string, body: UpdateTicketBody): Promise<Ticket> {
-  return unwrap(api.PATCH('/api/tickets/{id}', { params: { path: { id } }, body }));
+  // `null` clears a field; the schema cannot express it (see UpdateTicketBody).
+  const wireBody = body as UpdateTicketSchemaBody;
+  return unwrap(api.PATCH('/tickets/{id}', { params: { path: { id } }, body: wireBody }));
 }
 
 /** PATCH /api/tickets/{id}; the cached detail is updated in place and lists are refreshed. */

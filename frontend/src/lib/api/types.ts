@@ -2,34 +2,43 @@
 import type { components, paths } from './schema';
 
 type Schemas = components['schemas'];
-type JsonOf<R> = R extends { content: { 'application/json': infer T } } ? T : never;
+/** The JSON body of a response or request, whatever its exact media type string. */
+type JsonOf<R> = R extends { content: infer C } ? C[keyof C] : never;
+type BodyOf<Op> = Op extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
 
 export type User = Schemas['User'];
 export type Tenant = Schemas['Tenant'];
 export type Role = User['role'];
-export type AuthResponse = JsonOf<paths['/api/auth/login']['post']['responses'][200]>;
-export type MeResponse = JsonOf<paths['/api/auth/me']['get']['responses'][200]>;
-export type SignupBody = NonNullable<
-  paths['/api/auth/signup']['post']['requestBody']
->['content']['application/json'];
-export type LoginBody = NonNullable<
-  paths['/api/auth/login']['post']['requestBody']
->['content']['application/json'];
+export type AuthResponse = JsonOf<paths['/auth/login']['post']['responses'][200]>;
+export type MeResponse = JsonOf<paths['/auth/me']['get']['responses'][200]>;
+export type SignupBody = BodyOf<paths['/auth/signup']['post']>;
+export type LoginBody = BodyOf<paths['/auth/login']['post']>;
 
 export type Ticket = Schemas['Ticket'];
 export type TicketStatus = Ticket['status'];
 export type TicketPriority = NonNullable<Ticket['priority']>;
 export type TicketCategory = NonNullable<Ticket['category']>;
 export type TicketChannel = Ticket['channel'];
-export type TicketPage = JsonOf<paths['/api/tickets']['get']['responses'][200]>;
-export type TicketListQuery = NonNullable<paths['/api/tickets']['get']['parameters']['query']>;
-export type TicketDetail = JsonOf<paths['/api/tickets/{id}']['get']['responses'][200]>;
-export type CreateTicketBody = NonNullable<
-  paths['/api/tickets']['post']['requestBody']
->['content']['application/json'];
-export type UpdateTicketBody = NonNullable<
-  paths['/api/tickets/{id}']['patch']['requestBody']
->['content']['application/json'];
+export type TicketPage = JsonOf<paths['/tickets']['get']['responses'][200]>;
+export type TicketListQuery = NonNullable<paths['/tickets']['get']['parameters']['query']>;
+export type TicketDetail = JsonOf<paths['/tickets/{id}']['get']['responses'][200]>;
+export type CreateTicketBody = BodyOf<paths['/tickets']['post']>;
+/**
+ * The OpenAPI document cannot say that these fields accept null (null clears or unassigns), so
+ * null is added here.
+ */
+export type UpdateTicketBody = {
+  [K in keyof UpdateTicketSchemaBody]?: UpdateTicketSchemaBody[K] | null;
+};
+export type UpdateTicketSchemaBody = BodyOf<paths['/tickets/{id}']['patch']>;
+
+/**
+ * The wire form of a schema type: the server sends absent optional values as `null`, which the
+ * generated types (optional properties) do not say.
+ */
+export type Wire<T> = {
+  [K in keyof T]: undefined extends T[K] ? Exclude<T[K], undefined> | null : T[K];
+};
 export type Reply = TicketDetail['replies'][number];
 
 export type WorkflowRun = Schemas['WorkflowRun'];
@@ -37,8 +46,8 @@ export type WorkflowRunStatus = WorkflowRun['status'];
 export type WorkflowStep = Schemas['WorkflowStep'];
 export type StepType = WorkflowStep['step_type'];
 export type TriageResponse = JsonOf<
-  paths['/api/tickets/{id}/workflows/triage']['post']['responses'][200]
+  paths['/tickets/{id}/workflows/triage']['post']['responses'][200]
 >;
-export type RunDetail = JsonOf<paths['/api/workflows/runs/{id}']['get']['responses'][200]>;
+export type RunDetail = JsonOf<paths['/workflows/runs/{id}']['get']['responses'][200]>;
 
-export type CreateUserResponse = JsonOf<paths['/api/users']['post']['responses'][201]>;
+export type CreateUserResponse = JsonOf<paths['/users']['post']['responses'][201]>;

@@ -7,7 +7,7 @@ import type { User } from './types';
 
 /** Lists users; the API may answer with `{items}` or a bare array. */
 export async function fetchUsers(): Promise<User[]> {
-  const data: unknown = await unwrap(api.GET('/api/users'));
+  const data: unknown = await unwrap(api.GET('/users'));
   if (Array.isArray(data)) return data as User[];
   return (data as { items: User[] }).items;
 }

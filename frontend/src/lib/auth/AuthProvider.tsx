@@ -20,7 +20,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   const loadMe = useCallback(async () => {
     setState((s) => ({ ...s, status: 'loading', error: null }));
     try {
-      const me = await unwrap(api.GET('/api/auth/me'));
+      const me = await unwrap(api.GET('/auth/me'));
       setState({
         status: 'authenticated',
         user: me.user,

@@ -5,11 +5,11 @@ import type { AuthResponse, LoginBody, SignupBody } from '@/lib/api/types';
 import { useAuth } from '@/lib/auth/context';
 
 export function signup(body: SignupBody): Promise<AuthResponse> {
-  return unwrap(api.POST('/api/auth/signup', { body }));
+  return unwrap(api.POST('/auth/signup', { body }));
 }
 
 export function login(body: LoginBody): Promise<AuthResponse> {
-  return unwrap(api.POST('/api/auth/login', { body }));
+  return unwrap(api.POST('/auth/login', { body }));
 }
 
 export function useSignup() {

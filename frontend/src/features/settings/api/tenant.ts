@@ -6,7 +6,7 @@ import type { Tenant } from '@/lib/api/types';
 import { useAuth } from '@/lib/auth/context';
 
 export function fetchTenant(): Promise<Tenant> {
-  return unwrap(api.GET('/api/tenant'));
+  return unwrap(api.GET('/tenant'));
 }
 
 export const tenantQueryOptions = queryOptions({
@@ -19,7 +19,7 @@ export function useTenant() {
 }
 
 export function updateTenant(body: { name?: string; policies?: string }): Promise<Tenant> {
-  return unwrap(api.PATCH('/api/tenant', { body }));
+  return unwrap(api.PATCH('/tenant', { body }));
 }
 
 export function useUpdateTenant() {

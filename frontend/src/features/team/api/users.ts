@@ -16,7 +16,7 @@ export interface NewUser {
 }
 
 export function createUser(body: NewUser): Promise<CreateUserResponse> {
-  return unwrap(api.POST('/api/users', { body }));
+  return unwrap(api.POST('/users', { body }));
 }
 
 export interface UserChanges {
@@ -26,7 +26,7 @@ export interface UserChanges {
 }
 
 export function updateUser(id: string, body: UserChanges): Promise<User> {
-  return unwrap(api.PATCH('/api/users/{id}', { params: { path: { id } }, body }));
+  return unwrap(api.PATCH('/users/{id}', { params: { path: { id } }, body }));
 }
 
 export function useCreateUser() {

@@ -18,7 +18,7 @@ import type {
 } from '@/lib/api/types';
 
 export function fetchTickets(query: TicketListQuery): Promise<TicketPage> {
-  return unwrap(api.GET('/api/tickets', { params: { query } }));
+  return unwrap(api.GET('/tickets', { params: { query } }));
 }
 
 export const ticketsQueryOptions = (query: TicketListQuery) =>
@@ -33,7 +33,7 @@ export function useTickets(query: TicketListQuery) {
 }
 
 export function createTicket(body: CreateTicketBody): Promise<Ticket> {
-  return unwrap(api.POST('/api/tickets', { body }));
+  return unwrap(api.POST('/tickets', { body }));
 }
 
 export function useCreateTicket() {
@@ -51,7 +51,7 @@ export interface ReplyInput {
 
 export function createReply(ticketId: string, input: ReplyInput): Promise<Reply> {
   return unwrap(
-    api.POST('/api/tickets/{id}/replies', { params: { path: { id: ticketId } }, body: input }),
+    api.POST('/tickets/{id}/replies', { params: { path: { id: ticketId } }, body: input }),
   );
 }
 

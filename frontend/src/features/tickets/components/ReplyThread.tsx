@@ -123,6 +123,6 @@ export function ReplyThread({
   );
 }
 
-function authorName(users: readonly User[], id: string | null): string {
+function authorName(users: readonly User[], id: string | null | undefined): string {
   return users.find((user) => user.id === id)?.name ?? 'Agent';
 }

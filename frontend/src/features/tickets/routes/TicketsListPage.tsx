@@ -1,7 +1,7 @@
-import { Button, Group, Modal, Pagination, Paper, Stack, Text, Title } from '@mantine/core';
+import { Alert, Button, Group, Modal, Pagination, Paper, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconPlus } from '@tabler/icons-react';
-import { useNavigate } from 'react-router';
+import { useLocation, useNavigate } from 'react-router';
 import { ErrorState, PageLoader } from '@/components/QueryState';
 import { useDirectory } from '@/lib/api/users';
 import { useAuth } from '@/lib/auth/context';
@@ -14,6 +14,8 @@ import { PAGE_SIZE, useTicketFilters } from '../components/useTicketFilters';
 export function TicketsListPage() {
   const { user } = useAuth();
   const navigate = useNavigate();
+  const location = useLocation();
+  const denied = (location.state as { denied?: boolean } | null)?.denied === true;
   const [creating, { open, close }] = useDisclosure(false);
   const { filters, update, reset, query, active } = useTicketFilters();
   const tickets = useTickets(query);
@@ -33,6 +35,11 @@ export function TicketsListPage() {
           New ticket
         </Button>
       </Group>
+      {denied && (
+        <Alert color="yellow" role="status">
+          That page is for workspace admins only.
+        </Alert>
+      )}
       <TicketFiltersBar
         filters={filters}
         onChange={update}

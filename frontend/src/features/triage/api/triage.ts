@@ -14,7 +14,7 @@ export function isActive(status: WorkflowRun['status'] | undefined): boolean {
 /** Starts a triage run in async mode; answers the run to follow. */
 export async function startTriage(ticketId: string): Promise<WorkflowRun> {
   const data = await unwrap(
-    api.POST('/api/tickets/{id}/workflows/triage', {
+    api.POST('/tickets/{id}/workflows/triage', {
       params: { path: { id: ticketId }, query: { async: true } },
     }),
   );
@@ -36,7 +36,7 @@ export function useStartTriage(ticketId: string) {
 }
 
 export function fetchRun(runId: string): Promise<RunDetail> {
-  return unwrap(api.GET('/api/workflows/runs/{id}', { params: { path: { id: runId } } }));
+  return unwrap(api.GET('/workflows/runs/{id}', { params: { path: { id: runId } } }));
 }
 
 export const runQueryOptions = (runId: string) =>
@@ -52,7 +52,7 @@ export function useRun(runId: string | null) {
 
 export async function fetchTicketRuns(ticketId: string): Promise<WorkflowRun[]> {
   const data: unknown = await unwrap(
-    api.GET('/api/tickets/{id}/workflows', { params: { path: { id: ticketId } } }),
+    api.GET('/tickets/{id}/workflows', { params: { path: { id: ticketId } } }),
   );
   return Array.isArray(data) ? (data as WorkflowRun[]) : (data as { items: WorkflowRun[] }).items;
 }
@@ -69,7 +69,7 @@ export function useTicketRuns(ticketId: string) {
 
 export function saveDraft(ticketId: string, replyId: string, body: string): Promise<Reply> {
   return unwrap(
-    api.PATCH('/api/tickets/{id}/replies/{reply_id}', {
+    api.PATCH('/tickets/{id}/replies/{reply_id}', {
       params: { path: { id: ticketId, reply_id: replyId } },
       body: { body },
     }),
@@ -79,7 +79,7 @@ export function saveDraft(ticketId: string, replyId: string, body: string): Prom
 /** Sends the (edited) AI draft as the agent's reply and marks the ticket replied. */
 export function sendDraft(ticketId: string, draftId: string, body: string): Promise<Reply> {
   return unwrap(
-    api.POST('/api/tickets/{id}/replies', {
+    api.POST('/tickets/{id}/replies', {
       params: { path: { id: ticketId } },
       body: { body, status: 'replied', draft_id: draftId },
     }),
