@@ -45,6 +45,8 @@ struct Data {
     scopes_seen: Vec<TenantId>,
     fail_complete: bool,
     complete_calls: usize,
+    /// `append_step` fails for this step type.
+    fail_append: Option<StepType>,
 }
 
 #[derive(Default)]
@@ -272,6 +274,9 @@ impl WorkflowRepository for FakeStore {
     async fn append_step(&self, scope: &TenantScope, step: &WorkflowStep) -> RepoResult<()> {
         self.seen(scope);
         self.with(|d| {
+            if d.fail_append == Some(step.step_type) {
+                return Err(RepoError::unexpected("database is locked"));
+            }
             if !d
                 .runs
                 .iter()
@@ -901,7 +906,8 @@ async fn a_store_failure_while_persisting_fails_the_run_and_leaves_the_ticket_un
     assert_eq!(result.run.status, RunStatus::Failed);
     let message = result.run.error_message.clone().expect("message");
     assert!(message.starts_with("persist step failed"), "{message}");
-    assert!(message.contains("disk I/O error"), "{message}");
+    assert!(message.contains("the data store failed"), "{message}");
+    assert!(!message.contains("disk I/O error"), "driver details stay in the log: {message}");
     assert_eq!(w.store.run(result.run.id).status, RunStatus::Failed);
     assert_eq!(w.store.ticket(w.ticket.id), w.ticket);
     assert_eq!(result.ticket, w.ticket);
@@ -914,6 +920,21 @@ async fn a_store_failure_while_persisting_fails_the_run_and_leaves_the_ticket_un
     assert!(steps[..4].iter().all(|s| s.succeeded));
     assert_eq!(steps[4].step_type, StepType::Persist);
     assert!(!steps[4].succeeded);
+}
+
+#[tokio::test]
+async fn a_step_that_cannot_be_recorded_fails_the_run() {
+    let w = world();
+    w.store.with(|d| d.fail_append = Some(StepType::Priority));
+    let result = w.triage().await;
+
+    assert_eq!(result.run.status, RunStatus::Failed);
+    let message = result.run.error_message.clone().expect("message");
+    assert!(message.starts_with("could not record the priority step"), "{message}");
+    assert_eq!(w.store.run(result.run.id).status, RunStatus::Failed);
+    assert_eq!(w.store.with(|d| d.complete_calls), 0);
+    assert_eq!(w.store.ticket(w.ticket.id), w.ticket);
+    assert!(w.llm.requests("reply_draft").is_empty(), "no step runs after the failure");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -334,7 +334,7 @@ impl TicketTriageWorkflow {
             None => match self.tickets.get(scope, ctx.run.ticket_id).await {
                 Ok(t) => t,
                 Err(e) => {
-                    let message = format!("could not load the ticket: {e}");
+                    let message = format!("could not load the ticket: {}", store_cause(&e));
                     self.mark_failed(&ctx, &message).await?;
                     return Err(AppError::from_repo("ticket")(e));
                 }
@@ -349,7 +349,8 @@ impl TicketTriageWorkflow {
         let (tenant, users, counts) = match loaded {
             Ok(v) => v,
             Err(e) => {
-                let message = format!("could not load the workspace data for triage: {e}");
+                let message =
+                    format!("could not load the workspace data for triage: {}", store_cause(&e));
                 return self.fail(ctx, ticket, message).await;
             }
         };
@@ -625,7 +626,10 @@ impl TicketTriageWorkflow {
                 })
             }
             Err(e) => {
-                let message = format!("persist step failed: could not save the triage result: {e}");
+                let message = format!(
+                    "persist step failed: could not save the triage result: {}",
+                    store_cause(&e)
+                );
                 let failed = StepRecord {
                     step_type: StepType::Persist,
                     input,
@@ -726,7 +730,11 @@ impl TicketTriageWorkflow {
             ctx.advance(RunEvent::StepCompleted(step.step_type))?;
         }
         if let Err(e) = self.runs.append_step(ctx.scope, &step).await {
-            return Err(format!("could not record the {} step: {e}", step.step_type));
+            return Err(format!(
+                "could not record the {} step: {}",
+                step.step_type,
+                store_cause(&e)
+            ));
         }
         self.step_logged(ctx, &step, provider.unwrap_or("store"));
         ctx.push_step(step);
@@ -987,6 +995,19 @@ fn validate_assignee(output: &AssigneeOutput, candidates: &[Candidate]) -> (Opti
             snapshot["rejected_assignee_user_id"] = json!(raw);
             snapshot["validation"] = json!(why);
             (None, snapshot)
+        }
+    }
+}
+
+/// A store failure as told in a run's `error_message`, which people read in the UI: driver
+/// details stay in the server log.
+fn store_cause(e: &RepoError) -> String {
+    match e {
+        RepoError::NotFound => "it no longer exists or is no longer active".to_owned(),
+        RepoError::Conflict(what) => format!("conflict on {what}"),
+        RepoError::Unexpected(cause) => {
+            tracing::error!(error = %cause, "store error during a triage run");
+            "the data store failed (details are in the server log)".to_owned()
         }
     }
 }
