@@ -184,18 +184,18 @@ impl SqliteStore {
 /// Maps a driver error: unique violations become the conflict they name, anything else is
 /// unexpected.
 fn db_err(e: sqlx::Error) -> RepoError {
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            let msg = db.message();
-            if msg.contains("tenants.slug") {
-                return RepoError::Conflict("slug");
-            }
-            if msg.contains("users.email") {
-                return RepoError::Conflict("email");
-            }
-            if msg.contains("workflow_runs.ticket_id") {
-                return RepoError::Conflict("active_run");
-            }
+    if let sqlx::Error::Database(db) = &e
+        && db.is_unique_violation()
+    {
+        let msg = db.message();
+        if msg.contains("tenants.slug") {
+            return RepoError::Conflict("slug");
+        }
+        if msg.contains("users.email") {
+            return RepoError::Conflict("email");
+        }
+        if msg.contains("workflow_runs.ticket_id") {
+            return RepoError::Conflict("active_run");
         }
     }
     RepoError::unexpected(e)
