@@ -8,6 +8,17 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n==> %s\n' "$*"; }
 
+step "browser for the end-to-end tests"
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "chromium is needed for the browser tests: sudo apt-get install -y chromium" >&2
+    exit 1
+  fi
+fi
+
 step "front end: install"
 (cd frontend && npm ci --no-audit --no-fund)
 

@@ -80,6 +80,8 @@ str_enum!(
     }
 );
 
+// The enums come from one macro, so Default is written out rather than derived.
+#[allow(clippy::derivable_impls)]
 impl Default for Channel {
     fn default() -> Self {
         Self::Web

@@ -31,10 +31,10 @@ const NOT_BUILT: &str = "<!doctype html><title>OpsFlow Agent Desk</title>\
 #[handler]
 pub fn spa(req: &Request) -> Response {
     let path = req.uri().path().trim_start_matches('/');
-    if !path.is_empty() {
-        if let Some(resp) = file_response(path, path.starts_with("assets/")) {
-            return resp;
-        }
+    if !path.is_empty()
+        && let Some(resp) = file_response(path, path.starts_with("assets/"))
+    {
+        return resp;
     }
     file_response("index.html", false).unwrap_or_else(|| {
         Response::builder()

@@ -65,8 +65,6 @@ pub struct Config {
     pub worker_poll: Duration,
     /// How long a worker holds a run before another may take it over.
     pub triage_lease: Duration,
-    /// Redact emails, phone and card numbers in text sent to external providers.
-    pub redact_pii: bool,
     /// Argon2 memory cost in KiB (default 19456, OWASP).
     pub argon2_memory_kib: u32,
 }
@@ -199,9 +197,7 @@ impl Config {
             connect_timeout: duration("OPSFLOW_LLM_CONNECT_TIMEOUT", "5s")?,
             request_timeout: duration("OPSFLOW_LLM_TIMEOUT", "60s")?,
             max_retries: number("OPSFLOW_LLM_MAX_RETRIES", 2)?,
-            // Redaction happens in the workflow, before the input snapshot is recorded, so the
-            // stored snapshot is exactly what the provider received.
-            redact: false,
+            redact: boolean("OPSFLOW_LLM_REDACT", false)?,
         };
         let argon2_memory_kib = number("OPSFLOW_ARGON2_MEMORY_KIB", 19_456u32)?;
         if argon2_memory_kib < 1024 {
@@ -218,7 +214,6 @@ impl Config {
             workers: number("OPSFLOW_WORKERS", 4usize)?,
             worker_poll: duration("OPSFLOW_WORKER_POLL", "1s")?,
             triage_lease: duration("OPSFLOW_TRIAGE_LEASE", "5m")?,
-            redact_pii: boolean("OPSFLOW_LLM_REDACT", false)?,
             argon2_memory_kib,
         })
     }

@@ -1,6 +1,8 @@
 //! `opsflow`: the composition root. It only wires config → tracing → adapters → services → HTTP.
 
+mod bench;
 mod config;
+mod eval;
 mod seed;
 mod wiring;
 
@@ -38,15 +40,30 @@ enum Command {
     },
     /// Print the OpenAPI document (JSON).
     Openapi,
+    /// Measure the server (use a release build: `cargo run --release -p opsflow -- bench …`).
+    Bench {
+        #[command(subcommand)]
+        which: BenchCommand,
+    },
+    /// Measure triage quality on a labelled set: accuracy, macro-F1, confusion matrices.
+    Eval(eval::EvalArgs),
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// The REST API under concurrent load on a large seeded database.
+    Api(bench::api::ApiArgs),
+    /// The triage workflow's orchestration overhead and throughput against an LLM double.
+    Triage(bench::triage::TriageArgs),
 }
 
 fn main() -> ExitCode {
     // A missing .env is fine; a malformed one is reported.
-    if let Err(e) = dotenvy::dotenv() {
-        if !e.not_found() {
-            eprintln!("error: could not read .env: {e}");
-            return ExitCode::from(2);
-        }
+    if let Err(e) = dotenvy::dotenv()
+        && !e.not_found()
+    {
+        eprintln!("error: could not read .env: {e}");
+        return ExitCode::from(2);
     }
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Runtime::new() {
@@ -66,6 +83,17 @@ fn main() -> ExitCode {
                 let config = config::Config::load(bind.as_deref(), database.as_deref())?;
                 wiring::init_tracing(&config);
                 wiring::serve(config, seed_demo).await
+            }
+            Command::Bench { which } => {
+                bench::init_tracing();
+                match which {
+                    BenchCommand::Api(args) => bench::api::run(args).await,
+                    BenchCommand::Triage(args) => bench::triage::run(args).await,
+                }
+            }
+            Command::Eval(args) => {
+                bench::init_tracing();
+                eval::run(args).await
             }
             Command::SeedDemo { database } => {
                 let config = config::Config::load(None, database.as_deref())?;

@@ -95,11 +95,14 @@ async fn deps(config: &Config) -> anyhow::Result<Deps> {
         "invalid setting OPSFLOW_JWT_SECRET: must be at least 32 bytes long"
     );
     Ok(Deps {
-        hasher: Arc::new(Argon2Hasher::with_params(config.argon2_memory_kib, 2, 1)),
-        tokens: Arc::new(JwtTokens::new(secret, ttl)),
+        hasher: Arc::new(
+            Argon2Hasher::with_params(config.argon2_memory_kib, 2, 1)
+                .map_err(|e| anyhow::anyhow!("invalid setting OPSFLOW_ARGON2_MEMORY_KIB: {e}"))?,
+        ),
+        tokens: Arc::new(JwtTokens::new(&secret, ttl)),
         llm,
         clock: Arc::new(SystemClock),
-        triage: TriageConfig { lease, redact_pii: config.redact_pii },
+        triage: TriageConfig { lease },
     })
 }
 

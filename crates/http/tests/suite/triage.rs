@@ -1,0 +1,327 @@
+//! AI triage over HTTP: the offline engine end to end, failures, the active-run guard, async
+//! runs with workers, and a queued run that survives a restart.
+
+use std::sync::Arc;
+
+use opsflow_llm::ScriptedLlm;
+use opsflow_ports::llm::LlmError;
+use serde_json::{Value, json};
+
+use crate::common::{AppOptions, Ctx, Session, TestApp};
+
+const STEPS: [&str; 5] = ["classification", "priority", "assignee_suggestion", "reply_draft", "persist"];
+
+async fn billing_ticket(app: &TestApp, s: &Session) -> String {
+    let t = app
+        .create_ticket_full(
+            &s.token,
+            json!({
+                "subject": "Charged twice for our monthly invoice",
+                "body": "Hi, our credit card was billed twice for the March invoice. Please fix the duplicate payment.",
+                "customer_name": "Irene Ivers",
+                "customer_email": "irene@client.example",
+            }),
+        )
+        .await;
+    t["id"].as_str().unwrap().to_owned()
+}
+
+/// Asserts the recorded steps: all five, each once, in an order their dependencies allow
+/// (classification → priority, the three analyses before the draft, persist last).
+#[track_caller]
+fn assert_steps_in_order(steps: &Value) {
+    let types: Vec<&str> =
+        steps.as_array().expect("steps").iter().map(|s| s["step_type"].as_str().unwrap()).collect();
+    let mut sorted = types.clone();
+    sorted.sort_unstable();
+    let mut expected = STEPS.to_vec();
+    expected.sort_unstable();
+    assert_eq!(sorted, expected, "five steps, each once: {types:?}");
+    let pos = |t: &str| types.iter().position(|x| *x == t).unwrap();
+    assert!(pos("classification") < pos("priority"), "{types:?}");
+    assert!(pos("priority") < pos("reply_draft"), "{types:?}");
+    assert!(pos("assignee_suggestion") < pos("reply_draft"), "{types:?}");
+    assert_eq!(pos("persist"), 4, "{types:?}");
+}
+
+pub async fn sync_triage_with_the_offline_engine(ctx: Ctx) {
+    let app = ctx.spawn().await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let agent = app.add_user(&admin, "Alan Agent", "alan@example.com", "agent").await;
+    app.patch("/api/tenant", Some(&admin.token), json!({"policies": "Be kind and concise."}))
+        .await
+        .expect(200);
+    let tid = billing_ticket(&app, &agent).await;
+
+    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&agent.token)).await;
+    r.expect(200);
+    let run = &r.json["workflow_run"];
+    assert_eq!(run["status"], "succeeded", "{}", r.text);
+    assert_eq!(run["ticket_id"], tid.as_str());
+    assert_eq!(run["started_by_user_id"], agent.user_id.as_str());
+    assert!(run["error_message"].is_null());
+    assert!(run["finished_at"].is_string());
+    let run_id = run["id"].as_str().unwrap().to_owned();
+
+    let ticket = &r.json["ticket"];
+    assert_eq!(ticket["category"], "billing", "the offline engine classifies a double charge");
+    let priority = ticket["priority"].as_str().expect("priority set");
+    assert!(["low", "medium", "high", "urgent"].contains(&priority));
+    if let Some(assignee) = ticket["assignee_id"].as_str() {
+        assert!([admin.user_id.as_str(), agent.user_id.as_str()].contains(&assignee));
+    }
+
+    let draft = &r.json["ai_reply_draft"];
+    assert_eq!(draft["draft"], true);
+    assert_eq!(draft["author_type"], "ai");
+    assert!(draft["author_id"].is_null());
+    assert!(draft["sent_at"].is_null());
+    assert_eq!(draft["ticket_id"], tid.as_str());
+    let draft_body = draft["body"].as_str().unwrap();
+    assert!(draft_body.contains("Irene"), "the reply uses the customer's name: {draft_body}");
+    assert_steps_in_order(&r.json["steps"]);
+
+    // The run with its steps and snapshots.
+    let detail = app.get(&format!("/api/workflows/runs/{run_id}"), Some(&admin.token)).await;
+    detail.expect(200);
+    assert_eq!(detail.json["workflow_run"], *run);
+    let steps = &detail.json["steps"];
+    assert_steps_in_order(steps);
+    for s in steps.as_array().unwrap() {
+        assert_eq!(s["workflow_run_id"], run_id.as_str());
+        assert_eq!(s["succeeded"], true, "{s}");
+        assert!(!s["input_snapshot"].is_null(), "input snapshot recorded: {s}");
+        assert!(s["output_snapshot"].is_object(), "output snapshot recorded: {s}");
+    }
+    let by_type = |t: &str| steps.as_array().unwrap().iter().find(|s| s["step_type"] == t).unwrap().clone();
+    assert_eq!(by_type("classification")["output_snapshot"]["category"], "billing");
+    assert_eq!(by_type("priority")["output_snapshot"]["priority"], priority);
+    assert_eq!(by_type("classification")["provider"], "offline");
+    assert!(by_type("classification")["input_snapshot"].to_string().contains("Charged twice"));
+    assert!(by_type("reply_draft")["input_snapshot"].to_string().contains("Be kind and concise."), "policies go into the reply prompt");
+
+    // History, newest first, and the ticket view.
+    let list = app.get(&format!("/api/tickets/{tid}/workflows"), Some(&agent.token)).await;
+    list.expect(200);
+    assert_eq!(list.json["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list.json["items"][0]["id"], run_id.as_str());
+
+    let t = app.ticket(&agent.token, &tid).await;
+    assert_eq!(t["latest_run"]["id"], run_id.as_str());
+    assert_eq!(t["latest_run"]["status"], "succeeded");
+    assert_eq!(t["ticket"], *ticket);
+    assert_eq!(t["ticket"]["status"], "new", "triage does not reply by itself");
+    assert_eq!(t["replies"].as_array().unwrap().len(), 1);
+    assert_eq!(t["replies"][0], *draft);
+
+    // A second run is allowed once the first finished; history is newest first.
+    let second = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    second.expect(200);
+    let second_id = second.json["workflow_run"]["id"].as_str().unwrap();
+    let list = app.get(&format!("/api/tickets/{tid}/workflows"), Some(&agent.token)).await;
+    let ids: Vec<&str> = list.json["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, vec![second_id, run_id.as_str()]);
+    assert_eq!(app.ticket(&agent.token, &tid).await["latest_run"]["id"], second_id);
+
+    // Triage runs are counted in the metrics.
+    let metrics = app.get("/metrics", None).await;
+    assert!(metrics.text.contains("opsflow_triage_runs_total{status=\"succeeded\"} 2"), "{}", metrics.text);
+}
+
+pub async fn ai_draft_is_edited_then_consumed_by_the_sent_reply(ctx: Ctx) {
+    let app = ctx.spawn().await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let tid = billing_ticket(&app, &admin).await;
+    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    r.expect(200);
+    let draft_id = r.json["ai_reply_draft"]["id"].as_str().unwrap().to_owned();
+    let original = r.json["ai_reply_draft"]["body"].as_str().unwrap().to_owned();
+    let run_id = r.json["workflow_run"]["id"].as_str().unwrap().to_owned();
+
+    // Save Draft.
+    let edited = app
+        .patch(&format!("/api/tickets/{tid}/replies/{draft_id}"), Some(&admin.token), json!({"body": "Hi Irene, we are refunding... no: we are checking."}))
+        .await;
+    edited.expect(200);
+    assert_eq!(edited.json["id"], draft_id.as_str());
+    assert_eq!(edited.json["draft"], true, "still a draft");
+    assert!(edited.json["sent_at"].is_null());
+    assert_eq!(edited.json["body"], "Hi Irene, we are refunding... no: we are checking.");
+    let t = app.ticket(&admin.token, &tid).await;
+    assert_eq!(t["replies"][0]["body"], "Hi Irene, we are refunding... no: we are checking.");
+
+    // Save & Mark Replied: the sent reply replaces the draft, the status changes, at once.
+    let sent = app
+        .post(
+            &format!("/api/tickets/{tid}/replies"),
+            Some(&admin.token),
+            json!({"body": "Hi Irene, the duplicate charge is being reversed.", "status": "replied", "draft_id": draft_id}),
+        )
+        .await;
+    sent.expect(201);
+    assert_eq!(sent.json["draft"], false);
+    assert_eq!(sent.json["author_type"], "human");
+    let t = app.ticket(&admin.token, &tid).await;
+    assert_eq!(t["ticket"]["status"], "replied");
+    let replies = t["replies"].as_array().unwrap();
+    assert_eq!(replies.len(), 1, "the draft was consumed: {replies:?}");
+    assert_eq!(replies[0]["id"], sent.json["id"]);
+    assert_eq!(replies[0]["draft"], false);
+
+    // The draft is gone for good; the original text stays in the run's history.
+    app.patch(&format!("/api/tickets/{tid}/replies/{draft_id}"), Some(&admin.token), json!({"body": "again"}))
+        .await
+        .expect_error(404, None, None);
+    let run = app.get(&format!("/api/workflows/runs/{run_id}"), Some(&admin.token)).await;
+    let kept = run.json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step_type"] == "reply_draft")
+        .map(|s| s["output_snapshot"]["reply_body"].clone());
+    assert_eq!(kept, Some(json!(original)), "the original draft stays in the run's history");
+}
+
+pub async fn a_failing_provider_fails_the_run_and_leaves_the_ticket_unchanged(ctx: Ctx) {
+    let llm = Arc::new(ScriptedLlm::new());
+    for _ in 0..3 {
+        llm.push_err(LlmError::Timeout);
+    }
+    let app = ctx.spawn_with(AppOptions::default().llm(llm.clone())).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let tid = billing_ticket(&app, &admin).await;
+    let before = app.ticket(&admin.token, &tid).await;
+
+    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    r.expect(200);
+    let run = &r.json["workflow_run"];
+    assert_eq!(run["status"], "failed", "{}", r.text);
+    assert!(run["error_message"].as_str().is_some_and(|m| !m.is_empty()), "{}", r.text);
+    assert!(run["finished_at"].is_string());
+    assert!(r.json["ai_reply_draft"].is_null());
+    assert_eq!(r.json["ticket"], before["ticket"], "ticket unchanged");
+
+    let after = app.ticket(&admin.token, &tid).await;
+    assert_eq!(after["ticket"], before["ticket"]);
+    assert_eq!(after["replies"], json!([]), "no draft stored");
+    assert_eq!(after["latest_run"]["status"], "failed");
+    assert_eq!(after["latest_run"]["id"], run["id"]);
+
+    let detail = app.get(&format!("/api/workflows/runs/{}", run["id"].as_str().unwrap()), Some(&admin.token)).await;
+    detail.expect(200);
+    assert_eq!(detail.json["workflow_run"]["status"], "failed");
+    assert!(
+        detail.json["steps"].as_array().unwrap().iter().all(|s| s["step_type"] != "persist"),
+        "nothing was persisted: {}",
+        detail.text
+    );
+
+    // A failed run is not active: the ticket can be triaged again (and fails again here,
+    // because the scripted provider has no answers left).
+    let again = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    again.expect(200);
+    assert_eq!(again.json["workflow_run"]["status"], "failed");
+    assert_eq!(app.ticket(&admin.token, &tid).await["ticket"], before["ticket"]);
+}
+
+pub async fn invalid_model_output_fails_the_run_cleanly(ctx: Ctx) {
+    // Out-of-enum answers, twice (the repair attempt too): the run fails, nothing is stored.
+    let llm = Arc::new(ScriptedLlm::new());
+    for _ in 0..2 {
+        llm.push_ok_for("classification", json!({"category": "urgent-billing", "reason": "made up"}));
+    }
+    let app = ctx.spawn_with(AppOptions::default().llm(llm)).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let tid = billing_ticket(&app, &admin).await;
+    let before = app.ticket(&admin.token, &tid).await;
+    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    r.expect(200);
+    assert_eq!(r.json["workflow_run"]["status"], "failed", "{}", r.text);
+    assert!(r.json["ai_reply_draft"].is_null());
+    let after = app.ticket(&admin.token, &tid).await;
+    assert_eq!(after["ticket"], before["ticket"]);
+    assert_eq!(after["replies"], json!([]));
+}
+
+pub async fn a_second_request_while_a_run_is_active_is_409_with_its_id(ctx: Ctx) {
+    // No workers: the async run stays queued, i.e. active.
+    let app = ctx.spawn().await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let tid = billing_ticket(&app, &admin).await;
+
+    let queued = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage?async=true"), Some(&admin.token)).await;
+    queued.expect(202);
+    assert_eq!(queued.json["workflow_run"]["status"], "queued");
+    assert!(queued.json["ai_reply_draft"].is_null());
+    let run_id = queued.json["workflow_run"]["id"].as_str().unwrap();
+
+    for path in [
+        format!("/api/tickets/{tid}/workflows/triage"),
+        format!("/api/tickets/{tid}/workflows/triage?async=true"),
+    ] {
+        let r = app.post_empty(&path, Some(&admin.token)).await;
+        r.expect_error(409, Some("workflow_run_active"), None);
+        assert_eq!(r.json["error"]["workflow_run_id"], run_id, "the active run's id: {}", r.text);
+    }
+    let list = app.get(&format!("/api/tickets/{tid}/workflows"), Some(&admin.token)).await;
+    assert_eq!(list.json["items"].as_array().unwrap().len(), 1, "no duplicate run");
+    let t = app.ticket(&admin.token, &tid).await;
+    assert_eq!(t["latest_run"]["id"], run_id);
+    assert_eq!(t["latest_run"]["status"], "queued");
+    assert!(t["ticket"]["category"].is_null());
+
+    // Another ticket is not blocked.
+    let other = app.create_ticket(&admin.token, "Another", "Something else broke").await;
+    app.post_empty(&format!("/api/tickets/{}/workflows/triage", other["id"].as_str().unwrap()), Some(&admin.token))
+        .await
+        .expect(200);
+}
+
+pub async fn async_triage_is_completed_by_the_worker_pool(ctx: Ctx) {
+    let app = ctx.spawn_with(AppOptions::default().workers(2)).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let tid = billing_ticket(&app, &admin).await;
+
+    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage?async=true"), Some(&admin.token)).await;
+    r.expect(202);
+    assert_eq!(r.json["workflow_run"]["status"], "queued");
+    let run_id = r.json["workflow_run"]["id"].as_str().unwrap().to_owned();
+
+    let done = app.wait_for_run(&admin.token, &run_id).await;
+    assert_eq!(done["workflow_run"]["status"], "succeeded", "{done}");
+    assert_eq!(done["workflow_run"]["attempts"], 1);
+    assert_steps_in_order(&done["steps"]);
+
+    let t = app.ticket(&admin.token, &tid).await;
+    assert_eq!(t["ticket"]["category"], "billing");
+    assert!(t["ticket"]["priority"].is_string());
+    assert_eq!(t["latest_run"]["status"], "succeeded");
+    let replies = t["replies"].as_array().unwrap();
+    assert_eq!(replies.len(), 1);
+    assert_eq!(replies[0]["draft"], true);
+    assert_eq!(replies[0]["author_type"], "ai");
+}
+
+pub async fn a_queued_run_survives_a_restart(ctx: Ctx) {
+    let db = ctx.new_db();
+    // First server: no workers, the run stays queued; then the server stops.
+    let first = ctx.spawn_on(&db, AppOptions::default()).await;
+    let admin = first.signup("Acme", "ada@example.com").await;
+    let tid = billing_ticket(&first, &admin).await;
+    let r = first.post_empty(&format!("/api/tickets/{tid}/workflows/triage?async=true"), Some(&admin.token)).await;
+    r.expect(202);
+    let run_id = r.json["workflow_run"]["id"].as_str().unwrap().to_owned();
+    first.stop().await;
+
+    // Second server on the same database, with workers: it picks the run up.
+    let second = ctx.spawn_on(&db, AppOptions::default().workers(1)).await;
+    let done = second.wait_for_run(&admin.token, &run_id).await;
+    assert_eq!(done["workflow_run"]["status"], "succeeded", "{done}");
+    assert_steps_in_order(&done["steps"]);
+    let t = second.ticket(&admin.token, &tid).await;
+    assert_eq!(t["ticket"]["category"], "billing");
+    assert_eq!(t["replies"].as_array().unwrap().len(), 1);
+    assert_eq!(t["replies"][0]["draft"], true);
+    let runs = second.get(&format!("/api/tickets/{tid}/workflows"), Some(&admin.token)).await;
+    assert_eq!(runs.json["items"].as_array().unwrap().len(), 1, "the same run, not a new one");
+}
