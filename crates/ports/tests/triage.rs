@@ -1091,6 +1091,26 @@ async fn flags_left_after_the_regeneration_are_stored_and_returned_with_the_draf
     assert_eq!(w.store.replies(w.ticket.id).len(), 1);
 }
 
+#[tokio::test]
+async fn a_failed_regeneration_keeps_the_first_draft_with_its_flags() {
+    let w = world();
+    w.llm.answer("reply_draft", json!({"reply_body": "Hi Ann, we'll refund you today."}));
+    w.llm.error("reply_draft", LlmError::Timeout);
+    let result = w.triage().await;
+
+    assert_eq!(result.run.status, RunStatus::Succeeded);
+    assert_eq!(result.guardrail_flags, vec![GuardrailFlag::RefundCommitment]);
+    let draft = result.draft.clone().expect("draft");
+    assert_eq!(draft.body.as_str(), "Hi Ann, we'll refund you today.");
+    let step = w.step(&result, StepType::ReplyDraft);
+    assert!(step.succeeded);
+    assert_eq!(step.guardrail_flags, vec!["refund_commitment".to_owned()]);
+    assert_eq!(
+        step.output_snapshot["guardrail"]["regeneration_error"],
+        "the model provider timed out"
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // Starting runs
 // ---------------------------------------------------------------------------------------------

@@ -431,13 +431,14 @@ impl TicketTriageWorkflow {
         match call {
             Ok(s) => {
                 let (assignee, output) = validate_assignee(&s.output, candidates);
-                if let Some(rejected) = output.get("rejected_assignee_user_id") {
+                // The rejected text itself may echo the ticket, so only the verdict is logged.
+                if output.get("rejected_assignee_user_id").is_some() {
                     tracing::warn!(
                         tenant_id = %ctx.scope.tenant_id(),
                         ticket_id = %ctx.run.ticket_id,
                         workflow_run_id = %ctx.run.id,
-                        rejected = %rejected,
-                        "model suggested an assignee that is not an active user of the workspace"
+                        validation = %output["validation"],
+                        "suggested assignee rejected"
                     );
                 }
                 self.record(ctx, StepRecord::success(step, &prompt, &s, output, started)).await?;
