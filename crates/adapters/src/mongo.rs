@@ -1,1 +1,0 @@
-//! MongoDB store (production adapter).

@@ -1,0 +1,504 @@
+//! Account, tenant, user, ticket and reply repositories on MongoDB.
+
+use std::collections::HashMap;
+use std::future::IntoFuture;
+
+use async_trait::async_trait;
+use bson::{Bson, Document, doc};
+use mongodb::options::ReturnDocument;
+use opsflow_domain::{
+    Email, Page, ReplyBody, ReplyId, Role, Slug, Tenant, TenantId, TenantScope, Ticket, TicketId,
+    TicketPatch, TicketQuery, TicketReply, TicketStatus, User, UserId,
+};
+use opsflow_ports::repos::{
+    Account, AccountRepository, ReplyRepository, RepoError, RepoResult, TenantRepository,
+    TicketRepository, UserRepository,
+};
+use time::OffsetDateTime;
+
+use super::codec::{
+    self, AsUuid, reply_doc, reply_from, set_time, tenant_doc, tenant_from, ticket_doc,
+    ticket_from, ticket_patch_set, user_doc, user_from,
+};
+use super::filters as f;
+use super::{Fail, MongoStore, collect, conflict_on, corrupt, driver, in_transaction};
+
+/// Runs a compensating write; a failure is logged (the original error is what the caller sees).
+pub(super) async fn undo<T>(
+    what: &'static str,
+    op: impl IntoFuture<Output = mongodb::error::Result<T>>,
+) {
+    if let Err(e) = op.into_future().await {
+        tracing::error!(undo = what, error = %e, "MongoDB compensation failed; data may be partial");
+    }
+}
+
+fn not_found() -> Fail {
+    Fail::Repo(RepoError::NotFound)
+}
+
+fn mismatch(what: &str) -> RepoError {
+    RepoError::unexpected(format!("{what} belongs to another tenant than the caller's scope"))
+}
+
+fn user_set(u: &User) -> Document {
+    let mut set = doc! { "name": u.name.as_str(), "role": u.role.as_str(), "active": u.active };
+    set.extend(set_time("updated_at", u.updated_at));
+    set
+}
+
+fn is_active_admin(u: &User) -> bool {
+    u.active && u.role == Role::Admin
+}
+
+fn status_set(status: TicketStatus, now: OffsetDateTime) -> Document {
+    let mut set = doc! { "status": status.as_str() };
+    set.extend(set_time("updated_at", now));
+    doc! { "$set": set }
+}
+
+#[async_trait]
+impl AccountRepository for MongoStore {
+    async fn create_tenant_with_admin(&self, tenant: &Tenant, admin: &User) -> RepoResult<()> {
+        if admin.tenant_id != tenant.id {
+            return Err(mismatch("the first admin"));
+        }
+        let (t, u) = (&tenant_doc(tenant), &user_doc(admin));
+        if self.transactions {
+            return in_transaction!(self, |s| async move {
+                self.tenants.insert_one(t).session(&mut *s).await.map_err(conflict_on("slug"))?;
+                self.users.insert_one(u).session(&mut *s).await.map_err(conflict_on("email"))?;
+                Ok(())
+            });
+        }
+        // Standalone: tenant first, then the admin; if the admin fails, remove the tenant.
+        self.tenants.insert_one(t).await.map_err(|e| RepoError::from(conflict_on("slug")(e)))?;
+        if let Err(e) = self.users.insert_one(u).await {
+            undo("signup tenant", self.tenants.delete_one(f::tenant_by_id(tenant.id))).await;
+            return Err(conflict_on("email")(e).into());
+        }
+        Ok(())
+    }
+
+    async fn slug_exists(&self, slug: &Slug) -> RepoResult<bool> {
+        let n = self
+            .tenants
+            .count_documents(f::tenant_by_slug(slug.as_str()))
+            .limit(1)
+            .await
+            .map_err(driver)?;
+        Ok(n > 0)
+    }
+
+    async fn find_by_email(&self, email: &Email) -> RepoResult<Vec<Account>> {
+        let cursor = self
+            .users
+            .find(f::users_by_email(email.as_str()))
+            .sort(f::oldest_first())
+            .await
+            .map_err(driver)?;
+        let users = collect(cursor, user_from).await?;
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ids: Vec<Bson> = users.iter().map(|u| u.tenant_id.bson()).collect();
+        let cursor = self.tenants.find(doc! { "_id": { "$in": ids } }).await.map_err(driver)?;
+        let tenants: HashMap<TenantId, Tenant> =
+            collect(cursor, tenant_from).await?.into_iter().map(|t| (t.id, t)).collect();
+        Ok(users
+            .into_iter()
+            .filter_map(|user| {
+                let tenant = tenants.get(&user.tenant_id).cloned();
+                if tenant.is_none() {
+                    tracing::warn!(user_id = %user.id, "user without tenant skipped at sign-in");
+                }
+                tenant.map(|tenant| Account { user, tenant })
+            })
+            .collect())
+    }
+
+    async fn find_user(&self, tenant_id: TenantId, user_id: UserId) -> RepoResult<Account> {
+        let user = self
+            .users
+            .find_one(f::user_in_tenant(tenant_id, user_id))
+            .await
+            .map_err(driver)?
+            .ok_or(RepoError::NotFound)?;
+        let tenant = self
+            .tenants
+            .find_one(f::tenant_by_id(tenant_id))
+            .await
+            .map_err(driver)?
+            .ok_or(RepoError::NotFound)?;
+        Ok(Account {
+            user: user_from(&user).map_err(corrupt)?,
+            tenant: tenant_from(&tenant).map_err(corrupt)?,
+        })
+    }
+}
+
+#[async_trait]
+impl TenantRepository for MongoStore {
+    async fn get(&self, scope: &TenantScope) -> RepoResult<Tenant> {
+        let d = self.tenants.find_one(f::own_tenant(scope)).await.map_err(driver)?;
+        tenant_from(&d.ok_or(RepoError::NotFound)?).map_err(corrupt)
+    }
+
+    async fn update(&self, scope: &TenantScope, tenant: &Tenant) -> RepoResult<()> {
+        if tenant.id != scope.tenant_id() {
+            return Err(RepoError::NotFound);
+        }
+        let mut set = doc! { "name": tenant.name.as_str(), "policies": tenant.policies.as_str() };
+        set.extend(set_time("updated_at", tenant.updated_at));
+        let r = self
+            .tenants
+            .update_one(f::own_tenant(scope), doc! { "$set": set })
+            .await
+            .map_err(driver)?;
+        if r.matched_count == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+    }
+}
+
+#[async_trait]
+impl UserRepository for MongoStore {
+    async fn create(&self, scope: &TenantScope, user: &User) -> RepoResult<()> {
+        if user.tenant_id != scope.tenant_id() {
+            return Err(mismatch("the user"));
+        }
+        self.users
+            .insert_one(user_doc(user))
+            .await
+            .map_err(|e| RepoError::from(conflict_on("email")(e)))?;
+        Ok(())
+    }
+
+    async fn get(&self, scope: &TenantScope, id: UserId) -> RepoResult<User> {
+        let d = self.users.find_one(f::user_by_id(scope, id)).await.map_err(driver)?;
+        user_from(&d.ok_or(RepoError::NotFound)?).map_err(corrupt)
+    }
+
+    async fn list(&self, scope: &TenantScope) -> RepoResult<Vec<User>> {
+        let cursor = self
+            .users
+            .find(f::users_of_tenant(scope))
+            .sort(f::oldest_first())
+            .await
+            .map_err(driver)?;
+        collect(cursor, user_from).await
+    }
+
+    async fn update(&self, scope: &TenantScope, user: &User) -> RepoResult<()> {
+        if user.tenant_id != scope.tenant_id() {
+            return Err(RepoError::NotFound);
+        }
+        let filter = &f::user_by_id(scope, user.id);
+        let set = &doc! { "$set": user_set(user) };
+        if self.transactions {
+            return in_transaction!(self, |s| async move {
+                let current = self.users.find_one(filter.clone()).session(&mut *s).await?;
+                let current = user_from(&current.ok_or_else(not_found)?)?;
+                if is_active_admin(&current) && !is_active_admin(user) {
+                    // Two transactions demoting two different admins would each still see the
+                    // other as an admin (write skew). Both bump the tenant's guard counter, so
+                    // the second one hits a write conflict, retries, and sees the first.
+                    self.tenants
+                        .update_one(f::own_tenant(scope), doc! { "$inc": { "admin_guard": 1 } })
+                        .session(&mut *s)
+                        .await?;
+                    let others = self
+                        .users
+                        .count_documents(f::other_active_admins(scope, user.id))
+                        .session(&mut *s)
+                        .await?;
+                    if others == 0 {
+                        return Err(Fail::Repo(RepoError::Conflict("last_admin")));
+                    }
+                }
+                self.users.update_one(filter.clone(), set.clone()).session(&mut *s).await?;
+                Ok(())
+            });
+        }
+        // Standalone: write, then verify an active admin remains; if none does, put the old
+        // values back. Concurrent demotions may both be refused, but never both succeed.
+        let before = self
+            .users
+            .find_one_and_update(filter.clone(), set.clone())
+            .return_document(ReturnDocument::Before)
+            .await
+            .map_err(driver)?
+            .ok_or(RepoError::NotFound)?;
+        let before = user_from(&before).map_err(corrupt)?;
+        if is_active_admin(&before) && !is_active_admin(user) {
+            let remaining =
+                self.users.count_documents(f::active_admins(scope)).await.map_err(driver)?;
+            if remaining == 0 {
+                undo(
+                    "last admin",
+                    self.users.update_one(filter.clone(), doc! { "$set": user_set(&before) }),
+                )
+                .await;
+                return Err(RepoError::Conflict("last_admin"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl TicketRepository for MongoStore {
+    async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<()> {
+        if ticket.tenant_id != scope.tenant_id() {
+            return Err(mismatch("the ticket"));
+        }
+        self.tickets.insert_one(ticket_doc(ticket)).await.map_err(driver)?;
+        Ok(())
+    }
+
+    async fn create_many(&self, scope: &TenantScope, tickets: &[Ticket]) -> RepoResult<()> {
+        if tickets.is_empty() {
+            return Ok(());
+        }
+        if tickets.iter().any(|t| t.tenant_id != scope.tenant_id()) {
+            return Err(mismatch("a ticket"));
+        }
+        let docs = &tickets.iter().map(ticket_doc).collect::<Vec<_>>();
+        if self.transactions {
+            return in_transaction!(self, |s| async move {
+                self.tickets.insert_many(docs).session(&mut *s).await?;
+                Ok(())
+            });
+        }
+        if let Err(e) = self.tickets.insert_many(docs).await {
+            let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
+            undo("create_many", self.tickets.delete_many(f::tickets_by_ids(scope, &ids))).await;
+            return Err(driver(e));
+        }
+        Ok(())
+    }
+
+    async fn get(&self, scope: &TenantScope, id: TicketId) -> RepoResult<Ticket> {
+        let d = self.tickets.find_one(f::ticket_by_id(scope, id)).await.map_err(driver)?;
+        ticket_from(&d.ok_or(RepoError::NotFound)?).map_err(corrupt)
+    }
+
+    async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<Page<Ticket>> {
+        let filter = f::ticket_list(scope, query);
+        let total = self.tickets.count_documents(filter.clone());
+        if query.page_size == 0 {
+            return Ok(Page { items: Vec::new(), total: total.await.map_err(driver)? });
+        }
+        let items = async {
+            let cursor = self
+                .tickets
+                .find(filter.clone())
+                .sort(f::newest_first())
+                .skip(query.offset())
+                .limit(i64::from(query.page_size))
+                .await?;
+            Ok::<_, mongodb::error::Error>(cursor)
+        };
+        let (total, cursor) = futures::try_join!(total.into_future(), items).map_err(driver)?;
+        Ok(Page { items: collect(cursor, ticket_from).await?, total })
+    }
+
+    async fn update(
+        &self,
+        scope: &TenantScope,
+        id: TicketId,
+        patch: &TicketPatch,
+        now: OffsetDateTime,
+    ) -> RepoResult<Ticket> {
+        let d = self
+            .tickets
+            .find_one_and_update(
+                f::ticket_by_id(scope, id),
+                doc! { "$set": ticket_patch_set(patch, now) },
+            )
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(driver)?;
+        ticket_from(&d.ok_or(RepoError::NotFound)?).map_err(corrupt)
+    }
+
+    async fn open_counts_by_assignee(
+        &self,
+        scope: &TenantScope,
+    ) -> RepoResult<HashMap<UserId, u64>> {
+        let pipeline = vec![
+            doc! { "$match": f::open_assigned_tickets(scope) },
+            doc! { "$group": { "_id": "$assignee_id", "n": { "$sum": 1 } } },
+        ];
+        let cursor = self.tickets.aggregate(pipeline).await.map_err(driver)?;
+        let rows = collect(cursor, |d| {
+            let id = UserId::from_uuid(codec::get_uuid(d, "_id")?);
+            let n = match d.get("n") {
+                Some(Bson::Int32(n)) => u64::try_from(*n).ok(),
+                Some(Bson::Int64(n)) => u64::try_from(*n).ok(),
+                _ => None,
+            };
+            n.map(|n| (id, n)).ok_or_else(|| codec::CodecError {
+                field: "n".to_owned(),
+                problem: "expected a count".to_owned(),
+            })
+        })
+        .await?;
+        Ok(rows.into_iter().collect())
+    }
+}
+
+impl MongoStore {
+    /// `NotFound` or `Conflict("not_draft")` for a draft that could not be consumed or edited.
+    async fn draft_failure(
+        &self,
+        filter: Document,
+        session: Option<&mut mongodb::ClientSession>,
+    ) -> Result<Fail, Fail> {
+        let find = self.replies.find_one(filter);
+        let exists = match session {
+            Some(s) => find.session(s).await?,
+            None => find.await?,
+        };
+        Ok(if exists.is_some() {
+            Fail::Repo(RepoError::Conflict("not_draft"))
+        } else {
+            not_found()
+        })
+    }
+}
+
+#[async_trait]
+impl ReplyRepository for MongoStore {
+    async fn add(
+        &self,
+        scope: &TenantScope,
+        reply: &TicketReply,
+        set_status: Option<TicketStatus>,
+        consume_draft: Option<ReplyId>,
+        now: OffsetDateTime,
+    ) -> RepoResult<()> {
+        if reply.tenant_id != scope.tenant_id() {
+            return Err(RepoError::NotFound);
+        }
+        let ticket_filter = &f::ticket_by_id(scope, reply.ticket_id);
+        let reply_d = &reply_doc(reply);
+        if self.transactions {
+            return in_transaction!(self, |s| async move {
+                if let Some(status) = set_status {
+                    let r = self
+                        .tickets
+                        .update_one(ticket_filter.clone(), status_set(status, now))
+                        .session(&mut *s)
+                        .await?;
+                    if r.matched_count == 0 {
+                        return Err(not_found());
+                    }
+                } else {
+                    let found = self
+                        .tickets
+                        .find_one(ticket_filter.clone())
+                        .projection(doc! { "_id": 1 })
+                        .session(&mut *s)
+                        .await?;
+                    if found.is_none() {
+                        return Err(not_found());
+                    }
+                }
+                if let Some(draft) = consume_draft {
+                    let r = self
+                        .replies
+                        .delete_one(f::draft_on_ticket(scope, reply.ticket_id, draft))
+                        .session(&mut *s)
+                        .await?;
+                    if r.deleted_count == 0 {
+                        let exists = f::reply_on_ticket(scope, reply.ticket_id, draft);
+                        return Err(self.draft_failure(exists, Some(&mut *s)).await?);
+                    }
+                }
+                self.replies.insert_one(reply_d).session(&mut *s).await?;
+                Ok(())
+            });
+        }
+        // Standalone: check the ticket, take the draft out, insert the reply, then set the
+        // status; each failure puts back what was already written.
+        let found = self
+            .tickets
+            .find_one(ticket_filter.clone())
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(driver)?;
+        if found.is_none() {
+            return Err(RepoError::NotFound);
+        }
+        let mut removed_draft = None;
+        if let Some(draft) = consume_draft {
+            let taken = self
+                .replies
+                .find_one_and_delete(f::draft_on_ticket(scope, reply.ticket_id, draft))
+                .await
+                .map_err(driver)?;
+            match taken {
+                Some(d) => removed_draft = Some(d),
+                None => {
+                    let exists = f::reply_on_ticket(scope, reply.ticket_id, draft);
+                    let fail = self.draft_failure(exists, None).await?;
+                    return Err(fail.into());
+                }
+            }
+        }
+        let restore_draft = async |removed: &Option<Document>| {
+            if let Some(d) = removed {
+                undo("consumed draft", self.replies.insert_one(d)).await;
+            }
+        };
+        if let Err(e) = self.replies.insert_one(reply_d).await {
+            restore_draft(&removed_draft).await;
+            return Err(driver(e));
+        }
+        if let Some(status) = set_status {
+            let outcome =
+                self.tickets.update_one(ticket_filter.clone(), status_set(status, now)).await;
+            let failure = match outcome {
+                Ok(r) if r.matched_count > 0 => None,
+                Ok(_) => Some(RepoError::NotFound),
+                Err(e) => Some(driver(e)),
+            };
+            if let Some(err) = failure {
+                undo("reply", self.replies.delete_one(f::reply_by_id(scope, reply.id))).await;
+                restore_draft(&removed_draft).await;
+                return Err(err);
+            }
+        }
+        Ok(())
+    }
+
+    async fn list(&self, scope: &TenantScope, ticket_id: TicketId) -> RepoResult<Vec<TicketReply>> {
+        let cursor = self
+            .replies
+            .find(f::replies_of_ticket(scope, ticket_id))
+            .sort(f::oldest_first())
+            .await
+            .map_err(driver)?;
+        collect(cursor, reply_from).await
+    }
+
+    async fn update_draft(
+        &self,
+        scope: &TenantScope,
+        id: ReplyId,
+        body: &ReplyBody,
+        now: OffsetDateTime,
+    ) -> RepoResult<TicketReply> {
+        let mut set = doc! { "body": body.as_str() };
+        set.extend(set_time("updated_at", now));
+        let d = self
+            .replies
+            .find_one_and_update(f::draft_by_id(scope, id), doc! { "$set": set })
+            .return_document(ReturnDocument::After)
+            .await
+            .map_err(driver)?;
+        match d {
+            Some(d) => reply_from(&d).map_err(corrupt),
+            None => Err(self.draft_failure(f::reply_by_id(scope, id), None).await?.into()),
+        }
+    }
+}
