@@ -1,0 +1,364 @@
+//! The offline engine: a small deterministic classifier, rules and templates that answer the four
+//! triage tasks without a network or a language model.
+//!
+//! - **Category**: multinomial Naive Bayes over the words present in the subject and body,
+//!   trained at start-up on `data/train.jsonl`.
+//! - **Priority**: a second Naive Bayes model over the same features, combined with urgency and
+//!   impact cues ("is down", "all users", "deadline", "no rush", ...) and the category.
+//! - **Assignee**: the candidate with the fewest open tickets, agents before admins.
+//! - **Reply**: category- and priority-aware templates with the customer's first name, the
+//!   subject, a fitting sentence of the tenant's policies and the tenant's name.
+
+mod classifier;
+mod priority;
+mod reply;
+
+use std::sync::{Arc, LazyLock};
+
+use async_trait::async_trait;
+use opsflow_domain::{Category, Priority, Role};
+use opsflow_ports::llm::{LlmClient, LlmError, LlmRequest, LlmResponse, TokenUsage};
+use serde_json::{Value, json};
+
+use classifier::{NaiveBayes, argmax, features, normalised};
+use priority::CueMatches;
+pub use reply::{ReplyInput, draft as draft_reply};
+
+use crate::eval::{self, LabelledTicket};
+
+/// The model name the engine reports.
+pub const MODEL: &str = "offline-nb-v1";
+
+/// The labelled training split (never the held-out split).
+pub const TRAINING_DATA: &str = include_str!("../../data/train.jsonl");
+
+/// Additive smoothing of both classifiers.
+const ALPHA: f64 = 0.3;
+
+struct Model {
+    category: NaiveBayes,
+    priority: NaiveBayes,
+    examples: usize,
+}
+
+impl Model {
+    fn train(tickets: &[LabelledTicket]) -> Self {
+        let feats: Vec<_> = tickets.iter().map(|t| features(&t.subject, &t.body)).collect();
+        let by = |label: &dyn Fn(&LabelledTicket) -> usize| {
+            feats.iter().cloned().zip(tickets.iter().map(label)).collect::<Vec<_>>()
+        };
+        let category = NaiveBayes::train(
+            &by(&|t| Category::ALL.iter().position(|c| *c == t.category).unwrap_or(0)),
+            Category::ALL.len(),
+            ALPHA,
+        );
+        let priority = NaiveBayes::train(
+            &by(&|t| Priority::ALL.iter().position(|p| *p == t.priority).unwrap_or(0)),
+            Priority::ALL.len(),
+            ALPHA,
+        );
+        Self { category, priority, examples: tickets.len() }
+    }
+}
+
+static TRAINED: LazyLock<Arc<Model>> = LazyLock::new(|| {
+    // The data is compiled in and checked by a test, so a bad line can only come from an edit
+    // that the test suite rejects; skipping it keeps the server up regardless.
+    let tickets: Vec<LabelledTicket> =
+        TRAINING_DATA.lines().filter_map(|l| eval::parse_jsonl(l).ok()).flatten().collect();
+    Arc::new(Model::train(&tickets))
+});
+
+/// A category decision with its explanation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CategoryDecision {
+    /// The category.
+    pub category: Category,
+    /// Words of the ticket that pointed to it most.
+    pub cues: Vec<String>,
+    /// Model probability of the category.
+    pub probability: f64,
+}
+
+/// A priority decision with its explanation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriorityDecision {
+    /// The priority.
+    pub priority: Priority,
+    /// Urgency and impact phrases found.
+    pub cues: Vec<String>,
+}
+
+/// The offline engine. Cheap to clone and construct: the models are trained once per process.
+#[derive(Clone)]
+pub struct OfflineEngine {
+    model: Arc<Model>,
+}
+
+impl std::fmt::Debug for OfflineEngine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OfflineEngine")
+            .field("model", &MODEL)
+            .field("training_examples", &self.model.examples)
+            .finish()
+    }
+}
+
+impl Default for OfflineEngine {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn quoted(items: &[String]) -> String {
+    items.iter().map(|c| format!("\"{c}\"")).collect::<Vec<_>>().join(", ")
+}
+
+impl OfflineEngine {
+    /// The engine trained on the committed training split.
+    #[must_use]
+    pub fn new() -> Self {
+        Self { model: Arc::clone(&TRAINED) }
+    }
+
+    /// An engine trained on other labelled tickets (for experiments and tests).
+    #[must_use]
+    pub fn trained_on(tickets: &[LabelledTicket]) -> Self {
+        Self { model: Arc::new(Model::train(tickets)) }
+    }
+
+    /// How many labelled tickets the engine was trained on.
+    #[must_use]
+    pub fn training_examples(&self) -> usize {
+        self.model.examples
+    }
+
+    /// Classifies a ticket.
+    #[must_use]
+    pub fn classify(&self, subject: &str, body: &str) -> CategoryDecision {
+        let feats = features(subject, body);
+        let probs = self.model.category.probabilities(&feats);
+        let best = argmax(&probs);
+        let cues = self.model.category.top_cues(&feats, best, 3);
+        CategoryDecision {
+            category: Category::ALL.get(best).copied().unwrap_or(Category::Other),
+            cues,
+            probability: probs.get(best).copied().unwrap_or(0.0),
+        }
+    }
+
+    /// Decides a ticket's priority given its category.
+    #[must_use]
+    pub fn prioritise(&self, subject: &str, body: &str, category: Category) -> PriorityDecision {
+        let feats = features(subject, body);
+        let log_probs: Vec<f64> =
+            self.model.priority.probabilities(&feats).iter().map(|p| p.max(1e-12).ln()).collect();
+        let cues = CueMatches::find(&normalised(&format!("{subject}. {body}")));
+        let scores = priority::combine(&log_probs, &cues, category, priority::WEIGHTS);
+        let priority = Priority::ALL.get(argmax(&scores)).copied().unwrap_or(Priority::Medium);
+        let named: Vec<&str> = match priority {
+            Priority::Urgent => cues.urgent.iter().chain(&cues.high).copied().collect(),
+            Priority::High => cues.high.iter().chain(&cues.urgent).copied().collect(),
+            Priority::Low => cues.low.clone(),
+            Priority::Medium => Vec::new(),
+        };
+        PriorityDecision { priority, cues: named.iter().take(4).map(|s| (*s).to_owned()).collect() }
+    }
+
+    fn answer_classification(&self, ticket: &TicketText) -> Value {
+        let d = self.classify(&ticket.subject, &ticket.body);
+        let reason = if d.cues.is_empty() {
+            format!(
+                "Classified as {} by the offline classifier; the ticket has no strongly \
+                 indicative words, so this is the most likely category overall.",
+                d.category
+            )
+        } else {
+            format!(
+                "Classified as {} by the offline classifier; the words that point to it most \
+                 are {}.",
+                d.category,
+                quoted(&d.cues)
+            )
+        };
+        json!({"category": d.category, "reason": reason})
+    }
+
+    fn answer_priority(&self, ticket: &TicketText, context: &Value) -> Value {
+        let category = context
+            .get("category")
+            .and_then(Value::as_str)
+            .and_then(|c| c.parse::<Category>().ok())
+            .unwrap_or_else(|| self.classify(&ticket.subject, &ticket.body).category);
+        let d = self.prioritise(&ticket.subject, &ticket.body, category);
+        let reason = match (d.priority, d.cues.is_empty()) {
+            (Priority::Urgent | Priority::High, false) => format!(
+                "{} priority: urgency and impact cues {} in a {} ticket.",
+                capitalised(d.priority.as_str()),
+                quoted(&d.cues),
+                category
+            ),
+            (Priority::Low, false) => {
+                format!("Low priority: the ticket signals it can wait ({}).", quoted(&d.cues))
+            }
+            (p, _) => format!(
+                "{} priority: no outage, deadline or blocking cues; typical for a {} ticket \
+                 worded like this.",
+                capitalised(p.as_str()),
+                category
+            ),
+        };
+        json!({"priority": d.priority, "reason": reason})
+    }
+
+    fn answer_assignee(context: &Value) -> Value {
+        let candidates: Vec<Candidate> = context
+            .get("candidates")
+            .and_then(Value::as_array)
+            .map(|list| list.iter().filter_map(Candidate::from_json).collect())
+            .unwrap_or_default();
+        match choose_assignee(&candidates) {
+            None => json!({
+                "assignee_user_id": null,
+                "reason": "No active team members were available to suggest."
+            }),
+            Some((c, pool)) => {
+                let noun = if c.open_tickets == 1 { "ticket" } else { "tickets" };
+                json!({
+                    "assignee_user_id": c.id,
+                    "reason": format!(
+                        "Lowest open load among {pool}: {} ({} open {noun}).",
+                        c.name, c.open_tickets
+                    )
+                })
+            }
+        }
+    }
+
+    fn answer_reply(ticket: &TicketText, context: &Value) -> Value {
+        let text = |key: &str| context.get(key).and_then(Value::as_str).unwrap_or_default();
+        let category = text("category").parse().unwrap_or(Category::General);
+        let priority = text("priority").parse().unwrap_or(Priority::Medium);
+        let body = reply::draft(&ReplyInput {
+            customer_name: &ticket.customer_name,
+            subject: &ticket.subject,
+            category,
+            priority,
+            policies: text("policies"),
+            tenant_name: text("tenant_name"),
+        });
+        json!({"reply_body": body})
+    }
+}
+
+fn capitalised(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
+}
+
+#[derive(Debug, Default)]
+struct TicketText {
+    subject: String,
+    body: String,
+    customer_name: String,
+}
+
+impl TicketText {
+    fn from_context(context: &Value) -> Self {
+        let field = |k: &str| {
+            context
+                .pointer(&format!("/ticket/{k}"))
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
+        Self {
+            subject: field("subject"),
+            body: field("body"),
+            customer_name: field("customer_name"),
+        }
+    }
+}
+
+/// A team member the assignee step may choose.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Candidate {
+    id: String,
+    name: String,
+    role: Option<Role>,
+    open_tickets: u64,
+}
+
+impl Candidate {
+    fn from_json(v: &Value) -> Option<Self> {
+        let id = v.get("id").and_then(Value::as_str)?.to_owned();
+        Some(Self {
+            name: v.get("name").and_then(Value::as_str).unwrap_or(&id).to_owned(),
+            role: v.get("role").and_then(Value::as_str).and_then(|r| r.parse().ok()),
+            open_tickets: v.get("open_tickets").and_then(Value::as_u64).unwrap_or(0),
+            id,
+        })
+    }
+}
+
+/// Agents work the queue, so they come first; admins only when there is no agent. Within the
+/// pool: fewest open tickets, then name, then id, so the choice is deterministic.
+fn choose_assignee(candidates: &[Candidate]) -> Option<(&Candidate, &'static str)> {
+    let agents: Vec<&Candidate> =
+        candidates.iter().filter(|c| c.role == Some(Role::Agent)).collect();
+    let (pool, label) = if agents.is_empty() {
+        (candidates.iter().collect::<Vec<_>>(), "the team (no agents available)")
+    } else {
+        (agents, "agents")
+    };
+    pool.into_iter()
+        .min_by(|a, b| {
+            a.open_tickets
+                .cmp(&b.open_tickets)
+                .then_with(|| a.name.cmp(&b.name))
+                .then_with(|| a.id.cmp(&b.id))
+        })
+        .map(|c| (c, label))
+}
+
+#[async_trait]
+impl LlmClient for OfflineEngine {
+    fn provider(&self) -> &str {
+        "offline"
+    }
+
+    fn model(&self) -> &str {
+        MODEL
+    }
+
+    async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
+        let ticket = TicketText::from_context(&request.context);
+        let needs_ticket = request.task != "assignee_suggestion";
+        if needs_ticket && request.context.pointer("/ticket").is_none() {
+            return Err(LlmError::Rejected(format!(
+                "the offline engine needs `context.ticket` for the `{}` task",
+                request.task
+            )));
+        }
+        let value = match request.task.as_str() {
+            "classification" => self.answer_classification(&ticket),
+            "priority" => self.answer_priority(&ticket, &request.context),
+            "assignee_suggestion" => Self::answer_assignee(&request.context),
+            "reply_draft" => Self::answer_reply(&ticket, &request.context),
+            other => {
+                return Err(LlmError::Rejected(format!(
+                    "the offline engine does not know the task `{other}`"
+                )));
+            }
+        };
+        Ok(LlmResponse {
+            value,
+            usage: TokenUsage::default(),
+            model: MODEL.to_owned(),
+            attempts: 1,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests;
