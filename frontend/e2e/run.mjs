@@ -3,9 +3,18 @@
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildFrontend, launchBrowser, repoRoot, startServer } from './harness.mjs';
+import {
+  buildFrontend,
+  frontendDir,
+  launchBrowser,
+  repoRoot,
+  serveUi,
+  startServer,
+} from './harness.mjs';
 
 const SCREENSHOTS = join(repoRoot, 'docs', 'screenshots');
+const LAST_SCREENS = join(frontendDir, 'e2e', '.tmp');
+let contexts = 0;
 const LAPTOP = { width: 1440, height: 900 };
 const TIMEOUT = 20_000;
 
@@ -15,412 +24,423 @@ const state = { ticketId: null, ticketSubject: null };
 
 /** A new browser context (its own storage) with a page on the app. */
 async function newPage(browser, base, viewport = LAPTOP) {
-    const context = await browser.newContext({ baseURL: base, viewport });
-    context.setDefaultTimeout(TIMEOUT);
-    const page = await context.newPage();
-    page.on('pageerror', (error) => console.error(`  [page error] ${error.message}`));
-    return { context, page };
+  const context = await browser.newContext({ baseURL: base, viewport });
+  context.setDefaultTimeout(TIMEOUT);
+  const page = await context.newPage();
+  page.on('pageerror', (error) => console.error(`  [page error] ${error.message}`));
+  // Keep what the page showed last, to see why a test failed (e2e/.tmp is git-ignored).
+  const close = context.close.bind(context);
+  const shot = join(LAST_SCREENS, `context-${++contexts}.png`);
+  context.close = async () => {
+    await page.screenshot({ path: shot, fullPage: true }).catch(() => {});
+    await close();
+  };
+  return { context, page };
 }
 
 async function signUp(page, { workspace, name, email }) {
-    await page.goto('/signup');
-    await page.getByLabel('Workspace name').fill(workspace);
-    await page.getByLabel('Your name').fill(name);
-    await page.getByLabel('Email').fill(email);
-    await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
-    await page.getByRole('button', { name: 'Create workspace' }).click();
-    await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+  await page.goto('/signup');
+  await page.getByLabel('Workspace name').fill(workspace);
+  await page.getByLabel('Your name').fill(name);
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create workspace' }).click();
+  await page.getByRole('heading', { name: 'Tickets' }).waitFor();
 }
 
 async function logIn(page, email, password) {
-    await page.getByLabel('Email').fill(email);
-    await page.getByRole('textbox', { name: 'Password', exact: true }).fill(password);
-    await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByLabel('Email').fill(email);
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
 }
 
 async function logOut(page) {
-    await page.getByRole('button', { name: 'User menu' }).click();
-    await page.getByRole('menuitem', { name: 'Log out' }).click();
-    await page.getByRole('heading', { name: 'Log in' }).waitFor();
+  await page.getByRole('button', { name: 'User menu' }).click();
+  await page.getByRole('menuitem', { name: 'Log out' }).click();
+  await page.getByRole('heading', { name: 'Log in' }).waitFor();
 }
 
 /** Calls the API with the page's stored token (for setting up data, not for assertions). */
 async function apiAs(page, method, path, body) {
-    return page.evaluate(
-        async ({ method, path, body }) => {
-            const token = localStorage.getItem('opsflow.access_token');
-            const response = await fetch(path, {
-                method,
-                headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
-                body: body ? JSON.stringify(body) : undefined,
-            });
-            return { status: response.status, body: await response.json().catch(() => null) };
-        },
-        { method, path, body },
-    );
+  return page.evaluate(
+    async ({ method, path, body }) => {
+      const token = localStorage.getItem('opsflow.access_token');
+      const response = await fetch(path, {
+        method,
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      return { status: response.status, body: await response.json().catch(() => null) };
+    },
+    { method, path, body },
+  );
+}
+
+/** One of the editable fields in the ticket's header. */
+function ticketField(page, name) {
+  return page
+    .getByRole('group', { name: 'Ticket fields' })
+    .getByRole('combobox', { name, exact: true });
+}
+
+/** Waits until an input shows the given value (controlled inputs do not update the attribute). */
+async function waitForValue(locator, value, timeout = TIMEOUT) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await locator.inputValue().catch(() => undefined);
+    if (last === value) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`expected ${locator} to show "${value}", it shows "${last}"`);
 }
 
 async function selectOption(page, labelText, option) {
-    await page.getByRole('textbox', { name: labelText, exact: true }).click();
-    await page.getByRole('option', { name: option, exact: true }).click();
+  await page.getByRole('combobox', { name: labelText, exact: true }).click();
+  await page.getByRole('option', { name: option, exact: true }).click();
 }
 
 const MORE_TICKETS = [
-    {
-        subject: 'Checkout page shows a blank screen on Safari',
-        body: 'Since this morning our customers on Safari 17 see a white page after clicking "Pay now". Chrome works. We are losing orders.',
-        channel: 'email',
-        customer_name: 'Priya Shah',
-        customer_email: 'priya@bloomfloristry.example',
-    },
-    {
-        subject: 'Can we export the monthly analytics report to CSV?',
-        body: 'It would save my team hours if the monthly analytics report could be downloaded as a CSV file.',
-        channel: 'web',
-        customer_name: 'Marcus Lee',
-        customer_email: 'marcus@leeandco.example',
-    },
-    {
-        subject: 'How do I add a second admin to our account?',
-        body: 'Our office manager needs access to the dashboard too. Where do I invite her?',
-        channel: 'chat',
-        customer_name: 'Elena García',
-        customer_email: 'elena@garciaarchitects.example',
-    },
+  {
+    subject: 'Checkout page shows a blank screen on Safari',
+    body: 'Since this morning our customers on Safari 17 see a white page after clicking "Pay now". Chrome works. We are losing orders.',
+    channel: 'email',
+    customer_name: 'Priya Shah',
+    customer_email: 'priya@bloomfloristry.example',
+  },
+  {
+    subject: 'Can we export the monthly analytics report to CSV?',
+    body: 'It would save my team hours if the monthly analytics report could be downloaded as a CSV file.',
+    channel: 'web',
+    customer_name: 'Marcus Lee',
+    customer_email: 'marcus@leeandco.example',
+  },
+  {
+    subject: 'How do I add a second admin to our account?',
+    body: 'Our office manager needs access to the dashboard too. Where do I invite her?',
+    channel: 'chat',
+    customer_name: 'Elena García',
+    customer_email: 'elena@garciaarchitects.example',
+  },
 ];
 
 const tests = [
-    {
-        name: 'sign up, create a ticket, triage it, override priority, edit and send the draft, open history',
-        async run({ browser, base }) {
-            const { context, page } = await newPage(browser, base);
-            try {
-                await signUp(page, admin);
-                await page.getByTestId('workspace-name').getByText(admin.workspace).waitFor();
+  {
+    name: 'sign up, create a ticket, triage it, override priority, edit and send the draft, open history',
+    async run({ browser, base }) {
+      const { context, page } = await newPage(browser, base);
+      try {
+        await signUp(page, admin);
+        await page.getByTestId('workspace-name').getByText(admin.workspace).waitFor();
 
-                // A few more tickets so the list looks like a working day.
-                for (const ticket of MORE_TICKETS) {
-                    const created = await apiAs(page, 'POST', '/api/tickets', ticket);
-                    assert.equal(created.status, 201, JSON.stringify(created.body));
-                }
+        // A few more tickets so the list looks like a working day.
+        const others = [];
+        for (const ticket of MORE_TICKETS) {
+          const created = await apiAs(page, 'POST', '/api/tickets', ticket);
+          assert.equal(created.status, 201, JSON.stringify(created.body));
+          others.push(created.body.id);
+        }
 
-                // Create the ticket through the form.
-                await page.getByRole('button', { name: 'New ticket' }).click();
-                const dialog = page.getByRole('dialog', { name: 'New ticket' });
-                state.ticketSubject = 'Charged twice for our November invoice';
-                await dialog.getByLabel('Customer name').fill('Carla Mendes');
-                await dialog.getByLabel('Customer email').fill('carla@mendesbakery.example');
-                await dialog.getByLabel('Subject').fill(state.ticketSubject);
-                await dialog
-                    .getByLabel('Message')
-                    .fill(
-                        'Hello, our card was charged twice for the November invoice (INV-2211). Can you check and fix the duplicate payment? Thanks, Carla',
-                    );
-                await dialog.getByRole('button', { name: 'Create ticket' }).click();
-                await page.getByRole('heading', { name: state.ticketSubject }).waitFor();
-                state.ticketId = page.url().split('/tickets/')[1];
-                assert.match(state.ticketId, /^[0-9a-f-]{36}$/);
-                await page.getByText('Let the AI classify this ticket').waitFor();
-                await page.screenshot({
-                    path: join(SCREENSHOTS, 'ticket-before-triage.png'),
-                    fullPage: true,
-                });
+        // Create the ticket through the form.
+        await page.getByRole('button', { name: 'New ticket' }).click();
+        const dialog = page.getByRole('dialog', { name: 'New ticket' });
+        state.ticketSubject = 'Charged twice for our November invoice';
+        await dialog.getByLabel('Customer name').fill('Carla Mendes');
+        await dialog.getByLabel('Customer email').fill('carla@mendesbakery.example');
+        await dialog.getByLabel('Subject').fill(state.ticketSubject);
+        await dialog
+          .getByLabel('Message')
+          .fill(
+            'Hello, our card was charged twice for the November invoice (INV-2211). Can you check and fix the duplicate payment? Thanks, Carla',
+          );
+        await dialog.getByRole('button', { name: 'Create ticket' }).click();
+        await page.getByRole('heading', { name: state.ticketSubject }).waitFor();
+        state.ticketId = page.url().split('/tickets/')[1];
+        assert.match(state.ticketId, /^[0-9a-f-]{36}$/);
+        await page.getByText('Let the AI classify this ticket').waitFor();
+        await page.screenshot({
+          path: join(SCREENSHOTS, 'ticket-before-triage.png'),
+          fullPage: true,
+        });
 
-                // The list shows it with the others.
-                await page.getByRole('link', { name: 'Tickets', exact: true }).first().click();
-                await page.getByRole('link', { name: state.ticketSubject }).waitFor();
-                assert.equal(await page.getByTestId('ticket-row').count(), 4);
-                await page.getByText('4 tickets').waitFor();
-                await page.getByRole('link', { name: state.ticketSubject }).click();
-                await page.getByRole('heading', { name: state.ticketSubject }).waitFor();
+        // The list shows it with the others.
+        await page.getByRole('link', { name: 'Tickets', exact: true }).first().click();
+        await page.getByRole('link', { name: state.ticketSubject }).waitFor();
+        assert.equal(await page.getByTestId('ticket-row').count(), 4);
+        await page.getByText('4 tickets').waitFor();
+        await page.getByRole('link', { name: state.ticketSubject }).click();
+        await page.getByRole('heading', { name: state.ticketSubject }).waitFor();
 
-                // Run triage and wait for the suggestions.
-                await page.getByRole('button', { name: 'Run AI Triage' }).click();
-                const priority = page.getByTestId('suggestion-priority');
-                await priority.waitFor({ timeout: 60_000 });
-                await page.getByTestId('suggestion-category').waitFor();
-                await page.getByTestId('suggestion-assignee').waitFor();
-                const draftBox = page.getByLabel('AI draft reply');
-                await draftBox.waitFor();
-                assert.ok((await draftBox.inputValue()).length > 20, 'the AI draft has text');
-                await page
-                    .getByText("You're responsible for final approval of AI replies.")
-                    .waitFor();
-                await page
-                    .getByTestId('suggestion-category')
-                    .getByRole('button', { name: 'Why?' })
-                    .click();
-                await page.getByRole('button', { name: 'Hide reasoning' }).waitFor();
-                await page.screenshot({
-                    path: join(SCREENSHOTS, 'ticket-after-triage.png'),
-                    fullPage: true,
-                });
+        // Run triage and wait for the suggestions.
+        await page.getByRole('button', { name: 'Run AI Triage' }).click();
+        const priority = page.getByTestId('suggestion-priority');
+        await priority.waitFor({ timeout: 60_000 });
+        await page.getByTestId('suggestion-category').waitFor();
+        await page.getByTestId('suggestion-assignee').waitFor();
+        const draftBox = page.getByLabel('AI draft reply');
+        await draftBox.waitFor();
+        assert.ok((await draftBox.inputValue()).length > 20, 'the AI draft has text');
+        await page.getByText("You're responsible for final approval of AI replies.").waitFor();
+        await page.getByTestId('suggestion-category').getByRole('button', { name: 'Why?' }).click();
+        await page.getByRole('button', { name: 'Hide reasoning' }).waitFor();
+        await page.screenshot({
+          path: join(SCREENSHOTS, 'ticket-after-triage.png'),
+          fullPage: true,
+        });
 
-                // Override the priority with one click.
-                const suggested = (await priority.getByText(/^AI: /).textContent()).replace(
-                    'AI: ',
-                    '',
-                );
-                const override = suggested === 'Low' ? 'Urgent' : 'Low';
-                await priority.getByText(override, { exact: true }).click();
-                await priority.getByText('Overridden').waitFor();
-                await page
-                    .getByRole('textbox', { name: 'Priority', exact: true })
-                    .and(page.locator(`[value="${override}"]`))
-                    .waitFor();
+        // Override the priority with one click.
+        const suggested = (await priority.getByText(/^AI: /).textContent()).replace('AI: ', '');
+        const override = suggested === 'Low' ? 'Urgent' : 'Low';
+        await priority.getByText(override, { exact: true }).click();
+        await priority.getByText('Overridden').waitFor();
+        await waitForValue(ticketField(page, 'Priority'), override);
 
-                // Edit the draft and send it.
-                const marker = 'We have refunded the duplicate charge to your card.';
-                const draft = await draftBox.inputValue();
-                await draftBox.fill(`${draft}\n\n${marker}`);
-                await page.getByRole('button', { name: 'Save & Mark Replied' }).click();
-                await page
-                    .getByRole('textbox', { name: 'Status', exact: true })
-                    .and(page.locator('[value="Replied"]'))
-                    .waitFor();
-                await page.getByTestId('message-agent').filter({ hasText: marker }).waitFor();
-                await page.getByTestId('no-draft').waitFor();
-                assert.equal(
-                    await page.getByTestId('message-draft').count(),
-                    0,
-                    'the draft is gone',
-                );
+        // Edit the draft and send it.
+        const marker = 'We have refunded the duplicate charge to your card.';
+        const draft = await draftBox.inputValue();
+        await draftBox.fill(`${draft}\n\n${marker}`);
+        await page.getByRole('button', { name: 'Save & Mark Replied' }).click();
+        await waitForValue(ticketField(page, 'Status'), 'Replied');
+        await page.getByTestId('message-agent').filter({ hasText: marker }).waitFor();
+        await page.getByTestId('no-draft').waitFor();
+        assert.equal(await page.getByTestId('message-draft').count(), 0, 'the draft is gone');
 
-                // The status survives a reload (it came from the server).
-                await page.reload();
-                await page
-                    .getByRole('textbox', { name: 'Status', exact: true })
-                    .and(page.locator('[value="Replied"]'))
-                    .waitFor();
+        // The status survives a reload (it came from the server).
+        await page.reload();
+        await waitForValue(ticketField(page, 'Status'), 'Replied');
 
-                // Workflow history.
-                await page.getByRole('link', { name: 'View Workflow History' }).click();
-                await page.getByRole('heading', { name: 'Workflow history' }).waitFor();
-                await page.getByTestId('run-view').waitFor();
-                await page.getByTestId('run-status').getByText('Succeeded').waitFor();
-                const steps = page.getByTestId('run-step');
-                await steps.nth(4).waitFor();
-                assert.equal(await steps.count(), 5);
-                assert.match(await steps.nth(0).textContent(), /Category: /);
-                assert.match(await steps.nth(1).textContent(), /Priority: /);
-                assert.match(await steps.nth(2).textContent(), /Assignee: /);
-                assert.match(await steps.nth(3).textContent(), /Reply: /);
-                await steps.nth(0).getByRole('button', { name: 'Show raw snapshots' }).click();
-                await steps.nth(0).getByTestId('raw-output').waitFor();
-                await page.screenshot({
-                    path: join(SCREENSHOTS, 'workflow-history.png'),
-                    fullPage: true,
-                });
+        // Workflow history.
+        await page.getByRole('link', { name: 'View Workflow History' }).click();
+        await page.getByRole('heading', { name: 'Workflow history' }).waitFor();
+        await page.getByTestId('run-view').waitFor();
+        await page.getByTestId('run-status').getByText('Succeeded').waitFor();
+        const steps = page.getByTestId('run-step');
+        await steps.nth(4).waitFor();
+        assert.equal(await steps.count(), 5);
+        assert.match(await steps.nth(0).textContent(), /Category: /);
+        assert.match(await steps.nth(1).textContent(), /Priority: /);
+        assert.match(await steps.nth(2).textContent(), /Assignee: /);
+        assert.match(await steps.nth(3).textContent(), /Reply: /);
+        await steps.nth(0).getByRole('button', { name: 'Show raw snapshots' }).click();
+        await steps.nth(0).getByTestId('raw-output').waitFor();
+        await page.screenshot({
+          path: join(SCREENSHOTS, 'workflow-history.png'),
+          fullPage: true,
+        });
 
-                // The list, filtered state in the URL, for the screenshot.
-                await page.getByRole('link', { name: 'Tickets', exact: true }).first().click();
-                await page.getByRole('link', { name: state.ticketSubject }).waitFor();
-                await page.screenshot({
-                    path: join(SCREENSHOTS, 'ticket-list.png'),
-                    fullPage: true,
-                });
-                await selectOption(page, 'Status', 'Replied');
-                await page.waitForURL(/status=replied/);
-                await page.getByText('1 ticket', { exact: true }).waitFor();
-                await page.reload();
-                await page.getByText('1 ticket', { exact: true }).waitFor();
-                await page.getByRole('link', { name: state.ticketSubject }).waitFor();
-            } finally {
-                await context.close();
-            }
-        },
+        // Triage the others too (synchronous API), so the list shows a triaged inbox.
+        for (const id of others) {
+          const triaged = await apiAs(page, 'POST', `/api/tickets/${id}/workflows/triage`);
+          assert.equal(triaged.status, 200, JSON.stringify(triaged.body));
+          assert.equal(triaged.body.workflow_run.status, 'succeeded');
+        }
+
+        // The list, then filter state in the URL that survives a reload.
+        await page.getByRole('link', { name: 'Tickets', exact: true }).first().click();
+        await page.getByRole('link', { name: state.ticketSubject }).waitFor();
+        await page.screenshot({
+          path: join(SCREENSHOTS, 'ticket-list.png'),
+          fullPage: true,
+        });
+        await selectOption(page, 'Status', 'Replied');
+        await page.waitForURL(/status=replied/);
+        await page.getByText('1 ticket', { exact: true }).waitFor();
+        await page.reload();
+        await page.getByText('1 ticket', { exact: true }).waitFor();
+        await page.getByRole('link', { name: state.ticketSubject }).waitFor();
+      } finally {
+        await context.close();
+      }
     },
-    {
-        name: 'log out and log back in, landing on the page asked for',
-        async run({ browser, base }) {
-            const { context, page } = await newPage(browser, base);
-            try {
-                await page.goto('/login');
-                await logIn(page, admin.email, PASSWORD);
-                await page.getByRole('heading', { name: 'Tickets' }).waitFor();
-                await logOut(page);
-                await page.getByText('You have been logged out.').waitFor();
+  },
+  {
+    name: 'log out and log back in, landing on the page asked for',
+    async run({ browser, base }) {
+      const { context, page } = await newPage(browser, base);
+      try {
+        await page.goto('/login');
+        await logIn(page, admin.email, PASSWORD);
+        await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+        await logOut(page);
+        await page.getByText('You have been logged out.').waitFor();
 
-                // A deep link while logged out goes to login, then back to the ticket.
-                await page.goto(`/tickets/${state.ticketId}`);
-                await page.getByRole('heading', { name: 'Log in' }).waitFor();
-                await logIn(page, admin.email, PASSWORD);
-                await page.getByRole('heading', { name: state.ticketSubject }).waitFor();
-                assert.ok(page.url().endsWith(`/tickets/${state.ticketId}`));
+        // A deep link while logged out goes to login, then back to the ticket.
+        await page.goto(`/tickets/${state.ticketId}`);
+        await page.getByRole('heading', { name: 'Log in' }).waitFor();
+        await logIn(page, admin.email, PASSWORD);
+        await page.getByRole('heading', { name: state.ticketSubject }).waitFor();
+        assert.ok(page.url().endsWith(`/tickets/${state.ticketId}`));
 
-                // Wrong password is refused.
-                await logOut(page);
-                await logIn(page, admin.email, 'not-the-password');
-                await page.getByText('Incorrect email or password.').waitFor();
-            } finally {
-                await context.close();
-            }
-        },
+        // Wrong password is refused.
+        await logOut(page);
+        await logIn(page, admin.email, 'not-the-password');
+        await page.getByText('Incorrect email or password.').waitFor();
+      } finally {
+        await context.close();
+      }
     },
-    {
-        name: 'an agent added through Team logs in with the temporary password and cannot open Team',
-        async run({ browser, base }) {
-            const adminSession = await newPage(browser, base);
-            let temporaryPassword;
-            const agentEmail = 'omar@northwind.test';
-            try {
-                const page = adminSession.page;
-                await page.goto('/login');
-                await logIn(page, admin.email, PASSWORD);
-                await page.getByRole('link', { name: 'Team' }).click();
-                await page.getByRole('heading', { name: 'Team' }).waitFor();
-                await page.getByRole('button', { name: 'Add user' }).click();
-                const dialog = page.getByRole('dialog', { name: 'Add user' });
-                await dialog.getByLabel('Name').fill('Omar Agent');
-                await dialog.getByLabel('Email').fill(agentEmail);
-                await dialog.getByRole('button', { name: 'Add user' }).click();
-                temporaryPassword = (
-                    await dialog.getByTestId('temporary-password').textContent()
-                ).trim();
-                assert.ok(temporaryPassword.length >= 8, 'a temporary password is shown');
-                await dialog.getByRole('button', { name: 'Copy password' }).waitFor();
-                await dialog.getByRole('button', { name: 'Done' }).click();
-                await page.getByTestId('team-row').filter({ hasText: agentEmail }).waitFor();
-            } finally {
-                await adminSession.context.close();
-            }
+  },
+  {
+    name: 'an agent added through Team logs in with the temporary password and cannot open Team',
+    async run({ browser, base }) {
+      const adminSession = await newPage(browser, base);
+      let temporaryPassword;
+      const agentEmail = 'omar@northwind.test';
+      try {
+        const page = adminSession.page;
+        await page.goto('/login');
+        await logIn(page, admin.email, PASSWORD);
+        await page.getByRole('link', { name: 'Team' }).click();
+        await page.getByRole('heading', { name: 'Team' }).waitFor();
+        await page.getByRole('button', { name: 'Add user' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Add user' });
+        await dialog.getByLabel('Name').fill('Omar Agent');
+        await dialog.getByLabel('Email').fill(agentEmail);
+        await dialog.getByRole('button', { name: 'Add user' }).click();
+        temporaryPassword = (await dialog.getByTestId('temporary-password').textContent()).trim();
+        assert.ok(temporaryPassword.length >= 8, 'a temporary password is shown');
+        await dialog.getByRole('button', { name: 'Copy password' }).waitFor();
+        await dialog.getByRole('button', { name: 'Done' }).click();
+        await page.getByTestId('team-row').filter({ hasText: agentEmail }).waitFor();
+      } finally {
+        await adminSession.context.close();
+      }
 
-            const { context, page } = await newPage(browser, base);
-            try {
-                await page.goto('/login');
-                await logIn(page, agentEmail, temporaryPassword);
-                await page.getByRole('heading', { name: 'Tickets' }).waitFor();
-                const nav = page.getByRole('navigation', { name: 'Main navigation' });
-                await nav.getByRole('link', { name: 'Tickets' }).waitFor();
-                assert.equal(await nav.getByRole('link', { name: 'Team' }).count(), 0);
-                assert.equal(await nav.getByRole('link', { name: 'Settings' }).count(), 0);
+      const { context, page } = await newPage(browser, base);
+      try {
+        await page.goto('/login');
+        await logIn(page, agentEmail, temporaryPassword);
+        await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+        const nav = page.getByRole('navigation', { name: 'Main navigation' });
+        await nav.getByRole('link', { name: 'Tickets' }).waitFor();
+        assert.equal(await nav.getByRole('link', { name: 'Team' }).count(), 0);
+        assert.equal(await nav.getByRole('link', { name: 'Settings' }).count(), 0);
 
-                await page.goto('/team');
-                await page.getByRole('heading', { name: 'Tickets' }).waitFor();
-                assert.ok(
-                    new URL(page.url()).pathname === '/tickets',
-                    `redirected, at ${page.url()}`,
-                );
-                await page.goto('/settings');
-                await page.getByRole('heading', { name: 'Tickets' }).waitFor();
-                assert.equal(await page.getByRole('heading', { name: 'Team' }).count(), 0);
-                // The agent sees the workspace's tickets.
-                await page.getByRole('link', { name: state.ticketSubject }).waitFor();
-            } finally {
-                await context.close();
-            }
-        },
+        await page.goto('/team');
+        await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+        assert.ok(new URL(page.url()).pathname === '/tickets', `redirected, at ${page.url()}`);
+        await page.goto('/settings');
+        await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+        assert.equal(await page.getByRole('heading', { name: 'Team' }).count(), 0);
+        // The agent sees the workspace's tickets.
+        await page.getByRole('link', { name: state.ticketSubject }).waitFor();
+      } finally {
+        await context.close();
+      }
     },
-    {
-        name: "a second workspace cannot see the first workspace's tickets, even by URL",
-        async run({ browser, base }) {
-            const { context, page } = await newPage(browser, base);
-            try {
-                await signUp(page, {
-                    workspace: 'Southwind Media',
-                    name: 'Sam Other',
-                    email: 'sam@southwind.test',
-                });
-                await page.getByText('No tickets yet').waitFor();
-                await page.goto(`/tickets/${state.ticketId}`);
-                await page.getByRole('alert').getByText('Not found').first().waitFor();
-                assert.equal(
-                    await page.getByRole('heading', { name: state.ticketSubject }).count(),
-                    0,
-                );
-                await page.goto(`/tickets/${state.ticketId}/workflows`);
-                await page.getByRole('alert').first().waitFor();
-                assert.equal(await page.getByTestId('run-view').count(), 0);
-                await page.goto('/tickets?q=November');
-                await page.getByText('No tickets match these filters').waitFor();
-            } finally {
-                await context.close();
-            }
-        },
+  },
+  {
+    name: "a second workspace cannot see the first workspace's tickets, even by URL",
+    async run({ browser, base }) {
+      const { context, page } = await newPage(browser, base);
+      try {
+        await signUp(page, {
+          workspace: 'Southwind Media',
+          name: 'Sam Other',
+          email: 'sam@southwind.test',
+        });
+        await page.getByText('No tickets yet').waitFor();
+        await page.goto(`/tickets/${state.ticketId}`);
+        await page.getByRole('alert').getByText('Not found').first().waitFor();
+        assert.equal(await page.getByRole('heading', { name: state.ticketSubject }).count(), 0);
+        await page.goto(`/tickets/${state.ticketId}/workflows`);
+        await page.getByRole('alert').first().waitFor();
+        assert.equal(await page.getByTestId('run-view').count(), 0);
+        await page.goto('/tickets?q=November');
+        await page.getByText('No tickets match these filters').waitFor();
+      } finally {
+        await context.close();
+      }
     },
-    {
-        name: 'deep links load the app and unknown API paths answer JSON 404',
-        async run({ base }) {
-            const page = await fetch(`${base}/tickets/${state.ticketId ?? 'x'}/workflows`);
-            assert.equal(page.status, 200);
-            assert.match(await page.text(), /<div id="root">/);
-            const api = await fetch(`${base}/api/no-such-endpoint`);
-            assert.equal(api.status, 404);
-            assert.match(api.headers.get('content-type') ?? '', /json/);
-        },
+  },
+  {
+    name: 'deep links load the app and unknown API paths answer JSON 404',
+    async run({ serverBase: base }) {
+      const page = await fetch(`${base}/tickets/${state.ticketId ?? 'x'}/workflows`);
+      assert.equal(page.status, 200);
+      assert.match(await page.text(), /<div id="root">/);
+      const api = await fetch(`${base}/api/no-such-endpoint`);
+      assert.equal(api.status, 404);
+      assert.match(api.headers.get('content-type') ?? '', /json/);
     },
-    {
-        name: 'tablet width: the sidebar opens from the menu button',
-        async run({ browser, base }) {
-            const { context, page } = await newPage(browser, base, { width: 768, height: 1024 });
-            try {
-                await page.goto('/login');
-                await logIn(page, admin.email, PASSWORD);
-                await page.getByRole('heading', { name: 'Tickets' }).waitFor();
-                await page.getByRole('button', { name: 'Toggle navigation' }).click();
-                await page.getByRole('link', { name: 'Settings' }).click();
-                await page.getByRole('heading', { name: 'Settings' }).waitFor();
-                const policies = page.getByLabel('Policies');
-                await policies.fill(
-                    'Never promise refunds; billing questions go to the finance team.',
-                );
-                await page.getByRole('button', { name: 'Save settings' }).click();
-                await page.getByText('Settings saved').waitFor();
-                await page.reload();
-                assert.equal(
-                    await page.getByLabel('Policies').inputValue(),
-                    'Never promise refunds; billing questions go to the finance team.',
-                );
-            } finally {
-                await context.close();
-            }
-        },
+  },
+  {
+    name: 'tablet width: the sidebar opens from the menu button',
+    async run({ browser, base }) {
+      const { context, page } = await newPage(browser, base, { width: 768, height: 1024 });
+      try {
+        await page.goto('/login');
+        await logIn(page, admin.email, PASSWORD);
+        await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+        await page.getByRole('button', { name: 'Toggle navigation' }).click();
+        await page.getByRole('link', { name: 'Settings' }).click();
+        await page.getByRole('heading', { name: 'Settings' }).waitFor();
+        const policies = page.getByLabel('Policies');
+        await policies.fill('Never promise refunds; billing questions go to the finance team.');
+        await page.getByRole('button', { name: 'Save settings' }).click();
+        await page.getByText('Settings saved').waitFor();
+        await page.reload();
+        assert.equal(
+          await page.getByLabel('Policies').inputValue(),
+          'Never promise refunds; billing questions go to the finance team.',
+        );
+      } finally {
+        await context.close();
+      }
     },
+  },
 ];
 
 async function main() {
-    mkdirSync(SCREENSHOTS, { recursive: true });
-    let passed = 0;
-    let failed = 0;
-    let server;
-    let browser;
-    try {
-        buildFrontend();
-        server = await startServer();
-        browser = await launchBrowser();
-        console.log(`e2e: server at ${server.base}`);
-        for (const test of tests) {
-            const started = Date.now();
-            try {
-                await test.run({ browser, base: server.base });
-                passed += 1;
-                console.log(`  ✔ ${test.name} (${Date.now() - started} ms)`);
-            } catch (error) {
-                failed += 1;
-                console.log(`  ✖ ${test.name} (${Date.now() - started} ms)`);
-                console.log(
-                    `    ${String(error?.stack ?? error)
-                        .split('\n')
-                        .slice(0, 8)
-                        .join('\n    ')}`,
-                );
-            }
-        }
-    } catch (error) {
-        failed += tests.length - passed - failed || 1;
-        console.error(`e2e setup failed: ${error?.stack ?? error}`);
-    } finally {
-        await browser?.close().catch(() => {});
-        if (server) {
-            if (failed && server.logs.length) {
-                console.log('--- server log (last 40 lines) ---');
-                console.log(server.logs.join('').split('\n').slice(-40).join('\n'));
-            }
-            await server.stop();
-        }
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  mkdirSync(LAST_SCREENS, { recursive: true });
+  let passed = 0;
+  let failed = 0;
+  let server;
+  let browser;
+  let ui;
+  try {
+    buildFrontend();
+    server = await startServer();
+    if (process.env.E2E_SERVE_UI === '1') ui = await serveUi(server.base);
+    const base = ui?.base ?? server.base;
+    browser = await launchBrowser();
+    console.log(
+      `e2e: server at ${server.base}${ui ? `, UI served by the harness at ${base}` : ''}`,
+    );
+    for (const test of tests) {
+      const started = Date.now();
+      try {
+        await test.run({ browser, base, serverBase: server.base });
+        passed += 1;
+        console.log(`  ✔ ${test.name} (${Date.now() - started} ms)`);
+      } catch (error) {
+        failed += 1;
+        console.log(`  ✖ ${test.name} (${Date.now() - started} ms)`);
+        console.log(
+          `    ${String(error?.stack ?? error)
+            .split('\n')
+            .slice(0, 8)
+            .join('\n    ')}`,
+        );
+      }
     }
-    console.log(`${passed} passed, ${failed} failed`);
-    process.exitCode = failed ? 1 : 0;
+  } catch (error) {
+    failed += tests.length - passed - failed || 1;
+    console.error(`e2e setup failed: ${error?.stack ?? error}`);
+  } finally {
+    await browser?.close().catch(() => {});
+    await ui?.stop();
+    if (server) {
+      if (failed && server.logs.length) {
+        console.log('--- server log (last 40 lines) ---');
+        console.log(server.logs.join('').split('\n').slice(-40).join('\n'));
+      }
+      await server.stop();
+    }
+  }
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exitCode = failed ? 1 : 0;
 }
 
 await main();

@@ -9,26 +9,26 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const dir = mkdtempSync(join(tmpdir(), 'opsflow-vitest-'));
 const report = join(dir, 'report.json');
 const result = spawnSync(
-    join(root, 'node_modules', '.bin', 'vitest'),
-    [
-        'run',
-        '--reporter=default',
-        '--reporter=json',
-        `--outputFile.json=${report}`,
-        ...process.argv.slice(2),
-    ],
-    { cwd: root, stdio: 'inherit' },
+  join(root, 'node_modules', '.bin', 'vitest'),
+  [
+    'run',
+    '--reporter=default',
+    '--reporter=json',
+    `--outputFile.json=${report}`,
+    ...process.argv.slice(2),
+  ],
+  { cwd: root, stdio: 'inherit' },
 );
 let passed = 0;
 let failed = 0;
 try {
-    const data = JSON.parse(readFileSync(report, 'utf8'));
-    passed = data.numPassedTests ?? 0;
-    failed = data.numFailedTests ?? 0;
-    // A suite that fails to load has no failed tests of its own; count it so it cannot hide.
-    if (!failed && data.numFailedTestSuites) failed = data.numFailedTestSuites;
+  const data = JSON.parse(readFileSync(report, 'utf8'));
+  passed = data.numPassedTests ?? 0;
+  failed = data.numFailedTests ?? 0;
+  // A suite that fails to load has no failed tests of its own; count it so it cannot hide.
+  if (!failed && data.numFailedTestSuites) failed = data.numFailedTestSuites;
 } catch {
-    failed = Math.max(failed, 1);
+  failed = Math.max(failed, 1);
 }
 rmSync(dir, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed`);

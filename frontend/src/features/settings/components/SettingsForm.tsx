@@ -1,6 +1,5 @@
 import { Alert, Button, Group, Stack, Text, Textarea, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { useState } from 'react';
 import { errorMessage } from '@/lib/api/errors';
 import type { Tenant } from '@/lib/api/types';
 import { applyFieldErrors } from '@/lib/forms';
@@ -9,7 +8,6 @@ import { useUpdateTenant } from '../api/tenant';
 
 export function SettingsForm({ tenant }: { tenant: Tenant }) {
   const update = useUpdateTenant();
-  const [saved, setSaved] = useState(false);
   const form = useForm({
     mode: 'controlled',
     initialValues: { name: tenant.name, policies: tenant.policies ?? '' },
@@ -17,7 +15,6 @@ export function SettingsForm({ tenant }: { tenant: Tenant }) {
       name: required('Workspace name', LIMITS.tenantName),
       policies: optionalMax('Policies', LIMITS.policies),
     },
-    onValuesChange: () => setSaved(false),
   });
 
   const submit = form.onSubmit((values) =>
@@ -27,7 +24,6 @@ export function SettingsForm({ tenant }: { tenant: Tenant }) {
         onSuccess: (next) => {
           form.setInitialValues({ name: next.name, policies: next.policies ?? '' });
           form.reset();
-          setSaved(true);
         },
         onError: (error) => applyFieldErrors(form, error),
       },
@@ -59,7 +55,7 @@ export function SettingsForm({ tenant }: { tenant: Tenant }) {
           {LIMITS.policies.toLocaleString('en-US')}
         </Text>
         <Group justify="flex-end">
-          {saved && (
+          {update.isSuccess && !form.isDirty() && (
             <Text size="sm" c="teal" role="status">
               Settings saved
             </Text>

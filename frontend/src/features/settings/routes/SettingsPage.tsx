@@ -16,7 +16,7 @@ export function SettingsPage() {
         ) : tenant.isError ? (
           <ErrorState error={tenant.error} onRetry={() => void tenant.refetch()} />
         ) : (
-          <SettingsForm key={tenant.data.updated_at} tenant={tenant.data} />
+          <SettingsForm key={tenant.data.id} tenant={tenant.data} />
         )}
       </Paper>
     </Stack>

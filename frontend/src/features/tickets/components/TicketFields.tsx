@@ -36,7 +36,7 @@ export function TicketFields({
 
   return (
     <>
-      <SimpleGrid cols={{ base: 2, md: 4 }} spacing="sm">
+      <SimpleGrid cols={{ base: 2, md: 4 }} spacing="sm" role="group" aria-label="Ticket fields">
         <Select
           label="Status"
           data={options(TICKET_STATUSES)}

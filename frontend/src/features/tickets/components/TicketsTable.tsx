@@ -46,7 +46,7 @@ export function TicketsTable({
                   to={`/tickets/${ticket.id}`}
                   fw={600}
                   c="dark"
-                  lineClamp={1}
+                  lineClamp={2}
                   onClick={(event) => event.stopPropagation()}
                 >
                   {ticket.subject}

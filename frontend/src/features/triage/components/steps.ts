@@ -55,11 +55,12 @@ export function stepsByType(
   return map;
 }
 
+/** Steps in pipeline order (some run concurrently); repeats of a step by time. */
 export function sortSteps(steps: readonly WorkflowStep[]): WorkflowStep[] {
   return [...steps].sort(
     (a, b) =>
-      a.created_at.localeCompare(b.created_at) ||
-      STEP_ORDER.indexOf(a.step_type) - STEP_ORDER.indexOf(b.step_type),
+      STEP_ORDER.indexOf(a.step_type) - STEP_ORDER.indexOf(b.step_type) ||
+      a.created_at.localeCompare(b.created_at),
   );
 }
 
@@ -132,7 +133,7 @@ export function inputSummary(step: WorkflowStep): string {
       const users = usersFromSnapshots([step]).length;
       parts.push(
         users
-          ? `Ticket text and ${users} active users with their open load`
+          ? `Ticket text and ${users} active user${users === 1 ? '' : 's'} with their open load`
           : 'Ticket text and the active users',
       );
       break;
