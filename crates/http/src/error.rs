@@ -229,6 +229,18 @@ impl<E: Endpoint> Middleware<E> for JsonErrors {
 /// Endpoint produced by [`JsonErrors`].
 pub struct JsonErrorsEndpoint<E>(E);
 
+/// The accepted values of an enum query parameter, for error messages.
+fn enum_values(param: &str) -> Option<&'static str> {
+    use opsflow_domain::{Category, Priority, TicketStatus};
+    match param {
+        "status" => Some(TicketStatus::EXPECTED),
+        "priority" => Some(Priority::EXPECTED),
+        "category" => Some(Category::EXPECTED),
+        _ => None,
+    }
+    .map(|s| s.trim_end_matches(", "))
+}
+
 /// Maps one framework error to a JSON response.
 #[must_use]
 pub fn error_to_response(err: poem::Error) -> Response {
@@ -258,11 +270,18 @@ pub fn error_to_response(err: poem::Error) -> Response {
         };
     }
     if let Some(e) = err.downcast_ref::<ParseParamError>() {
+        let reason = if e.reason.contains("enumeration value") {
+            enum_values(e.name).map_or_else(|| e.reason.clone(), |v| format!("must be one of: {v}"))
+        } else if e.reason.contains("integer") || e.reason.contains("invalid digit") {
+            "must be a positive whole number".to_owned()
+        } else {
+            e.reason.clone()
+        };
         let mut fields = BTreeMap::new();
-        fields.insert(e.name.to_owned(), e.reason.clone());
+        fields.insert(e.name.to_owned(), reason.clone());
         return json_response(
             StatusCode::BAD_REQUEST,
-            ErrorBody::new("invalid_parameter", format!("{}: {}", e.name, e.reason))
+            ErrorBody::new("invalid_parameter", format!("{}: {reason}", e.name))
                 .with_fields(fields),
         );
     }
