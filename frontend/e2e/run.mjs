@@ -389,6 +389,25 @@ const tests = [
       }
     },
   },
+  {
+    name: 'an email in two workspaces picks the workspace at login',
+    async run({ browser, base }) {
+      const { context, page } = await newPage(browser, base);
+      try {
+        await signUp(page, { ...admin, workspace: 'Northwind Labs' });
+        await logOut(page);
+        await logIn(page, admin.email, PASSWORD);
+        await page.getByText('Choose a workspace').first().waitFor();
+        await page.getByRole('radio', { name: /Northwind Studio/ }).check();
+        await page.getByRole('button', { name: 'Continue to workspace' }).click();
+        await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+        await page.getByTestId('workspace-name').getByText('Northwind Studio').waitFor();
+        await page.getByRole('link', { name: state.ticketSubject }).waitFor();
+      } finally {
+        await context.close();
+      }
+    },
+  },
 ];
 
 async function main() {
