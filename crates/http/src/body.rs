@@ -91,7 +91,12 @@ fn describe(err: &serde_path_to_error::Error<serde_json::Error>) -> (String, Str
         let field = if path == "." { name.to_owned() } else { path };
         return (field, "is not an accepted field".to_owned());
     }
-    let message = inner.split(" at line ").next().unwrap_or(&inner).to_owned();
+    let message = if err.inner().is_syntax() {
+        // Valid JSON (checked before), so this is a value of the wrong kind for an enum.
+        "has the wrong type or an unknown value".to_owned()
+    } else {
+        inner.split(" at line ").next().unwrap_or(&inner).to_owned()
+    };
     let field = if path == "." { String::new() } else { path };
     (field, message)
 }
@@ -117,17 +122,16 @@ impl<T: Type + DeserializeOwned> ParsePayload for JsonBody<T> {
             }
             .into());
         }
+        // Syntax first: serde_json reports some type mismatches (a number where an enum's
+        // string belongs) as syntax errors, which must still name their field.
+        serde_json::from_slice::<serde::de::IgnoredAny>(&data).map_err(|e| BodyError::Invalid {
+            field: String::new(),
+            message: format!("malformed JSON: {e}"),
+        })?;
         let de = &mut serde_json::Deserializer::from_slice(&data);
         let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
-            if e.inner().is_syntax() || e.inner().is_eof() {
-                BodyError::Invalid {
-                    field: String::new(),
-                    message: format!("malformed JSON: {}", e.inner()),
-                }
-            } else {
-                let (field, message) = describe(&e);
-                BodyError::Invalid { field, message }
-            }
+            let (field, message) = describe(&e);
+            BodyError::Invalid { field, message }
         })?;
         Ok(Self(value))
     }
