@@ -44,8 +44,12 @@ pub fn claims(user_id: &str, tenant_id: &str, role: &str, iat: i64, exp: i64) ->
 
 /// An HS256 token over `claims` signed with `secret`.
 pub fn sign(claims: &Value, secret: &str) -> String {
-    encode(&Header::new(jsonwebtoken::Algorithm::HS256), claims, &EncodingKey::from_secret(secret.as_bytes()))
-        .expect("sign token")
+    encode(
+        &Header::new(jsonwebtoken::Algorithm::HS256),
+        claims,
+        &EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .expect("sign token")
 }
 
 /// An unsigned token (`alg: none`).

@@ -226,7 +226,11 @@ pub fn tokens(ttl: time::Duration) -> JwtTokens {
 }
 
 /// Serves the real app for `store` on 127.0.0.1:0.
-pub async fn spawn_store<S: Store>(store: Arc<S>, backend: Backend, options: AppOptions) -> TestApp {
+pub async fn spawn_store<S: Store>(
+    store: Arc<S>,
+    backend: Backend,
+    options: AppOptions,
+) -> TestApp {
     let llm: Arc<dyn LlmClient> = options.llm.unwrap_or_else(|| Arc::new(OfflineEngine::new()));
     let state = AppState::new(
         store,
@@ -341,9 +345,9 @@ impl Resp {
         }
         if let Some(field) = field {
             assert!(
-                self.json["error"]["fields"].get(field).is_some_and(|m| m.as_str().is_some_and(
-                    |m| !m.is_empty()
-                )),
+                self.json["error"]["fields"]
+                    .get(field)
+                    .is_some_and(|m| m.as_str().is_some_and(|m| !m.is_empty())),
                 "error fields do not name {field:?}; body: {}",
                 self.text
             );
@@ -535,12 +539,15 @@ impl TestApp {
 
     /// Creates a ticket and returns it.
     pub async fn create_ticket(&self, token: &str, subject: &str, body: &str) -> Value {
-        self.create_ticket_full(token, json!({
-            "subject": subject,
-            "body": body,
-            "customer_name": "Carla Customer",
-            "customer_email": "carla@example.com",
-        }))
+        self.create_ticket_full(
+            token,
+            json!({
+                "subject": subject,
+                "body": body,
+                "customer_name": "Carla Customer",
+                "customer_email": "carla@example.com",
+            }),
+        )
         .await
     }
 

@@ -123,9 +123,11 @@ pub async fn tenant_can_be_read_by_all_and_changed_by_admins(ctx: Ctx) {
     assert_eq!(back.json["name"], "Acme Agency Ltd");
     assert_eq!(back.json["policies"], "Never promise refunds.");
 
-    app.patch("/api/tenant", Some(&agent.token), json!({"name": "Hijacked"}))
-        .await
-        .expect_error(403, Some("forbidden"), None);
+    app.patch("/api/tenant", Some(&agent.token), json!({"name": "Hijacked"})).await.expect_error(
+        403,
+        Some("forbidden"),
+        None,
+    );
     assert_eq!(app.get("/api/tenant", Some(&admin.token)).await.json["name"], "Acme Agency Ltd");
 }
 
@@ -154,8 +156,12 @@ pub async fn team_members_are_listed_created_and_updated_by_admins(ctx: Ctx) {
 
     let list = app.get("/api/users", Some(&admin.token)).await;
     list.expect(200);
-    let emails: Vec<&str> =
-        list.json["items"].as_array().unwrap().iter().map(|u| u["email"].as_str().unwrap()).collect();
+    let emails: Vec<&str> = list.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["email"].as_str().unwrap())
+        .collect();
     assert_eq!(emails, vec!["ada@example.com", "alan@example.com"], "oldest first");
 
     // Agents cannot manage the team.
@@ -163,9 +169,13 @@ pub async fn team_members_are_listed_created_and_updated_by_admins(ctx: Ctx) {
     app.post("/api/users", Some(&agent.token), json!({"name": "X", "email": "x@example.com"}))
         .await
         .expect_error(403, Some("forbidden"), None);
-    app.patch(&format!("/api/users/{}", admin.user_id), Some(&agent.token), json!({"role": "agent"}))
-        .await
-        .expect_error(403, Some("forbidden"), None);
+    app.patch(
+        &format!("/api/users/{}", admin.user_id),
+        Some(&agent.token),
+        json!({"role": "agent"}),
+    )
+    .await
+    .expect_error(403, Some("forbidden"), None);
 
     // Rename and promote.
     let r = app
@@ -206,12 +216,16 @@ pub async fn last_active_admin_cannot_be_demoted_or_deactivated(ctx: Ctx) {
     let admin = app.signup("Acme", "ada@example.com").await;
     let path = format!("/api/users/{}", admin.user_id);
 
-    app.patch(&path, Some(&admin.token), json!({"role": "agent"}))
-        .await
-        .expect_error(409, Some("last_admin"), None);
-    app.patch(&path, Some(&admin.token), json!({"active": false}))
-        .await
-        .expect_error(409, Some("last_admin"), None);
+    app.patch(&path, Some(&admin.token), json!({"role": "agent"})).await.expect_error(
+        409,
+        Some("last_admin"),
+        None,
+    );
+    app.patch(&path, Some(&admin.token), json!({"active": false})).await.expect_error(
+        409,
+        Some("last_admin"),
+        None,
+    );
     let me = app.get("/api/auth/me", Some(&admin.token)).await;
     me.expect(200);
     assert_eq!(me.json["user"]["role"], "admin");
@@ -221,9 +235,13 @@ pub async fn last_active_admin_cannot_be_demoted_or_deactivated(ctx: Ctx) {
     let second = app.add_user(&admin, "Bea Boss", "bea@example.com", "admin").await;
     app.patch(&path, Some(&admin.token), json!({"role": "agent"})).await.expect(200);
     // Now the second is the last admin.
-    app.patch(&format!("/api/users/{}", second.user_id), Some(&second.token), json!({"active": false}))
-        .await
-        .expect_error(409, Some("last_admin"), None);
+    app.patch(
+        &format!("/api/users/{}", second.user_id),
+        Some(&second.token),
+        json!({"active": false}),
+    )
+    .await
+    .expect_error(409, Some("last_admin"), None);
 }
 
 pub async fn tickets_are_created_with_status_new_by_the_caller(ctx: Ctx) {
@@ -271,20 +289,50 @@ pub async fn ticket_list_filters_search_and_pages(ctx: Ctx) {
     let agent = app.add_user(&admin, "Alan Agent", "alan@example.com", "agent").await;
     let tok = admin.token.as_str();
 
-    let mk = |subject: &'static str, body: &'static str, name: &'static str, email: &'static str| {
+    let mk = |subject: &'static str,
+              body: &'static str,
+              name: &'static str,
+              email: &'static str| {
         json!({"subject": subject, "body": body, "customer_name": name, "customer_email": email})
     };
     let t1 = app
-        .create_ticket_full(tok, mk("Invoice overcharged", "March invoice is twice the usual amount", "Irene", "irene@billing.example"))
+        .create_ticket_full(
+            tok,
+            mk(
+                "Invoice overcharged",
+                "March invoice is twice the usual amount",
+                "Irene",
+                "irene@billing.example",
+            ),
+        )
         .await;
     let t2 = app
-        .create_ticket_full(tok, mk("Export crashes", "The CSV export crashes with error 500", "Bruno", "bruno@example.com"))
+        .create_ticket_full(
+            tok,
+            mk(
+                "Export crashes",
+                "The CSV export crashes with error 500",
+                "Bruno",
+                "bruno@example.com",
+            ),
+        )
         .await;
     let t3 = app
-        .create_ticket_full(tok, mk("Dark mode please", "Would love a dark mode option", "Fay", "fay@example.com"))
+        .create_ticket_full(
+            tok,
+            mk("Dark mode please", "Would love a dark mode option", "Fay", "fay@example.com"),
+        )
         .await;
     let t4 = app
-        .create_ticket_full(tok, mk("Question about SSO", "Do you support Okta single sign-on?", "Gus", "gus@corp.example"))
+        .create_ticket_full(
+            tok,
+            mk(
+                "Question about SSO",
+                "Do you support Okta single sign-on?",
+                "Gus",
+                "gus@corp.example",
+            ),
+        )
         .await;
     let id = |t: &Value| t["id"].as_str().unwrap().to_owned();
     let (i1, i2, i3, i4) = (id(&t1), id(&t2), id(&t3), id(&t4));
@@ -295,9 +343,13 @@ pub async fn ticket_list_filters_search_and_pages(ctx: Ctx) {
     app.patch(&format!("/api/tickets/{i2}"), Some(tok), json!({"status": "open", "priority": "urgent", "category": "bug", "assignee_id": admin.user_id}))
         .await
         .expect(200);
-    app.patch(&format!("/api/tickets/{i3}"), Some(tok), json!({"status": "closed", "priority": "low", "category": "feature_request"}))
-        .await
-        .expect(200);
+    app.patch(
+        &format!("/api/tickets/{i3}"),
+        Some(tok),
+        json!({"status": "closed", "priority": "low", "category": "feature_request"}),
+    )
+    .await
+    .expect(200);
 
     // Newest first, with total.
     let all = app.list(tok, "").await;
@@ -310,7 +362,10 @@ pub async fn ticket_list_filters_search_and_pages(ctx: Ctx) {
     assert_eq!(ids(&app.list(tok, "status=new").await), vec![i4.clone()]);
     assert_eq!(ids(&app.list(tok, "priority=urgent").await), vec![i2.clone()]);
     assert_eq!(ids(&app.list(tok, "category=feature_request").await), vec![i3.clone()]);
-    assert_eq!(ids(&app.list(tok, &format!("assignee_id={}", agent.user_id)).await), vec![i1.clone()]);
+    assert_eq!(
+        ids(&app.list(tok, &format!("assignee_id={}", agent.user_id)).await),
+        vec![i1.clone()]
+    );
     assert_eq!(ids(&app.list(tok, "unassigned=true").await), vec![i4.clone(), i3.clone()]);
     assert_eq!(ids(&app.list(tok, "status=open&priority=high").await), vec![i1.clone()]);
     let none = app.list(tok, "status=pending").await;
@@ -369,7 +424,11 @@ pub async fn tickets_are_patched_and_null_clears(ctx: Ctx) {
 
     // null clears priority, category and assignee.
     let r = app
-        .patch(&path, Some(&agent.token), json!({"priority": null, "category": null, "assignee_id": null}))
+        .patch(
+            &path,
+            Some(&agent.token),
+            json!({"priority": null, "category": null, "assignee_id": null}),
+        )
         .await;
     r.expect(200);
     assert!(r.json["priority"].is_null() && r.json["category"].is_null());
@@ -381,23 +440,35 @@ pub async fn tickets_are_patched_and_null_clears(ctx: Ctx) {
 
     // A deactivated user cannot be assigned.
     let leaver = app.add_user(&admin, "Lea Leaver", "lea@example.com", "agent").await;
-    app.patch(&format!("/api/users/{}", leaver.user_id), Some(&admin.token), json!({"active": false}))
-        .await
-        .expect(200);
+    app.patch(
+        &format!("/api/users/{}", leaver.user_id),
+        Some(&admin.token),
+        json!({"active": false}),
+    )
+    .await
+    .expect(200);
     app.patch(&path, Some(&agent.token), json!({"assignee_id": leaver.user_id}))
         .await
         .expect_error(422, None, Some("assignee_id"));
-    assert!(app.ticket(&admin.token, t["id"].as_str().unwrap()).await["ticket"]["assignee_id"].is_null());
+    assert!(
+        app.ticket(&admin.token, t["id"].as_str().unwrap()).await["ticket"]["assignee_id"]
+            .is_null()
+    );
 }
 
 pub async fn replies_are_added_oldest_first_and_can_set_status(ctx: Ctx) {
     let app = ctx.spawn().await;
     let admin = app.signup("Acme", "ada@example.com").await;
-    let t = app.create_ticket(&admin.token, "Where is my order", "Order 1234 has not arrived").await;
+    let t =
+        app.create_ticket(&admin.token, "Where is my order", "Order 1234 has not arrived").await;
     let tid = t["id"].as_str().unwrap();
 
     let first = app
-        .post(&format!("/api/tickets/{tid}/replies"), Some(&admin.token), json!({"body": "Looking into it."}))
+        .post(
+            &format!("/api/tickets/{tid}/replies"),
+            Some(&admin.token),
+            json!({"body": "Looking into it."}),
+        )
         .await;
     first.expect(201);
     assert_eq!(first.json["author_type"], "human");
@@ -461,7 +532,11 @@ pub async fn health_docs_metrics_and_web_routes_answer(ctx: Ctx) {
     let deep = app.get("/tickets/0190f3a4-0000-7000-8000-000000000000", None).await;
     deep.expect(200);
     assert!(deep.content_type.starts_with("text/html"), "{}", deep.content_type);
-    assert!(deep.text.contains("<html") || deep.text.contains("<!doctype") || deep.text.contains("<!DOCTYPE"));
+    assert!(
+        deep.text.contains("<html")
+            || deep.text.contains("<!doctype")
+            || deep.text.contains("<!DOCTYPE")
+    );
 
     let metrics = app.get("/metrics", None).await;
     metrics.expect(200);

@@ -44,7 +44,12 @@ fn without(mut base: Value, key: &str) -> Value {
 
 #[track_caller]
 fn check(r: &Resp, status: &[u16], field: Option<&str>, what: &str) {
-    assert!(status.contains(&r.status), "{what}: expected {status:?}, got {}: {}", r.status, r.text);
+    assert!(
+        status.contains(&r.status),
+        "{what}: expected {status:?}, got {}: {}",
+        r.status,
+        r.text
+    );
     assert_error_shape(r);
     if let Some(field) = field {
         assert!(
@@ -80,7 +85,12 @@ pub async fn signup_rejects_each_bad_field_and_creates_nothing(ctx: Ctx) {
         (with(signup_body(), "password", json!("short12")), &[422], "password", "7 chars"),
         (with(signup_body(), "password", json!(long(129))), &[422], "password", "129 chars"),
         (with(signup_body(), "password", json!("          ")), &[422], "password", "blank"),
-        (with(signup_body(), "tenant_id", json!(uuid::Uuid::now_v7())), &[400], "tenant_id", "tenant_id"),
+        (
+            with(signup_body(), "tenant_id", json!(uuid::Uuid::now_v7())),
+            &[400],
+            "tenant_id",
+            "tenant_id",
+        ),
         (with(signup_body(), "role", json!("owner")), &[400], "role", "unknown field"),
     ];
     for (body, status, field, what) in cases {
@@ -111,21 +121,105 @@ pub async fn malformed_bodies_and_media_types_are_4xx_json(ctx: Ctx) {
     let raw = |ct: Option<&'static str>, body: &str| Body::Raw(ct, body.as_bytes().to_vec());
 
     let cases: Vec<(Method, String, Body, &[u16], &str)> = vec![
-        (Method::POST, "/api/tickets".into(), raw(Some("application/json"), "{\"subject\": "), &[400], "truncated JSON"),
-        (Method::POST, "/api/tickets".into(), raw(Some("application/json"), "{subject: 'x'}"), &[400], "not JSON"),
-        (Method::POST, "/api/tickets".into(), raw(Some("application/json"), "[1, 2]"), &[400], "array body"),
-        (Method::POST, "/api/tickets".into(), raw(Some("application/json"), "null"), &[400], "null body"),
-        (Method::POST, "/api/tickets".into(), raw(Some("application/json"), ""), &[400], "empty body"),
-        (Method::POST, "/api/tickets".into(), raw(Some("application/json"), "   "), &[400], "blank body"),
-        (Method::POST, "/api/tickets".into(), raw(Some("text/plain"), &ticket_body().to_string()), &[415, 400], "text/plain"),
-        (Method::POST, "/api/tickets".into(), raw(None, &ticket_body().to_string()), &[415, 400], "no content type"),
-        (Method::POST, "/api/tickets".into(), raw(Some("application/x-www-form-urlencoded"), "subject=x"), &[415, 400], "form"),
+        (
+            Method::POST,
+            "/api/tickets".into(),
+            raw(Some("application/json"), "{\"subject\": "),
+            &[400],
+            "truncated JSON",
+        ),
+        (
+            Method::POST,
+            "/api/tickets".into(),
+            raw(Some("application/json"), "{subject: 'x'}"),
+            &[400],
+            "not JSON",
+        ),
+        (
+            Method::POST,
+            "/api/tickets".into(),
+            raw(Some("application/json"), "[1, 2]"),
+            &[400],
+            "array body",
+        ),
+        (
+            Method::POST,
+            "/api/tickets".into(),
+            raw(Some("application/json"), "null"),
+            &[400],
+            "null body",
+        ),
+        (
+            Method::POST,
+            "/api/tickets".into(),
+            raw(Some("application/json"), ""),
+            &[400],
+            "empty body",
+        ),
+        (
+            Method::POST,
+            "/api/tickets".into(),
+            raw(Some("application/json"), "   "),
+            &[400],
+            "blank body",
+        ),
+        (
+            Method::POST,
+            "/api/tickets".into(),
+            raw(Some("text/plain"), &ticket_body().to_string()),
+            &[415, 400],
+            "text/plain",
+        ),
+        (
+            Method::POST,
+            "/api/tickets".into(),
+            raw(None, &ticket_body().to_string()),
+            &[415, 400],
+            "no content type",
+        ),
+        (
+            Method::POST,
+            "/api/tickets".into(),
+            raw(Some("application/x-www-form-urlencoded"), "subject=x"),
+            &[415, 400],
+            "form",
+        ),
         (Method::POST, "/api/tickets".into(), Body::None, &[415, 400], "no body at all"),
-        (Method::PATCH, format!("/api/tickets/{tid}"), raw(Some("application/json"), "{\"status\": "), &[400], "truncated patch"),
-        (Method::PATCH, format!("/api/tickets/{tid}"), raw(Some("text/plain"), "{\"status\": \"open\"}"), &[415, 400], "text/plain patch"),
-        (Method::POST, "/api/auth/signup".into(), raw(Some("application/json"), "{\"tenant_name\": \"A\","), &[400], "truncated signup"),
-        (Method::POST, "/api/auth/login".into(), raw(Some("text/plain"), "ada@example.com"), &[415, 400], "text/plain login"),
-        (Method::POST, format!("/api/tickets/{tid}/replies"), raw(Some("application/json"), "{]"), &[400], "bad reply JSON"),
+        (
+            Method::PATCH,
+            format!("/api/tickets/{tid}"),
+            raw(Some("application/json"), "{\"status\": "),
+            &[400],
+            "truncated patch",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/tickets/{tid}"),
+            raw(Some("text/plain"), "{\"status\": \"open\"}"),
+            &[415, 400],
+            "text/plain patch",
+        ),
+        (
+            Method::POST,
+            "/api/auth/signup".into(),
+            raw(Some("application/json"), "{\"tenant_name\": \"A\","),
+            &[400],
+            "truncated signup",
+        ),
+        (
+            Method::POST,
+            "/api/auth/login".into(),
+            raw(Some("text/plain"), "ada@example.com"),
+            &[415, 400],
+            "text/plain login",
+        ),
+        (
+            Method::POST,
+            format!("/api/tickets/{tid}/replies"),
+            raw(Some("application/json"), "{]"),
+            &[400],
+            "bad reply JSON",
+        ),
     ];
     for (method, path, body, status, what) in cases {
         let r = app.send(method, &path, Some(&token), body).await;
@@ -143,9 +237,17 @@ pub async fn oversized_bodies_are_413(ctx: Ctx) {
     let huge = with(ticket_body(), "body", json!(long(70 * 1024)));
     let r = app.post("/api/tickets", Some(&token), huge.clone()).await;
     r.expect_error(413, None, None);
-    let r = app.post(&format!("/api/tickets/{tid}/replies"), Some(&token), json!({"body": long(65 * 1024)})).await;
+    let r = app
+        .post(
+            &format!("/api/tickets/{tid}/replies"),
+            Some(&token),
+            json!({"body": long(65 * 1024)}),
+        )
+        .await;
     r.expect_error(413, None, None);
-    let r = app.post("/api/auth/signup", None, with(signup_body(), "tenant_name", json!(long(66_000)))).await;
+    let r = app
+        .post("/api/auth/signup", None, with(signup_body(), "tenant_name", json!(long(66_000))))
+        .await;
     r.expect_error(413, None, None);
     assert_eq!(app.ticket_count(&token).await, before);
     assert_eq!(app.ticket(&token, &tid).await["replies"], json!([]));
@@ -167,11 +269,31 @@ pub async fn ticket_create_rejects_each_bad_field_and_creates_nothing(ctx: Ctx) 
         (with(ticket_body(), "customer_name", json!(" ")), &[422], "customer_name", "whitespace"),
         (with(ticket_body(), "subject", json!(long(201))), &[422], "subject", "201 chars"),
         (with(ticket_body(), "body", json!(long(20_001))), &[422], "body", "20,001 chars"),
-        (with(ticket_body(), "customer_name", json!(long(101))), &[422], "customer_name", "101 chars"),
-        (with(ticket_body(), "customer_email", json!("carla@")), &[422], "customer_email", "invalid"),
-        (with(ticket_body(), "customer_email", json!(email_of(255))), &[422], "customer_email", "255 chars"),
+        (
+            with(ticket_body(), "customer_name", json!(long(101))),
+            &[422],
+            "customer_name",
+            "101 chars",
+        ),
+        (
+            with(ticket_body(), "customer_email", json!("carla@")),
+            &[422],
+            "customer_email",
+            "invalid",
+        ),
+        (
+            with(ticket_body(), "customer_email", json!(email_of(255))),
+            &[422],
+            "customer_email",
+            "255 chars",
+        ),
         (with(ticket_body(), "status", json!("closed")), &[400], "status", "read-only field"),
-        (with(ticket_body(), "created_by_id", json!(uuid::Uuid::now_v7())), &[400], "created_by_id", "read-only field"),
+        (
+            with(ticket_body(), "created_by_id", json!(uuid::Uuid::now_v7())),
+            &[400],
+            "created_by_id",
+            "read-only field",
+        ),
     ];
     for (body, status, field, what) in cases {
         let r = app.post("/api/tickets", Some(&token), body).await;
@@ -189,7 +311,11 @@ pub async fn ticket_create_rejects_each_bad_field_and_creates_nothing(ctx: Ctx) 
     for f in ["subject", "body", "customer_name", "customer_email"] {
         assert!(r.json["error"]["fields"].get(f).is_some(), "{f} not named: {}", r.text);
     }
-    assert_eq!(app.ticket_count(&token).await, before, "a failed create leaves the count unchanged");
+    assert_eq!(
+        app.ticket_count(&token).await,
+        before,
+        "a failed create leaves the count unchanged"
+    );
 
     // Boundaries are accepted.
     let ok = app
@@ -242,7 +368,11 @@ pub async fn ticket_patch_reply_and_draft_reject_bad_fields(ctx: Ctx) {
     }
     // A reply that names a draft that does not exist changes nothing (not even the status).
     let r = app
-        .post(&replies, Some(&token), json!({"body": "ok", "status": "replied", "draft_id": uuid::Uuid::now_v7()}))
+        .post(
+            &replies,
+            Some(&token),
+            json!({"body": "ok", "status": "replied", "draft_id": uuid::Uuid::now_v7()}),
+        )
         .await;
     r.expect_error(404, None, None);
 
@@ -265,8 +395,18 @@ pub async fn malformed_path_ids_are_400_naming_the_parameter(ctx: Ctx) {
         (Method::GET, "/api/tickets/123".into(), Body::None, "id"),
         (Method::PATCH, "/api/tickets/xyz".into(), Body::Json(json!({"status": "open"})), "id"),
         (Method::POST, "/api/tickets/xyz/replies".into(), Body::Json(json!({"body": "hi"})), "id"),
-        (Method::PATCH, format!("/api/tickets/{tid}/replies/zzz"), Body::Json(json!({"body": "hi"})), "reply_id"),
-        (Method::PATCH, format!("/api/tickets/bad/replies/{valid}"), Body::Json(json!({"body": "hi"})), "id"),
+        (
+            Method::PATCH,
+            format!("/api/tickets/{tid}/replies/zzz"),
+            Body::Json(json!({"body": "hi"})),
+            "reply_id",
+        ),
+        (
+            Method::PATCH,
+            format!("/api/tickets/bad/replies/{valid}"),
+            Body::Json(json!({"body": "hi"})),
+            "id",
+        ),
         (Method::POST, "/api/tickets/bad/workflows/triage".into(), Body::None, "id"),
         (Method::POST, "/api/tickets/bad/workflows/triage?async=true".into(), Body::None, "id"),
         (Method::GET, "/api/tickets/bad/workflows".into(), Body::None, "id"),
@@ -280,9 +420,17 @@ pub async fn malformed_path_ids_are_400_naming_the_parameter(ctx: Ctx) {
         let _ = (method, path);
     }
     // A well-formed id that does not exist is 404.
-    app.get(&format!("/api/tickets/{valid}"), Some(&token)).await.expect_error(404, Some("ticket_not_found"), None);
-    app.get(&format!("/api/workflows/runs/{valid}"), Some(&token)).await.expect_error(404, None, None);
-    app.patch(&format!("/api/users/{valid}"), Some(&token), json!({"name": "X"})).await.expect_error(404, None, None);
+    app.get(&format!("/api/tickets/{valid}"), Some(&token)).await.expect_error(
+        404,
+        Some("ticket_not_found"),
+        None,
+    );
+    app.get(&format!("/api/workflows/runs/{valid}"), Some(&token))
+        .await
+        .expect_error(404, None, None);
+    app.patch(&format!("/api/users/{valid}"), Some(&token), json!({"name": "X"}))
+        .await
+        .expect_error(404, None, None);
 }
 
 pub async fn list_parameters_out_of_range_are_rejected(ctx: Ctx) {
@@ -325,10 +473,13 @@ pub async fn team_and_tenant_inputs_are_validated(ctx: Ctx) {
     let tok = Some(admin.token.as_str());
 
     // Duplicate email in the same tenant: 409, and no second user.
-    let r = app.post("/api/users", tok, json!({"name": "Alan Again", "email": " ALAN@example.com "})).await;
+    let r = app
+        .post("/api/users", tok, json!({"name": "Alan Again", "email": " ALAN@example.com "}))
+        .await;
     r.expect_error(409, Some("email_taken"), None);
     // The admin's own email too.
-    let r = app.post("/api/users", tok, json!({"name": "Ada Again", "email": "ada@example.com"})).await;
+    let r =
+        app.post("/api/users", tok, json!({"name": "Ada Again", "email": "ada@example.com"})).await;
     r.expect_error(409, Some("email_taken"), None);
 
     let cases: Vec<(Value, &[u16], &str)> = vec![
@@ -338,15 +489,28 @@ pub async fn team_and_tenant_inputs_are_validated(ctx: Ctx) {
         (json!({"name": "X", "email": email_of(255)}), &[422], "email"),
         (json!({"name": "X", "email": "x@example.com", "role": "owner"}), &[400, 422], "role"),
         (json!({"name": "X"}), &[400], "email"),
-        (json!({"name": "X", "email": "x@example.com", "tenant_id": admin.tenant_id}), &[400], "tenant_id"),
-        (json!({"name": "X", "email": "x@example.com", "password": "chosen-by-admin"}), &[400], "password"),
+        (
+            json!({"name": "X", "email": "x@example.com", "tenant_id": admin.tenant_id}),
+            &[400],
+            "tenant_id",
+        ),
+        (
+            json!({"name": "X", "email": "x@example.com", "password": "chosen-by-admin"}),
+            &[400],
+            "password",
+        ),
     ];
     for (body, status, field) in cases {
         let r = app.post("/api/users", tok, body.clone()).await;
         check(&r, status, Some(field), &format!("create user {body}"));
     }
     let users = app.get("/api/users", tok).await;
-    assert_eq!(users.json["items"].as_array().unwrap().len(), 2, "no user was added: {}", users.text);
+    assert_eq!(
+        users.json["items"].as_array().unwrap().len(),
+        2,
+        "no user was added: {}",
+        users.text
+    );
 
     let path = format!("/api/users/{}", agent.user_id);
     let cases: Vec<(Value, &[u16], &str)> = vec![
@@ -362,7 +526,13 @@ pub async fn team_and_tenant_inputs_are_validated(ctx: Ctx) {
         check(&r, status, Some(field), &format!("patch user {body}"));
     }
     let users = app.get("/api/users", tok).await;
-    let alan = users.json["items"].as_array().unwrap().iter().find(|u| u["id"] == agent.user_id.as_str()).unwrap().clone();
+    let alan = users.json["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["id"] == agent.user_id.as_str())
+        .unwrap()
+        .clone();
     assert_eq!(alan["name"], "Alan Agent");
     assert_eq!(alan["role"], "agent");
     assert_eq!(alan["active"], true);
@@ -395,9 +565,11 @@ pub async fn unknown_routes_and_methods_are_json(ctx: Ctx) {
     let (app, token, tid) = setup(&ctx).await;
     app.get("/api/nope", Some(&token)).await.expect_error(404, None, None);
     app.get("/api/tickets/x/y/z", Some(&token)).await.expect_error(404, None, None);
-    let r = app.send(Method::DELETE, &format!("/api/tickets/{tid}"), Some(&token), Body::None).await;
+    let r =
+        app.send(Method::DELETE, &format!("/api/tickets/{tid}"), Some(&token), Body::None).await;
     check(&r, &[404, 405], None, "DELETE ticket");
-    let r = app.send(Method::PUT, "/api/tenant", Some(&token), Body::Json(json!({"name": "x"}))).await;
+    let r =
+        app.send(Method::PUT, "/api/tenant", Some(&token), Body::Json(json!({"name": "x"}))).await;
     check(&r, &[404, 405], None, "PUT tenant");
     assert_eq!(app.ticket_count(&token).await, 1);
 }

@@ -23,7 +23,8 @@ async fn world(app: &TestApp) -> World {
     let b = app.signup("Beta Bureau", "ben@beta.example").await;
     let b_agent = app.add_user(&b, "Bianca Beta", "bianca@beta.example", "agent").await;
 
-    let a_ticket = app.create_ticket(&a.token, "Alpha website down", "Our homepage shows an error").await;
+    let a_ticket =
+        app.create_ticket(&a.token, "Alpha website down", "Our homepage shows an error").await;
     let b_ticket = app
         .create_ticket_full(
             &b.token,
@@ -32,14 +33,23 @@ async fn world(app: &TestApp) -> World {
         )
         .await;
     let b_tid = b_ticket["id"].as_str().unwrap().to_owned();
-    app.patch(&format!("/api/tickets/{b_tid}"), Some(&b.token), json!({"assignee_id": b_agent.user_id, "status": "open"}))
-        .await
-        .expect(200);
+    app.patch(
+        &format!("/api/tickets/{b_tid}"),
+        Some(&b.token),
+        json!({"assignee_id": b_agent.user_id, "status": "open"}),
+    )
+    .await
+    .expect(200);
     let reply = app
-        .post(&format!("/api/tickets/{b_tid}/replies"), Some(&b_agent.token), json!({"body": "We are checking the invoice."}))
+        .post(
+            &format!("/api/tickets/{b_tid}/replies"),
+            Some(&b_agent.token),
+            json!({"body": "We are checking the invoice."}),
+        )
         .await;
     reply.expect(201);
-    let triage = app.post_empty(&format!("/api/tickets/{b_tid}/workflows/triage"), Some(&b.token)).await;
+    let triage =
+        app.post_empty(&format!("/api/tickets/{b_tid}/workflows/triage"), Some(&b.token)).await;
     triage.expect(200);
     assert_eq!(triage.json["workflow_run"]["status"], "succeeded", "{}", triage.text);
     World {
@@ -75,7 +85,11 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
     let app = ctx.spawn().await;
     let w = world(&app).await;
     let before = snapshot(&app, &w).await;
-    assert_eq!(before["ticket"]["replies"].as_array().unwrap().len(), 2, "a reply and the AI draft");
+    assert_eq!(
+        before["ticket"]["replies"].as_array().unwrap().len(),
+        2,
+        "a reply and the AI draft"
+    );
     let a = Some(w.a.token.as_str());
     let (bt, run, draft, reply) = (&w.b_ticket, &w.b_run, &w.b_draft, &w.b_reply);
     let missing = uuid::Uuid::now_v7().to_string();
@@ -87,7 +101,9 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
             Method::PATCH,
             format!("/api/tickets/{bt}"),
             format!("/api/tickets/{missing}"),
-            Some(json!({"status": "closed", "priority": "low", "category": "other", "assignee_id": null})),
+            Some(
+                json!({"status": "closed", "priority": "low", "category": "other", "assignee_id": null}),
+            ),
         ),
         (
             Method::POST,
@@ -101,15 +117,30 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
             format!("/api/tickets/{missing}/replies/{missing}"),
             Some(json!({"body": "Rewritten by A"})),
         ),
-        (Method::POST, format!("/api/tickets/{bt}/workflows/triage"), format!("/api/tickets/{missing}/workflows/triage"), None),
+        (
+            Method::POST,
+            format!("/api/tickets/{bt}/workflows/triage"),
+            format!("/api/tickets/{missing}/workflows/triage"),
+            None,
+        ),
         (
             Method::POST,
             format!("/api/tickets/{bt}/workflows/triage?async=true"),
             format!("/api/tickets/{missing}/workflows/triage?async=true"),
             None,
         ),
-        (Method::GET, format!("/api/workflows/runs/{run}"), format!("/api/workflows/runs/{missing}"), None),
-        (Method::GET, format!("/api/tickets/{bt}/workflows"), format!("/api/tickets/{missing}/workflows"), None),
+        (
+            Method::GET,
+            format!("/api/workflows/runs/{run}"),
+            format!("/api/workflows/runs/{missing}"),
+            None,
+        ),
+        (
+            Method::GET,
+            format!("/api/tickets/{bt}/workflows"),
+            format!("/api/tickets/{missing}/workflows"),
+            None,
+        ),
         (
             Method::PATCH,
             format!("/api/users/{}", w.b_agent.user_id),
@@ -137,19 +168,33 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
 
     // A's own ticket with B's ids in it.
     let a_path = format!("/api/tickets/{}", w.a_ticket);
-    app.patch(&a_path, a, json!({"assignee_id": w.b_agent.user_id}))
-        .await
-        .expect_error(422, None, Some("assignee_id"));
-    app.patch(&format!("/api/tickets/{}/replies/{draft}", w.a_ticket), a, json!({"body": "Rewritten by A"}))
-        .await
-        .expect_error(404, None, None);
-    app.patch(&format!("/api/tickets/{}/replies/{reply}", w.a_ticket), a, json!({"body": "Rewritten by A"}))
-        .await
-        .expect_error(404, None, None);
+    app.patch(&a_path, a, json!({"assignee_id": w.b_agent.user_id})).await.expect_error(
+        422,
+        None,
+        Some("assignee_id"),
+    );
+    app.patch(
+        &format!("/api/tickets/{}/replies/{draft}", w.a_ticket),
+        a,
+        json!({"body": "Rewritten by A"}),
+    )
+    .await
+    .expect_error(404, None, None);
+    app.patch(
+        &format!("/api/tickets/{}/replies/{reply}", w.a_ticket),
+        a,
+        json!({"body": "Rewritten by A"}),
+    )
+    .await
+    .expect_error(404, None, None);
     // Sending a reply that "replaces" B's draft must not delete it.
-    app.post(&format!("/api/tickets/{}/replies", w.a_ticket), a, json!({"body": "Hi", "draft_id": draft}))
-        .await
-        .expect_error(404, None, None);
+    app.post(
+        &format!("/api/tickets/{}/replies", w.a_ticket),
+        a,
+        json!({"body": "Hi", "draft_id": draft}),
+    )
+    .await
+    .expect_error(404, None, None);
     let a_detail = app.ticket(&w.a.token, &w.a_ticket).await;
     assert!(a_detail["ticket"]["assignee_id"].is_null());
     assert_eq!(a_detail["replies"], json!([]));
@@ -188,9 +233,13 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
     app.patch("/api/tenant", a, json!({"tenant_id": w.b.tenant_id, "name": "Owned"}))
         .await
         .expect_error(400, None, Some("tenant_id"));
-    app.post("/api/users", a, json!({"tenant_id": w.b.tenant_id, "name": "Mole", "email": "mole@example.com"}))
-        .await
-        .expect_error(400, None, Some("tenant_id"));
+    app.post(
+        "/api/users",
+        a,
+        json!({"tenant_id": w.b.tenant_id, "name": "Mole", "email": "mole@example.com"}),
+    )
+    .await
+    .expect_error(400, None, Some("tenant_id"));
     assert_eq!(app.ticket_count(&w.a.token).await, 1);
     assert_eq!(app.ticket(&w.a.token, &w.a_ticket).await["ticket"]["status"], "new");
 
@@ -199,7 +248,11 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
     assert_eq!(before, after, "tenant B's data changed");
     assert_eq!(after["tenant"]["name"], "Beta Bureau");
     assert_eq!(after["ticket"]["ticket"]["status"], "open");
-    assert_eq!(after["runs"]["items"].as_array().unwrap().len(), 1, "no run was added to B's ticket");
+    assert_eq!(
+        after["runs"]["items"].as_array().unwrap().len(),
+        1,
+        "no run was added to B's ticket"
+    );
     assert_eq!(after["tickets"]["total"], 1, "nothing was planted in B");
 }
 
@@ -210,7 +263,9 @@ pub async fn an_active_run_in_another_tenant_is_invisible(ctx: Ctx) {
     let b = app.signup("Beta Bureau", "ben@beta.example").await;
     let bt = app.create_ticket(&b.token, "Beta ticket", "Beta body").await;
     let bt = bt["id"].as_str().unwrap();
-    let queued = app.post_empty(&format!("/api/tickets/{bt}/workflows/triage?async=true"), Some(&b.token)).await;
+    let queued = app
+        .post_empty(&format!("/api/tickets/{bt}/workflows/triage?async=true"), Some(&b.token))
+        .await;
     queued.expect(202);
     let run_id = queued.json["workflow_run"]["id"].as_str().unwrap();
 
@@ -218,7 +273,9 @@ pub async fn an_active_run_in_another_tenant_is_invisible(ctx: Ctx) {
     app.post_empty(&format!("/api/tickets/{bt}/workflows/triage"), Some(&a.token))
         .await
         .expect_error(404, None, None);
-    app.get(&format!("/api/workflows/runs/{run_id}"), Some(&a.token)).await.expect_error(404, None, None);
+    app.get(&format!("/api/workflows/runs/{run_id}"), Some(&a.token))
+        .await
+        .expect_error(404, None, None);
 
     let run = app.get(&format!("/api/workflows/runs/{run_id}"), Some(&b.token)).await;
     run.expect(200);

@@ -13,49 +13,69 @@ pub mod triage;
 #[macro_export]
 macro_rules! all_suites {
     ($backend:expr) => {
-        $crate::http_cases!($backend, api, [
-            signup_creates_workspace_and_admin_and_token_works,
-            login_succeeds_and_bad_credentials_get_identical_401,
-            login_in_several_workspaces_requires_a_tenant_slug,
-            tenant_can_be_read_by_all_and_changed_by_admins,
-            team_members_are_listed_created_and_updated_by_admins,
-            last_active_admin_cannot_be_demoted_or_deactivated,
-            tickets_are_created_with_status_new_by_the_caller,
-            ticket_list_filters_search_and_pages,
-            tickets_are_patched_and_null_clears,
-            replies_are_added_oldest_first_and_can_set_status,
-            health_docs_metrics_and_web_routes_answer,
-        ]);
-        $crate::http_cases!($backend, bad_input, [
-            signup_rejects_each_bad_field_and_creates_nothing,
-            malformed_bodies_and_media_types_are_4xx_json,
-            oversized_bodies_are_413,
-            ticket_create_rejects_each_bad_field_and_creates_nothing,
-            ticket_patch_reply_and_draft_reject_bad_fields,
-            malformed_path_ids_are_400_naming_the_parameter,
-            list_parameters_out_of_range_are_rejected,
-            team_and_tenant_inputs_are_validated,
-            unknown_routes_and_methods_are_json,
-        ]);
-        $crate::http_cases!($backend, isolation, [
-            another_tenants_ids_are_not_found_and_unchanged,
-            an_active_run_in_another_tenant_is_invisible,
-        ]);
-        $crate::http_cases!($backend, tokens, [
-            missing_and_malformed_tokens_are_401,
-            expired_wrongly_signed_unsigned_and_tampered_tokens_are_401,
-            a_claimed_role_does_not_grant_admin,
-            tokens_of_a_short_lived_app_expire,
-            deactivated_users_tokens_are_401,
-        ]);
-        $crate::http_cases!($backend, triage, [
-            sync_triage_with_the_offline_engine,
-            ai_draft_is_edited_then_consumed_by_the_sent_reply,
-            a_failing_provider_fails_the_run_and_leaves_the_ticket_unchanged,
-            invalid_model_output_fails_the_run_cleanly,
-            a_second_request_while_a_run_is_active_is_409_with_its_id,
-            async_triage_is_completed_by_the_worker_pool,
-            a_queued_run_survives_a_restart,
-        ]);
+        $crate::http_cases!(
+            $backend,
+            api,
+            [
+                signup_creates_workspace_and_admin_and_token_works,
+                login_succeeds_and_bad_credentials_get_identical_401,
+                login_in_several_workspaces_requires_a_tenant_slug,
+                tenant_can_be_read_by_all_and_changed_by_admins,
+                team_members_are_listed_created_and_updated_by_admins,
+                last_active_admin_cannot_be_demoted_or_deactivated,
+                tickets_are_created_with_status_new_by_the_caller,
+                ticket_list_filters_search_and_pages,
+                tickets_are_patched_and_null_clears,
+                replies_are_added_oldest_first_and_can_set_status,
+                health_docs_metrics_and_web_routes_answer,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            bad_input,
+            [
+                signup_rejects_each_bad_field_and_creates_nothing,
+                malformed_bodies_and_media_types_are_4xx_json,
+                oversized_bodies_are_413,
+                ticket_create_rejects_each_bad_field_and_creates_nothing,
+                ticket_patch_reply_and_draft_reject_bad_fields,
+                malformed_path_ids_are_400_naming_the_parameter,
+                list_parameters_out_of_range_are_rejected,
+                team_and_tenant_inputs_are_validated,
+                unknown_routes_and_methods_are_json,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            isolation,
+            [
+                another_tenants_ids_are_not_found_and_unchanged,
+                an_active_run_in_another_tenant_is_invisible,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            tokens,
+            [
+                missing_and_malformed_tokens_are_401,
+                expired_wrongly_signed_unsigned_and_tampered_tokens_are_401,
+                a_claimed_role_does_not_grant_admin,
+                tokens_of_a_short_lived_app_expire,
+                deactivated_users_tokens_are_401,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            triage,
+            [
+                sync_triage_with_the_offline_engine,
+                ai_draft_is_edited_then_consumed_by_the_sent_reply,
+                a_failing_provider_fails_the_run_and_leaves_the_ticket_unchanged,
+                invalid_model_output_fails_the_run_cleanly,
+                a_second_request_while_a_run_is_active_is_409_with_its_id,
+                async_triage_is_completed_by_the_worker_pool,
+                a_queued_run_survives_a_restart,
+            ]
+        );
     };
 }

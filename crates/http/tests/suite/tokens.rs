@@ -81,7 +81,10 @@ pub async fn expired_wrongly_signed_unsigned_and_tampered_tokens_are_401(ctx: Ct
     let ghost = sign(&claims(&unknown, &a.tenant_id, "admin", t, t + 600), JWT_SECRET);
     probe(&app, &format!("Bearer {ghost}"), "unknown user").await;
     // Claims that are not ids at all.
-    let junk = sign(&json!({"sub": "x", "user_id": "x", "tenant_id": "y", "role": "admin", "iat": t, "exp": t + 600}), JWT_SECRET);
+    let junk = sign(
+        &json!({"sub": "x", "user_id": "x", "tenant_id": "y", "role": "admin", "iat": t, "exp": t + 600}),
+        JWT_SECRET,
+    );
     probe(&app, &format!("Bearer {junk}"), "junk claims").await;
 
     // B's data is unaffected by any of it, and both real tokens still work.
@@ -99,7 +102,9 @@ pub async fn a_claimed_role_does_not_grant_admin(ctx: Ctx) {
     let t = now();
     let forged = sign(&claims(&agent.user_id, &agent.tenant_id, "admin", t, t + 600), JWT_SECRET);
     app.get("/api/users", Some(&forged)).await.expect_error(403, Some("forbidden"), None);
-    app.patch("/api/tenant", Some(&forged), json!({"name": "Mine"})).await.expect_error(403, None, None);
+    app.patch("/api/tenant", Some(&forged), json!({"name": "Mine"}))
+        .await
+        .expect_error(403, None, None);
     assert_eq!(app.get("/api/tenant", Some(&admin.token)).await.json["name"], "Acme");
 }
 
@@ -117,13 +122,24 @@ pub async fn deactivated_users_tokens_are_401(ctx: Ctx) {
     let admin = app.signup("Acme", "ada@example.com").await;
     let agent = app.add_user(&admin, "Alan Agent", "alan@example.com", "agent").await;
     let t = app.create_ticket(&agent.token, "Before", "created while active").await;
-    app.patch(&format!("/api/users/{}", agent.user_id), Some(&admin.token), json!({"active": false}))
-        .await
-        .expect(200);
+    app.patch(
+        &format!("/api/users/{}", agent.user_id),
+        Some(&admin.token),
+        json!({"active": false}),
+    )
+    .await
+    .expect(200);
     probe(&app, &format!("Bearer {}", agent.token), "deactivated user").await;
     let r = app
-        .patch(&format!("/api/tickets/{}", t["id"].as_str().unwrap()), Some(&agent.token), json!({"status": "closed"}))
+        .patch(
+            &format!("/api/tickets/{}", t["id"].as_str().unwrap()),
+            Some(&agent.token),
+            json!({"status": "closed"}),
+        )
         .await;
     expect_401(&r, "deactivated user patching");
-    assert_eq!(app.ticket(&admin.token, t["id"].as_str().unwrap()).await["ticket"]["status"], "new");
+    assert_eq!(
+        app.ticket(&admin.token, t["id"].as_str().unwrap()).await["ticket"]["status"],
+        "new"
+    );
 }

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 
 use crate::common::{AppOptions, Ctx, Session, TestApp};
 
-const STEPS: [&str; 5] = ["classification", "priority", "assignee_suggestion", "reply_draft", "persist"];
+const STEPS: [&str; 5] =
+    ["classification", "priority", "assignee_suggestion", "reply_draft", "persist"];
 
 async fn billing_ticket(app: &TestApp, s: &Session) -> String {
     let t = app
@@ -53,7 +54,8 @@ pub async fn sync_triage_with_the_offline_engine(ctx: Ctx) {
         .expect(200);
     let tid = billing_ticket(&app, &agent).await;
 
-    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&agent.token)).await;
+    let r =
+        app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&agent.token)).await;
     r.expect(200);
     let run = &r.json["workflow_run"];
     assert_eq!(run["status"], "succeeded", "{}", r.text);
@@ -93,12 +95,16 @@ pub async fn sync_triage_with_the_offline_engine(ctx: Ctx) {
         assert!(!s["input_snapshot"].is_null(), "input snapshot recorded: {s}");
         assert!(s["output_snapshot"].is_object(), "output snapshot recorded: {s}");
     }
-    let by_type = |t: &str| steps.as_array().unwrap().iter().find(|s| s["step_type"] == t).unwrap().clone();
+    let by_type =
+        |t: &str| steps.as_array().unwrap().iter().find(|s| s["step_type"] == t).unwrap().clone();
     assert_eq!(by_type("classification")["output_snapshot"]["category"], "billing");
     assert_eq!(by_type("priority")["output_snapshot"]["priority"], priority);
     assert_eq!(by_type("classification")["provider"], "offline");
     assert!(by_type("classification")["input_snapshot"].to_string().contains("Charged twice"));
-    assert!(by_type("reply_draft")["input_snapshot"].to_string().contains("Be kind and concise."), "policies go into the reply prompt");
+    assert!(
+        by_type("reply_draft")["input_snapshot"].to_string().contains("Be kind and concise."),
+        "policies go into the reply prompt"
+    );
 
     // History, newest first, and the ticket view.
     let list = app.get(&format!("/api/tickets/{tid}/workflows"), Some(&agent.token)).await;
@@ -115,24 +121,31 @@ pub async fn sync_triage_with_the_offline_engine(ctx: Ctx) {
     assert_eq!(t["replies"][0], *draft);
 
     // A second run is allowed once the first finished; history is newest first.
-    let second = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    let second =
+        app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
     second.expect(200);
     let second_id = second.json["workflow_run"]["id"].as_str().unwrap();
     let list = app.get(&format!("/api/tickets/{tid}/workflows"), Some(&agent.token)).await;
-    let ids: Vec<&str> = list.json["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+    let ids: Vec<&str> =
+        list.json["items"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
     assert_eq!(ids, vec![second_id, run_id.as_str()]);
     assert_eq!(app.ticket(&agent.token, &tid).await["latest_run"]["id"], second_id);
 
     // Triage runs are counted in the metrics.
     let metrics = app.get("/metrics", None).await;
-    assert!(metrics.text.contains("opsflow_triage_runs_total{status=\"succeeded\"} 2"), "{}", metrics.text);
+    assert!(
+        metrics.text.contains("opsflow_triage_runs_total{status=\"succeeded\"} 2"),
+        "{}",
+        metrics.text
+    );
 }
 
 pub async fn ai_draft_is_edited_then_consumed_by_the_sent_reply(ctx: Ctx) {
     let app = ctx.spawn().await;
     let admin = app.signup("Acme", "ada@example.com").await;
     let tid = billing_ticket(&app, &admin).await;
-    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    let r =
+        app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
     r.expect(200);
     let draft_id = r.json["ai_reply_draft"]["id"].as_str().unwrap().to_owned();
     let original = r.json["ai_reply_draft"]["body"].as_str().unwrap().to_owned();
@@ -140,7 +153,11 @@ pub async fn ai_draft_is_edited_then_consumed_by_the_sent_reply(ctx: Ctx) {
 
     // Save Draft.
     let edited = app
-        .patch(&format!("/api/tickets/{tid}/replies/{draft_id}"), Some(&admin.token), json!({"body": "Hi Irene, we are refunding... no: we are checking."}))
+        .patch(
+            &format!("/api/tickets/{tid}/replies/{draft_id}"),
+            Some(&admin.token),
+            json!({"body": "Hi Irene, we are refunding... no: we are checking."}),
+        )
         .await;
     edited.expect(200);
     assert_eq!(edited.json["id"], draft_id.as_str());
@@ -169,9 +186,13 @@ pub async fn ai_draft_is_edited_then_consumed_by_the_sent_reply(ctx: Ctx) {
     assert_eq!(replies[0]["draft"], false);
 
     // The draft is gone for good; the original text stays in the run's history.
-    app.patch(&format!("/api/tickets/{tid}/replies/{draft_id}"), Some(&admin.token), json!({"body": "again"}))
-        .await
-        .expect_error(404, None, None);
+    app.patch(
+        &format!("/api/tickets/{tid}/replies/{draft_id}"),
+        Some(&admin.token),
+        json!({"body": "again"}),
+    )
+    .await
+    .expect_error(404, None, None);
     let run = app.get(&format!("/api/workflows/runs/{run_id}"), Some(&admin.token)).await;
     let kept = run.json["steps"]
         .as_array()
@@ -192,7 +213,8 @@ pub async fn a_failing_provider_fails_the_run_and_leaves_the_ticket_unchanged(ct
     let tid = billing_ticket(&app, &admin).await;
     let before = app.ticket(&admin.token, &tid).await;
 
-    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    let r =
+        app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
     r.expect(200);
     let run = &r.json["workflow_run"];
     assert_eq!(run["status"], "failed", "{}", r.text);
@@ -207,7 +229,9 @@ pub async fn a_failing_provider_fails_the_run_and_leaves_the_ticket_unchanged(ct
     assert_eq!(after["latest_run"]["status"], "failed");
     assert_eq!(after["latest_run"]["id"], run["id"]);
 
-    let detail = app.get(&format!("/api/workflows/runs/{}", run["id"].as_str().unwrap()), Some(&admin.token)).await;
+    let detail = app
+        .get(&format!("/api/workflows/runs/{}", run["id"].as_str().unwrap()), Some(&admin.token))
+        .await;
     detail.expect(200);
     assert_eq!(detail.json["workflow_run"]["status"], "failed");
     assert!(
@@ -218,7 +242,8 @@ pub async fn a_failing_provider_fails_the_run_and_leaves_the_ticket_unchanged(ct
 
     // A failed run is not active: the ticket can be triaged again (and fails again here,
     // because the scripted provider has no answers left).
-    let again = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    let again =
+        app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
     again.expect(200);
     assert_eq!(again.json["workflow_run"]["status"], "failed");
     assert_eq!(app.ticket(&admin.token, &tid).await["ticket"], before["ticket"]);
@@ -228,13 +253,17 @@ pub async fn invalid_model_output_fails_the_run_cleanly(ctx: Ctx) {
     // Out-of-enum answers, twice (the repair attempt too): the run fails, nothing is stored.
     let llm = Arc::new(ScriptedLlm::new());
     for _ in 0..2 {
-        llm.push_ok_for("classification", json!({"category": "urgent-billing", "reason": "made up"}));
+        llm.push_ok_for(
+            "classification",
+            json!({"category": "urgent-billing", "reason": "made up"}),
+        );
     }
     let app = ctx.spawn_with(AppOptions::default().llm(llm)).await;
     let admin = app.signup("Acme", "ada@example.com").await;
     let tid = billing_ticket(&app, &admin).await;
     let before = app.ticket(&admin.token, &tid).await;
-    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    let r =
+        app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
     r.expect(200);
     assert_eq!(r.json["workflow_run"]["status"], "failed", "{}", r.text);
     assert!(r.json["ai_reply_draft"].is_null());
@@ -249,7 +278,9 @@ pub async fn a_second_request_while_a_run_is_active_is_409_with_its_id(ctx: Ctx)
     let admin = app.signup("Acme", "ada@example.com").await;
     let tid = billing_ticket(&app, &admin).await;
 
-    let queued = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage?async=true"), Some(&admin.token)).await;
+    let queued = app
+        .post_empty(&format!("/api/tickets/{tid}/workflows/triage?async=true"), Some(&admin.token))
+        .await;
     queued.expect(202);
     assert_eq!(queued.json["workflow_run"]["status"], "queued");
     assert!(queued.json["ai_reply_draft"].is_null());
@@ -272,9 +303,12 @@ pub async fn a_second_request_while_a_run_is_active_is_409_with_its_id(ctx: Ctx)
 
     // Another ticket is not blocked.
     let other = app.create_ticket(&admin.token, "Another", "Something else broke").await;
-    app.post_empty(&format!("/api/tickets/{}/workflows/triage", other["id"].as_str().unwrap()), Some(&admin.token))
-        .await
-        .expect(200);
+    app.post_empty(
+        &format!("/api/tickets/{}/workflows/triage", other["id"].as_str().unwrap()),
+        Some(&admin.token),
+    )
+    .await
+    .expect(200);
 }
 
 pub async fn async_triage_is_completed_by_the_worker_pool(ctx: Ctx) {
@@ -282,7 +316,9 @@ pub async fn async_triage_is_completed_by_the_worker_pool(ctx: Ctx) {
     let admin = app.signup("Acme", "ada@example.com").await;
     let tid = billing_ticket(&app, &admin).await;
 
-    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage?async=true"), Some(&admin.token)).await;
+    let r = app
+        .post_empty(&format!("/api/tickets/{tid}/workflows/triage?async=true"), Some(&admin.token))
+        .await;
     r.expect(202);
     assert_eq!(r.json["workflow_run"]["status"], "queued");
     let run_id = r.json["workflow_run"]["id"].as_str().unwrap().to_owned();
@@ -308,7 +344,9 @@ pub async fn a_queued_run_survives_a_restart(ctx: Ctx) {
     let first = ctx.spawn_on(&db, AppOptions::default()).await;
     let admin = first.signup("Acme", "ada@example.com").await;
     let tid = billing_ticket(&first, &admin).await;
-    let r = first.post_empty(&format!("/api/tickets/{tid}/workflows/triage?async=true"), Some(&admin.token)).await;
+    let r = first
+        .post_empty(&format!("/api/tickets/{tid}/workflows/triage?async=true"), Some(&admin.token))
+        .await;
     r.expect(202);
     let run_id = r.json["workflow_run"]["id"].as_str().unwrap().to_owned();
     first.stop().await;
