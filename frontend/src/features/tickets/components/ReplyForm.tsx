@@ -1,5 +1,6 @@
 import { Alert, Button, Group, Select, Stack, Textarea } from '@mantine/core';
 import { useForm } from '@mantine/form';
+import { notifications } from '@mantine/notifications';
 import { label } from '@/lib/api/enums';
 import { errorMessage } from '@/lib/api/errors';
 import type { TicketStatus } from '@/lib/api/types';
@@ -24,7 +25,14 @@ export function ReplyForm({ ticketId }: { ticketId: string }) {
         ...(values.status !== KEEP ? { status: values.status as TicketStatus } : {}),
       },
       {
-        onSuccess: () => form.reset(),
+        onSuccess: () => {
+          form.reset();
+          notifications.show({
+            color: 'teal',
+            title: 'Reply sent',
+            message: 'Your reply was saved.',
+          });
+        },
         onError: (error) => applyFieldErrors(form, error),
       },
     );

@@ -1,5 +1,6 @@
 import { Alert, Badge, Button, Group, Stack, Text, Textarea } from '@mantine/core';
 import { IconAlertTriangle, IconInfoCircle } from '@tabler/icons-react';
+import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
 import { errorMessage } from '@/lib/api/errors';
 import type { Reply } from '@/lib/api/types';
@@ -40,7 +41,18 @@ export function DraftEditor({
     if (problem) return;
     if (action === 'save')
       save.mutate({ replyId: draft.id, body: body.trim() }, { onSuccess: () => setSaved(true) });
-    else send.mutate({ draftId: draft.id, body: body.trim() });
+    else
+      send.mutate(
+        { draftId: draft.id, body: body.trim() },
+        {
+          onSuccess: () =>
+            notifications.show({
+              color: 'teal',
+              title: 'Reply sent',
+              message: 'The ticket is marked replied.',
+            }),
+        },
+      );
   };
 
   const mutationError = save.error ?? send.error;
