@@ -422,6 +422,15 @@ async function main() {
     buildFrontend();
     server = await startServer();
     if (process.env.E2E_SERVE_UI === '1') ui = await serveUi(server.base);
+    else {
+      const home = await (await fetch(`${server.base}/`)).text();
+      if (!home.includes('<div id="root">'))
+        console.log(
+          'e2e: WARNING: the server does not serve the built UI at / (it answered ' +
+            `${JSON.stringify(home.slice(0, 120))}); browser tests will fail. ` +
+            'E2E_SERVE_UI=1 serves frontend/dist from the harness instead.',
+        );
+    }
     const base = ui?.base ?? server.base;
     browser = await launchBrowser();
     console.log(
