@@ -150,3 +150,62 @@ async fn unknown_tenant_sees_nothing() {
     assert!(TicketRepository::get(&*store, &a.scope, TicketId::new()).await.is_err());
     cleanup().await;
 }
+
+/// Broad words (thousands of matches) take a different query plan from rare ones; both must
+/// give exactly the reference answer of `opsflow_domain::search::matches`, newest first.
+#[tokio::test]
+async fn broad_and_rare_search_words_agree_with_the_reference() {
+    use opsflow_domain::{TicketStatus, search};
+    let (store, cleanup) = setup().await;
+    let a = contract::signup(&*store, "Search Agency", "admin@search.test").await;
+    let base = contract::now_ms();
+    let tickets: Vec<_> = (0..2_600_i64)
+        .map(|i| {
+            let subject = match i % 13 {
+                0 => format!("common rare{i} problem"),
+                1 | 2 => format!("commonplace issue {i}"),
+                _ => format!("common question {i}"),
+            };
+            let mut t =
+                contract::new_ticket(&a.scope, &subject, "body", base + time::Duration::seconds(i));
+            t.status = if i % 2 == 0 { TicketStatus::Open } else { TicketStatus::New };
+            t
+        })
+        .collect();
+    store.create_many(&a.scope, &tickets).await.unwrap();
+
+    for (q, status) in [
+        ("common", None),
+        ("common", Some(TicketStatus::Open)),
+        ("comm rare", None),
+        ("rare1", Some(TicketStatus::New)),
+        ("commonp issue", None),
+        ("question 25", None),
+        ("nothing", None),
+    ] {
+        let words = TicketQuery::search_words(q);
+        let mut want: Vec<_> = tickets
+            .iter()
+            .filter(|t| status.is_none_or(|s| t.status == s))
+            .filter(|t| {
+                let kw = search::keywords([
+                    t.subject.as_str(),
+                    t.body.as_str(),
+                    t.customer_name.as_str(),
+                    t.customer_email.as_str(),
+                ]);
+                search::matches(&kw, &words)
+            })
+            .map(|t| t.id)
+            .collect();
+        want.reverse();
+        let query =
+            TicketQuery { search: words, status, page: 2, page_size: 10, ..TicketQuery::default() };
+        let page = store.list(&a.scope, &query).await.unwrap();
+        assert_eq!(page.total, want.len() as u64, "{q}");
+        let got: Vec<_> = page.items.iter().map(|t| t.id).collect();
+        let expected: Vec<_> = want.iter().skip(10).take(10).copied().collect();
+        assert_eq!(got, expected, "{q}");
+    }
+    cleanup().await;
+}

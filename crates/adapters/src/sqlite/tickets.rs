@@ -173,10 +173,56 @@ fn prefix_end(word: &str) -> String {
     format!("{word}\u{10FFFF}")
 }
 
-/// `WHERE` clause and arguments for a ticket list.
-fn list_filter(tenant: TenantId, query: &TicketQuery) -> (String, Vec<Arg>) {
+/// How many keyword matches make a search word "broad": below this, the tickets matching the
+/// rarest word are fetched by key and sorted; above it, walking the tenant's tickets newest
+/// first and probing the (materialised) keyword sets is cheaper.
+const SELECTIVE_MATCHES: i64 = 2_000;
+
+/// The search words, rarest first, and whether the rarest is selective enough to drive the
+/// query. Counting stops at [`SELECTIVE_MATCHES`], so this costs at most a few small index
+/// range scans.
+async fn plan_search(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    words: &[String],
+) -> RepoResult<(Vec<String>, bool)> {
+    let mut counted = Vec::with_capacity(words.len());
+    for word in words.iter().filter(|w| !w.is_empty()) {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM ticket_keywords \
+             WHERE tenant_id = ? AND keyword >= ? AND keyword < ? LIMIT ?)",
+        )
+        .bind(blob(tenant.as_uuid()))
+        .bind(word.as_str())
+        .bind(prefix_end(word))
+        .bind(SELECTIVE_MATCHES)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(db_err)?;
+        counted.push((n, word.clone()));
+    }
+    counted.sort();
+    let selective = counted.first().is_some_and(|(n, _)| *n < SELECTIVE_MATCHES);
+    Ok((counted.into_iter().map(|(_, w)| w).collect(), selective))
+}
+
+/// `WHERE` clause and arguments for a ticket list. `words` are the search words, rarest first;
+/// with `by_keywords` the query is driven by the first word's keyword range (see
+/// [`plan_search`]).
+fn list_filter(
+    tenant: TenantId,
+    query: &TicketQuery,
+    words: &[String],
+    by_keywords: bool,
+) -> (String, Vec<Arg>) {
     let tenant_blob = blob(tenant.as_uuid());
-    let mut sql = String::from("tenant_id = ?");
+    // `+tenant_id` stops SQLite from walking the tenant's index, so it looks the tickets of the
+    // rarest word up by key instead (the keyword subqueries are confined to the tenant).
+    let mut sql = String::from(if by_keywords && !words.is_empty() {
+        "+tenant_id = ?"
+    } else {
+        "tenant_id = ?"
+    });
     let mut args = vec![Arg::Blob(tenant_blob.clone())];
     if let Some(s) = query.status {
         sql.push_str(" AND status = ?");
@@ -198,7 +244,7 @@ fn list_filter(tenant: TenantId, query: &TicketQuery) -> (String, Vec<Arg>) {
         Some(AssigneeFilter::Unassigned) => sql.push_str(" AND assignee_id IS NULL"),
         None => {}
     }
-    for word in query.search.iter().filter(|w| !w.is_empty()) {
+    for word in words {
         sql.push_str(
             " AND seq IN (SELECT ticket_seq FROM ticket_keywords \
              WHERE tenant_id = ? AND keyword >= ? AND keyword < ?)",
@@ -237,8 +283,13 @@ impl TicketRepository for SqliteStore {
         scope: &TenantScope,
         query: &TicketQuery,
     ) -> RepoResult<opsflow_domain::Page<Ticket>> {
-        let (filter, args) = list_filter(scope.tenant_id(), query);
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let (words, by_keywords) = if query.search.is_empty() {
+            (Vec::new(), false)
+        } else {
+            plan_search(&mut conn, scope.tenant_id(), &query.search).await?
+        };
+        let (filter, args) = list_filter(scope.tenant_id(), query, &words, by_keywords);
 
         let mut count = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
             "SELECT COUNT(*) AS n FROM tickets WHERE {filter}"
