@@ -154,7 +154,7 @@ fn parse_response(
         return Err(LlmError::InvalidOutput("the answer has no tool call and no text".to_owned()));
     }
     // The tool was forced, but a proxy in between may have dropped it: accept JSON text.
-    Ok((transport::parse_json_answer(&text)?, usage, model))
+    Ok((transport::parse_json_answer(&text), usage, model))
 }
 
 #[async_trait]

@@ -136,7 +136,7 @@ fn parse_response(
         .get("content")
         .and_then(Value::as_str)
         .ok_or_else(|| LlmError::InvalidOutput("the answer has no text content".to_owned()))?;
-    Ok((transport::parse_json_answer(content)?, usage, model))
+    Ok((transport::parse_json_answer(content), usage, model))
 }
 
 pub(crate) fn token_count(v: &Value, pointer: &str) -> u32 {
