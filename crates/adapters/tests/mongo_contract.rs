@@ -122,6 +122,8 @@ both_paths!(
     failed_reply_leaves_draft_and_status => reply_rolls_back_when_the_insert_fails,
     failed_completion_leaves_ticket_and_run => complete_run_rolls_back_when_the_step_fails,
     concurrent_demotions_keep_an_admin => concurrent_demotions_never_remove_the_last_admin,
+    failed_bulk_insert_leaves_nothing => create_many_rolls_back_when_one_ticket_fails,
+    concurrent_run_starts_keep_one_active => only_one_of_many_concurrent_runs_starts,
 );
 
 // ---------------------------------------------------------------------------------------------
@@ -263,6 +265,53 @@ async fn concurrent_demotions_never_remove_the_last_admin(store: Arc<MongoStore>
         second.active = false;
         UserRepository::update(&*store, &scope, &second).await.unwrap();
     }
+}
+
+async fn create_many_rolls_back_when_one_ticket_fails(store: Arc<MongoStore>) {
+    let Fixture { scope, .. } = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let existing = new_ticket(&scope, "Existing", "body", base);
+    TicketRepository::create(&*store, &scope, &existing).await.unwrap();
+    // The 31st ticket reuses an existing id: the first 30 were already written when it fails.
+    let mut batch: Vec<_> = (0..50)
+        .map(|i| {
+            new_ticket(&scope, &format!("Import {i}"), "body", base + time::Duration::seconds(i))
+        })
+        .collect();
+    batch[30].id = existing.id;
+    TicketRepository::create_many(&*store, &scope, &batch).await.expect_err("duplicate _id");
+    let all = TicketRepository::list(
+        &*store,
+        &scope,
+        &TicketQuery { page_size: 100, ..TicketQuery::default() },
+    )
+    .await
+    .unwrap();
+    assert_eq!(all.total, 1, "a failed import leaves no ticket behind");
+    assert_eq!(all.items, vec![existing]);
+}
+
+async fn only_one_of_many_concurrent_runs_starts(store: Arc<MongoStore>) {
+    let Fixture { scope, .. } = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let t = new_ticket(&scope, "Triage me", "please", now_ms());
+    TicketRepository::create(&*store, &scope, &t).await.unwrap();
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let store = store.clone();
+            let run = new_run(&scope, t.id, now_ms());
+            tokio::spawn(async move { store.create_run(&scope, &run).await })
+        })
+        .collect();
+    let mut started = 0;
+    for task in tasks {
+        match task.await.unwrap() {
+            Ok(()) => started += 1,
+            Err(RepoError::Conflict("active_run")) => {}
+            Err(e) => panic!("unexpected {e:?}"),
+        }
+    }
+    assert_eq!(started, 1);
+    assert_eq!(store.list_runs(&scope, t.id).await.unwrap().len(), 1);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -88,7 +88,7 @@ pub fn redact_uri(uri: &str) -> String {
 #[derive(Debug, thiserror::Error)]
 pub enum MongoConnectError {
     /// The connection string does not parse.
-    #[error("invalid MongoDB connection string {uri}: {source}")]
+    #[error("invalid MongoDB connection string {uri}")]
     InvalidUri {
         /// The URI with credentials redacted.
         uri: String,
@@ -102,7 +102,7 @@ pub enum MongoConnectError {
     )]
     InvalidDatabase(String),
     /// No server answered a ping within the server selection timeout.
-    #[error("cannot reach MongoDB at {uri} within {timeout:?}: {source}")]
+    #[error("cannot reach MongoDB at {uri} within {timeout:?}")]
     Unreachable {
         /// The URI with credentials redacted.
         uri: String,
@@ -121,7 +121,7 @@ pub enum MongoConnectError {
         timeout: Duration,
     },
     /// The server answered but a start-up command (hello, createIndexes) failed.
-    #[error("MongoDB start-up step `{step}` failed: {source}")]
+    #[error("MongoDB start-up step `{step}` failed")]
     Setup {
         /// Which step.
         step: &'static str,
@@ -282,6 +282,21 @@ pub(crate) fn is_duplicate_key(e: &mongodb::error::Error) -> bool {
         }
         ErrorKind::Command(c) => c.code == DUPLICATE_KEY,
         _ => false,
+    }
+}
+
+/// How many documents an ordered `insert_many` wrote before it failed: those before the first
+/// write error, or all of them when the error is not a write error (their ids are new, so
+/// removing them cannot touch anything that existed before).
+pub(crate) fn inserted_prefix(e: &mongodb::error::Error, len: usize) -> usize {
+    match e.kind.as_ref() {
+        ErrorKind::InsertMany(m) => m
+            .write_errors
+            .as_ref()
+            .and_then(|ws| ws.iter().map(|w| w.index).min())
+            .unwrap_or(len)
+            .min(len),
+        _ => len,
     }
 }
 

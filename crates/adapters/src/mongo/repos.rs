@@ -268,8 +268,11 @@ impl TicketRepository for MongoStore {
                 Ok(())
             });
         }
+        // Ordered insert: on failure, exactly the tickets before the first failing one were
+        // written; remove those (never a document that already existed under a clashing id).
         if let Err(e) = self.tickets.insert_many(docs).await {
-            let ids: Vec<TicketId> = tickets.iter().map(|t| t.id).collect();
+            let written = super::inserted_prefix(&e, tickets.len());
+            let ids: Vec<TicketId> = tickets[..written].iter().map(|t| t.id).collect();
             undo("create_many", self.tickets.delete_many(f::tickets_by_ids(scope, &ids))).await;
             return Err(driver(e));
         }
