@@ -10,7 +10,10 @@ import { GUARDRAIL_LABELS } from './steps';
 
 export const APPROVAL_HINT = "You're responsible for final approval of AI replies.";
 
-/** The AI draft, editable (keyed by the parent on the draft, so a new draft resets it), with its guardrail flags and the two ways to keep it. */
+/**
+ * The AI draft, editable, with its guardrail flags and the two ways to keep it. The parent keys it
+ * by draft id, so a new run's draft replaces the text and a saved edit does not.
+ */
 export function DraftEditor({
   ticketId,
   draft,

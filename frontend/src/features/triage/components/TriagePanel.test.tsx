@@ -39,15 +39,22 @@ function triagedDetail(current: Ticket = triagedTicket): TicketDetail {
 /** A server whose triaged ticket can be patched, remembering the current state. */
 function triagedServer() {
   let current: Ticket = { ...triagedTicket };
+  let draft = { ...aiDraft };
   return mockApi({
-    'GET /api/tickets/:id': () => json(triagedDetail(current)),
+    'GET /api/tickets/:id': () => json({ ...triagedDetail(current), replies: [draft] }),
     'GET /api/workflows/runs/:id': () => json(runDetail('succeeded')),
     'PATCH /api/tickets/:id': (request) => {
       current = { ...current, ...(request.body as Partial<Ticket>) };
       return json(current);
     },
-    'PATCH /api/tickets/:id/replies/:reply_id': (request) =>
-      json({ ...aiDraft, body: (request.body as { body: string }).body }),
+    'PATCH /api/tickets/:id/replies/:reply_id': (request) => {
+      draft = {
+        ...draft,
+        body: (request.body as { body: string }).body,
+        updated_at: '2026-11-25T10:09:00Z',
+      };
+      return json(draft);
+    },
     'POST /api/tickets/:id/replies': (request) =>
       json(
         {
@@ -166,6 +173,14 @@ describe('TriagePanel', () => {
     await user.click(screen.getByRole('button', { name: 'Save Draft' }));
 
     expect(await screen.findByText('Draft saved')).toBeInTheDocument();
+    // The refreshed ticket carries the saved draft; the editor keeps the text and the message.
+    await waitFor(() =>
+      expect(api.find('GET', `/api/tickets/${ticket.id}`).length).toBeGreaterThan(1),
+    );
+    expect(screen.getByText('Draft saved')).toBeInTheDocument();
+    expect(screen.getByLabelText(/AI draft reply/)).toHaveValue(
+      'Hi Carla, we have refunded the duplicate charge.',
+    );
     expect(api.find('PATCH', `/api/tickets/${ticket.id}/replies/${aiDraft.id}`)[0]?.body).toEqual({
       body: 'Hi Carla, we have refunded the duplicate charge.',
     });

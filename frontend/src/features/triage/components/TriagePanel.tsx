@@ -234,7 +234,7 @@ export function TriagePanel({ detail, users }: { detail: TicketDetail; users: re
             <Divider />
             {draft ? (
               <DraftEditor
-                key={`${draft.id}:${draft.updated_at}`}
+                key={draft.id}
                 ticketId={ticket.id}
                 draft={draft}
                 flags={suggestions.draft?.flags ?? []}
