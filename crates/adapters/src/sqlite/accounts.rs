@@ -130,6 +130,7 @@ impl TenantRepository for SqliteStore {
         if tenant.id != scope.tenant_id() {
             return Err(RepoError::NotFound);
         }
+        let _write = self.write_lock().await;
         let done = sqlx::query::<Sqlite>(
             "UPDATE tenants SET name = ?, policies = ?, updated_at = ? WHERE id = ?",
         )
@@ -147,6 +148,7 @@ impl TenantRepository for SqliteStore {
 #[async_trait]
 impl UserRepository for SqliteStore {
     async fn create(&self, scope: &TenantScope, user: &User) -> RepoResult<()> {
+        let _write = self.write_lock().await;
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         // Written under the scope's tenant whatever the struct says: no write crosses tenants.
         insert_user(&mut conn, scope.tenant_id(), user).await

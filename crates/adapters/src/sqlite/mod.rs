@@ -12,6 +12,7 @@ mod workflow;
 
 use std::path::PathBuf;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
@@ -19,7 +20,8 @@ use opsflow_ports::repos::{RepoError, StoreAdmin, StoreHealth};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
-use sqlx::{Sqlite, Transaction};
+use sqlx::{Sqlite, SqliteConnection, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 /// Connections in the pool of a file database (readers run in parallel under WAL).
 const FILE_POOL_SIZE: u32 = 8;
@@ -61,10 +63,40 @@ pub enum SqliteConnectError {
     Migrate(#[source] sqlx::migrate::MigrateError),
 }
 
-/// The embedded SQLite store. Cheap to clone (the pool is shared).
+/// The embedded SQLite store. Cheap to clone (the pool and the write lock are shared).
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// SQLite admits one writer at a time. Writers of this process queue here (FIFO, without
+    /// sleeping) instead of in SQLite's busy handler, whose back-off sleeps of up to 100 ms
+    /// would cap write throughput under concurrent requests. Other processes still wait on the
+    /// busy timeout.
+    write_lock: Arc<Mutex<()>>,
+}
+
+/// A write transaction together with this process's write lock; dropping it rolls back.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Sqlite>,
+    _lock: OwnedMutexGuard<()>,
+}
+
+impl WriteTx {
+    async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = SqliteConnection;
+    fn deref(&self) -> &SqliteConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut SqliteConnection {
+        &mut self.tx
+    }
 }
 
 impl SqliteStore {
@@ -137,7 +169,7 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(SqliteConnectError::Migrate)?;
-        Ok(Self { pool })
+        Ok(Self { pool, write_lock: Arc::default() })
     }
 
     /// The names of the indexes in the schema (without SQLite's automatic ones).
@@ -176,8 +208,15 @@ impl SqliteStore {
     }
 
     /// A write transaction holding the database write lock from its first statement.
-    async fn begin_write(&self) -> Result<Transaction<'static, Sqlite>, RepoError> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)
+    async fn begin_write(&self) -> Result<WriteTx, RepoError> {
+        let lock = self.write_lock.clone().lock_owned().await;
+        let tx = self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(db_err)?;
+        Ok(WriteTx { tx, _lock: lock })
+    }
+
+    /// This process's write lock, for single-statement writes on the pool.
+    async fn write_lock(&self) -> OwnedMutexGuard<()> {
+        self.write_lock.clone().lock_owned().await
     }
 }
 

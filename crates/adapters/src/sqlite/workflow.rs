@@ -172,6 +172,7 @@ impl WorkflowRepository for SqliteStore {
         error_message: &str,
         now: OffsetDateTime,
     ) -> RepoResult<()> {
+        let _write = self.write_lock().await;
         let done = sqlx::query::<Sqlite>(
             "UPDATE workflow_runs SET status = 'failed', error_message = ?, finished_at = ?, \
              lease_expires_at = NULL \
@@ -228,6 +229,7 @@ impl RunQueue for SqliteStore {
     ) -> RepoResult<Option<WorkflowRun>> {
         // One statement: SQLite takes the write lock before evaluating the subquery, so two
         // workers can never pick the same run.
+        let _write = self.write_lock().await;
         let claimed = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
             "UPDATE workflow_runs SET status = ?, attempts = attempts + 1, lease_expires_at = ? \
              WHERE id = (SELECT id FROM workflow_runs \
