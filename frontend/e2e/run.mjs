@@ -199,6 +199,12 @@ const tests = [
         const marker = 'We have refunded the duplicate charge to your card.';
         const draft = await draftBox.inputValue();
         await draftBox.fill(`${draft}\n\n${marker}`);
+        // Save Draft keeps it unsent, and the edit survives a reload.
+        await page.getByRole('button', { name: 'Save Draft' }).click();
+        await page.getByText('Draft saved').waitFor();
+        await page.reload();
+        await waitForValue(page.getByLabel('AI draft reply'), `${draft}\n\n${marker}`);
+        assert.equal(await page.getByTestId('message-draft').count(), 1, 'still an unsent draft');
         await page.getByRole('button', { name: 'Save & Mark Replied' }).click();
         await waitForValue(ticketField(page, 'Status'), 'Replied');
         await page.getByTestId('message-agent').filter({ hasText: marker }).waitFor();
