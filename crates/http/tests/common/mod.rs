@@ -65,6 +65,7 @@ struct CtxInner {
     backend: Backend,
     dir: tempfile::TempDir,
     mongo_uri: Option<String>,
+    mongo_names: Mutex<Vec<String>>,
     cleanups: Mutex<Vec<Cleanup>>,
 }
 
@@ -90,11 +91,13 @@ pub struct AppOptions {
     pub workers: usize,
     /// Access token lifetime.
     pub token_ttl: time::Duration,
+    /// How long a run is leased to its executor (`None`: the default).
+    pub lease: Option<time::Duration>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        Self { llm: None, workers: 0, token_ttl: time::Duration::hours(1) }
+        Self { llm: None, workers: 0, token_ttl: time::Duration::hours(1), lease: None }
     }
 }
 
@@ -145,8 +148,14 @@ impl Ctx {
             backend,
             dir: tempfile::tempdir().expect("temporary folder"),
             mongo_uri,
+            mongo_names: Mutex::new(Vec::new()),
             cleanups: Mutex::new(Vec::new()),
         }))
+    }
+
+    /// The MongoDB database names created so far (empty on SQLite).
+    pub fn mongo_databases(&self) -> Vec<String> {
+        self.0.mongo_names.lock().unwrap().clone()
     }
 
     /// The backend of this context.
@@ -194,6 +203,7 @@ impl Ctx {
                     ..MongoSettings::new(uri)
                 };
                 let store = MongoStore::connect(settings).await.expect("connect to MongoDB");
+                self.0.mongo_names.lock().unwrap().push(name.clone());
                 let dropper = store.clone();
                 self.0.cleanups.lock().unwrap().push(Box::new(move || {
                     Box::pin(async move {
@@ -239,7 +249,10 @@ pub async fn spawn_store<S: Store>(
             tokens: Arc::new(tokens(options.token_ttl)),
             llm,
             clock: Arc::new(SystemClock),
-            triage: TriageConfig::default(),
+            triage: match options.lease {
+                Some(lease) => TriageConfig { lease, ..TriageConfig::default() },
+                None => TriageConfig::default(),
+            },
         },
     );
     let workers = (options.workers > 0).then(|| {
@@ -465,6 +478,23 @@ impl TestApp {
         let text = resp.text().await.expect("response body");
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
         Resp { status, content_type, text, json }
+    }
+
+    /// Writes `request` (a whole HTTP/1.1 request) on a fresh connection and returns the status
+    /// code and the rest of the answer.
+    pub async fn raw_http(&self, request: &[u8]) -> (u16, String) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let addr = self.base.trim_start_matches("http://");
+        let mut stream = tokio::net::TcpStream::connect(addr).await.expect("connect");
+        // The server may answer (and close) before it has read everything: ignore write errors.
+        let _ = stream.write_all(request).await;
+        let _ = stream.flush().await;
+        let mut answer = Vec::new();
+        let _ =
+            tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer)).await;
+        let text = String::from_utf8_lossy(&answer).into_owned();
+        let status = text.split(' ').nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        (status, text)
     }
 
     /// GET.

@@ -58,6 +58,16 @@ pub async fn login_succeeds_and_bad_credentials_get_identical_401(ctx: Ctx) {
     wrong_password.expect_error(401, Some("invalid_credentials"), None);
     unknown_email.expect_error(401, Some("invalid_credentials"), None);
     assert_eq!(wrong_password.json, unknown_email.json, "no account enumeration");
+
+    // A workspace slug that does not exist, or is not this user's, is the same 401.
+    let other = app.signup("Other Place", "otto@example.com").await;
+    for slug in ["no-such-workspace", other.slug.as_str()] {
+        let r = app.login_raw("ada@example.com", PASSWORD, Some(slug)).await;
+        r.expect_error(401, Some("invalid_credentials"), None);
+        assert_eq!(r.json, unknown_email.json);
+    }
+    let r = app.login_raw("ada@example.com", PASSWORD, Some(&s.slug)).await;
+    r.expect(200);
 }
 
 pub async fn login_in_several_workspaces_requires_a_tenant_slug(ctx: Ctx) {

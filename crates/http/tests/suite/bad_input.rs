@@ -253,6 +253,31 @@ pub async fn oversized_bodies_are_413(ctx: Ctx) {
     assert_eq!(app.ticket(&token, &tid).await["replies"], json!([]));
 }
 
+fn chunked_post(path: &str, token: &str, body: &str) -> Vec<u8> {
+    format!(
+        "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n\
+         {:x}\r\n{body}\r\n0\r\n\r\n",
+        body.len()
+    )
+    .into_bytes()
+}
+
+pub async fn oversized_chunked_bodies_without_a_length_are_413(ctx: Ctx) {
+    let (app, token, _) = setup(&ctx).await;
+    let before = app.ticket_count(&token).await;
+    // A small chunked body is accepted: the request format is right.
+    let (status, text) =
+        app.raw_http(&chunked_post("/api/tickets", &token, &ticket_body().to_string())).await;
+    assert_eq!(status, 201, "{text}");
+    // Without Content-Length the size limit is enforced while reading.
+    let huge = with(ticket_body(), "body", json!(long(70 * 1024))).to_string();
+    let (status, text) = app.raw_http(&chunked_post("/api/tickets", &token, &huge)).await;
+    assert_eq!(status, 413, "{text}");
+    assert!(text.contains("\"error\"") && text.contains("payload_too_large"), "{text}");
+    assert_eq!(app.ticket_count(&token).await, before + 1, "only the small ticket was created");
+}
+
 pub async fn ticket_create_rejects_each_bad_field_and_creates_nothing(ctx: Ctx) {
     let (app, token, _) = setup(&ctx).await;
     let before = app.ticket_count(&token).await;
@@ -448,6 +473,12 @@ pub async fn list_parameters_out_of_range_are_rejected(ctx: Ctx) {
         ("category=spam", &[400, 422], "category"),
         ("assignee_id=not-a-uuid", &[400, 422], "assignee_id"),
         ("unassigned=maybe", &[400], "unassigned"),
+        (
+            "unassigned=true&assignee_id=0190f3a4-0000-7000-8000-000000000000",
+            &[400, 422],
+            "unassigned",
+        ),
+        ("page=99999999999", &[400, 422], "page"),
         ("q=", &[], ""),
     ];
     for (query, status, field) in cases {
@@ -559,11 +590,24 @@ pub async fn team_and_tenant_inputs_are_validated(ctx: Ctx) {
     check(&r, &[400], Some("password"), "login without password");
     let r = app.post("/api/auth/login", None, json!({"email": 1, "password": PASSWORD})).await;
     check(&r, &[400], Some("email"), "login email type");
+    let r = app.post("/api/auth/login", None, json!({"email": "ada@", "password": PASSWORD})).await;
+    check(&r, &[401, 422], None, "login invalid email");
+    let r = app
+        .post(
+            "/api/auth/login",
+            None,
+            json!({"email": "ada@example.com", "password": PASSWORD, "tenant_slug": "Not A Slug!"}),
+        )
+        .await;
+    check(&r, &[401, 422], None, "login malformed slug");
 }
 
 pub async fn unknown_routes_and_methods_are_json(ctx: Ctx) {
     let (app, token, tid) = setup(&ctx).await;
     app.get("/api/nope", Some(&token)).await.expect_error(404, None, None);
+    app.get("/api", Some(&token)).await.expect_error(404, None, None);
+    app.get("/api/", Some(&token)).await.expect_error(404, None, None);
+    app.post("/api/nope", None, json!({})).await.expect_error(404, None, None);
     app.get("/api/tickets/x/y/z", Some(&token)).await.expect_error(404, None, None);
     let r =
         app.send(Method::DELETE, &format!("/api/tickets/{tid}"), Some(&token), Body::None).await;

@@ -37,6 +37,7 @@ macro_rules! all_suites {
                 signup_rejects_each_bad_field_and_creates_nothing,
                 malformed_bodies_and_media_types_are_4xx_json,
                 oversized_bodies_are_413,
+                oversized_chunked_bodies_without_a_length_are_413,
                 ticket_create_rejects_each_bad_field_and_creates_nothing,
                 ticket_patch_reply_and_draft_reject_bad_fields,
                 malformed_path_ids_are_400_naming_the_parameter,
@@ -75,6 +76,8 @@ macro_rules! all_suites {
                 a_second_request_while_a_run_is_active_is_409_with_its_id,
                 async_triage_is_completed_by_the_worker_pool,
                 a_queued_run_survives_a_restart,
+                a_double_click_starts_one_run,
+                a_run_left_running_by_a_crash_is_finished_after_its_lease,
             ]
         );
     };

@@ -2,6 +2,7 @@
 //! runs with workers, and a queued run that survives a restart.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use opsflow_llm::ScriptedLlm;
 use opsflow_ports::llm::LlmError;
@@ -362,4 +363,74 @@ pub async fn a_queued_run_survives_a_restart(ctx: Ctx) {
     assert_eq!(t["replies"][0]["draft"], true);
     let runs = second.get(&format!("/api/tickets/{tid}/workflows"), Some(&admin.token)).await;
     assert_eq!(runs.json["items"].as_array().unwrap().len(), 1, "the same run, not a new one");
+}
+
+/// A scripted provider that answers one whole run, each call after `delay`.
+fn slow_valid_llm(delay: Duration) -> Arc<ScriptedLlm> {
+    let llm = Arc::new(ScriptedLlm::new().with_delay(delay));
+    llm.push_ok_for("classification", json!({"category": "billing", "reason": "double charge"}))
+        .push_ok_for("priority", json!({"priority": "high", "reason": "money taken twice"}))
+        .push_ok_for("assignee_suggestion", json!({"assignee_user_id": null, "reason": "no preference"}))
+        .push_ok_for("reply_draft", json!({"reply_body": "Hi Irene, thanks for letting us know. We are looking into the duplicate charge."}));
+    llm
+}
+
+pub async fn a_double_click_starts_one_run(ctx: Ctx) {
+    let app =
+        ctx.spawn_with(AppOptions::default().llm(slow_valid_llm(Duration::from_millis(300)))).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let tid = billing_ticket(&app, &admin).await;
+    let path = format!("/api/tickets/{tid}/workflows/triage");
+    let (one, two) = tokio::join!(
+        app.post_empty(&path, Some(&admin.token)),
+        app.post_empty(&path, Some(&admin.token))
+    );
+    let (ok, conflict) = if one.status == 200 { (one, two) } else { (two, one) };
+    ok.expect(200);
+    conflict.expect_error(409, Some("workflow_run_active"), None);
+    assert_eq!(ok.json["workflow_run"]["status"], "succeeded", "{}", ok.text);
+    assert_eq!(conflict.json["error"]["workflow_run_id"], ok.json["workflow_run"]["id"]);
+    let runs = app.get(&format!("/api/tickets/{tid}/workflows"), Some(&admin.token)).await;
+    assert_eq!(runs.json["items"].as_array().unwrap().len(), 1, "one run: {}", runs.text);
+    let t = app.ticket(&admin.token, &tid).await;
+    assert_eq!(t["ticket"]["priority"], "high");
+    assert_eq!(t["replies"].as_array().unwrap().len(), 1, "one draft");
+}
+
+pub async fn a_run_left_running_by_a_crash_is_finished_after_its_lease(ctx: Ctx) {
+    let db = ctx.new_db();
+    let lease = time::Duration::seconds(1);
+    // First server: the provider never answers in time; the client gives up and the server
+    // goes away while the run is `running`.
+    let stuck = Arc::new(ScriptedLlm::new().with_delay(Duration::from_secs(120)));
+    let first = ctx
+        .spawn_on(&db, AppOptions { lease: Some(lease), ..AppOptions::default().llm(stuck) })
+        .await;
+    let admin = first.signup("Acme", "ada@example.com").await;
+    let tid = billing_ticket(&first, &admin).await;
+    let gave_up = first
+        .http
+        .post(first.url(&format!("/api/tickets/{tid}/workflows/triage")))
+        .bearer_auth(&admin.token)
+        .timeout(Duration::from_millis(500))
+        .send()
+        .await;
+    assert!(gave_up.is_err(), "the stuck run should not have answered");
+    let runs = first.get(&format!("/api/tickets/{tid}/workflows"), Some(&admin.token)).await;
+    assert_eq!(runs.json["items"][0]["status"], "running", "{}", runs.text);
+    let run_id = runs.json["items"][0]["id"].as_str().unwrap().to_owned();
+    drop(first);
+
+    // Second server on the same database with a worker: once the lease has expired, the run
+    // is claimed again and finished.
+    let second = ctx
+        .spawn_on(&db, AppOptions { lease: Some(lease), ..AppOptions::default().workers(1) })
+        .await;
+    let done = second.wait_for_run(&admin.token, &run_id).await;
+    assert_eq!(done["workflow_run"]["status"], "succeeded", "{done}");
+    assert_eq!(done["workflow_run"]["attempts"], 2, "claimed a second time");
+    let t = second.ticket(&admin.token, &tid).await;
+    assert_eq!(t["ticket"]["category"], "billing");
+    assert_eq!(t["replies"].as_array().unwrap().len(), 1);
+    assert_eq!(t["latest_run"]["id"], run_id.as_str());
 }
