@@ -209,3 +209,108 @@ async fn broad_and_rare_search_words_agree_with_the_reference() {
     }
     cleanup().await;
 }
+
+/// Two admins demoting each other at the same moment: exactly one change wins, the tenant keeps
+/// an active admin.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_demotions_keep_one_admin() {
+    use opsflow_ports::repos::UserRepository;
+    let (store, cleanup) = setup().await;
+    for round in 0..10 {
+        let a = contract::signup(&*store, &format!("Race {round}"), &format!("a{round}@race.test"))
+            .await;
+        let second = contract::new_user(
+            a.tenant.id,
+            "Second",
+            &format!("b{round}@race.test"),
+            Role::Admin,
+            contract::now_ms(),
+        );
+        UserRepository::create(&*store, &a.scope, &second).await.unwrap();
+        let mut first_down = a.admin.clone();
+        first_down.role = Role::Agent;
+        let mut second_off = second.clone();
+        second_off.active = false;
+        let (s1, s2) = (store.clone(), store.clone());
+        let scope = a.scope;
+        let (r1, r2) = tokio::join!(
+            tokio::spawn(async move { UserRepository::update(&*s1, &scope, &first_down).await }),
+            tokio::spawn(async move { UserRepository::update(&*s2, &scope, &second_off).await }),
+        );
+        let (r1, r2) = (r1.unwrap(), r2.unwrap());
+        assert!(r1.is_ok() != r2.is_ok(), "round {round}: {r1:?} / {r2:?}");
+        let admins = UserRepository::list(&*store, &a.scope)
+            .await
+            .unwrap()
+            .into_iter()
+            .filter(|u| u.active && u.role == Role::Admin)
+            .count();
+        assert_eq!(admins, 1, "round {round}");
+    }
+    cleanup().await;
+}
+
+/// Two server processes on one database file (two pools, so the in-process write lock does not
+/// help): the busy timeout and the single-statement claim still hand each run out once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_pools_on_one_file_never_claim_the_same_run() {
+    use opsflow_ports::repos::{RunQueue, WorkflowRepository};
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("shared.db").display());
+    let first = Arc::new(SqliteStore::connect(&url).await.unwrap());
+    let second = Arc::new(SqliteStore::connect(&url).await.unwrap());
+    let a = contract::signup(&*first, "Shared Agency", "admin@shared.test").await;
+    let base = contract::now_ms();
+    let mut want = std::collections::HashSet::new();
+    for i in 0..40 {
+        let t = contract::new_ticket(&a.scope, "Queued", "body", base);
+        first.create(&a.scope, &t).await.unwrap();
+        let run = contract::new_run(&a.scope, t.id, base + time::Duration::seconds(i));
+        first.create_run(&a.scope, &run).await.unwrap();
+        want.insert(run.id);
+    }
+    let mut tasks = Vec::new();
+    for k in 0..6 {
+        let store = if k % 2 == 0 { first.clone() } else { second.clone() };
+        tasks.push(tokio::spawn(async move {
+            let mut got = Vec::new();
+            while let Some(run) = store.claim_next(base, time::Duration::seconds(60)).await.unwrap()
+            {
+                got.push(run.id);
+            }
+            got
+        }));
+    }
+    let mut claimed = Vec::new();
+    for t in tasks {
+        claimed.extend(t.await.unwrap());
+    }
+    let unique: std::collections::HashSet<_> = claimed.iter().copied().collect();
+    assert_eq!(unique.len(), claimed.len(), "claimed twice");
+    assert_eq!(unique, want);
+    first.close().await;
+    second.close().await;
+}
+
+/// A row the domain cannot accept (written by hand or by a broken migration) is an
+/// `Unexpected` error, never a panic.
+#[tokio::test]
+async fn undecodable_rows_are_unexpected_errors() {
+    use opsflow_ports::repos::RepoError;
+    let (store, cleanup) = setup().await;
+    let a = contract::signup(&*store, "Corrupt Agency", "admin@corrupt.test").await;
+    let t = contract::new_ticket(&a.scope, "Fine", "body", contract::now_ms());
+    store.create(&a.scope, &t).await.unwrap();
+    sqlx::query("UPDATE tickets SET status = 'exploded'").execute(store.pool()).await.unwrap();
+    let got = TicketRepository::get(&*store, &a.scope, t.id).await;
+    assert!(matches!(got, Err(RepoError::Unexpected(_))), "{got:?}");
+    let listed = store.list(&a.scope, &TicketQuery::default()).await;
+    assert!(matches!(listed, Err(RepoError::Unexpected(_))), "{listed:?}");
+    sqlx::query("UPDATE users SET email = 'not an email', id = x'0102'")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let users = opsflow_ports::repos::UserRepository::list(&*store, &a.scope).await;
+    assert!(matches!(users, Err(RepoError::Unexpected(_))), "{users:?}");
+    cleanup().await;
+}
