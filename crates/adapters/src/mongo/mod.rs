@@ -504,11 +504,19 @@ mod tests {
 
     #[tokio::test]
     async fn unreachable_server_is_a_clear_error() {
-        let mut settings = MongoSettings::new("mongodb://127.0.0.1:9/?directConnection=true");
+        let mut settings =
+            MongoSettings::new("mongodb://ann:pw@127.0.0.1:9/?directConnection=true");
         settings.server_selection_timeout = Duration::from_millis(300);
+        let started = std::time::Instant::now();
         let err = MongoStore::connect(settings).await.expect_err("nothing listens on port 9");
+        assert!(started.elapsed() < Duration::from_secs(5), "bounded by the selection timeout");
         assert!(matches!(err, MongoConnectError::Unreachable { .. }), "{err:?}");
-        assert!(err.to_string().starts_with("cannot reach MongoDB at mongodb://127.0.0.1:9/"));
+        let message = err.to_string();
+        assert!(
+            message.starts_with("cannot reach MongoDB at mongodb://***@127.0.0.1:9/"),
+            "{message}"
+        );
+        assert!(!message.contains("pw"), "credentials leaked: {message}");
     }
 
     #[tokio::test]
