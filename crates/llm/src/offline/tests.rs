@@ -98,8 +98,10 @@ fn cross_validated_quality_on_the_training_split() {
         }
     }
     println!(
-        "5-fold CV category macro-F1 {:.3}, priority macro-F1 {:.3}",
+        "5-fold CV category accuracy {:.3} macro-F1 {:.3}, priority accuracy {:.3} macro-F1 {:.3}",
+        cat.accuracy(),
         cat.macro_f1(),
+        pri.accuracy(),
         pri.macro_f1()
     );
     assert!(cat.macro_f1() >= 0.65, "category {:.3}", cat.macro_f1());
