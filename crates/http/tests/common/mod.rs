@@ -242,6 +242,10 @@ pub async fn spawn_store<S: Store>(
     options: AppOptions,
 ) -> TestApp {
     let llm: Arc<dyn LlmClient> = options.llm.unwrap_or_else(|| Arc::new(OfflineEngine::new()));
+    let mut triage = TriageConfig::default();
+    if let Some(lease) = options.lease {
+        triage.lease = lease;
+    }
     let state = AppState::new(
         store,
         Deps {
@@ -249,10 +253,7 @@ pub async fn spawn_store<S: Store>(
             tokens: Arc::new(tokens(options.token_ttl)),
             llm,
             clock: Arc::new(SystemClock),
-            triage: match options.lease {
-                Some(lease) => TriageConfig { lease, ..TriageConfig::default() },
-                None => TriageConfig::default(),
-            },
+            triage,
         },
     );
     let workers = (options.workers > 0).then(|| {
