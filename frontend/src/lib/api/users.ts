@@ -41,5 +41,5 @@ export function useDirectory() {
 /** A person's name for a user id, or a neutral label when unknown. */
 export function userName(users: readonly User[] | undefined, id: string | null | undefined) {
   if (!id) return 'Unassigned';
-  return users?.find((user) => user.id === id)?.name ?? 'Unknown user';
+  return users?.find((user) => user.id === id)?.name ?? 'Another team member';
 }
