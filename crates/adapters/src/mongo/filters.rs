@@ -57,6 +57,12 @@ pub fn tenant_by_id(id: TenantId) -> Document {
     doc! { "_id": id.bson() }
 }
 
+/// The tenants of the users a sign-in found (their ids come from those user rows).
+pub fn tenants_by_ids(ids: &[TenantId]) -> Document {
+    let ids: Vec<Bson> = ids.iter().map(|i| i.bson()).collect();
+    doc! { "_id": { "$in": ids } }
+}
+
 /// Tenants by slug (sign-up uniqueness check; not scoped: no tenant exists yet).
 pub fn tenant_by_slug(slug: &str) -> Document {
     doc! { "slug": slug }

@@ -17,8 +17,8 @@ use opsflow_ports::repos::{
 use time::OffsetDateTime;
 
 use super::codec::{
-    self, AsUuid, reply_doc, reply_from, set_time, tenant_doc, tenant_from, ticket_doc,
-    ticket_from, ticket_patch_set, user_doc, user_from,
+    self, reply_doc, reply_from, set_time, tenant_doc, tenant_from, ticket_doc, ticket_from,
+    ticket_patch_set, user_doc, user_from,
 };
 use super::filters as f;
 use super::{Fail, MongoStore, collect, conflict_on, corrupt, driver, in_transaction};
@@ -101,8 +101,8 @@ impl AccountRepository for MongoStore {
         if users.is_empty() {
             return Ok(Vec::new());
         }
-        let ids: Vec<Bson> = users.iter().map(|u| u.tenant_id.bson()).collect();
-        let cursor = self.tenants.find(doc! { "_id": { "$in": ids } }).await.map_err(driver)?;
+        let ids: Vec<TenantId> = users.iter().map(|u| u.tenant_id).collect();
+        let cursor = self.tenants.find(f::tenants_by_ids(&ids)).await.map_err(driver)?;
         let tenants: HashMap<TenantId, Tenant> =
             collect(cursor, tenant_from).await?.into_iter().map(|t| (t.id, t)).collect();
         Ok(users
