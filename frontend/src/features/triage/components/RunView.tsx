@@ -120,7 +120,16 @@ function StepCard({
               <Text size="xs" fw={600} mb={4}>
                 Input snapshot
               </Text>
-              <Code block style={{ maxHeight: 360, overflow: 'auto' }} data-testid="raw-input">
+              <Code
+                block
+                style={{
+                  maxHeight: 420,
+                  overflow: 'auto',
+                  whiteSpace: 'pre-wrap',
+                  overflowWrap: 'anywhere',
+                }}
+                data-testid="raw-input"
+              >
                 {JSON.stringify(step.input_snapshot, null, 2)}
               </Code>
             </div>
@@ -128,7 +137,16 @@ function StepCard({
               <Text size="xs" fw={600} mb={4}>
                 Output snapshot
               </Text>
-              <Code block style={{ maxHeight: 360, overflow: 'auto' }} data-testid="raw-output">
+              <Code
+                block
+                style={{
+                  maxHeight: 420,
+                  overflow: 'auto',
+                  whiteSpace: 'pre-wrap',
+                  overflowWrap: 'anywhere',
+                }}
+                data-testid="raw-output"
+              >
                 {JSON.stringify(step.output_snapshot, null, 2)}
               </Code>
             </div>
