@@ -34,10 +34,7 @@ impl Machine {
                     .map(|(_, v)| v.trim().to_owned())
             })
             .unwrap_or_else(|| "unknown CPU".to_owned());
-        let load_average = std::fs::read_to_string("/proc/loadavg")
-            .ok()
-            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
-            .unwrap_or_else(|| "unknown".to_owned());
+        let load_average = load_average();
         let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
         let date = time::OffsetDateTime::now_utc().format(format).unwrap_or_default();
         Self {
@@ -54,9 +51,15 @@ impl Machine {
     pub fn markdown(&self) -> String {
         format!(
             "- Command: `{}`\n- Date: {}; build profile: **{}**\n- Machine: {} cores \
-             (`available_parallelism`), {}; load average at start {}. Other builds may have been \
-             running on the same cores.\n",
-            self.command, self.date, self.profile, self.cores, self.cpu, self.load_average
+             (`available_parallelism`), {}; load average (1, 5, 15 min) {} at the start and {} at \
+             the end. Other builds may have been running on the same cores.\n",
+            self.command,
+            self.date,
+            self.profile,
+            self.cores,
+            self.cpu,
+            self.load_average,
+            load_average()
         )
     }
 
@@ -69,6 +72,14 @@ impl Machine {
             );
         }
     }
+}
+
+/// The 1-, 5- and 15-minute load averages.
+fn load_average() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|| "unknown".to_owned())
 }
 
 /// The command line, arguments quoted where needed.
@@ -144,7 +155,7 @@ pub fn upsert_section(path: &Path, title: &str, key: &str, content: &str) -> any
         (Some(b), Some(e)) if e > b => {
             format!("{}{block}{}", &existing[..b], &existing[e + end.len()..])
         }
-        _ => format!("{}\n{block}\n", existing.trim_end()),
+        _ => format!("{}\n\n{block}\n", existing.trim_end()),
     };
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)

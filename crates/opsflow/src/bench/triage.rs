@@ -47,7 +47,7 @@ pub struct TriageArgs {
     #[arg(long, value_delimiter = ',', default_value = "1,4,16")]
     pub workers: Vec<usize>,
     /// Batches per concurrency level.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 10)]
     pub rounds: usize,
     /// Runs queued for each worker pool size.
     #[arg(long, default_value_t = 64)]
