@@ -151,6 +151,36 @@ describe('app routes and auth', () => {
     );
   });
 
+  it('pages through tickets with the page in the URL', async () => {
+    session.setToken('tok-1');
+    const api = mockApi({
+      'GET /api/auth/me': () => json({ user: admin, tenant }),
+      'GET /api/users': () => json({ items: [admin] }),
+      'GET /api/tickets': (request) =>
+        json({
+          items: [{ ...ticket, subject: `Ticket on page ${request.query.get('page')}` }],
+          total: 60,
+          page: Number(request.query.get('page')),
+          page_size: 25,
+        }),
+    });
+    const user = renderApp('/tickets?category=billing');
+    expect(await screen.findByText('Ticket on page 1')).toBeInTheDocument();
+    expect(screen.getByText('60 tickets')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: '3' }));
+    expect(await screen.findByText('Ticket on page 3')).toBeInTheDocument();
+    expect(screen.getByTestId('location')).toHaveTextContent('/tickets?category=billing&page=3');
+    expect(api.find('GET', '/api/tickets').at(-1)?.query.get('category')).toBe('billing');
+
+    // Changing a filter goes back to the first page.
+    await user.click(screen.getByLabelText('Status', { selector: 'input' }));
+    await user.click(await screen.findByRole('option', { name: 'Open' }));
+    expect(await screen.findByText('Ticket on page 1')).toBeInTheDocument();
+    expect(screen.getByTestId('location')).toHaveTextContent(
+      '/tickets?category=billing&status=open',
+    );
+  });
+
   it('says when the server cannot be reached and retries', async () => {
     session.setToken('tok-1');
     let down = true;
