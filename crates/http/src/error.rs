@@ -199,6 +199,30 @@ impl From<AppError> for ApiError {
     }
 }
 
+/// The answer to a request whose handler panicked: the same opaque JSON 500 as any other
+/// internal error (poem's default is a plain-text body), with the panic logged under its id.
+#[must_use]
+pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let cause = panic
+        .downcast_ref::<&str>()
+        .map(|s| (*s).to_owned())
+        .or_else(|| panic.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a handler panicked".to_owned());
+    let error_id = Uuid::now_v7().to_string();
+    tracing::error!(error_id = %error_id, cause = %cause, "request handler panicked");
+    let mut resp = poem::web::Json(serde_json::json!({
+        "error": {
+            "code": "internal_error",
+            "message": "something went wrong on our side",
+            "fields": {},
+            "error_id": error_id,
+        }
+    }))
+    .into_response();
+    resp.set_status(StatusCode::INTERNAL_SERVER_ERROR);
+    resp
+}
+
 /// Result alias for handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
 

@@ -75,7 +75,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .at("/*path", static_files::spa)
         .at("/", static_files::spa)
         .with(error::JsonErrors)
-        .with(CatchPanic::new())
+        .with(CatchPanic::new().with_handler(error::panic_response))
         .with(metrics::HttpMetrics(metrics))
         .with(Tracing)
         .data(state)
