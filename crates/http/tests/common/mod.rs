@@ -21,7 +21,7 @@ use opsflow_adapters::sqlite::SqliteStore;
 use opsflow_http::AppState;
 use opsflow_http::state::Deps;
 use opsflow_llm::OfflineEngine;
-use opsflow_ports::auth::SystemClock;
+use opsflow_ports::auth::{PasswordHasher, SystemClock};
 use opsflow_ports::llm::LlmClient;
 use opsflow_ports::repos::Store;
 use opsflow_ports::services::triage::TriageConfig;
@@ -93,11 +93,19 @@ pub struct AppOptions {
     pub token_ttl: time::Duration,
     /// How long a run is leased to its executor (`None`: the default).
     pub lease: Option<time::Duration>,
+    /// The password hasher; `None` is argon2id with cheap parameters.
+    pub hasher: Option<Arc<dyn PasswordHasher>>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
-        Self { llm: None, workers: 0, token_ttl: time::Duration::hours(1), lease: None }
+        Self {
+            llm: None,
+            workers: 0,
+            token_ttl: time::Duration::hours(1),
+            lease: None,
+            hasher: None,
+        }
     }
 }
 
@@ -249,7 +257,7 @@ pub async fn spawn_store<S: Store>(
     let state = AppState::new(
         store,
         Deps {
-            hasher: Arc::new(hasher()),
+            hasher: options.hasher.unwrap_or_else(|| Arc::new(hasher())),
             tokens: Arc::new(tokens(options.token_ttl)),
             llm,
             clock: Arc::new(SystemClock),

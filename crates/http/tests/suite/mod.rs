@@ -6,6 +6,7 @@
 pub mod api;
 pub mod bad_input;
 pub mod isolation;
+pub mod server_errors;
 pub mod tokens;
 pub mod triage;
 
@@ -52,6 +53,14 @@ macro_rules! all_suites {
             [
                 another_tenants_ids_are_not_found_and_unchanged,
                 an_active_run_in_another_tenant_is_invisible,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            server_errors,
+            [
+                a_failing_dependency_is_an_opaque_500_and_leaves_nothing,
+                a_panic_is_an_opaque_json_500,
             ]
         );
         $crate::http_cases!(
