@@ -39,7 +39,7 @@ pub struct OpenAiConfig {
 }
 
 impl OpenAiConfig {
-    /// A configuration for `model` at OpenAI with default timeouts and retries.
+    /// OpenAI's public API with the default model, timeouts and retries.
     pub fn new(api_key: Option<SecretString>) -> Self {
         Self {
             base_url: DEFAULT_BASE_URL.to_owned(),
