@@ -144,6 +144,16 @@ async fn classification_answers_validate_and_explain() {
     )
     .await;
     assert_eq!(out.category, Category::Bug);
+
+    let out: ClassificationOutput = ask(
+        "classification",
+        ticket(
+            "Charged twice for our monthly invoice",
+            "Hi, our credit card was billed twice for the March invoice. Please fix the duplicate payment.",
+        ),
+    )
+    .await;
+    assert_eq!(out.category, Category::Billing, "{}", out.reason);
 }
 
 #[tokio::test]
