@@ -86,6 +86,11 @@ fn describe(err: &serde_path_to_error::Error<serde_json::Error>) -> (String, Str
         let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
         return (field, "is required".to_owned());
     }
+    if let Some(rest) = inner.strip_prefix("duplicate field `") {
+        let name = rest.split('`').next().unwrap_or_default();
+        let field = if path == "." { name.to_owned() } else { format!("{path}.{name}") };
+        return (field, "is given more than once".to_owned());
+    }
     if let Some(rest) = inner.strip_prefix("unknown field `") {
         let name = rest.split('`').next().unwrap_or_default();
         let field = if path == "." { name.to_owned() } else { path };
