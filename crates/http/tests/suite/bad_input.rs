@@ -617,3 +617,71 @@ pub async fn unknown_routes_and_methods_are_json(ctx: Ctx) {
     check(&r, &[404, 405], None, "PUT tenant");
     assert_eq!(app.ticket_count(&token).await, 1);
 }
+
+pub async fn odd_json_and_encodings_are_handled(ctx: Ctx) {
+    let (app, token, tid) = setup(&ctx).await;
+    let before = app.ticket_count(&token).await;
+    let json_body = |b: Vec<u8>| Body::Raw(Some("application/json"), b);
+
+    // Duplicate keys, deep nesting, invalid UTF-8, a BOM, trailing garbage: all 400.
+    let dup = br#"{"subject": "a", "subject": "b", "body": "x", "customer_name": "c", "customer_email": "c@example.com"}"#;
+    let r = app.send(Method::POST, "/api/tickets", Some(&token), json_body(dup.to_vec())).await;
+    check(&r, &[400], Some("subject"), "duplicate key");
+    let deep = "[".repeat(10_000);
+    let r =
+        app.send(Method::POST, "/api/tickets", Some(&token), json_body(deep.into_bytes())).await;
+    check(&r, &[400], None, "deep nesting");
+    let mut bad_utf8 = br#"{"subject": ""#.to_vec();
+    bad_utf8.extend_from_slice(&[0xff, 0xfe]);
+    bad_utf8.extend_from_slice(
+        br#"", "body": "x", "customer_name": "c", "customer_email": "c@example.com"}"#,
+    );
+    let r = app.send(Method::POST, "/api/tickets", Some(&token), json_body(bad_utf8)).await;
+    check(&r, &[400], None, "invalid UTF-8");
+    let trailing = format!("{} {{}}", ticket_body());
+    let r = app
+        .send(Method::POST, "/api/tickets", Some(&token), json_body(trailing.into_bytes()))
+        .await;
+    check(&r, &[400], None, "trailing data");
+    assert_eq!(app.ticket_count(&token).await, before);
+
+    // Lengths count characters, not bytes.
+    let r = app
+        .post("/api/tickets", Some(&token), with(ticket_body(), "subject", json!("😀".repeat(200))))
+        .await;
+    r.expect(201);
+    assert_eq!(r.json["subject"].as_str().unwrap().chars().count(), 200);
+    let r = app
+        .post("/api/tickets", Some(&token), with(ticket_body(), "subject", json!("é".repeat(201))))
+        .await;
+    r.expect_error(422, None, Some("subject"));
+    assert_eq!(app.ticket_count(&token).await, before + 1);
+
+    // Odd query strings are client errors or ignored, never 500s.
+    for query in ["q=%FF%FE", "q=%", "status=", "page=", "q=%00", "unassigned=", "page_size=1e2"] {
+        let r = app.get(&format!("/api/tickets?{query}"), Some(&token)).await;
+        assert!(
+            r.status == 200 || r.status == 400 || r.status == 422,
+            "{query}: {} {}",
+            r.status,
+            r.text
+        );
+        if r.status != 200 {
+            assert_error_shape(&r);
+        }
+    }
+
+    // The triage switch is validated before anything is queued.
+    let r = app
+        .post_empty(&format!("/api/tickets/{tid}/workflows/triage?async=maybe"), Some(&token))
+        .await;
+    check(&r, &[400], Some("async"), "async=maybe");
+    let runs = app.get(&format!("/api/tickets/{tid}/workflows"), Some(&token)).await;
+    assert_eq!(runs.json["items"], json!([]), "no run was created");
+
+    // An empty patch changes nothing and answers the ticket.
+    let t = app.ticket(&token, &tid).await;
+    let r = app.patch(&format!("/api/tickets/{tid}"), Some(&token), json!({})).await;
+    r.expect(200);
+    assert_eq!(r.json, t["ticket"]);
+}

@@ -45,6 +45,7 @@ macro_rules! all_suites {
                 list_parameters_out_of_range_are_rejected,
                 team_and_tenant_inputs_are_validated,
                 unknown_routes_and_methods_are_json,
+                odd_json_and_encodings_are_handled,
             ]
         );
         $crate::http_cases!(
