@@ -5,6 +5,7 @@
 
 pub mod api;
 pub mod bad_input;
+pub mod concurrency;
 pub mod isolation;
 pub mod server_errors;
 pub mod tokens;
@@ -46,6 +47,15 @@ macro_rules! all_suites {
                 team_and_tenant_inputs_are_validated,
                 unknown_routes_and_methods_are_json,
                 odd_json_and_encodings_are_handled,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            concurrency,
+            [
+                concurrent_signups_with_one_name_get_distinct_slugs,
+                concurrent_creates_of_one_email_make_one_user,
+                concurrent_demotions_keep_an_active_admin,
             ]
         );
         $crate::http_cases!(
