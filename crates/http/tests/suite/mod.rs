@@ -98,6 +98,8 @@ macro_rules! all_suites {
                 a_queued_run_survives_a_restart,
                 a_double_click_starts_one_run,
                 a_run_left_running_by_a_crash_is_finished_after_its_lease,
+                a_model_cannot_assign_a_user_of_another_tenant,
+                guardrail_flags_on_a_draft_are_returned_and_recorded,
             ]
         );
     };

@@ -434,3 +434,89 @@ pub async fn a_run_left_running_by_a_crash_is_finished_after_its_lease(ctx: Ctx)
     assert_eq!(t["replies"].as_array().unwrap().len(), 1);
     assert_eq!(t["latest_run"]["id"], run_id.as_str());
 }
+
+/// Scripts one run on `llm` with the given assignee suggestion and reply (pushed `replies`
+/// times, for the guardrail regeneration).
+fn script_run(llm: &ScriptedLlm, assignee: Value, reply: &str, replies: usize) {
+    llm.push_ok_for("classification", json!({"category": "billing", "reason": "double charge"}))
+        .push_ok_for("priority", json!({"priority": "high", "reason": "money taken twice"}))
+        .push_ok_for(
+            "assignee_suggestion",
+            json!({"assignee_user_id": assignee, "reason": "best fit"}),
+        );
+    for _ in 0..replies {
+        llm.push_ok_for("reply_draft", json!({"reply_body": reply}));
+    }
+}
+
+pub async fn a_model_cannot_assign_a_user_of_another_tenant(ctx: Ctx) {
+    let llm = Arc::new(ScriptedLlm::new());
+    let app = ctx.spawn_with(AppOptions::default().llm(llm.clone())).await;
+    let a = app.signup("Alpha", "ann@alpha.example").await;
+    let b = app.signup("Beta", "ben@beta.example").await;
+    let tid = billing_ticket(&app, &a).await;
+
+    // The model names tenant B's admin for tenant A's ticket: rejected, recorded, not assigned.
+    script_run(&llm, json!(b.user_id), "Hi Irene, we are looking into the charge.", 1);
+    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&a.token)).await;
+    r.expect(200);
+    assert_eq!(r.json["workflow_run"]["status"], "succeeded", "{}", r.text);
+    assert!(r.json["ticket"]["assignee_id"].is_null(), "{}", r.text);
+    assert_eq!(r.json["ticket"]["priority"], "high");
+    let step = r.json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step_type"] == "assignee_suggestion")
+        .unwrap()
+        .clone();
+    assert!(step["output_snapshot"]["assignee_user_id"].is_null(), "{step}");
+    assert_eq!(step["output_snapshot"]["rejected_assignee_user_id"], b.user_id.as_str(), "{step}");
+    // Nothing of B's was touched: B still has no tickets and the same single user.
+    assert_eq!(app.ticket_count(&b.token).await, 0);
+    let users = app.get("/api/users", Some(&b.token)).await;
+    assert_eq!(users.json["items"].as_array().unwrap().len(), 1);
+
+    // The model naming A's own active user is applied.
+    script_run(&llm, json!(a.user_id), "Hi Irene, we are looking into the charge.", 1);
+    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&a.token)).await;
+    assert_eq!(r.json["workflow_run"]["status"], "succeeded", "{}", r.text);
+    assert_eq!(r.json["ticket"]["assignee_id"], a.user_id.as_str());
+}
+
+pub async fn guardrail_flags_on_a_draft_are_returned_and_recorded(ctx: Ctx) {
+    let llm = Arc::new(ScriptedLlm::new());
+    let app = ctx.spawn_with(AppOptions::default().llm(llm.clone())).await;
+    let a = app.signup("Alpha", "ann@alpha.example").await;
+    let tid = billing_ticket(&app, &a).await;
+    // The same promise twice: the regenerated draft still makes it.
+    let promise = "Hi Irene, we will refund you in full, you will get your money back.";
+    script_run(&llm, json!(null), promise, 2);
+    let r = app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&a.token)).await;
+    r.expect(200);
+    assert_eq!(r.json["workflow_run"]["status"], "succeeded", "{}", r.text);
+    let flags = r.json["guardrail_flags"].as_array().expect("guardrail_flags");
+    assert!(flags.contains(&json!("refund_commitment")), "{}", r.text);
+    assert_eq!(
+        r.json["ai_reply_draft"]["draft"], true,
+        "a flagged draft is kept for a person to edit"
+    );
+    let run = app
+        .get(
+            &format!("/api/workflows/runs/{}", r.json["workflow_run"]["id"].as_str().unwrap()),
+            Some(&a.token),
+        )
+        .await;
+    let step = run.json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["step_type"] == "reply_draft")
+        .unwrap()
+        .clone();
+    assert!(
+        step["guardrail_flags"].as_array().unwrap().contains(&json!("refund_commitment")),
+        "{step}"
+    );
+    assert_eq!(llm.tasks().iter().filter(|t| *t == "reply_draft").count(), 2, "regenerated once");
+}
