@@ -100,6 +100,7 @@ macro_rules! all_suites {
                 a_run_left_running_by_a_crash_is_finished_after_its_lease,
                 a_model_cannot_assign_a_user_of_another_tenant,
                 guardrail_flags_on_a_draft_are_returned_and_recorded,
+                a_draft_can_only_be_consumed_on_its_own_ticket,
             ]
         );
     };

@@ -520,3 +520,57 @@ pub async fn guardrail_flags_on_a_draft_are_returned_and_recorded(ctx: Ctx) {
     );
     assert_eq!(llm.tasks().iter().filter(|t| *t == "reply_draft").count(), 2, "regenerated once");
 }
+
+pub async fn a_draft_can_only_be_consumed_on_its_own_ticket(ctx: Ctx) {
+    let app = ctx.spawn().await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let x = billing_ticket(&app, &admin).await;
+    let y = app.create_ticket(&admin.token, "Other ticket", "Unrelated question").await;
+    let y = y["id"].as_str().unwrap().to_owned();
+    let r = app.post_empty(&format!("/api/tickets/{x}/workflows/triage"), Some(&admin.token)).await;
+    let draft = r.json["ai_reply_draft"]["id"].as_str().unwrap().to_owned();
+    let (x_before, y_before) =
+        (app.ticket(&admin.token, &x).await, app.ticket(&admin.token, &y).await);
+
+    // X's draft named on Y: not found there; nothing is sent, consumed or changed.
+    app.post(
+        &format!("/api/tickets/{y}/replies"),
+        Some(&admin.token),
+        json!({"body": "Sent on the wrong ticket", "status": "replied", "draft_id": draft}),
+    )
+    .await
+    .expect_error(404, None, None);
+    app.patch(
+        &format!("/api/tickets/{y}/replies/{draft}"),
+        Some(&admin.token),
+        json!({"body": "edited via Y"}),
+    )
+    .await
+    .expect_error(404, None, None);
+
+    // A sent (human) reply is not a draft: it cannot be consumed.
+    let human = app
+        .post(
+            &format!("/api/tickets/{y}/replies"),
+            Some(&admin.token),
+            json!({"body": "First answer"}),
+        )
+        .await;
+    human.expect(201);
+    let y_with_reply = app.ticket(&admin.token, &y).await;
+    app.post(
+        &format!("/api/tickets/{y}/replies"),
+        Some(&admin.token),
+        json!({"body": "Second", "status": "closed", "draft_id": human.json["id"]}),
+    )
+    .await
+    .expect_error(409, Some("reply_not_draft"), None);
+
+    assert_eq!(app.ticket(&admin.token, &x).await, x_before, "X and its draft unchanged");
+    assert_eq!(
+        app.ticket(&admin.token, &y).await,
+        y_with_reply,
+        "Y unchanged by the failed replies"
+    );
+    assert_eq!(y_before["replies"], json!([]));
+}
