@@ -532,6 +532,34 @@ pub async fn health_docs_metrics_and_web_routes_answer(ctx: Ctx) {
         assert!(paths.contains_key(p), "OpenAPI document lacks {p}: {:?}", paths.keys());
     }
 
+    // Every operation has an id; every one but health, signup and login needs the bearer token
+    // and documents the JSON error answers.
+    let public = ["health", "signup", "login"];
+    let mut op_ids = Vec::new();
+    for (path, ops) in paths {
+        for (method, op) in ops.as_object().unwrap() {
+            let id = op["operationId"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{method} {path} has no operationId"));
+            op_ids.push(id.to_owned());
+            if public.contains(&id) {
+                continue;
+            }
+            assert!(
+                op.get("security").is_some(),
+                "{method} {path} is not marked as needing a token"
+            );
+            for status in ["400", "401", "404", "422"] {
+                assert!(
+                    op["responses"].get(status).is_some(),
+                    "{method} {path} does not document {status}"
+                );
+            }
+        }
+    }
+    let unique: std::collections::BTreeSet<_> = op_ids.iter().collect();
+    assert_eq!(unique.len(), op_ids.len(), "operation ids are unique: {op_ids:?}");
+
     let docs = app.get("/api/docs", None).await;
     docs.expect(200);
     assert!(docs.content_type.starts_with("text/html"), "{}", docs.content_type);
