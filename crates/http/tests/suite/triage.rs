@@ -377,7 +377,7 @@ fn slow_valid_llm(delay: Duration) -> Arc<ScriptedLlm> {
 
 pub async fn a_double_click_starts_one_run(ctx: Ctx) {
     let app =
-        ctx.spawn_with(AppOptions::default().llm(slow_valid_llm(Duration::from_millis(300)))).await;
+        ctx.spawn_with(AppOptions::default().llm(slow_valid_llm(Duration::from_millis(500)))).await;
     let admin = app.signup("Acme", "ada@example.com").await;
     let tid = billing_ticket(&app, &admin).await;
     let path = format!("/api/tickets/{tid}/workflows/triage");
@@ -408,18 +408,27 @@ pub async fn a_run_left_running_by_a_crash_is_finished_after_its_lease(ctx: Ctx)
         .await;
     let admin = first.signup("Acme", "ada@example.com").await;
     let tid = billing_ticket(&first, &admin).await;
-    let gave_up = first
-        .http
-        .post(first.url(&format!("/api/tickets/{tid}/workflows/triage")))
-        .bearer_auth(&admin.token)
-        .timeout(Duration::from_millis(500))
-        .send()
-        .await;
-    assert!(gave_up.is_err(), "the stuck run should not have answered");
-    let runs = first.get(&format!("/api/tickets/{tid}/workflows"), Some(&admin.token)).await;
-    assert_eq!(runs.json["items"][0]["status"], "running", "{}", runs.text);
-    let run_id = runs.json["items"][0]["id"].as_str().unwrap().to_owned();
+    // The request hangs on the provider; it is never answered.
+    let hanging = tokio::spawn(
+        first
+            .http
+            .post(first.url(&format!("/api/tickets/{tid}/workflows/triage")))
+            .bearer_auth(&admin.token)
+            .send(),
+    );
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let run_id = loop {
+        let runs = first.get(&format!("/api/tickets/{tid}/workflows"), Some(&admin.token)).await;
+        if let Some(run) = runs.json["items"].as_array().and_then(|items| items.first()) {
+            assert_eq!(run["status"], "running", "{}", runs.text);
+            break run["id"].as_str().unwrap().to_owned();
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the run was never created");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(!hanging.is_finished(), "the stuck run should not have answered");
     drop(first);
+    hanging.abort();
 
     // Second server on the same database with a worker: once the lease has expired, the run
     // is claimed again and finished.
