@@ -2,7 +2,12 @@
 
 use serde_json::{Value, json};
 
-use crate::common::{Ctx, PASSWORD};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use opsflow_adapters::security::Argon2Hasher;
+
+use crate::common::{AppOptions, Ctx, PASSWORD, TestApp};
 
 fn ids(page: &Value) -> Vec<String> {
     page["items"]
@@ -580,4 +585,35 @@ pub async fn health_docs_metrics_and_web_routes_answer(ctx: Ctx) {
     metrics.expect(200);
     assert!(metrics.text.contains("opsflow_http_requests_total"), "{}", metrics.text);
     assert!(metrics.text.contains("route=\"health\""), "requests are counted by route");
+}
+
+async fn median_login_time(app: &TestApp, email: &str, password: &str) -> Duration {
+    let mut times = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        app.login_raw(email, password, None).await.expect_error(401, None, None);
+        times.push(started.elapsed());
+    }
+    times.sort();
+    times[2]
+}
+
+pub async fn an_unknown_email_takes_as_long_as_a_wrong_password(ctx: Ctx) {
+    // Real (if small) argon2 work, so that hashing dominates the answer time.
+    let hasher = Argon2Hasher::with_params(8 * 1024, 2, 1).expect("argon2 parameters");
+    let app = ctx
+        .spawn_with(AppOptions { hasher: Some(Arc::new(hasher)), ..AppOptions::default() })
+        .await;
+    app.signup("Acme", "ada@example.com").await;
+    // Warm up both paths (the dummy hash is computed once).
+    app.login_raw("nobody@example.com", PASSWORD, None).await;
+    app.login_raw("ada@example.com", "not the password", None).await;
+
+    let wrong_password = median_login_time(&app, "ada@example.com", "not the password").await;
+    let unknown_email = median_login_time(&app, "nobody@example.com", PASSWORD).await;
+    // An unknown email that answers much faster tells an attacker which emails exist.
+    assert!(
+        unknown_email * 10 >= wrong_password * 3,
+        "unknown email {unknown_email:?} vs wrong password {wrong_password:?}"
+    );
 }
