@@ -395,6 +395,20 @@ pub fn assert_error_shape(r: &Resp) {
     assert!(e["fields"].is_object(), "fields is not an object: {}", r.text);
 }
 
+/// Reads a whole answer.
+async fn read(resp: reqwest::Response) -> Resp {
+    let status = resp.status().as_u16();
+    let content_type = resp
+        .headers()
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
+    let text = resp.text().await.expect("response body");
+    let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+    Resp { status, content_type, text, json }
+}
+
 /// A signed-in user.
 #[derive(Debug, Clone)]
 pub struct Session {
@@ -455,38 +469,13 @@ impl TestApp {
                 req.body(bytes)
             }
         };
-        let resp = req.send().await.expect("request reaches the server");
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let text = resp.text().await.expect("response body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, content_type, text, json }
+        read(req.send().await.expect("request reaches the server")).await
     }
 
-    /// Sends with an `Authorization` header of exactly `header`.
+    /// GET with an `Authorization` header of exactly `header`.
     pub async fn get_with_auth_header(&self, path: &str, header: &str) -> Resp {
-        let resp = self
-            .http
-            .get(self.url(path))
-            .header(reqwest::header::AUTHORIZATION, header)
-            .send()
-            .await
-            .expect("request reaches the server");
-        let status = resp.status().as_u16();
-        let content_type = resp
-            .headers()
-            .get(reqwest::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("")
-            .to_owned();
-        let text = resp.text().await.expect("response body");
-        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Resp { status, content_type, text, json }
+        let req = self.http.get(self.url(path)).header(reqwest::header::AUTHORIZATION, header);
+        read(req.send().await.expect("request reaches the server")).await
     }
 
     /// Writes `request` (a whole HTTP/1.1 request) on a fresh connection and returns the status
@@ -560,7 +549,7 @@ impl TestApp {
         Session::from_json(&r.json)
     }
 
-    /// Adds a team member as `admin`; returns (user id, their session).
+    /// Adds a team member as `admin` and logs them in with their temporary password.
     pub async fn add_user(&self, admin: &Session, name: &str, email: &str, role: &str) -> Session {
         let r = self
             .post(
