@@ -102,6 +102,7 @@ macro_rules! all_suites {
                 a_model_cannot_assign_a_user_of_another_tenant,
                 guardrail_flags_on_a_draft_are_returned_and_recorded,
                 a_draft_can_only_be_consumed_on_its_own_ticket,
+                two_servers_on_one_database_execute_each_queued_run_once,
             ]
         );
     };

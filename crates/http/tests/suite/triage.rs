@@ -583,3 +583,31 @@ pub async fn a_draft_can_only_be_consumed_on_its_own_ticket(ctx: Ctx) {
     );
     assert_eq!(y_before["replies"], json!([]));
 }
+
+pub async fn two_servers_on_one_database_execute_each_queued_run_once(ctx: Ctx) {
+    let db = ctx.new_db();
+    let one = ctx.spawn_on(&db, AppOptions::default().workers(2)).await;
+    let two = ctx.spawn_on(&db, AppOptions::default().workers(2)).await;
+    let admin = one.signup("Acme", "ada@example.com").await;
+    let mut runs = Vec::new();
+    for i in 0..6 {
+        let app = if i % 2 == 0 { &one } else { &two };
+        let tid = billing_ticket(app, &admin).await;
+        let r = app
+            .post_empty(
+                &format!("/api/tickets/{tid}/workflows/triage?async=true"),
+                Some(&admin.token),
+            )
+            .await;
+        r.expect(202);
+        runs.push((tid, r.json["workflow_run"]["id"].as_str().unwrap().to_owned()));
+    }
+    for (tid, run_id) in &runs {
+        let done = two.wait_for_run(&admin.token, run_id).await;
+        assert_eq!(done["workflow_run"]["status"], "succeeded", "{done}");
+        assert_eq!(done["workflow_run"]["attempts"], 1, "claimed once: {done}");
+        assert_eq!(done["steps"].as_array().unwrap().len(), 5, "executed once: {done}");
+        let t = one.ticket(&admin.token, tid).await;
+        assert_eq!(t["replies"].as_array().unwrap().len(), 1, "one draft: {t}");
+    }
+}
