@@ -1,16 +1,32 @@
 //! Every route, and where features are composed together.
 import { Button, Center, Stack, Text, Title } from '@mantine/core';
+import { lazy, type ReactNode, Suspense } from 'react';
 import { Link, Navigate, Route, Routes } from 'react-router';
 import { AppLayout } from '@/components/AppLayout';
 import { LoginPage } from '@/features/auth/routes/LoginPage';
 import { SignupPage } from '@/features/auth/routes/SignupPage';
-import { SettingsPage } from '@/features/settings/routes/SettingsPage';
-import { TeamPage } from '@/features/team/routes/TeamPage';
 import { TicketDetailPage } from '@/features/tickets/routes/TicketDetailPage';
 import { TicketsListPage } from '@/features/tickets/routes/TicketsListPage';
 import { TriagePanel } from '@/features/triage/components/TriagePanel';
-import { WorkflowHistoryPage } from '@/features/triage/routes/WorkflowHistoryPage';
+import { PageLoader } from '@/components/QueryState';
 import { RedirectIfAuthenticated, RequireAdmin, RequireAuth } from '@/lib/auth/guards';
+
+// Pages used less often load on demand, keeping the first load to login and tickets.
+const TeamPage = lazy(() =>
+  import('@/features/team/routes/TeamPage').then((m) => ({ default: m.TeamPage })),
+);
+const SettingsPage = lazy(() =>
+  import('@/features/settings/routes/SettingsPage').then((m) => ({ default: m.SettingsPage })),
+);
+const WorkflowHistoryPage = lazy(() =>
+  import('@/features/triage/routes/WorkflowHistoryPage').then((m) => ({
+    default: m.WorkflowHistoryPage,
+  })),
+);
+
+function Page({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<PageLoader />}>{children}</Suspense>;
+}
 
 function NotFound() {
   return (
@@ -49,11 +65,31 @@ export function AppRoutes() {
               />
             }
           />
-          <Route path="/tickets/:id/workflows" element={<WorkflowHistoryPage />} />
-          <Route path="/tickets/:id/workflows/:runId" element={<WorkflowHistoryPage />} />
+          <Route
+            path="/tickets/:id/workflows/:runId?"
+            element={
+              <Page>
+                <WorkflowHistoryPage />
+              </Page>
+            }
+          />
           <Route element={<RequireAdmin />}>
-            <Route path="/team" element={<TeamPage />} />
-            <Route path="/settings" element={<SettingsPage />} />
+            <Route
+              path="/team"
+              element={
+                <Page>
+                  <TeamPage />
+                </Page>
+              }
+            />
+            <Route
+              path="/settings"
+              element={
+                <Page>
+                  <SettingsPage />
+                </Page>
+              }
+            />
           </Route>
           <Route path="*" element={<NotFound />} />
         </Route>
