@@ -103,6 +103,8 @@ macro_rules! all_suites {
                 guardrail_flags_on_a_draft_are_returned_and_recorded,
                 a_draft_can_only_be_consumed_on_its_own_ticket,
                 two_servers_on_one_database_execute_each_queued_run_once,
+                triage_through_an_openai_compatible_provider,
+                a_provider_that_answers_500_fails_the_run,
             ]
         );
     };

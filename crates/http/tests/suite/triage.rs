@@ -611,3 +611,121 @@ pub async fn two_servers_on_one_database_execute_each_queued_run_once(ctx: Ctx) 
         assert_eq!(t["replies"].as_array().unwrap().len(), 1, "one draft: {t}");
     }
 }
+
+/// An OpenAI-compatible server (wiremock) answering each triage task.
+async fn openai_double(answers: &[(&str, Value)]) -> wiremock::MockServer {
+    use wiremock::matchers::{body_partial_json, header, method, path};
+    use wiremock::{Mock, ResponseTemplate};
+
+    let server = wiremock::MockServer::start().await;
+    for (task, answer) in answers {
+        Mock::given(method("POST"))
+            .and(path("/v1/chat/completions"))
+            .and(header("authorization", "Bearer sk-test-key"))
+            .and(body_partial_json(json!({"response_format": {"json_schema": {"name": task}}})))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+                "id": "chatcmpl-1",
+                "model": "gpt-test",
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": answer.to_string()}}],
+                "usage": {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18},
+            })))
+            .mount(&server)
+            .await;
+    }
+    server
+}
+
+fn openai_settings(server: &wiremock::MockServer) -> opsflow_llm::LlmSettings {
+    opsflow_llm::LlmSettings {
+        provider: opsflow_llm::Provider::OpenAi,
+        model: Some("gpt-test".to_owned()),
+        base_url: Some(format!("{}/v1", server.uri())),
+        api_key: Some(secrecy::SecretString::from("sk-test-key".to_owned())),
+        max_retries: 0,
+        request_timeout: Duration::from_secs(5),
+        ..opsflow_llm::LlmSettings::default()
+    }
+}
+
+pub async fn triage_through_an_openai_compatible_provider(ctx: Ctx) {
+    let server = openai_double(&[
+        ("classification", json!({"category": "billing", "reason": "a duplicate charge"})),
+        ("priority", json!({"priority": "urgent", "reason": "money taken twice"})),
+        ("assignee_suggestion", json!({"assignee_user_id": null, "reason": "no one fits better"})),
+        (
+            "reply_draft",
+            json!({"reply_body": "Hi Irene, thank you, we are looking into the duplicate charge."}),
+        ),
+    ])
+    .await;
+    let llm = opsflow_llm::build_client(&openai_settings(&server)).expect("OpenAI client");
+    let app = ctx.spawn_with(AppOptions::default().llm(llm)).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    app.patch(
+        "/api/tenant",
+        Some(&admin.token),
+        json!({"policies": "Answer within the contract."}),
+    )
+    .await
+    .expect(200);
+    let tid = billing_ticket(&app, &admin).await;
+
+    let r =
+        app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    r.expect(200);
+    assert_eq!(r.json["workflow_run"]["status"], "succeeded", "{}", r.text);
+    assert_eq!(r.json["ticket"]["category"], "billing");
+    assert_eq!(r.json["ticket"]["priority"], "urgent");
+    assert_eq!(
+        r.json["ai_reply_draft"]["body"],
+        "Hi Irene, thank you, we are looking into the duplicate charge."
+    );
+    for step in r.json["steps"].as_array().unwrap().iter().filter(|s| s["step_type"] != "persist") {
+        assert_eq!(step["provider"], "openai", "{step}");
+        assert_eq!(step["model"], "gpt-test", "{step}");
+        assert_eq!(step["prompt_tokens"], 11, "{step}");
+        assert_eq!(step["completion_tokens"], 7, "{step}");
+    }
+
+    // What went over the wire: one call per task, the ticket text in the prompts, the
+    // workspace's policies in the reply prompt.
+    let requests = server.received_requests().await.expect("recorded requests");
+    assert_eq!(requests.len(), 4);
+    let bodies: Vec<Value> =
+        requests.iter().map(|r| r.body_json().expect("JSON request")).collect();
+    let of = |task: &str| {
+        bodies
+            .iter()
+            .find(|b| b["response_format"]["json_schema"]["name"] == task)
+            .unwrap()
+            .to_string()
+    };
+    assert!(of("classification").contains("Charged twice for our monthly invoice"));
+    assert!(of("reply_draft").contains("Answer within the contract."));
+    assert!(bodies.iter().all(|b| b["model"] == "gpt-test"));
+}
+
+pub async fn a_provider_that_answers_500_fails_the_run(ctx: Ctx) {
+    use wiremock::matchers::method;
+    use wiremock::{Mock, ResponseTemplate};
+
+    let server = wiremock::MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500).set_body_string("upstream exploded"))
+        .mount(&server)
+        .await;
+    let llm = opsflow_llm::build_client(&openai_settings(&server)).expect("OpenAI client");
+    let app = ctx.spawn_with(AppOptions::default().llm(llm)).await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let tid = billing_ticket(&app, &admin).await;
+    let before = app.ticket(&admin.token, &tid).await;
+
+    let r =
+        app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    r.expect(200);
+    assert_eq!(r.json["workflow_run"]["status"], "failed", "{}", r.text);
+    assert!(r.json["workflow_run"]["error_message"].as_str().is_some_and(|m| !m.is_empty()));
+    assert!(r.json["ai_reply_draft"].is_null());
+    assert_eq!(app.ticket(&admin.token, &tid).await["ticket"], before["ticket"]);
+}
