@@ -1206,6 +1206,48 @@ async fn a_finished_run_cannot_be_executed_again() {
     assert!(matches!(err, AppError::Conflict { code: "workflow_run_finished", .. }), "{err:?}");
 }
 
+#[tokio::test]
+async fn a_panicking_provider_fails_the_run_instead_of_leaving_it_running() {
+    let w = world();
+    w.llm.script("priority", Box::new(|_| panic!("provider bug: secret detail")));
+    let result = w.triage().await;
+
+    assert_eq!(result.run.status, RunStatus::Failed);
+    let message = result.run.error_message.clone().expect("an error message");
+    assert!(message.contains("internal error"), "{message}");
+    assert!(!message.contains("secret detail"), "the panic text stays in the log: {message}");
+    assert_eq!(w.store.run(result.run.id).status, RunStatus::Failed);
+    assert_eq!(w.store.ticket(w.ticket.id), w.ticket, "ticket unchanged");
+    assert!(w.store.replies(w.ticket.id).is_empty(), "no draft saved");
+    // The classification recorded before the panic stays visible.
+    assert!(result.steps.iter().any(|s| s.step_type == StepType::Classification));
+    // The ticket is free for a new run at once instead of answering 409 until the lease ends.
+    w.workflow.start(&w.scope, w.ticket.id, RunMode::Async).await.expect("a new run can start");
+}
+
+#[tokio::test]
+async fn a_run_interrupted_too_often_is_failed_instead_of_retried_forever() {
+    let w = world();
+    let mut run = w.workflow.start(&w.scope, w.ticket.id, RunMode::Async).await.expect("queued");
+    // As a worker would see it after the lease of its last allowed attempt expired.
+    let max = w.workflow.config().max_attempts;
+    run.status = RunStatus::Running;
+    run.attempts = max + 1;
+    w.store.with(|d| {
+        let stored = d.runs.iter_mut().find(|r| r.id == run.id).expect("stored run");
+        stored.status = RunStatus::Running;
+        stored.attempts = max + 1;
+    });
+
+    let result = w.workflow.execute(&w.scope, run).await.expect("executed");
+    assert_eq!(result.run.status, RunStatus::Failed);
+    let message = result.run.error_message.clone().expect("an error message");
+    assert!(message.contains(&format!("gave up after {max} attempts")), "{message}");
+    assert!(w.llm.requests("classification").is_empty(), "no model call was made");
+    assert_eq!(w.store.run(result.run.id).status, RunStatus::Failed);
+    assert_eq!(w.store.ticket(w.ticket.id), w.ticket, "ticket unchanged");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Concurrency and workers
 // ---------------------------------------------------------------------------------------------
@@ -1375,8 +1417,30 @@ async fn a_worker_survives_a_store_error_while_claiming() {
 
 type Captured = Arc<Mutex<Vec<(tracing::Level, HashMap<String, String>)>>>;
 
-/// A minimal subscriber that keeps every event's level and fields.
+/// A minimal subscriber that keeps the level and fields of the events emitted on threads that
+/// asked for it. It is installed once as the global default: a thread-local `set_default` races
+/// with tracing's global callsite-interest cache while other tests run, and loses events.
 struct Capture(Captured);
+
+thread_local! {
+    static CAPTURING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Starts capturing this thread's events into a fresh list.
+fn capture_events() -> Captured {
+    static GLOBAL: std::sync::OnceLock<Captured> = std::sync::OnceLock::new();
+    let events = GLOBAL
+        .get_or_init(|| {
+            let events: Captured = Arc::default();
+            tracing::subscriber::set_global_default(Capture(events.clone()))
+                .expect("no other global subscriber in this test binary");
+            events
+        })
+        .clone();
+    events.lock().expect("events").clear();
+    CAPTURING.with(|c| c.set(true));
+    events
+}
 
 struct Fields<'a>(&'a mut HashMap<String, String>);
 
@@ -1396,6 +1460,9 @@ impl tracing::Subscriber for Capture {
     fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
     fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
     fn event(&self, event: &tracing::Event<'_>) {
+        if !CAPTURING.with(std::cell::Cell::get) {
+            return;
+        }
         let mut fields = HashMap::new();
         event.record(&mut Fields(&mut fields));
         self.0.lock().expect("events").push((*event.metadata().level(), fields));
@@ -1406,8 +1473,7 @@ impl tracing::Subscriber for Capture {
 
 #[tokio::test(flavor = "current_thread")]
 async fn step_and_run_events_carry_the_ids_and_figures_but_never_the_ticket_text_at_info() {
-    let events: Captured = Arc::default();
-    let _guard = tracing::subscriber::set_default(Capture(events.clone()));
+    let events = capture_events();
     let w = world();
     let marker = "Confidential-Body-Marker-7731";
     w.store.with(|d| {

@@ -51,11 +51,14 @@ pub struct TriageConfig {
     /// up again. A synchronous run gets a lease too, so a run left `running` by a crash is
     /// finished by a worker instead of blocking its ticket forever.
     pub lease: time::Duration,
+    /// How many times a run may be started (claimed) before it is failed instead of retried: a
+    /// run that keeps getting interrupted (a crash, a panic) must not loop forever.
+    pub max_attempts: u32,
 }
 
 impl Default for TriageConfig {
     fn default() -> Self {
-        Self { lease: time::Duration::minutes(5) }
+        Self { lease: time::Duration::minutes(5), max_attempts: 3 }
     }
 }
 
@@ -226,7 +229,7 @@ impl TicketTriageWorkflow {
         let ticket =
             self.tickets.get(scope, ticket_id).await.map_err(AppError::from_repo("ticket"))?;
         let run = self.create_run(scope, &ticket, RunMode::Sync).await?;
-        self.execute_with(scope, run, Some(ticket)).await
+        self.execute_guarded(scope, run, Some(ticket)).await
     }
 
     /// Executes the steps of an active run of the caller's tenant and persists the result.
@@ -242,7 +245,52 @@ impl TicketTriageWorkflow {
     /// `Conflict` (`workflow_run_finished`) if the run already succeeded or failed;
     /// `Unexpected` when the store fails so that even the failure cannot be recorded.
     pub async fn execute(&self, scope: &TenantScope, run: WorkflowRun) -> AppResult<TriageResult> {
-        self.execute_with(scope, run, None).await
+        self.execute_guarded(scope, run, None).await
+    }
+
+    /// Runs [`Self::execute_with`], turning a panic anywhere below (a provider, an adapter) into
+    /// a failed run instead of a run left `running` until its lease expires.
+    async fn execute_guarded(
+        &self,
+        scope: &TenantScope,
+        run: WorkflowRun,
+        ticket: Option<Ticket>,
+    ) -> AppResult<TriageResult> {
+        use futures::FutureExt as _;
+        let (run_id, ticket_id) = (run.id, run.ticket_id);
+        let started = Instant::now();
+        let outcome = std::panic::AssertUnwindSafe(self.execute_with(scope, run, ticket))
+            .catch_unwind()
+            .await;
+        let Err(panic) = outcome else {
+            return outcome.unwrap_or_else(|_| Err(AppError::NotFound("workflow run")));
+        };
+        let detail = panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "unknown panic".to_owned());
+        tracing::error!(
+            tenant_id = %scope.tenant_id(),
+            ticket_id = %ticket_id,
+            workflow_run_id = %run_id,
+            panic = %detail,
+            "triage run panicked"
+        );
+        let message = "the triage run stopped on an internal error (details are in the server log)";
+        let now = self.clock.now();
+        self.runs
+            .fail_run(scope, run_id, message, now)
+            .await
+            .map_err(AppError::from_repo("workflow run"))?;
+        self.observer.run_finished(RunStatus::Failed, started.elapsed());
+        let (run, ticket, steps) = futures::try_join!(
+            self.runs.get_run(scope, run_id),
+            self.tickets.get(scope, ticket_id),
+            self.runs.list_steps(scope, run_id),
+        )
+        .map_err(AppError::from_repo("workflow run"))?;
+        Ok(TriageResult { run, ticket, draft: None, steps, guardrail_flags: Vec::new() })
     }
 
     async fn create_run(
@@ -311,6 +359,7 @@ impl TicketTriageWorkflow {
                 message: format!("this triage run already {}", run.status),
             });
         }
+        let give_up = run.attempts > self.config.max_attempts;
         let ctx = RunCtx {
             scope,
             run,
@@ -340,6 +389,14 @@ impl TicketTriageWorkflow {
                 }
             },
         };
+        if give_up {
+            let message = format!(
+                "gave up after {} attempts: each was interrupted before it finished (details are \
+                 in the server log)",
+                self.config.max_attempts
+            );
+            return self.fail(ctx, ticket, message).await;
+        }
 
         let loaded = futures::try_join!(
             self.tenants.get(scope),
