@@ -65,6 +65,8 @@ pub struct Config {
     pub worker_poll: Duration,
     /// How long a worker holds a run before another may take it over.
     pub triage_lease: Duration,
+    /// How many times an interrupted run is started before it is failed.
+    pub triage_max_attempts: u32,
     /// Argon2 memory cost in KiB (default 19456, OWASP).
     pub argon2_memory_kib: u32,
 }
@@ -214,6 +216,10 @@ impl Config {
             workers: number("OPSFLOW_WORKERS", 4usize)?,
             worker_poll: duration("OPSFLOW_WORKER_POLL", "1s")?,
             triage_lease: duration("OPSFLOW_TRIAGE_LEASE", "5m")?,
+            triage_max_attempts: match number("OPSFLOW_TRIAGE_MAX_ATTEMPTS", 3u32)? {
+                0 => return Err(err("OPSFLOW_TRIAGE_MAX_ATTEMPTS", "must be at least 1")),
+                n => n,
+            },
             argon2_memory_kib,
         })
     }

@@ -102,7 +102,7 @@ async fn deps(config: &Config) -> anyhow::Result<Deps> {
         tokens: Arc::new(JwtTokens::new(&secret, ttl)),
         llm,
         clock: Arc::new(SystemClock),
-        triage: TriageConfig { lease },
+        triage: TriageConfig { lease, max_attempts: config.triage_max_attempts },
     })
 }
 
