@@ -122,22 +122,31 @@ async fn insert_tickets(
     Ok(())
 }
 
+/// One row of `table` by tenant and id; another tenant's row is `NotFound` like a missing one.
+pub(super) async fn row_in(
+    conn: &mut SqliteConnection,
+    table: &str,
+    cols: &str,
+    tenant: TenantId,
+    id: uuid::Uuid,
+) -> RepoResult<sqlx::sqlite::SqliteRow> {
+    sqlx::query::<Sqlite>(AssertSqlSafe(format!(
+        "SELECT {cols} FROM {table} WHERE tenant_id = ? AND id = ?"
+    )))
+    .bind(blob(tenant.as_uuid()))
+    .bind(blob(id))
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(db_err)?
+    .ok_or(RepoError::NotFound)
+}
+
 pub(super) async fn ticket_in(
     conn: &mut SqliteConnection,
     tenant: TenantId,
     id: TicketId,
 ) -> RepoResult<Ticket> {
-    let row = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
-        "SELECT {} FROM tickets WHERE tenant_id = ? AND id = ?",
-        rows::TICKET_COLS
-    )))
-    .bind(blob(tenant.as_uuid()))
-    .bind(blob(id.as_uuid()))
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?
-    .ok_or(RepoError::NotFound)?;
-    rows::ticket(&row)
+    rows::ticket(&row_in(conn, "tickets", rows::TICKET_COLS, tenant, id.as_uuid()).await?)
 }
 
 /// Applies `patch` to the stored ticket and returns the result.
@@ -392,17 +401,7 @@ async fn reply_in(
     tenant: TenantId,
     id: ReplyId,
 ) -> RepoResult<TicketReply> {
-    let row = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
-        "SELECT {} FROM ticket_replies WHERE tenant_id = ? AND id = ?",
-        rows::REPLY_COLS
-    )))
-    .bind(blob(tenant.as_uuid()))
-    .bind(blob(id.as_uuid()))
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?
-    .ok_or(RepoError::NotFound)?;
-    rows::reply(&row)
+    rows::reply(&row_in(conn, "ticket_replies", rows::REPLY_COLS, tenant, id.as_uuid()).await?)
 }
 
 #[async_trait]

@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection};
 use time::{Duration, OffsetDateTime};
 
 use super::rows::{self, blob, int, nanos, opt_nanos};
-use super::tickets::{insert_reply, patch_ticket, ticket_in};
+use super::tickets::{insert_reply, patch_ticket, row_in, ticket_in};
 use super::{SqliteStore, db_err};
 
 async fn run_in(
@@ -17,17 +17,7 @@ async fn run_in(
     tenant: TenantId,
     id: WorkflowRunId,
 ) -> RepoResult<WorkflowRun> {
-    let row = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
-        "SELECT {} FROM workflow_runs WHERE tenant_id = ? AND id = ?",
-        rows::RUN_COLS
-    )))
-    .bind(blob(tenant.as_uuid()))
-    .bind(blob(id.as_uuid()))
-    .fetch_optional(&mut *conn)
-    .await
-    .map_err(db_err)?
-    .ok_or(RepoError::NotFound)?;
-    rows::run(&row)
+    rows::run(&row_in(conn, "workflow_runs", rows::RUN_COLS, tenant, id.as_uuid()).await?)
 }
 
 /// Inserts a step under `tenant` and `run_id` (the struct's ids are not trusted).
