@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 
 use super::corpus::{Corpus, QUERIES};
 use super::load::{MakeRequest, Stats, closed_loop, pick};
-use super::report::{Machine, Memory, thousands, upsert_section, verdict};
+use super::report::{Machine, Memory, cpu_share, process_cpu, thousands, upsert_section, verdict};
 use super::{
     BenchTenant, Target, TestServer, create_tenants, deps, drop_mongo_database, http_client,
     login_all,
@@ -71,6 +71,8 @@ struct Scenario {
     name: &'static str,
     request: String,
     stats: Stats,
+    /// Share of the cores the whole process kept busy during the scenario.
+    cpu: Option<f64>,
 }
 
 /// Everything a run measured.
@@ -167,10 +169,13 @@ async fn bench<S: Store>(store: Arc<S>, args: &ApiArgs) -> anyhow::Result<ApiRep
             .collect(),
         new_tickets: new_ticket_bodies(1_024),
     });
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get);
     let mut scenarios = Vec::new();
     for (name, request, make) in scenario_list(&ctx) {
         println!("measuring {name:<16} {request}");
+        let (cpu_before, started) = (process_cpu(), Instant::now());
         let stats = closed_loop(args.connections, args.warmup, args.duration, make).await;
+        let cpu = cpu_share(cpu_before, process_cpu(), started.elapsed(), cores);
         println!(
             "  {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   errors {}",
             stats.requests_per_sec(),
@@ -181,7 +186,7 @@ async fn bench<S: Store>(store: Arc<S>, args: &ApiArgs) -> anyhow::Result<ApiRep
         if let Some(e) = &stats.first_error {
             println!("  first error: {e}");
         }
-        scenarios.push(Scenario { name, request, stats });
+        scenarios.push(Scenario { name, request, stats, cpu });
     }
     let after_run = Memory::read();
     server.stop().await?;
@@ -505,22 +510,23 @@ fn render_text(report: &ApiReport, args: &ApiArgs) -> String {
         .find(|s| s.name == "health")
         .map_or(0.0, |s| s.stats.requests_per_sec());
     let mut out = format!(
-        "{:<18}{:>11}{:>9}{:>10}{:>10}{:>10}{:>9}\n",
-        "scenario", "req/s", "% health", "p50 ms", "p99 ms", "max ms", "errors"
+        "{:<18}{:>11}{:>9}{:>10}{:>10}{:>10}{:>9}{:>7}\n",
+        "scenario", "req/s", "% health", "p50 ms", "p99 ms", "max ms", "errors", "CPU"
     );
     for s in &report.scenarios {
         let share =
             if health_rps > 0.0 { 100.0 * s.stats.requests_per_sec() / health_rps } else { 0.0 };
         let _ = writeln!(
             out,
-            "{:<18}{:>11.0}{:>8.0}%{:>10.2}{:>10.2}{:>10.2}{:>9}",
+            "{:<18}{:>11.0}{:>8.0}%{:>10.2}{:>10.2}{:>10.2}{:>9}{:>6.0}%",
             s.name,
             s.stats.requests_per_sec(),
             share,
             s.stats.quantile_ms(0.50),
             s.stats.quantile_ms(0.99),
             s.stats.max_ms(),
-            s.stats.errors()
+            s.stats.errors(),
+            s.cpu.unwrap_or(0.0) * 100.0
         );
     }
     let _ = writeln!(
@@ -587,15 +593,15 @@ fn render_markdown(
         args.connections, args.warmup, args.duration, args.tenants
     );
     out.push_str(
-        "\n| scenario | request | requests/s | % of health | p50 ms | p99 ms | max ms | non-2xx / failed |\n\
-         |---|---|---:|---:|---:|---:|---:|---:|\n",
+        "\n| scenario | request | requests/s | % of health | p50 ms | p99 ms | max ms | non-2xx / failed | process CPU |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|\n",
     );
     for s in &report.scenarios {
         let share =
             if health_rps > 0.0 { 100.0 * s.stats.requests_per_sec() / health_rps } else { 0.0 };
         let _ = writeln!(
             out,
-            "| {} | `{}` | {:.0} | {:.0}% | {:.2} | {:.2} | {:.2} | {} / {} |",
+            "| {} | `{}` | {:.0} | {:.0}% | {:.2} | {:.2} | {:.2} | {} / {} | {} |",
             s.name,
             s.request.replace('|', "\\|"),
             s.stats.requests_per_sec(),
@@ -604,9 +610,15 @@ fn render_markdown(
             s.stats.quantile_ms(0.99),
             s.stats.max_ms(),
             s.stats.non_2xx,
-            s.stats.failed
+            s.stats.failed,
+            s.cpu.map_or_else(|| "–".to_owned(), |c| format!("{:.0}%", c * 100.0))
         );
     }
+    out.push_str(
+        "\n*Process CPU* is the CPU time the whole benchmark process (server and load generator) \
+         used during the scenario, as a share of all cores: near 100% means the run was bound by \
+         CPU, well below it means requests were waiting (locks, I/O).\n",
+    );
     let _ = writeln!(
         out,
         "\nServer resident memory (the server runs in-process, so this is `/proc/self/status` of \

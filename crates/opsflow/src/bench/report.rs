@@ -2,6 +2,7 @@
 //! file so each benchmark updates its own table and leaves the rest of the document alone.
 
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context as _;
 
@@ -137,6 +138,32 @@ impl Memory {
     }
 }
 
+/// CPU time (user + system) this process has used so far, from `/proc/self/stat` (in the
+/// kernel's fixed 100 Hz `USER_HZ` ticks); `None` where `/proc` is unavailable.
+pub fn process_cpu() -> Option<Duration> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may contain spaces; the fields after it are plain numbers.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let utime: u64 = fields.get(11)?.parse().ok()?;
+    let stime: u64 = fields.get(12)?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// The share of the machine's cores this process kept busy between two [`process_cpu`] readings
+/// taken `wall` apart (1.0 = every core all the time).
+pub fn cpu_share(
+    before: Option<Duration>,
+    after: Option<Duration>,
+    wall: Duration,
+    cores: usize,
+) -> Option<f64> {
+    let used = after?.checked_sub(before?)?;
+    #[allow(clippy::cast_precision_loss)]
+    let capacity = wall.as_secs_f64() * cores.max(1) as f64;
+    (capacity > 0.0).then(|| used.as_secs_f64() / capacity)
+}
+
 /// Replaces the section marked `key` in the markdown file at `path` with `content` (appending it
 /// when absent; creating the file with `title` when missing).
 ///
@@ -198,6 +225,20 @@ mod tests {
         assert!(text.contains("second") && !text.contains("first"), "{text}");
         assert!(text.find("## A").expect("a") < text.find("## B").expect("b"));
         assert_eq!(text.matches("opsflow:a:begin").count(), 1);
+    }
+
+    #[test]
+    fn cpu_time_is_read_and_grows() {
+        let before = process_cpu().expect("/proc/self/stat");
+        let mut x = 0u64;
+        let started = std::time::Instant::now();
+        while started.elapsed() < Duration::from_millis(100) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let after = process_cpu().expect("/proc/self/stat");
+        assert!(after > before, "{before:?} -> {after:?}");
+        let share = cpu_share(Some(before), Some(after), Duration::from_millis(100), 1);
+        assert!(share.is_some_and(|s| s > 0.3), "{share:?}");
     }
 
     #[test]

@@ -25,7 +25,7 @@ use serde_json::Value;
 
 use super::corpus::Corpus;
 use super::double::{Call, LlmDouble, TAG_PREFIX, critical_path};
-use super::report::{Machine, upsert_section, verdict};
+use super::report::{Machine, process_cpu, upsert_section, verdict};
 use super::{
     BenchTenant, Target, TestServer, create_tenants, deps, drop_mongo_database, http_client,
     login_all,
@@ -84,11 +84,20 @@ struct SyncLevel {
     first_failure: Option<String>,
     /// Runs whose model calls were not exactly the four expected ones.
     irregular_calls: usize,
+    /// CPU time the whole process (server, client and double) used during the batches.
+    cpu: Option<Duration>,
 }
 
 impl SyncLevel {
     fn runs(&self) -> usize {
         self.walls.len() + self.failed
+    }
+
+    /// Process CPU time per run, in milliseconds.
+    #[allow(clippy::cast_precision_loss)]
+    fn cpu_per_run_ms(&self) -> Option<f64> {
+        let runs = self.runs();
+        self.cpu.filter(|_| runs > 0).map(|c| ms(c) / runs as f64)
     }
 
     fn median_batch(&self) -> Duration {
@@ -327,9 +336,11 @@ async fn bench<S: Store>(
             failed: 0,
             first_failure: None,
             irregular_calls: 0,
+            cpu: Some(Duration::ZERO),
         };
         for round in 0..args.rounds {
             let batch = tickets.create(store.as_ref(), c).await?;
+            let cpu_before = process_cpu();
             let started = Instant::now();
             let outcomes =
                 futures::future::join_all(batch.iter().map(|(t, id, tag)| {
@@ -337,6 +348,8 @@ async fn bench<S: Store>(
                 }))
                 .await;
             level.batches.push(started.elapsed());
+            let used = cpu_before.zip(process_cpu()).map(|(b, a)| a.saturating_sub(b));
+            level.cpu = level.cpu.zip(used).map(|(sum, u)| sum + u);
             let calls = double.take_calls();
             account(&mut level, outcomes, &calls);
             println!(
@@ -557,7 +570,7 @@ fn verdicts(report: &TriageReport) -> Verdicts {
 fn render_text(report: &TriageReport, args: &TriageArgs) -> String {
     let mut out = format!(
         "synchronous (POST /api/tickets/{{id}}/workflows/triage), double delay {} ms, {} rounds\n\
-         {:>6}{:>6}{:>12}{:>10}{:>11}{:>11}{:>11}{:>11}{:>11}{:>8}\n",
+         {:>6}{:>6}{:>12}{:>10}{:>11}{:>11}{:>11}{:>11}{:>11}{:>9}{:>8}\n",
         args.delay_ms,
         args.rounds,
         "conc",
@@ -569,12 +582,13 @@ fn render_text(report: &TriageReport, args: &TriageArgs) -> String {
         "model",
         "ovh p50",
         "ovh p99",
+        "cpu/run",
         "failed"
     );
     for l in &report.sync {
         let _ = writeln!(
             out,
-            "{:>6}{:>6}{:>10.1}ms{:>10.1}{:>9.1}ms{:>9.1}ms{:>9.1}ms{:>9.2}ms{:>9.2}ms{:>8}",
+            "{:>6}{:>6}{:>10.1}ms{:>10.1}{:>9.1}ms{:>9.1}ms{:>9.1}ms{:>9.2}ms{:>9.2}ms{:>7.1}ms{:>8}",
             l.concurrency,
             l.runs(),
             ms(l.median_batch()),
@@ -584,6 +598,7 @@ fn render_text(report: &TriageReport, args: &TriageArgs) -> String {
             ms(percentile(&l.model, 0.5)),
             ms(percentile(&l.overhead, 0.5)),
             ms(percentile(&l.overhead, 0.99)),
+            l.cpu_per_run_ms().unwrap_or(0.0),
             l.failed
         );
         if let Some(e) = &l.first_failure {
@@ -654,8 +669,8 @@ fn render_markdown(
     let _ = writeln!(
         out,
         "\n### Synchronous runs ({} batches per level; all runs of a batch start together)\n\n\
-         | concurrent triages | runs | batch wall p50 ms | × single | runs/s | run wall p50 / p99 ms | model time p50 ms | overhead p50 / p99 / max ms | failed |\n\
-         |---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+         | concurrent triages | runs | batch wall p50 ms | × single | runs/s | run wall p50 / p99 ms | model time p50 ms | overhead p50 / p99 / max ms | CPU ms per run | failed |\n\
+         |---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         args.rounds
     );
     let single = report.sync.iter().find(|l| l.concurrency == 1).map(SyncLevel::median_batch);
@@ -666,7 +681,7 @@ fn render_markdown(
         );
         let _ = writeln!(
             out,
-            "| {} | {} | {:.1} | {times} | {:.1} | {:.1} / {:.1} | {:.1} | {:.2} / {:.2} / {:.2} | {} |",
+            "| {} | {} | {:.1} | {times} | {:.1} | {:.1} / {:.1} | {:.1} | {:.2} / {:.2} / {:.2} | {} | {} |",
             l.concurrency,
             l.runs(),
             ms(l.median_batch()),
@@ -677,9 +692,16 @@ fn render_markdown(
             ms(percentile(&l.overhead, 0.5)),
             ms(percentile(&l.overhead, 0.99)),
             ms(percentile(&l.overhead, 1.0)),
+            l.cpu_per_run_ms().map_or_else(|| "–".to_owned(), |c| format!("{c:.1}")),
             l.failed
         );
     }
+    out.push_str(
+        "\n*CPU ms per run* is the CPU time the whole process (server, load generator and LLM \
+         double share it) used during the batches, divided by the runs. Times the runs of a \
+         batch and divided by the cores, it is the least time the batch's non-model work takes \
+         when all runs start together.\n",
+    );
     let irregular: usize = report.sync.iter().map(|l| l.irregular_calls).sum();
     if irregular > 0 {
         let _ = writeln!(
