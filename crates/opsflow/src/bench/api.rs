@@ -177,11 +177,12 @@ async fn bench<S: Store>(store: Arc<S>, args: &ApiArgs) -> anyhow::Result<ApiRep
         let stats = closed_loop(args.connections, args.warmup, args.duration, make).await;
         let cpu = cpu_share(cpu_before, process_cpu(), started.elapsed(), cores);
         println!(
-            "  {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   errors {}",
+            "  {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   errors {}   answered late {}",
             stats.requests_per_sec(),
             stats.quantile_ms(0.50),
             stats.quantile_ms(0.99),
-            stats.errors()
+            stats.errors(),
+            stats.late
         );
         if let Some(e) = &stats.first_error {
             println!("  first error: {e}");
@@ -435,6 +436,10 @@ fn verdicts(report: &ApiReport) -> Verdicts {
     for name in ["list_status_p1", "list_status_p200", "list_q", "detail"] {
         let Some(s) = find(name) else { continue };
         let p99 = s.stats.quantile_ms(0.99);
+        if !s.stats.measured() {
+            lines.push((format!("{name}: no request was answered"), false));
+            continue;
+        }
         lines.push((format!("{name}: p99 {p99:.2} ms ≤ 25 ms"), p99 <= 25.0));
         let share = if health_rps > 0.0 { s.stats.requests_per_sec() / health_rps } else { 0.0 };
         lines.push((
@@ -625,6 +630,14 @@ fn render_markdown(
          the benchmark process, which also holds the load generator's few MiB): {}.",
         memory_text(report)
     );
+    for s in report.scenarios.iter().filter(|s| s.stats.late > 0) {
+        let _ = writeln!(
+            out,
+            "\n{}: {} requests sent inside the window were answered only after it ended; their \
+             latencies are included, but not in requests/s.",
+            s.name, s.stats.late
+        );
+    }
     let errors: Vec<_> = report.scenarios.iter().filter(|s| s.stats.errors() > 0).collect();
     if errors.is_empty() {
         out.push_str("\nEvery request was answered with a 2xx status.\n");

@@ -9,10 +9,16 @@ use hdrhistogram::Histogram;
 /// Latencies are recorded in microseconds, from 1 µs to 5 minutes, with 3 significant digits.
 const MAX_MICROS: u64 = 300_000_000;
 
-/// What one scenario measured.
+/// What one scenario measured. Latencies and outcomes cover every request sent inside the
+/// window, however late its answer came (dropping slow answers would flatter the percentiles);
+/// the throughput counts the answers that arrived inside the window.
 pub struct Stats {
-    /// Latency of every request completed inside the window, in microseconds.
+    /// Latency of every request sent inside the window, in microseconds.
     pub latency: Histogram<u64>,
+    /// Answers that arrived inside the window.
+    pub completed_in_window: u64,
+    /// Requests sent inside the window whose answer came after it ended.
+    pub late: u64,
     /// Answers with a 2xx status.
     pub ok: u64,
     /// Answers with another status.
@@ -32,12 +38,23 @@ fn histogram() -> Histogram<u64> {
 
 impl Stats {
     fn empty(window: Duration) -> Self {
-        Self { latency: histogram(), ok: 0, non_2xx: 0, failed: 0, first_error: None, window }
+        Self {
+            latency: histogram(),
+            completed_in_window: 0,
+            late: 0,
+            ok: 0,
+            non_2xx: 0,
+            failed: 0,
+            first_error: None,
+            window,
+        }
     }
 
     fn merge(&mut self, other: Self) {
         // Same bounds on both sides, so adding cannot fail.
         let _ = self.latency.add(&other.latency);
+        self.completed_in_window += other.completed_in_window;
+        self.late += other.late;
         self.ok += other.ok;
         self.non_2xx += other.non_2xx;
         self.failed += other.failed;
@@ -46,10 +63,15 @@ impl Stats {
         }
     }
 
-    /// Completed requests (any status) per second of the window.
+    /// Answers (any status) that arrived inside the window, per second.
     #[allow(clippy::cast_precision_loss)]
     pub fn requests_per_sec(&self) -> f64 {
-        (self.ok + self.non_2xx) as f64 / self.window.as_secs_f64()
+        self.completed_in_window as f64 / self.window.as_secs_f64()
+    }
+
+    /// Whether any request was measured at all.
+    pub fn measured(&self) -> bool {
+        !self.latency.is_empty()
     }
 
     /// The `q`-quantile (0..=1) latency in milliseconds.
@@ -74,7 +96,7 @@ impl Stats {
 pub type MakeRequest = dyn Fn(u64) -> reqwest::RequestBuilder + Send + Sync;
 
 /// Runs `connections` closed loops for `warmup` (not recorded) and then `duration` (recorded).
-/// A request counts when it starts after the warm-up and finishes before the end.
+/// A request is measured when it is sent after the warm-up and before the end.
 pub async fn closed_loop(
     connections: usize,
     warmup: Duration,
@@ -115,8 +137,15 @@ pub async fn closed_loop(
                         Err(e) => Err(format!("request failed: {e}")),
                     };
                     let done = Instant::now();
-                    if sent < measure_from || done > deadline {
+                    if sent < measure_from {
                         continue;
+                    }
+                    if outcome.is_ok() {
+                        if done <= deadline {
+                            stats.completed_in_window += 1;
+                        } else {
+                            stats.late += 1;
+                        }
                     }
                     let micros = u64::try_from(done.duration_since(sent).as_micros())
                         .unwrap_or(MAX_MICROS)
