@@ -230,15 +230,25 @@ mod tests {
     #[test]
     fn cpu_time_is_read_and_grows() {
         let before = process_cpu().expect("/proc/self/stat");
-        let mut x = 0u64;
         let started = std::time::Instant::now();
-        while started.elapsed() < Duration::from_millis(100) {
-            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        let mut x = 0u64;
+        // Busy until the kernel has charged 20 ms more (a loaded machine may take a while).
+        while process_cpu().expect("/proc/self/stat") < before + Duration::from_millis(20) {
+            assert!(started.elapsed() < Duration::from_secs(30), "CPU time did not grow");
+            for _ in 0..100_000 {
+                x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+            }
         }
-        let after = process_cpu().expect("/proc/self/stat");
-        assert!(after > before, "{before:?} -> {after:?}");
-        let share = cpu_share(Some(before), Some(after), Duration::from_millis(100), 1);
-        assert!(share.is_some_and(|s| s > 0.3), "{share:?}");
+    }
+
+    #[test]
+    fn cpu_share_is_used_time_over_capacity() {
+        let ms = |n: u64| Some(Duration::from_millis(n));
+        let share = cpu_share(ms(1_000), ms(2_000), Duration::from_secs(2), 2);
+        assert!(share.is_some_and(|v| (v - 0.25).abs() < 1e-9), "{share:?}");
+        assert_eq!(cpu_share(None, ms(1), Duration::from_secs(1), 2), None);
+        assert_eq!(cpu_share(ms(5), ms(1), Duration::from_secs(1), 2), None);
+        assert_eq!(cpu_share(ms(1), ms(5), Duration::ZERO, 2), None);
     }
 
     #[test]
