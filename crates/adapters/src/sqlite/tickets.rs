@@ -265,6 +265,43 @@ fn list_filter(
     (sql, args)
 }
 
+/// The count of a pure search (search words and no other filter) from the keyword index alone:
+/// the distinct tickets in the rarest word's keyword range that also have every other word.
+/// Keyword rows carry their ticket's tenant, so the tickets table is not touched. `None` when
+/// the query has other filters (or no words), which need the tickets' columns.
+fn keyword_count(
+    tenant: TenantId,
+    query: &TicketQuery,
+    words: &[String],
+) -> Option<(String, Vec<Arg>)> {
+    let only_search = query.status.is_none()
+        && query.priority.is_none()
+        && query.category.is_none()
+        && query.assignee.is_none();
+    let (first, rest) = words.split_first().filter(|_| only_search)?;
+    let tenant_blob = blob(tenant.as_uuid());
+    let mut sql = String::from(
+        "SELECT COUNT(*) AS n FROM (SELECT DISTINCT ticket_seq FROM ticket_keywords \
+         WHERE tenant_id = ? AND keyword >= ? AND keyword < ?",
+    );
+    let mut args = vec![
+        Arg::Blob(tenant_blob.clone()),
+        Arg::Text(first.clone()),
+        Arg::Text(prefix_end(first)),
+    ];
+    for word in rest {
+        sql.push_str(
+            " AND ticket_seq IN (SELECT ticket_seq FROM ticket_keywords \
+             WHERE tenant_id = ? AND keyword >= ? AND keyword < ?)",
+        );
+        args.push(Arg::Blob(tenant_blob.clone()));
+        args.push(Arg::Text(word.clone()));
+        args.push(Arg::Text(prefix_end(word)));
+    }
+    sql.push(')');
+    Some((sql, args))
+}
+
 #[async_trait]
 impl TicketRepository for SqliteStore {
     async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<()> {
@@ -300,10 +337,12 @@ impl TicketRepository for SqliteStore {
         };
         let (filter, args) = list_filter(scope.tenant_id(), query, &words, by_keywords);
 
-        let mut count = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
-            "SELECT COUNT(*) AS n FROM tickets WHERE {filter}"
-        )));
-        for a in &args {
+        let (count_sql, count_args) = keyword_count(scope.tenant_id(), query, &words)
+            .unwrap_or_else(|| {
+                (format!("SELECT COUNT(*) AS n FROM tickets WHERE {filter}"), args.clone())
+            });
+        let mut count = sqlx::query::<Sqlite>(AssertSqlSafe(count_sql));
+        for a in &count_args {
             count = bind(count, a);
         }
         let total: i64 = {
