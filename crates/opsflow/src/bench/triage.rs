@@ -186,7 +186,8 @@ pub async fn run(args: TriageArgs) -> anyhow::Result<()> {
         println!("(--no-docs: {} left unchanged)", args.docs.display());
     } else {
         let section = render_markdown(&report, &args, &machine, &target);
-        upsert_section(&args.docs, "Benchmarks", "triage", &section)?;
+        let key = format!("triage-{}", target.backend());
+        upsert_section(&args.docs, "Benchmarks", &key, &section)?;
         println!("wrote the results to {}", args.docs.display());
     }
     Ok(())
@@ -646,7 +647,8 @@ fn render_markdown(
     machine: &Machine,
     target: &Target,
 ) -> String {
-    let mut out = String::from("## AI triage workflow against an LLM double\n\n");
+    let backend = if target.backend() == "mongodb" { "MongoDB" } else { "SQLite" };
+    let mut out = format!("## AI triage workflow against an LLM double, on {backend}\n\n");
     out.push_str(&machine.markdown());
     let _ = writeln!(
         out,
