@@ -7,7 +7,7 @@ use rust_embed::RustEmbed;
 /// The built front end (`npm run build` in `frontend/`). Missing at build time is allowed: the
 /// server then answers a short page saying how to build the UI.
 #[derive(RustEmbed)]
-#[folder = "$CARGO_MANIFEST_DIR/../../frontend/dist"]
+#[folder = "../../frontend/dist"]
 #[allow_missing = true]
 struct Assets;
 
