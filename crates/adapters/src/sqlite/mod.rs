@@ -181,16 +181,11 @@ impl SqliteStore {
             .await
             .map_err(SqliteConnectError::Migrate)?;
         let alive = Arc::new(());
-        let write_lock = Arc::new(Mutex::new(()));
         if let Some(options) = checkpointer {
             let conn = sqlx::ConnectOptions::connect(&options).await.map_err(open_err)?;
-            tokio::spawn(checkpoint_in_background(
-                conn,
-                Arc::downgrade(&alive),
-                write_lock.clone(),
-            ));
+            tokio::spawn(checkpoint_in_background(conn, Arc::downgrade(&alive)));
         }
-        Ok(Self { pool, write_lock, _alive: alive })
+        Ok(Self { pool, write_lock: Arc::default(), _alive: alive })
     }
 
     /// The names of the indexes in the schema (without SQLite's automatic ones).
@@ -243,16 +238,8 @@ impl SqliteStore {
 
 /// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`] on its own connection,
 /// so that writers never pay for a checkpoint (page write-back and two fsyncs) while they hold
-/// the write lock. The bulk runs `PASSIVE` beside the writers; a second `PASSIVE` pass under the
-/// write lock then copies only the few frames committed meanwhile, so the WAL is fully
-/// checkpointed and the next writer restarts it from the beginning (under a steady write load a
-/// lock-free checkpoint alone never catches up, and the WAL would grow until a writer's own
-/// autocheckpoint does the work under the lock). Stops when the store is dropped.
-async fn checkpoint_in_background(
-    mut conn: SqliteConnection,
-    alive: std::sync::Weak<()>,
-    write_lock: Arc<Mutex<()>>,
-) {
+/// the write lock. `PASSIVE` never blocks readers or writers. Stops when the store is dropped.
+async fn checkpoint_in_background(mut conn: SqliteConnection, alive: std::sync::Weak<()>) {
     use sqlx::Connection;
     let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -263,8 +250,6 @@ async fn checkpoint_in_background(
         }
         // A failure (e.g. SQLITE_BUSY from another process's checkpoint) is retried next tick;
         // the writers' own autocheckpoint remains the fallback.
-        let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await;
-        let _lock = write_lock.lock().await;
         let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await;
     }
     let _ = conn.close().await;
