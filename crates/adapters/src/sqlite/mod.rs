@@ -29,11 +29,6 @@ const FILE_POOL_SIZE: u32 = 8;
 /// the OS page cache (shared, outside the process's RSS) for the cost of a `pread`, so 8 private
 /// 12 MB caches bought no measurable speed but ~60-80 MiB of resident memory.
 const CACHE_KIB_PER_CONNECTION: i64 = 4_000;
-/// WAL size (pages) at which a committing writer checkpoints itself. The background
-/// checkpointer normally keeps the WAL far below this; it is only the fallback.
-const WAL_AUTOCHECKPOINT_PAGES: u32 = 20_000;
-/// How often the background checkpointer copies the WAL back into the database file.
-const CHECKPOINT_EVERY: StdDuration = StdDuration::from_millis(200);
 
 /// Why the SQLite store could not be opened.
 #[derive(Debug, thiserror::Error)]
@@ -78,8 +73,6 @@ pub struct SqliteStore {
     /// would cap write throughput under concurrent requests. Other processes still wait on the
     /// busy timeout.
     write_lock: Arc<Mutex<()>>,
-    /// Held by every clone; the background checkpointer stops once all clones are gone.
-    _alive: Arc<()>,
 }
 
 /// A write transaction together with this process's write lock; dropping it rolls back.
@@ -125,7 +118,6 @@ impl SqliteStore {
         let memory = location == ":memory:" || location == "//:memory:";
         let open_err = |source| SqliteConnectError::Open { url: url.to_owned(), source };
 
-        let mut checkpointer = None;
         let pool = if memory {
             let options = SqliteConnectOptions::from_str("sqlite::memory:")
                 .map_err(open_err)?
@@ -165,9 +157,7 @@ impl SqliteStore {
                 .busy_timeout(StdDuration::from_secs(5))
                 .foreign_keys(true)
                 .pragma("cache_size", (-CACHE_KIB_PER_CONNECTION).to_string())
-                .pragma("temp_store", "memory")
-                .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES.to_string());
-            checkpointer = Some(options.clone());
+                .pragma("temp_store", "memory");
             SqlitePoolOptions::new()
                 .max_connections(FILE_POOL_SIZE)
                 .min_connections(1)
@@ -180,12 +170,7 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(SqliteConnectError::Migrate)?;
-        let alive = Arc::new(());
-        if let Some(options) = checkpointer {
-            let conn = sqlx::ConnectOptions::connect(&options).await.map_err(open_err)?;
-            tokio::spawn(checkpoint_in_background(conn, Arc::downgrade(&alive)));
-        }
-        Ok(Self { pool, write_lock: Arc::default(), _alive: alive })
+        Ok(Self { pool, write_lock: Arc::default() })
     }
 
     /// The names of the indexes in the schema (without SQLite's automatic ones).
@@ -234,25 +219,6 @@ impl SqliteStore {
     async fn write_lock(&self) -> OwnedMutexGuard<()> {
         self.write_lock.clone().lock_owned().await
     }
-}
-
-/// Copies the WAL back into the database file every [`CHECKPOINT_EVERY`] on its own connection,
-/// so that writers never pay for a checkpoint (page write-back and two fsyncs) while they hold
-/// the write lock. `PASSIVE` never blocks readers or writers. Stops when the store is dropped.
-async fn checkpoint_in_background(mut conn: SqliteConnection, alive: std::sync::Weak<()>) {
-    use sqlx::Connection;
-    let mut tick = tokio::time::interval(CHECKPOINT_EVERY);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tick.tick().await;
-        if alive.strong_count() == 0 {
-            break;
-        }
-        // A failure (e.g. SQLITE_BUSY from another process's checkpoint) is retried next tick;
-        // the writers' own autocheckpoint remains the fallback.
-        let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&mut conn).await;
-    }
-    let _ = conn.close().await;
 }
 
 /// Maps a driver error: unique violations become the conflict they name, anything else is
