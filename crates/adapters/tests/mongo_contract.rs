@@ -198,6 +198,7 @@ async fn complete_run_rolls_back_when_the_step_fails(store: Arc<MongoStore>) {
             priority: Some(Some(Priority::Urgent)),
             category: Some(Some(Category::Bug)),
             assignee_id: Some(Some(admin.id)),
+            ..TicketPatch::default()
         },
         draft: ai_draft(&scope, t.id, "We are on it.", base),
         persist_step: persist,

@@ -111,9 +111,15 @@ impl TicketReply {
     }
 }
 
-/// Changes to a ticket's triage fields; `None` leaves a field as it is.
+/// Changes to a ticket's editable fields; `None` leaves a field as it is.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TicketPatch {
+    /// New subject.
+    pub subject: Option<TicketSubject>,
+    /// New customer name.
+    pub customer_name: Option<PersonName>,
+    /// New customer email.
+    pub customer_email: Option<Email>,
     /// New status.
     pub status: Option<TicketStatus>,
     /// New priority (`Some(None)` clears it).
@@ -128,7 +134,10 @@ impl TicketPatch {
     /// Whether the patch changes nothing.
     #[must_use]
     pub const fn is_empty(&self) -> bool {
-        self.status.is_none()
+        self.subject.is_none()
+            && self.customer_name.is_none()
+            && self.customer_email.is_none()
+            && self.status.is_none()
             && self.priority.is_none()
             && self.category.is_none()
             && self.assignee_id.is_none()
@@ -136,6 +145,15 @@ impl TicketPatch {
 
     /// Applies the patch to `ticket` in memory (adapters use it to compute the stored row).
     pub fn apply_to(&self, ticket: &mut Ticket, now: OffsetDateTime) {
+        if let Some(s) = &self.subject {
+            ticket.subject = s.clone();
+        }
+        if let Some(n) = &self.customer_name {
+            ticket.customer_name = n.clone();
+        }
+        if let Some(e) = &self.customer_email {
+            ticket.customer_email = e.clone();
+        }
         if let Some(s) = self.status {
             ticket.status = s;
         }
@@ -149,6 +167,12 @@ impl TicketPatch {
             ticket.assignee_id = a;
         }
         ticket.updated_at = now;
+    }
+
+    /// Whether the patch changes a field the ticket search indexes (subject or customer).
+    #[must_use]
+    pub const fn changes_search_text(&self) -> bool {
+        self.subject.is_some() || self.customer_name.is_some() || self.customer_email.is_some()
     }
 }
 
@@ -225,4 +249,84 @@ pub struct Page<T> {
     pub items: Vec<T>,
     /// How many items match in all.
     pub total: u64,
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn ticket() -> Ticket {
+        let at = datetime!(2026-11-25 09:00 UTC);
+        Ticket {
+            id: TicketId::new(),
+            tenant_id: TenantId::new(),
+            subject: TicketSubject::new("Login broken").unwrap(),
+            body: TicketBody::new("It hangs").unwrap(),
+            channel: Channel::Web,
+            status: TicketStatus::New,
+            priority: Some(Priority::High),
+            category: None,
+            customer_name: PersonName::new("Ann Lee").unwrap(),
+            customer_email: Email::parse("ann@example.com").unwrap(),
+            assignee_id: None,
+            created_by_id: UserId::new(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn an_empty_patch_only_touches_updated_at() {
+        let patch = TicketPatch::default();
+        assert!(patch.is_empty());
+        assert!(!patch.changes_search_text());
+        let mut t = ticket();
+        let before = t.clone();
+        let now = datetime!(2026-11-25 10:00 UTC);
+        patch.apply_to(&mut t, now);
+        assert_eq!(t, Ticket { updated_at: now, ..before });
+    }
+
+    #[test]
+    fn a_patch_sets_given_fields_and_clears_with_some_none() {
+        let patch = TicketPatch {
+            subject: Some(TicketSubject::new("Login hangs").unwrap()),
+            customer_email: Some(Email::parse("ann@shop.example").unwrap()),
+            priority: Some(None),
+            category: Some(Some(Category::Bug)),
+            ..TicketPatch::default()
+        };
+        assert!(!patch.is_empty());
+        assert!(patch.changes_search_text());
+        let mut t = ticket();
+        let before = t.clone();
+        let now = datetime!(2026-11-25 10:00 UTC);
+        patch.apply_to(&mut t, now);
+        assert_eq!(t.subject.as_str(), "Login hangs");
+        assert_eq!(t.customer_email.as_str(), "ann@shop.example");
+        assert_eq!(t.customer_name, before.customer_name);
+        assert_eq!(t.priority, None);
+        assert_eq!(t.category, Some(Category::Bug));
+        assert_eq!(t.status, TicketStatus::New);
+        assert_eq!(t.updated_at, now);
+    }
+
+    #[test]
+    fn only_subject_and_customer_edits_change_search_text() {
+        let name = TicketPatch {
+            customer_name: Some(PersonName::new("Bo").unwrap()),
+            ..TicketPatch::default()
+        };
+        assert!(name.changes_search_text());
+        let triage = TicketPatch {
+            status: Some(TicketStatus::Open),
+            priority: Some(Some(Priority::Low)),
+            category: Some(None),
+            assignee_id: Some(Some(UserId::new())),
+            ..TicketPatch::default()
+        };
+        assert!(!triage.changes_search_text());
+    }
 }

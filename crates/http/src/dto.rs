@@ -516,6 +516,15 @@ pub struct TicketCreateRequest {
 #[derive(Debug, Clone, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TicketPatchRequest {
+    /// New subject (1–200 characters; cannot be null).
+    #[serde(default)]
+    pub subject: MaybeUndefined<String>,
+    /// New customer name (cannot be null).
+    #[serde(default)]
+    pub customer_name: MaybeUndefined<String>,
+    /// New customer email (cannot be null).
+    #[serde(default)]
+    pub customer_email: MaybeUndefined<String>,
     /// New status (cannot be null).
     #[serde(default)]
     pub status: MaybeUndefined<TicketStatusDto>,
@@ -538,21 +547,39 @@ fn nullable<T, U: From<T>>(v: MaybeUndefined<T>) -> Option<Option<U>> {
     }
 }
 
+/// A patch field that may be left out but not set to `null`; a value is validated by `parse`.
+fn required<T, U, E: std::fmt::Display>(
+    e: &mut FieldErrors,
+    field: &str,
+    v: MaybeUndefined<T>,
+    parse: impl FnOnce(T) -> Result<U, E>,
+) -> Option<U> {
+    match v {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => {
+            e.add(field, "cannot be null");
+            None
+        }
+        MaybeUndefined::Value(x) => e.check(field, parse(x)),
+    }
+}
+
 impl TicketPatchRequest {
     /// Validates into a domain patch.
     ///
     /// # Errors
-    /// Field errors (`status` null, malformed `assignee_id`).
+    /// Field errors (a null or invalid subject, customer or status, a malformed
+    /// `assignee_id`).
     pub fn try_into_domain(self) -> Result<d::TicketPatch, FieldErrors> {
         let mut e = FieldErrors::new();
-        let status = match self.status {
-            MaybeUndefined::Undefined => None,
-            MaybeUndefined::Null => {
-                e.add("status", "cannot be null");
-                None
-            }
-            MaybeUndefined::Value(s) => Some(s.into()),
-        };
+        let subject = required(&mut e, "subject", self.subject, |s| d::TicketSubject::new(&s));
+        let customer_name =
+            required(&mut e, "customer_name", self.customer_name, |n| d::PersonName::new(&n));
+        let customer_email =
+            required(&mut e, "customer_email", self.customer_email, |m| d::Email::parse(&m));
+        let status = required(&mut e, "status", self.status, |s| {
+            Ok::<_, std::convert::Infallible>(s.into())
+        });
         let assignee_id = match self.assignee_id {
             MaybeUndefined::Undefined => None,
             MaybeUndefined::Null => Some(None),
@@ -560,6 +587,9 @@ impl TicketPatchRequest {
         };
         e.into_result()?;
         Ok(d::TicketPatch {
+            subject,
+            customer_name,
+            customer_email,
             status,
             priority: nullable(self.priority),
             category: nullable(self.category),

@@ -78,6 +78,7 @@ fn conflict(what: &'static str) -> AppError {
         "last_admin" => ("last_admin", "the workspace must keep at least one active admin"),
         "not_draft" => ("reply_not_draft", "this reply was already sent and cannot be edited"),
         "active_run" => ("workflow_run_active", "a triage run is already in progress"),
+        "ticket" => ("edit_conflict", "the ticket is being edited by someone else; try again"),
         _ => ("conflict", "the change conflicts with the current state"),
     };
     AppError::Conflict { code, message: message.to_owned() }

@@ -552,9 +552,19 @@ pub fn step_from(d: &Document) -> Decoded<WorkflowStep> {
     })
 }
 
-/// The `$set` document of a ticket patch, with `updated_at = now`.
+/// The `$set` document of a ticket patch, with `updated_at = now`. A patch that changes the
+/// subject or customer must also set `keywords` (see [`ticket_keywords`]).
 pub fn ticket_patch_set(patch: &opsflow_domain::TicketPatch, now: OffsetDateTime) -> Document {
     let mut set = set_time("updated_at", now);
+    if let Some(s) = &patch.subject {
+        set.insert("subject", s.as_str());
+    }
+    if let Some(n) = &patch.customer_name {
+        set.insert("customer_name", n.as_str());
+    }
+    if let Some(e) = &patch.customer_email {
+        set.insert("customer_email", e.as_str());
+    }
     if let Some(s) = patch.status {
         set.insert("status", s.as_str());
     }
@@ -570,7 +580,8 @@ pub fn ticket_patch_set(patch: &opsflow_domain::TicketPatch, now: OffsetDateTime
     set
 }
 
-/// The `$set` document that restores a ticket's patchable fields (compensation).
+/// The `$set` document that restores a ticket's triage fields (compensation of a triage
+/// completion, which changes nothing else).
 pub fn ticket_restore_set(t: &Ticket) -> Document {
     ticket_patch_set(
         &opsflow_domain::TicketPatch {
@@ -578,6 +589,7 @@ pub fn ticket_restore_set(t: &Ticket) -> Document {
             priority: Some(t.priority),
             category: Some(t.category),
             assignee_id: Some(t.assignee_id),
+            ..opsflow_domain::TicketPatch::default()
         },
         t.updated_at,
     )

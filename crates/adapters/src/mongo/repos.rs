@@ -23,6 +23,10 @@ use super::codec::{
 use super::filters as f;
 use super::{Fail, MongoStore, collect, conflict_on, corrupt, driver, in_transaction};
 
+/// How often a subject or customer edit is retried when another such edit lands between its
+/// read and its write.
+const SEARCH_TEXT_ATTEMPTS: usize = 5;
+
 /// Runs a compensating write; a failure is logged (the original error is what the caller sees).
 pub(super) async fn undo<T>(
     what: &'static str,
@@ -311,16 +315,51 @@ impl TicketRepository for MongoStore {
         patch: &TicketPatch,
         now: OffsetDateTime,
     ) -> RepoResult<Ticket> {
-        let d = self
-            .tickets
-            .find_one_and_update(
-                f::ticket_by_id(scope, id),
-                doc! { "$set": ticket_patch_set(patch, now) },
-            )
-            .return_document(ReturnDocument::After)
-            .await
-            .map_err(driver)?;
-        ticket_from(&d.ok_or(RepoError::NotFound)?).map_err(corrupt)
+        if !patch.changes_search_text() {
+            let d = self
+                .tickets
+                .find_one_and_update(
+                    f::ticket_by_id(scope, id),
+                    doc! { "$set": ticket_patch_set(patch, now) },
+                )
+                .return_document(ReturnDocument::After)
+                .await
+                .map_err(driver)?;
+            return ticket_from(&d.ok_or(RepoError::NotFound)?).map_err(corrupt);
+        }
+        // The keywords derive from the subject, body and customer, so they are recomputed from
+        // the stored ticket and written only if those fields are still what was read: a
+        // concurrent subject or customer edit makes the write miss, and it is redone on the
+        // newer ticket (edits to status, priority and the rest do not conflict).
+        for _ in 0..SEARCH_TEXT_ATTEMPTS {
+            let current = self
+                .tickets
+                .find_one(f::ticket_by_id(scope, id))
+                .await
+                .map_err(driver)?
+                .ok_or(RepoError::NotFound)?;
+            let current = ticket_from(&current).map_err(corrupt)?;
+            let mut next = current.clone();
+            patch.apply_to(&mut next, now);
+            let keywords: Vec<Bson> =
+                codec::ticket_keywords(&next).into_iter().map(Bson::String).collect();
+            let mut set = ticket_patch_set(patch, now);
+            set.insert("keywords", keywords);
+            let mut unchanged = f::ticket_by_id(scope, id);
+            unchanged.insert("subject", current.subject.as_str());
+            unchanged.insert("customer_name", current.customer_name.as_str());
+            unchanged.insert("customer_email", current.customer_email.as_str());
+            let d = self
+                .tickets
+                .find_one_and_update(unchanged, doc! { "$set": set })
+                .return_document(ReturnDocument::After)
+                .await
+                .map_err(driver)?;
+            if let Some(d) = d {
+                return ticket_from(&d).map_err(corrupt);
+            }
+        }
+        Err(RepoError::Conflict("ticket"))
     }
 
     async fn open_counts_by_assignee(

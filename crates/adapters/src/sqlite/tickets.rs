@@ -88,13 +88,7 @@ async fn insert_tickets(
                 Arg::Int(nanos(t.created_at)?),
                 Arg::Int(nanos(t.updated_at)?),
             ]);
-            let words = search::keywords([
-                t.subject.as_str(),
-                t.body.as_str(),
-                t.customer_name.as_str(),
-                t.customer_email.as_str(),
-            ]);
-            for word in words {
+            for word in ticket_keywords(t) {
                 keyword_rows.push(vec![
                     Arg::Blob(tenant_blob.clone()),
                     Arg::Text(word),
@@ -149,7 +143,19 @@ pub(super) async fn ticket_in(
     rows::ticket(&row_in(conn, "tickets", rows::TICKET_COLS, tenant, id.as_uuid()).await?)
 }
 
-/// Applies `patch` to the stored ticket and returns the result.
+/// The search keywords of a ticket's indexed text.
+fn ticket_keywords(t: &Ticket) -> std::collections::BTreeSet<String> {
+    search::keywords([
+        t.subject.as_str(),
+        t.body.as_str(),
+        t.customer_name.as_str(),
+        t.customer_email.as_str(),
+    ])
+}
+
+/// Applies `patch` to the stored ticket and returns the result. Must run inside a write
+/// transaction: when the subject or customer changes, the ticket's keyword rows are brought in
+/// line with the new text in the same transaction, so search never sees a half-updated ticket.
 pub(super) async fn patch_ticket(
     conn: &mut SqliteConnection,
     tenant: TenantId,
@@ -158,11 +164,16 @@ pub(super) async fn patch_ticket(
     now: OffsetDateTime,
 ) -> RepoResult<Ticket> {
     let mut ticket = ticket_in(conn, tenant, id).await?;
+    let old_words = patch.changes_search_text().then(|| ticket_keywords(&ticket));
     patch.apply_to(&mut ticket, now);
-    sqlx::query::<Sqlite>(
-        "UPDATE tickets SET status = ?, priority = ?, category = ?, assignee_id = ?, \
-         updated_at = ? WHERE tenant_id = ? AND id = ?",
+    let seq: i64 = sqlx::query_scalar(
+        "UPDATE tickets SET subject = ?, customer_name = ?, customer_email = ?, status = ?, \
+         priority = ?, category = ?, assignee_id = ?, updated_at = ? \
+         WHERE tenant_id = ? AND id = ? RETURNING seq",
     )
+    .bind(ticket.subject.as_str())
+    .bind(ticket.customer_name.as_str())
+    .bind(ticket.customer_email.as_str())
     .bind(ticket.status.as_str())
     .bind(ticket.priority.map(|p| p.as_str()))
     .bind(ticket.category.map(|c| c.as_str()))
@@ -170,9 +181,35 @@ pub(super) async fn patch_ticket(
     .bind(nanos(ticket.updated_at)?)
     .bind(blob(tenant.as_uuid()))
     .bind(blob(id.as_uuid()))
-    .execute(&mut *conn)
+    .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
+    if let Some(old_words) = old_words {
+        let new_words = ticket_keywords(&ticket);
+        let tenant_blob = blob(tenant.as_uuid());
+        for gone in old_words.difference(&new_words) {
+            sqlx::query::<Sqlite>(
+                "DELETE FROM ticket_keywords WHERE tenant_id = ? AND keyword = ? AND ticket_seq = ?",
+            )
+            .bind(tenant_blob.clone())
+            .bind(gone.as_str())
+            .bind(seq)
+            .execute(&mut *conn)
+            .await
+            .map_err(db_err)?;
+        }
+        let added: Vec<Vec<Arg>> = new_words
+            .difference(&old_words)
+            .map(|w| vec![Arg::Blob(tenant_blob.clone()), Arg::Text(w.clone()), Arg::Int(seq)])
+            .collect();
+        insert_rows(
+            conn,
+            "INSERT OR IGNORE INTO ticket_keywords (tenant_id, keyword, ticket_seq)",
+            3,
+            &added,
+        )
+        .await?;
+    }
     Ok(ticket)
 }
 

@@ -75,6 +75,7 @@ macro_rules! contract_tests {
             ticket_round_trips_every_field_and_updates,
             ticket_list_filters,
             ticket_search_by_prefix_and_all_words,
+            ticket_edits_reindex_search,
             ticket_list_paginates_newest_first_with_total,
             tenant_isolation_for_every_method,
             reply_with_status_change_is_atomic,
@@ -470,6 +471,9 @@ pub async fn ticket_round_trips_every_field_and_updates<S: Store>(store: Arc<S>)
 
     let later = at(base, 60);
     let patch = TicketPatch {
+        subject: Some(TicketSubject::new("Renamed: refund for order 7").unwrap()),
+        customer_name: Some(PersonName::new("Zoë Brien-Walsh").unwrap()),
+        customer_email: Some(Email::parse("zoe.walsh@shop.example").unwrap()),
         status: Some(TicketStatus::Open),
         priority: Some(None),
         category: Some(Some(Category::Billing)),
@@ -624,6 +628,81 @@ pub async fn ticket_search_by_prefix_and_all_words<S: Store>(store: Arc<S>) {
     let tb = new_ticket(&b.scope, "Login BROKEN after update", "same words", at(base, 4));
     TicketRepository::create(&*store, &b.scope, &tb).await.unwrap();
     assert_eq!(ids(&search("login broken", None).await.items), vec![t1.id]);
+}
+
+pub async fn ticket_edits_reindex_search<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let mut t = new_ticket(&a.scope, "Login broken", "The login page hangs on submit", base);
+    t.customer_name = PersonName::new("Ann Lee").unwrap();
+    t.customer_email = Email::parse("ann@example.com").unwrap();
+    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    let other = new_ticket(&a.scope, "Broken invoice", "Totals are wrong", at(base, 1));
+    TicketRepository::create(&*store, &a.scope, &other).await.unwrap();
+    let found = |q: &str| {
+        let store = store.clone();
+        let scope = a.scope;
+        let query = TicketQuery { search: words(q), ..query() };
+        async move { ids(&TicketRepository::list(&*store, &scope, &query).await.unwrap().items) }
+    };
+    assert_eq!(found("broken").await, vec![other.id, t.id]);
+
+    // A new subject: its words are found, the dropped ones no longer are, and a word that is
+    // also in the body ("login") still is.
+    let patch = TicketPatch {
+        subject: Some(TicketSubject::new("Login hangs on Safari").unwrap()),
+        ..TicketPatch::default()
+    };
+    TicketRepository::update(&*store, &a.scope, t.id, &patch, at(base, 10)).await.unwrap();
+    assert_eq!(found("safari").await, vec![t.id]);
+    assert_eq!(found("broken").await, vec![other.id]);
+    assert_eq!(found("login").await, vec![t.id]);
+    // A status-only edit leaves the index alone.
+    let status = TicketPatch { status: Some(TicketStatus::Open), ..TicketPatch::default() };
+    TicketRepository::update(&*store, &a.scope, t.id, &status, at(base, 11)).await.unwrap();
+    assert_eq!(found("safari hangs").await, vec![t.id]);
+
+    // Two edits at once, one to the customer's name and one to their email: both land and both
+    // are searchable (neither recomputes the keywords from a stale ticket).
+    let name = TicketPatch {
+        customer_name: Some(PersonName::new("Ann Okafor").unwrap()),
+        ..TicketPatch::default()
+    };
+    let email = TicketPatch {
+        customer_email: Some(Email::parse("ann@okafor.example").unwrap()),
+        ..TicketPatch::default()
+    };
+    let (r1, r2) = tokio::join!(
+        TicketRepository::update(&*store, &a.scope, t.id, &name, at(base, 12)),
+        TicketRepository::update(&*store, &a.scope, t.id, &email, at(base, 12)),
+    );
+    r1.unwrap();
+    r2.unwrap();
+    let stored = TicketRepository::get(&*store, &a.scope, t.id).await.unwrap();
+    assert_eq!(stored.customer_name.as_str(), "Ann Okafor");
+    assert_eq!(stored.customer_email.as_str(), "ann@okafor.example");
+    assert_eq!(stored.subject.as_str(), "Login hangs on Safari");
+    assert_eq!(found("okafor").await, vec![t.id]);
+    assert_eq!(found("okafor.example").await, vec![t.id]);
+    assert!(found("lee").await.is_empty());
+    assert!(found("example.com").await.is_empty());
+    assert_eq!(found("ann").await, vec![t.id]);
+
+    // Another tenant cannot rename the ticket, and its search never sees it.
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let rename = TicketPatch {
+        subject: Some(TicketSubject::new("pwned").unwrap()),
+        ..TicketPatch::default()
+    };
+    assert_not_found(
+        TicketRepository::update(&*store, &b.scope, t.id, &rename, at(base, 13)).await,
+    );
+    let query = TicketQuery { search: words("safari"), ..query() };
+    assert!(TicketRepository::list(&*store, &b.scope, &query).await.unwrap().items.is_empty());
+    assert_eq!(
+        TicketRepository::get(&*store, &a.scope, t.id).await.unwrap().subject.as_str(),
+        "Login hangs on Safari"
+    );
 }
 
 pub async fn ticket_list_paginates_newest_first_with_total<S: Store>(store: Arc<S>) {
@@ -1097,6 +1176,7 @@ pub async fn complete_run_is_atomic<S: Store>(store: Arc<S>) {
             priority: Some(Some(Priority::Urgent)),
             category: Some(Some(Category::Bug)),
             assignee_id: Some(Some(agent.id)),
+            ..TicketPatch::default()
         },
         draft: ai_draft(&a.scope, t.id, "We are on it.", done_at),
         persist_step: new_step(&a.scope, run.id, StepType::Persist, done_at),

@@ -196,7 +196,8 @@ impl TicketsApi {
         })))
     }
 
-    /// Change status, priority, category or assignee (`null` clears or unassigns).
+    /// Change the subject, customer, status, priority, category or assignee (`null` clears
+    /// priority or category, or unassigns).
     #[oai(path = "/:id", method = "patch", operation_id = "update_ticket")]
     async fn update(
         &self,

@@ -453,6 +453,33 @@ pub async fn tickets_are_patched_and_null_clears(ctx: Ctx) {
     let back = app.ticket(&admin.token, t["id"].as_str().unwrap()).await;
     assert_eq!(back["ticket"], r.json);
 
+    // Subject and customer are editable, and search follows the new text.
+    let r = app
+        .patch(
+            &path,
+            Some(&agent.token),
+            json!({"subject": "  Pricing page link is dead ", "customer_name": "Dana Díaz",
+                   "customer_email": "Dana@Shop.example"}),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.json["subject"], "Pricing page link is dead");
+    assert_eq!(r.json["customer_name"], "Dana Díaz");
+    assert_eq!(r.json["customer_email"], "dana@shop.example");
+    assert_eq!(r.json["status"], "open", "fields left out are kept");
+    let id = t["id"].as_str().unwrap();
+    let found = |q: &'static str| {
+        let app = &app;
+        let token = admin.token.clone();
+        async move {
+            let page = app.list(&token, &format!("q={q}")).await;
+            page["items"].as_array().unwrap().iter().map(|t| t["id"].clone()).collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("dead").await, vec![json!(id)]);
+    assert_eq!(found("d%C3%ADaz").await, vec![json!(id)]);
+    assert!(found("broken").await.is_empty(), "the old subject is no longer indexed");
+
     // A deactivated user cannot be assigned.
     let leaver = app.add_user(&admin, "Lea Leaver", "lea@example.com", "agent").await;
     app.patch(

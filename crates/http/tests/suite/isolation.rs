@@ -102,7 +102,9 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
             format!("/api/tickets/{bt}"),
             format!("/api/tickets/{missing}"),
             Some(
-                json!({"status": "closed", "priority": "low", "category": "other", "assignee_id": null}),
+                json!({"status": "closed", "priority": "low", "category": "other", "assignee_id": null,
+                       "subject": "Renamed by A", "customer_name": "Mallory",
+                       "customer_email": "mallory@alpha.example"}),
             ),
         ),
         (
@@ -203,7 +205,9 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
     let r = app.list(&w.a.token, &format!("assignee_id={}", w.b_agent.user_id)).await;
     assert_eq!(r["total"], 0);
     assert_eq!(r["items"], json!([]));
-    for q in ["zanzibar", "quetzalcoatl", "xavier", "betacorp", "zanz%20quetz"] {
+    for q in
+        ["zanzibar", "quetzalcoatl", "xavier", "betacorp", "zanz%20quetz", "renamed", "mallory"]
+    {
         let r = app.list(&w.a.token, &format!("q={q}")).await;
         assert_eq!(r["total"], 0, "q={q} matched B's ticket: {r}");
     }

@@ -608,6 +608,7 @@ impl TicketTriageWorkflow {
             category: Some(Some(category)),
             // A rejected or absent suggestion keeps the current assignee.
             assignee_id: assignee.map(Some),
+            ..TicketPatch::default()
         };
         let draft = TicketReply {
             id: ReplyId::new(),
