@@ -54,6 +54,13 @@ async function logIn(page, email, password) {
   await page.getByRole('button', { name: 'Log in' }).click();
 }
 
+/** Opens the login page and signs in, landing on the tickets list. */
+async function logInAt(page, email, password) {
+  await page.goto('/login');
+  await logIn(page, email, password);
+  await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+}
+
 async function logOut(page) {
   await page.getByRole('button', { name: 'User menu' }).click();
   await page.getByRole('menuitem', { name: 'Log out' }).click();
@@ -264,9 +271,7 @@ const tests = [
     async run({ browser, base }) {
       const { context, page } = await newPage(browser, base);
       try {
-        await page.goto('/login');
-        await logIn(page, admin.email, PASSWORD);
-        await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+        await logInAt(page, admin.email, PASSWORD);
         await logOut(page);
         await page.getByText('You have been logged out.').waitFor();
 
@@ -281,6 +286,57 @@ const tests = [
         await logOut(page);
         await logIn(page, admin.email, 'not-the-password');
         await page.getByText('Incorrect email or password.').waitFor();
+      } finally {
+        await context.close();
+      }
+    },
+  },
+  {
+    name: 'edit a ticket subject and customer in its header; search follows the new words',
+    async run({ browser, base }) {
+      const { context, page } = await newPage(browser, base);
+      try {
+        await logInAt(page, admin.email, PASSWORD);
+        const created = await apiAs(page, 'POST', '/api/tickets', {
+          subject: 'Logo looks blurry',
+          body: 'The logo in the email footer is pixelated on retina screens.',
+          customer_name: 'Tomas Novak',
+          customer_email: 'tomas@novakdesign.example',
+        });
+        assert.equal(created.status, 201, JSON.stringify(created.body));
+        await page.goto(`/tickets/${created.body.id}`);
+        await page.getByRole('heading', { name: 'Logo looks blurry' }).waitFor();
+
+        await page.getByRole('button', { name: 'Edit subject and customer' }).click();
+        const form = page.getByRole('form', { name: 'Edit subject and customer' });
+        // A bad email is caught before anything is sent.
+        await form.getByLabel('Customer email').fill('tomas@');
+        await form.getByRole('button', { name: 'Save' }).click();
+        await form.getByText('Enter a valid email address').waitFor();
+        await form.getByLabel('Subject').fill('Footer logo pixelated on retina displays');
+        await form.getByLabel('Customer name').fill('Tomáš Novák');
+        await form.getByLabel('Customer email').fill('Tomas.Novak@NovakDesign.example');
+        await form.getByRole('button', { name: 'Save' }).click();
+        await page
+          .getByRole('heading', { name: 'Footer logo pixelated on retina displays' })
+          .waitFor();
+        await page.getByText('tomas.novak@novakdesign.example', { exact: false }).waitFor();
+
+        // The edit came from the server: it survives a reload.
+        await page.reload();
+        await page
+          .getByRole('heading', { name: 'Footer logo pixelated on retina displays' })
+          .waitFor();
+        await page.getByTestId('message-customer').getByText('Tomáš Novák').waitFor();
+
+        // The list search finds the ticket by its new subject and not by the old one.
+        await page.goto('/tickets?q=pixelated');
+        await page
+          .getByRole('link', { name: 'Footer logo pixelated on retina displays' })
+          .waitFor();
+        await page.getByText('1 ticket', { exact: true }).waitFor();
+        await page.goto('/tickets?q=blurry');
+        await page.getByText('No tickets match these filters').waitFor();
       } finally {
         await context.close();
       }
@@ -314,9 +370,7 @@ const tests = [
 
       const { context, page } = await newPage(browser, base);
       try {
-        await page.goto('/login');
-        await logIn(page, agentEmail, temporaryPassword);
-        await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+        await logInAt(page, agentEmail, temporaryPassword);
         const nav = page.getByRole('navigation', { name: 'Main navigation' });
         await nav.getByRole('link', { name: 'Tickets' }).waitFor();
         assert.equal(await nav.getByRole('link', { name: 'Team' }).count(), 0);
@@ -375,9 +429,7 @@ const tests = [
     async run({ browser, base }) {
       const { context, page } = await newPage(browser, base, { width: 768, height: 1024 });
       try {
-        await page.goto('/login');
-        await logIn(page, admin.email, PASSWORD);
-        await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+        await logInAt(page, admin.email, PASSWORD);
         await page.getByRole('button', { name: 'Toggle navigation' }).click();
         await page.getByRole('link', { name: 'Settings' }).click();
         await page.getByRole('heading', { name: 'Settings' }).waitFor();

@@ -50,3 +50,9 @@ export const newPassword: Rule = (value) => {
 };
 
 export const password: Rule = (value) => (value ? null : 'Password is required');
+
+/** A ticket's customer fields. */
+export const customerRules = {
+  customer_name: required('Customer name', LIMITS.name),
+  customer_email: email,
+};

@@ -163,7 +163,10 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        /** Change status, priority, category or assignee (`null` clears or unassigns). */
+        /**
+         * Change the subject, customer, status, priority, category or assignee (`null` clears
+         *     priority or category, or unassigns).
+         */
         patch: operations["update_ticket"];
         trace?: never;
     };
@@ -642,6 +645,12 @@ export interface components {
          * @description Ticket changes; a field left out stays, `null` clears priority, category or assignee.
          */
         TicketPatchRequest: {
+            /** @description New subject (1–200 characters; cannot be null). */
+            subject?: string;
+            /** @description New customer name (cannot be null). */
+            customer_name?: string;
+            /** @description New customer email (cannot be null). */
+            customer_email?: string;
             /** @description New status (cannot be null). */
             status?: components["schemas"]["TicketStatus"] & unknown;
             /** @description New priority, or null to clear. */

@@ -4,7 +4,8 @@ import { label, TICKET_CHANNELS } from '@/lib/api/enums';
 import { errorMessage } from '@/lib/api/errors';
 import type { Ticket, TicketChannel } from '@/lib/api/types';
 import { applyFieldErrors } from '@/lib/forms';
-import { email, LIMITS, required } from '@/lib/validation';
+import { customerRules, LIMITS, required } from '@/lib/validation';
+import { CustomerFields } from './CustomerFields';
 import { useCreateTicket } from '../api/tickets';
 
 export function NewTicketForm({
@@ -27,8 +28,7 @@ export function NewTicketForm({
     validate: {
       subject: required('Subject', LIMITS.subject),
       body: required('Message', LIMITS.body),
-      customer_name: required('Customer name', LIMITS.name),
-      customer_email: email,
+      ...customerRules,
     },
   });
 
@@ -61,20 +61,7 @@ export function NewTicketForm({
             {errorMessage(create.error)}
           </Alert>
         )}
-        <Group grow align="flex-start" wrap="wrap">
-          <TextInput
-            label="Customer name"
-            required
-            data-autofocus
-            {...form.getInputProps('customer_name')}
-          />
-          <TextInput
-            label="Customer email"
-            type="email"
-            required
-            {...form.getInputProps('customer_email')}
-          />
-        </Group>
+        <CustomerFields form={form} autoFocus />
         <TextInput label="Subject" required {...form.getInputProps('subject')} />
         <Textarea
           label="Message"

@@ -16,7 +16,7 @@ const sent = {
   body: 'We are on it.',
 };
 
-function server() {
+function server(patch?: (body: Partial<Ticket>) => ReturnType<typeof json> | undefined) {
   let current: Ticket = { ...ticket };
   return mockApi({
     'GET /api/tickets/:id': () =>
@@ -24,6 +24,8 @@ function server() {
     'GET /api/users': () => json({ items: [admin, agent] }),
     'PATCH /api/tickets/:id': (request) => {
       const body = request.body as Partial<Ticket>;
+      const refused = patch?.(body);
+      if (refused) return refused;
       current = { ...current, ...body };
       return json(current);
     },
@@ -73,6 +75,65 @@ describe('TicketDetailPage', () => {
     );
     expect(screen.getByLabelText('Priority', { selector: 'input' })).toHaveValue('Urgent');
     expect(screen.getByLabelText('Assignee', { selector: 'input' })).toHaveValue('Ben Agent');
+  });
+
+  it('edits the subject and customer, sending only what changed', async () => {
+    const api = server();
+    const { user } = renderDetail();
+    await screen.findByRole('heading', { name: ticket.subject });
+    await user.click(screen.getByRole('button', { name: 'Edit subject and customer' }));
+    const form = screen.getByRole('form', { name: 'Edit subject and customer' });
+    const subject = within(form).getByLabelText(/Subject/);
+    expect(subject).toHaveValue(ticket.subject);
+
+    // Client-side rules match the API's: nothing is sent while a field is invalid.
+    await user.clear(subject);
+    await user.clear(within(form).getByLabelText(/Customer email/));
+    await user.type(within(form).getByLabelText(/Customer email/), 'not-an-email');
+    await user.click(within(form).getByRole('button', { name: 'Save' }));
+    expect(await within(form).findByText('Subject is required')).toBeInTheDocument();
+    expect(within(form).getByText('Enter a valid email address')).toBeInTheDocument();
+    expect(api.find('PATCH', `/api/tickets/${ticket.id}`)).toHaveLength(0);
+
+    await user.type(subject, '  Refund still missing  ');
+    await user.clear(within(form).getByLabelText(/Customer email/));
+    await user.type(within(form).getByLabelText(/Customer email/), ticket.customer_email);
+    await user.click(within(form).getByRole('button', { name: 'Save' }));
+    await waitFor(() =>
+      expect(api.find('PATCH', `/api/tickets/${ticket.id}`)[0]?.body).toEqual({
+        subject: 'Refund still missing',
+      }),
+    );
+    expect(
+      await screen.findByRole('heading', { name: 'Refund still missing' }),
+    ).toBeInTheDocument();
+    expect(screen.queryByRole('form', { name: 'Edit subject and customer' })).toBeNull();
+  });
+
+  it("shows the API's field errors on the header fields and keeps the edit open", async () => {
+    const api = server((body) =>
+      body.customer_email
+        ? apiError(422, 'validation_failed', 'Invalid input', {
+            customer_email: 'must look like name@domain.tld',
+          })
+        : undefined,
+    );
+    const { user } = renderDetail();
+    await screen.findByRole('heading', { name: ticket.subject });
+    await user.click(screen.getByRole('button', { name: 'Edit subject and customer' }));
+    const form = screen.getByRole('form', { name: 'Edit subject and customer' });
+    const mail = within(form).getByLabelText(/Customer email/);
+    await user.clear(mail);
+    await user.type(mail, 'dana@shop.example');
+    await user.click(within(form).getByRole('button', { name: 'Save' }));
+    expect(await within(form).findByText('must look like name@domain.tld')).toBeInTheDocument();
+    expect(api.find('PATCH', `/api/tickets/${ticket.id}`)[0]?.body).toEqual({
+      customer_email: 'dana@shop.example',
+    });
+    // Cancel leaves the ticket as it was.
+    await user.click(within(form).getByRole('button', { name: 'Cancel' }));
+    expect(screen.getByRole('heading', { name: ticket.subject })).toBeInTheDocument();
+    expect(screen.getByText(ticket.customer_email, { exact: false })).toBeInTheDocument();
   });
 
   it('sends a manual reply and sets the status', async () => {

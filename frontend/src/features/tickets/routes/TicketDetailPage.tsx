@@ -3,15 +3,14 @@ import type { ReactNode } from 'react';
 import { Link, useParams } from 'react-router';
 import { StatusBadge } from '@/components/Badges';
 import { ErrorState, PageLoader } from '@/components/QueryState';
-import { label } from '@/lib/api/enums';
 import { useTicket } from '@/lib/api/tickets';
 import type { TicketDetail, User } from '@/lib/api/types';
 import { useDirectory } from '@/lib/api/users';
 import { useAuth } from '@/lib/auth/context';
-import { formatDateTime } from '@/lib/format';
 import { ReplyForm } from '../components/ReplyForm';
 import { ReplyThread } from '../components/ReplyThread';
 import { TicketFields } from '../components/TicketFields';
+import { TicketHeader } from '../components/TicketHeader';
 
 export interface TicketAsideProps {
   detail: TicketDetail;
@@ -47,15 +46,7 @@ export function TicketDetailPage({ aside }: { aside?: (props: TicketAsideProps) 
       <Paper withBorder p="md" radius="md">
         <Stack gap="sm">
           <Group justify="space-between" align="flex-start" wrap="wrap">
-            <div style={{ minWidth: 0, flex: 1 }}>
-              <Title order={1} size="h3" style={{ overflowWrap: 'anywhere' }}>
-                {t.subject}
-              </Title>
-              <Text size="sm" c="dimmed">
-                From <b>{t.customer_name}</b> &lt;{t.customer_email}&gt; · via {label(t.channel)} ·{' '}
-                {formatDateTime(t.created_at)}
-              </Text>
-            </div>
+            <TicketHeader ticket={t} />
             <StatusBadge status={t.status} />
           </Group>
           <TicketFields ticket={t} users={users} currentUser={user} />
