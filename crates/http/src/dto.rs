@@ -488,6 +488,33 @@ pub struct UserCreatedResponse {
     pub temporary_password: String,
 }
 
+/// A colleague as every member of the workspace sees them (no email or timestamps).
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "TeamMember")]
+pub struct TeamMemberDto {
+    /// User id.
+    pub id: Uuid,
+    /// Name.
+    pub name: String,
+    /// Role.
+    pub role: RoleDto,
+    /// Whether they can be assigned tickets.
+    pub active: bool,
+}
+
+impl From<d::User> for TeamMemberDto {
+    fn from(u: d::User) -> Self {
+        Self { id: u.id.as_uuid(), name: u.name.to_string(), role: u.role.into(), active: u.active }
+    }
+}
+
+/// The team directory.
+#[derive(Debug, Clone, Object)]
+pub struct TeamMemberList {
+    /// Members, oldest first.
+    pub items: Vec<TeamMemberDto>,
+}
+
 /// The workspace's users.
 #[derive(Debug, Clone, Object)]
 pub struct UserList {

@@ -1,4 +1,4 @@
-//! `/api/tenant` and `/api/users`: the workspace and its team.
+//! `/api/tenant`, `/api/team` and `/api/users`: the workspace and its team.
 
 use std::sync::Arc;
 
@@ -14,8 +14,8 @@ use crate::api::{ApiTags, parse_id};
 use crate::auth::BearerAuth;
 use crate::body::JsonBody;
 use crate::dto::{
-    RoleDto, TenantDto, TenantPatchRequest, UserCreateRequest, UserCreatedResponse, UserDto,
-    UserList, UserPatchRequest,
+    RoleDto, TeamMemberList, TenantDto, TenantPatchRequest, UserCreateRequest, UserCreatedResponse,
+    UserDto, UserList, UserPatchRequest,
 };
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -37,6 +37,14 @@ pub enum UserListResult {
     /// The users.
     #[oai(status = 200)]
     Ok(Json<UserList>),
+}
+
+/// Team directory answer.
+#[derive(ApiResponse)]
+pub enum TeamResult {
+    /// The members.
+    #[oai(status = 200)]
+    Ok(Json<TeamMemberList>),
 }
 
 /// User created answer.
@@ -89,6 +97,20 @@ impl TeamApi {
         e.into_result()?;
         let t = state.tenants.update(&auth.0.scope, TenantPatch { name, policies }).await?;
         Ok(TenantResult::Ok(Json(t.into())))
+    }
+
+    /// The team directory: names, roles and whether active, oldest first (any member; used for
+    /// assignee pickers and reply authors).
+    #[oai(path = "/team", method = "get", operation_id = "list_team")]
+    async fn list_team(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> ApiResult<TeamResult> {
+        let users = state.team.directory(&auth.0.scope).await?;
+        Ok(TeamResult::Ok(Json(TeamMemberList {
+            items: users.into_iter().map(Into::into).collect(),
+        })))
     }
 
     /// The workspace's users, oldest first (admin).

@@ -565,6 +565,13 @@ impl TestApp {
         Session::from_json(&login.json)
     }
 
+    /// Deactivates `user_id` as `admin` (expects 200).
+    pub async fn deactivate(&self, admin: &Session, user_id: &str) {
+        self.patch(&format!("/api/users/{user_id}"), Some(&admin.token), json!({"active": false}))
+            .await
+            .expect(200);
+    }
+
     /// Creates a ticket and returns it.
     pub async fn create_ticket(&self, token: &str, subject: &str, body: &str) -> Value {
         self.create_ticket_full(

@@ -226,6 +226,39 @@ pub async fn team_members_are_listed_created_and_updated_by_admins(ctx: Ctx) {
     app.get("/api/auth/me", Some(&agent.token)).await.expect(200);
 }
 
+pub async fn the_team_directory_is_open_to_every_member_without_emails(ctx: Ctx) {
+    let app = ctx.spawn().await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let agent = app.add_user(&admin, "Alan Agent", "alan@example.com", "agent").await;
+    let leaver = app.add_user(&admin, "Lea Leaver", "lea@example.com", "agent").await;
+    app.deactivate(&admin, &leaver.user_id).await;
+    let other = app.signup("Other", "oscar@other.example").await;
+    app.add_user(&other, "Olga Other", "olga@other.example", "agent").await;
+
+    // An agent may not manage users, but sees who their colleagues are.
+    app.get("/api/users", Some(&agent.token)).await.expect_error(403, Some("forbidden"), None);
+    let r = app.get("/api/team", Some(&agent.token)).await;
+    r.expect(200);
+    assert_eq!(
+        r.json["items"],
+        json!([
+            {"id": admin.user_id, "name": "Ada Admin", "role": "admin", "active": true},
+            {"id": agent.user_id, "name": "Alan Agent", "role": "agent", "active": true},
+            {"id": leaver.user_id, "name": "Lea Leaver", "role": "agent", "active": false},
+        ]),
+        "oldest first, names and roles only"
+    );
+    assert!(!r.text.contains("@example.com"), "no emails in the directory: {}", r.text);
+    // Admins get the same directory; another workspace's people never appear in it.
+    let r = app.get("/api/team", Some(&admin.token)).await;
+    r.expect(200);
+    assert_eq!(r.json["items"].as_array().unwrap().len(), 3);
+    assert!(!r.text.contains("Olga"), "{}", r.text);
+    let r = app.get("/api/team", Some(&other.token)).await;
+    assert_eq!(r.json["items"].as_array().unwrap().len(), 2);
+    assert!(!r.text.contains("Alan"), "{}", r.text);
+}
+
 pub async fn last_active_admin_cannot_be_demoted_or_deactivated(ctx: Ctx) {
     let app = ctx.spawn().await;
     let admin = app.signup("Acme", "ada@example.com").await;
@@ -482,13 +515,7 @@ pub async fn tickets_are_patched_and_null_clears(ctx: Ctx) {
 
     // A deactivated user cannot be assigned.
     let leaver = app.add_user(&admin, "Lea Leaver", "lea@example.com", "agent").await;
-    app.patch(
-        &format!("/api/users/{}", leaver.user_id),
-        Some(&admin.token),
-        json!({"active": false}),
-    )
-    .await
-    .expect(200);
+    app.deactivate(&admin, &leaver.user_id).await;
     app.patch(&path, Some(&agent.token), json!({"assignee_id": leaver.user_id}))
         .await
         .expect_error(422, None, Some("assignee_id"));

@@ -216,10 +216,17 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
     assert_eq!(page_ids(&r), vec![w.a_ticket.as_str()]);
     let r = app.list(&w.a.token, &format!("tenant_id={}&q=zanzibar", w.b.tenant_id)).await;
     assert_eq!(r["total"], 0);
-    // A's team list does not show B's users.
+    // A's team list and directory do not show B's users.
     let users = app.get("/api/users", a).await;
     users.expect(200);
     assert!(!users.text.contains("beta.example"), "{}", users.text);
+    let team = app.get("/api/team", a).await;
+    team.expect(200);
+    assert!(
+        !team.text.contains("Bianca") && !team.text.contains(&w.b_agent.user_id),
+        "{}",
+        team.text
+    );
 
     // A body carrying tenant_id is rejected and cannot move data into B.
     let r = app

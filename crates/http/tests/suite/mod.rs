@@ -25,6 +25,7 @@ macro_rules! all_suites {
                 login_in_several_workspaces_requires_a_tenant_slug,
                 tenant_can_be_read_by_all_and_changed_by_admins,
                 team_members_are_listed_created_and_updated_by_admins,
+                the_team_directory_is_open_to_every_member_without_emails,
                 last_active_admin_cannot_be_demoted_or_deactivated,
                 tickets_are_created_with_status_new_by_the_caller,
                 ticket_list_filters_search_and_pages,

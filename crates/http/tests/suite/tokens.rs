@@ -7,7 +7,8 @@ use crate::common::jwt::{claims, now, payload, sign, unsigned, with_payload};
 use crate::common::{AppOptions, Ctx, JWT_SECRET, Resp, TestApp};
 
 /// Protected endpoints probed with each bad token.
-const PROTECTED: &[&str] = &["/api/auth/me", "/api/tickets", "/api/tenant", "/api/users"];
+const PROTECTED: &[&str] =
+    &["/api/auth/me", "/api/tickets", "/api/tenant", "/api/team", "/api/users"];
 
 #[track_caller]
 fn expect_401(r: &Resp, what: &str) {
@@ -122,13 +123,7 @@ pub async fn deactivated_users_tokens_are_401(ctx: Ctx) {
     let admin = app.signup("Acme", "ada@example.com").await;
     let agent = app.add_user(&admin, "Alan Agent", "alan@example.com", "agent").await;
     let t = app.create_ticket(&agent.token, "Before", "created while active").await;
-    app.patch(
-        &format!("/api/users/{}", agent.user_id),
-        Some(&admin.token),
-        json!({"active": false}),
-    )
-    .await
-    .expect(200);
+    app.deactivate(&admin, &agent.user_id).await;
     probe(&app, &format!("Bearer {}", agent.token), "deactivated user").await;
     let r = app
         .patch(

@@ -81,6 +81,16 @@ impl TeamService {
         Ok(self.users.list(scope).await?)
     }
 
+    /// The team directory: every user of the workspace, oldest first, for any member (agents
+    /// assign tickets to colleagues and see who wrote a reply). Callers show names and roles
+    /// only; managing users stays with admins ([`Self::list`]).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    pub async fn directory(&self, scope: &TenantScope) -> AppResult<Vec<User>> {
+        Ok(self.users.list(scope).await?)
+    }
+
     /// Adds a user with a generated temporary password, returned once (admin only).
     ///
     /// # Errors
