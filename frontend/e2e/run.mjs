@@ -382,8 +382,18 @@ const tests = [
         await page.goto('/settings');
         await page.getByRole('heading', { name: 'Tickets' }).waitFor();
         assert.equal(await page.getByRole('heading', { name: 'Team' }).count(), 0);
-        // The agent sees the workspace's tickets.
-        await page.getByRole('link', { name: state.ticketSubject }).waitFor();
+        // The agent sees the workspace's tickets, and can hand one to a colleague by name.
+        await page.getByRole('link', { name: state.ticketSubject }).click();
+        await page.getByRole('heading', { name: state.ticketSubject }).waitFor();
+        const assignee = ticketField(page, 'Assignee');
+        await assignee.click();
+        await page.getByRole('option', { name: 'Unassigned', exact: true }).click();
+        await waitForValue(assignee, 'Unassigned');
+        await assignee.click();
+        await page.getByRole('option', { name: admin.name, exact: true }).click();
+        await waitForValue(ticketField(page, 'Assignee'), admin.name);
+        await page.reload();
+        await waitForValue(ticketField(page, 'Assignee'), admin.name);
       } finally {
         await context.close();
       }

@@ -38,7 +38,7 @@ describe('app routes and auth', () => {
     const api = mockApi({
       'POST /api/auth/login': () => json({ user: admin, tenant, access_token: 'tok-1' }),
       'GET /api/tickets/:id': () => json({ ticket, replies: [], latest_run: null }),
-      'GET /api/users': () => json({ items: [admin] }),
+      'GET /api/team': () => json({ items: [admin] }),
     });
     const user = renderApp(`/tickets/${ticket.id}`);
 
@@ -72,7 +72,7 @@ describe('app routes and auth', () => {
       'GET /api/auth/me': () => json({ user: admin, tenant }),
       'GET /api/tickets': () =>
         expired ? apiError(401, 'token_expired', 'Token expired') : page(),
-      'GET /api/users': () => json({ items: [admin] }),
+      'GET /api/team': () => json({ items: [admin] }),
       'GET /api/tickets/:id': () => apiError(401, 'token_expired', 'Token expired'),
     });
     const user = renderApp('/tickets');
@@ -90,7 +90,7 @@ describe('app routes and auth', () => {
     mockApi({
       'GET /api/auth/me': () => json({ user: admin, tenant }),
       'GET /api/tickets': () => page(),
-      'GET /api/users': () => json({ items: [admin] }),
+      'GET /api/team': () => json({ items: [admin] }),
     });
     const user = renderApp('/tickets');
     expect(await screen.findByTestId('workspace-name')).toHaveTextContent('Acme Agency');
@@ -109,7 +109,7 @@ describe('app routes and auth', () => {
     mockApi({
       'GET /api/auth/me': () => json({ user: agent, tenant }),
       'GET /api/tickets': () => page(),
-      'GET /api/users': () => apiError(403, 'forbidden', 'Admins only'),
+      'GET /api/team': () => json({ items: [admin, agent] }),
     });
     renderApp('/team');
     expect(await screen.findByRole('heading', { name: 'Tickets' })).toBeInTheDocument();
@@ -125,7 +125,7 @@ describe('app routes and auth', () => {
     const api = mockApi({
       'GET /api/auth/me': () => json({ user: admin, tenant }),
       'GET /api/tickets': () => page([triagedTicket]),
-      'GET /api/users': () => json({ items: [admin, agent] }),
+      'GET /api/team': () => json({ items: [admin, agent] }),
     });
     const user = renderApp('/tickets?status=open&assignee=unassigned&q=refund&page=2');
     expect(await screen.findByText(triagedTicket.subject)).toBeInTheDocument();
@@ -155,7 +155,7 @@ describe('app routes and auth', () => {
     session.setToken('tok-1');
     const api = mockApi({
       'GET /api/auth/me': () => json({ user: admin, tenant }),
-      'GET /api/users': () => json({ items: [admin] }),
+      'GET /api/team': () => json({ items: [admin] }),
       'GET /api/tickets': (request) =>
         json({
           items: [{ ...ticket, subject: `Ticket on page ${request.query.get('page')}` }],
@@ -186,7 +186,7 @@ describe('app routes and auth', () => {
     let down = true;
     mockApi({
       'GET /api/auth/me': () => json({ user: admin, tenant }),
-      'GET /api/users': () => json({ items: [admin] }),
+      'GET /api/team': () => json({ items: [admin] }),
       'GET /api/tickets': () => page(),
     });
     const okFetch = globalThis.fetch;

@@ -7,6 +7,8 @@ type JsonOf<R> = R extends { content: infer C } ? C[keyof C] : never;
 type BodyOf<Op> = Op extends { requestBody?: infer B } ? JsonOf<NonNullable<B>> : never;
 
 export type User = Schemas['User'];
+/** A colleague as the team directory shows them (every `User` is one too). */
+export type TeamMember = Schemas['TeamMember'];
 export type Tenant = Schemas['Tenant'];
 export type Role = User['role'];
 export type AuthResponse = JsonOf<paths['/auth/login']['post']['responses'][200]>;

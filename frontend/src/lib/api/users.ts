@@ -1,15 +1,12 @@
 //! The workspace's users, for assignee pickers and names across features.
 import { queryOptions, useQuery } from '@tanstack/react-query';
 import { api, unwrap } from './client';
-import { ApiError } from './errors';
 import { queryKeys } from './keys';
-import type { User } from './types';
+import type { TeamMember, User } from './types';
 
-/** Lists users; the API may answer with `{items}` or a bare array. */
-export async function fetchUsers(): Promise<User[]> {
-  const data: unknown = await unwrap(api.GET('/users'));
-  if (Array.isArray(data)) return data as User[];
-  return (data as { items: User[] }).items;
+/** The workspace's users with emails (admin only). */
+export function fetchUsers(): Promise<User[]> {
+  return unwrap(api.GET('/users')).then((page) => page.items);
 }
 
 export const usersQueryOptions = queryOptions({
@@ -18,28 +15,24 @@ export const usersQueryOptions = queryOptions({
   staleTime: 30_000,
 });
 
+export function fetchTeam(): Promise<TeamMember[]> {
+  return unwrap(api.GET('/team')).then((page) => page.items);
+}
+
 /**
- * Users for display and pickers. Agents may not be allowed to list users (403): then this
- * answers an empty list and callers fall back to what they know (the current user).
+ * The team directory (names, roles, active) for display and pickers; every member may read it,
+ * unlike the admin-only user list.
  */
 export function useDirectory() {
   return useQuery({
     queryKey: [...queryKeys.users, 'directory'],
     staleTime: 30_000,
-    retry: false,
-    queryFn: async () => {
-      try {
-        return await fetchUsers();
-      } catch (error) {
-        if (error instanceof ApiError && error.status === 403) return [];
-        throw error;
-      }
-    },
+    queryFn: fetchTeam,
   });
 }
 
 /** A person's name for a user id, or a neutral label when unknown. */
-export function userName(users: readonly User[] | undefined, id: string | null | undefined) {
+export function userName(users: readonly TeamMember[] | undefined, id: string | null | undefined) {
   if (!id) return 'Unassigned';
   return users?.find((user) => user.id === id)?.name ?? 'Another team member';
 }

@@ -1,6 +1,6 @@
 import { Avatar, Badge, Group, Paper, Stack, Text } from '@mantine/core';
 import { IconRobot, IconUser, IconUserCircle } from '@tabler/icons-react';
-import type { Reply, Ticket, User } from '@/lib/api/types';
+import type { Reply, TeamMember, Ticket } from '@/lib/api/types';
 import { formatDateTime } from '@/lib/format';
 
 function Message({
@@ -65,7 +65,7 @@ export function ReplyThread({
 }: {
   ticket: Ticket;
   replies: readonly Reply[];
-  users: readonly User[];
+  users: readonly TeamMember[];
 }) {
   return (
     <Stack gap="sm" aria-label="Conversation">
@@ -123,6 +123,6 @@ export function ReplyThread({
   );
 }
 
-function authorName(users: readonly User[], id: string | null | undefined): string {
+function authorName(users: readonly TeamMember[], id: string | null | undefined): string {
   return users.find((user) => user.id === id)?.name ?? 'Agent';
 }

@@ -1,7 +1,7 @@
 import { Alert, Group, Select, SimpleGrid, Text } from '@mantine/core';
 import { label, TICKET_CATEGORIES, TICKET_PRIORITIES, TICKET_STATUSES } from '@/lib/api/enums';
 import { errorMessage } from '@/lib/api/errors';
-import type { Ticket, UpdateTicketBody, User } from '@/lib/api/types';
+import type { TeamMember, Ticket, UpdateTicketBody, User } from '@/lib/api/types';
 import { useUpdateTicket } from '@/lib/api/tickets';
 
 const NONE = '__none__';
@@ -15,7 +15,7 @@ export function TicketFields({
   currentUser,
 }: {
   ticket: Ticket;
-  users: readonly User[];
+  users: readonly TeamMember[];
   currentUser: User | null;
 }) {
   const update = useUpdateTicket(ticket.id);

@@ -3,7 +3,13 @@ import { useDebouncedCallback } from '@mantine/hooks';
 import { IconSearch, IconX } from '@tabler/icons-react';
 import { useState } from 'react';
 import { label, TICKET_CATEGORIES, TICKET_PRIORITIES, TICKET_STATUSES } from '@/lib/api/enums';
-import type { TicketCategory, TicketPriority, TicketStatus, User } from '@/lib/api/types';
+import type {
+  TeamMember,
+  TicketCategory,
+  TicketPriority,
+  TicketStatus,
+  User,
+} from '@/lib/api/types';
 import { type TicketFilters, UNASSIGNED } from './useTicketFilters';
 
 const options = (values: readonly string[]) =>
@@ -21,7 +27,7 @@ export function TicketFiltersBar({
   onChange: (changes: Partial<TicketFilters>) => void;
   onReset: () => void;
   active: boolean;
-  users: readonly User[];
+  users: readonly TeamMember[];
   currentUser: User | null;
 }) {
   const [search, setSearch] = useState(filters.q);

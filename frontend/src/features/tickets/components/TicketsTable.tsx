@@ -2,7 +2,7 @@ import { Anchor, Table, Text } from '@mantine/core';
 import { Link, useNavigate } from 'react-router';
 import { PriorityBadge, StatusBadge } from '@/components/Badges';
 import { label } from '@/lib/api/enums';
-import type { Ticket, User } from '@/lib/api/types';
+import type { TeamMember, Ticket, User } from '@/lib/api/types';
 import { userName } from '@/lib/api/users';
 import { formatDateTime } from '@/lib/format';
 
@@ -12,7 +12,7 @@ export function TicketsTable({
   currentUser,
 }: {
   tickets: readonly Ticket[];
-  users: readonly User[];
+  users: readonly TeamMember[];
   currentUser: User | null;
 }) {
   const navigate = useNavigate();

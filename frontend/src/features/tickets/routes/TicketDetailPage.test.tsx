@@ -21,7 +21,7 @@ function server(patch?: (body: Partial<Ticket>) => ReturnType<typeof json> | und
   return mockApi({
     'GET /api/tickets/:id': () =>
       json({ ticket: current, replies: [sent, aiDraft], latest_run: null }),
-    'GET /api/users': () => json({ items: [admin, agent] }),
+    'GET /api/team': () => json({ items: [admin, agent] }),
     'PATCH /api/tickets/:id': (request) => {
       const body = request.body as Partial<Ticket>;
       const refused = patch?.(body);
@@ -158,7 +158,7 @@ describe('TicketDetailPage', () => {
   it('shows a missing ticket as not found', async () => {
     mockApi({
       'GET /api/tickets/:id': () => apiError(404, 'ticket_not_found', 'Ticket not found'),
-      'GET /api/users': () => json({ items: [admin] }),
+      'GET /api/team': () => json({ items: [admin] }),
     });
     renderDetail();
     const alert = await screen.findByRole('alert');

@@ -4,7 +4,7 @@ import { Link, useParams } from 'react-router';
 import { StatusBadge } from '@/components/Badges';
 import { ErrorState, PageLoader } from '@/components/QueryState';
 import { useTicket } from '@/lib/api/tickets';
-import type { TicketDetail, User } from '@/lib/api/types';
+import type { TeamMember, TicketDetail } from '@/lib/api/types';
 import { useDirectory } from '@/lib/api/users';
 import { useAuth } from '@/lib/auth/context';
 import { ReplyForm } from '../components/ReplyForm';
@@ -14,7 +14,7 @@ import { TicketHeader } from '../components/TicketHeader';
 
 export interface TicketAsideProps {
   detail: TicketDetail;
-  users: readonly User[];
+  users: readonly TeamMember[];
 }
 
 /**

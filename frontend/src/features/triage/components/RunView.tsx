@@ -12,7 +12,7 @@ import {
 } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconCode } from '@tabler/icons-react';
-import type { RunDetail, User, WorkflowStep } from '@/lib/api/types';
+import type { RunDetail, TeamMember, User, WorkflowStep } from '@/lib/api/types';
 import { formatDateTime, formatDuration } from '@/lib/format';
 import { RunStatusBadge } from './RunStatusBadge';
 import {
@@ -158,7 +158,7 @@ function StepCard({
 }
 
 /** One run: its status and times, then every step in order. */
-export function RunView({ detail, users }: { detail: RunDetail; users: readonly User[] }) {
+export function RunView({ detail, users }: { detail: RunDetail; users: readonly TeamMember[] }) {
   const run = detail.workflow_run;
   const steps = sortSteps(detail.steps);
   const people: Pick<User, 'id' | 'name'>[] = users.length ? [...users] : usersFromSnapshots(steps);

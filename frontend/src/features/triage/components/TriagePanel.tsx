@@ -19,7 +19,7 @@ import { label, TICKET_CATEGORIES, TICKET_PRIORITIES } from '@/lib/api/enums';
 import { ApiError, errorMessage } from '@/lib/api/errors';
 import { queryKeys } from '@/lib/api/keys';
 import { useUpdateTicket } from '@/lib/api/tickets';
-import type { TicketDetail, User } from '@/lib/api/types';
+import type { TeamMember, TicketDetail, User } from '@/lib/api/types';
 import { formatDateTime } from '@/lib/format';
 import { isActive, useRun, useStartTriage } from '../api/triage';
 import { DraftEditor } from './DraftEditor';
@@ -30,7 +30,13 @@ import { TriageProgress } from './TriageProgress';
 const NONE = '__none__';
 
 /** The AI triage section of a ticket: run it, follow it, review and override what it suggests. */
-export function TriagePanel({ detail, users }: { detail: TicketDetail; users: readonly User[] }) {
+export function TriagePanel({
+  detail,
+  users,
+}: {
+  detail: TicketDetail;
+  users: readonly TeamMember[];
+}) {
   const { ticket, replies } = detail;
   const client = useQueryClient();
   const start = useStartTriage(ticket.id);

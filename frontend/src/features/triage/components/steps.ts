@@ -1,6 +1,6 @@
 //! Reading triage steps: labels, suggestions and short summaries of their snapshots.
 import { label } from '@/lib/api/enums';
-import type { StepType, User, WorkflowStep } from '@/lib/api/types';
+import type { StepType, TeamMember, WorkflowStep } from '@/lib/api/types';
 import { truncate } from '@/lib/format';
 
 export const STEP_ORDER: readonly StepType[] = [
@@ -89,7 +89,7 @@ export function suggestionsFrom(steps: readonly WorkflowStep[]): Suggestions {
 }
 
 /** Users listed in a step's input (the assignee step sends the active users), for names. */
-export function usersFromSnapshots(steps: readonly WorkflowStep[]): Pick<User, 'id' | 'name'>[] {
+export function usersFromSnapshots(steps: readonly WorkflowStep[]): Pick<TeamMember, 'id' | 'name'>[] {
   const found = new Map<string, string>();
   const visit = (value: unknown, depth: number) => {
     if (depth > 4 || value === null || typeof value !== 'object') return;
@@ -110,7 +110,7 @@ export function usersFromSnapshots(steps: readonly WorkflowStep[]): Pick<User, '
 }
 
 export function nameOf(
-  users: readonly Pick<User, 'id' | 'name'>[],
+  users: readonly Pick<TeamMember, 'id' | 'name'>[],
   id: string | null | undefined,
 ): string {
   if (!id) return 'No one (left unassigned)';
@@ -152,7 +152,7 @@ export function inputSummary(step: WorkflowStep): string {
 /** A one-line description of what a step produced. */
 export function outputSummary(
   step: WorkflowStep,
-  users: readonly Pick<User, 'id' | 'name'>[],
+  users: readonly Pick<TeamMember, 'id' | 'name'>[],
 ): string {
   if (!step.succeeded) return step.error_message ?? 'Step failed';
   const output = asObject(step.output_snapshot);

@@ -22,7 +22,7 @@ function server() {
         latest_run: { id: newest.id, status: 'succeeded' },
       }),
     'GET /api/tickets/:id/workflows': () => json({ items: [newest, older] }),
-    'GET /api/users': () => json({ items: [admin, agent] }),
+    'GET /api/team': () => json({ items: [admin, agent] }),
     'GET /api/workflows/runs/:id': (request) =>
       request.path.endsWith(older.id)
         ? json({ workflow_run: older, steps: [] })
@@ -111,7 +111,7 @@ describe('WorkflowHistoryPage', () => {
     mockApi({
       'GET /api/tickets/:id': () => json({ ticket, replies: [], latest_run: null }),
       'GET /api/tickets/:id/workflows': () => json({ items: [] }),
-      'GET /api/users': () => json({ items: [admin] }),
+      'GET /api/team': () => json({ items: [admin] }),
     });
     renderHistory();
     expect(await screen.findByText(/AI triage has not run on this ticket yet/)).toBeInTheDocument();
