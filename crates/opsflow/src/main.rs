@@ -10,6 +10,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc rather than glibc malloc: glibc keeps argon2's 19 MiB working blocks in per-thread
+/// arenas once its mmap threshold has risen, so resident memory grew by up to 300 MiB depending
+/// on which threads hashed passwords; mimalloc gives them back (see docs/benchmarks.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// OpsFlow Agent Desk: a multi-tenant help desk with AI triage you can trust.
 #[derive(Parser)]
 #[command(name = "opsflow", version, about)]
