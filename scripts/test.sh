@@ -39,8 +39,8 @@ fi
 rm -f frontend/openapi.json.new
 (cd frontend && npm run check:api)
 
-step "front end: lint, type check, component tests"
-(cd frontend && npm run lint && npm run typecheck && npm test)
+step "front end: format check, lint, type check, component tests"
+(cd frontend && npm run format:check && npm run lint && npm run typecheck && npm test)
 
 step "domain crate has no I/O dependencies"
 if cargo tree -p opsflow-domain --edges normal --prefix none | grep -E '^(tokio|sqlx|mongodb|poem|reqwest|hyper) ' ; then

@@ -89,7 +89,9 @@ export function suggestionsFrom(steps: readonly WorkflowStep[]): Suggestions {
 }
 
 /** Users listed in a step's input (the assignee step sends the active users), for names. */
-export function usersFromSnapshots(steps: readonly WorkflowStep[]): Pick<TeamMember, 'id' | 'name'>[] {
+export function usersFromSnapshots(
+  steps: readonly WorkflowStep[],
+): Pick<TeamMember, 'id' | 'name'>[] {
   const found = new Map<string, string>();
   const visit = (value: unknown, depth: number) => {
     if (depth > 4 || value === null || typeof value !== 'object') return;
