@@ -94,6 +94,9 @@ pub enum ApiError {
     /// Well-formed but invalid values; `fields` names each.
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),
+    /// Too many failed logins for this email; retry after `Retry-After` seconds.
+    #[oai(status = 429)]
+    TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Something failed on our side; `error_id` is in the server log.
     #[oai(status = 500)]
     Internal(Json<ErrorBody>),
@@ -186,6 +189,20 @@ impl From<AppError> for ApiError {
                         .collect(),
                 );
                 Self::Conflict(Json(body))
+            }
+            AppError::TooManyAttempts(wait) => {
+                // Round up, so a client that waits exactly this long is let in.
+                let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+                Self::TooManyRequests(
+                    Json(ErrorBody::new(
+                        "too_many_attempts",
+                        format!(
+                            "too many failed logins for this email; try again in {} minute(s)",
+                            seconds.div_ceil(60).max(1)
+                        ),
+                    )),
+                    seconds,
+                )
             }
             AppError::Unauthenticated(message) => {
                 Self::Unauthorized(Json(ErrorBody::new("unauthorized", message)))

@@ -8,6 +8,7 @@ use opsflow_ports::repos::{RunQueue, Store, StoreAdmin, TicketRepository, Workfl
 use opsflow_ports::services::auth::AuthService;
 use opsflow_ports::services::team::TeamService;
 use opsflow_ports::services::tenant::TenantService;
+use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::tickets::TicketService;
 use opsflow_ports::services::triage::{TicketTriageWorkflow, TriageConfig};
 
@@ -53,6 +54,8 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// Triage settings.
     pub triage: TriageConfig,
+    /// Failed-login limits.
+    pub login: LoginLimits,
 }
 
 impl AppState {
@@ -75,7 +78,8 @@ impl AppState {
                 deps.hasher.clone(),
                 deps.tokens,
                 deps.clock.clone(),
-            ),
+            )
+            .with_login_limits(deps.login),
             tenants: TenantService::new(store.clone(), deps.clock.clone()),
             team: TeamService::new(store.clone(), deps.hasher.clone(), deps.clock.clone()),
             tickets: TicketService::new(

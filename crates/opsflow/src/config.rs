@@ -69,6 +69,10 @@ pub struct Config {
     pub triage_max_attempts: u32,
     /// Argon2 memory cost in KiB (default 19456, OWASP).
     pub argon2_memory_kib: u32,
+    /// Wrong passwords allowed per email before its logins are refused (0: no limit).
+    pub login_max_failures: u32,
+    /// How long an email's failures count, and so how long it is refused at most.
+    pub login_lockout: Duration,
 }
 
 /// A setting that could not be used.
@@ -216,6 +220,13 @@ impl Config {
             workers: number("OPSFLOW_WORKERS", 4usize)?,
             worker_poll: duration("OPSFLOW_WORKER_POLL", "1s")?,
             triage_lease: duration("OPSFLOW_TRIAGE_LEASE", "5m")?,
+            login_max_failures: number("OPSFLOW_LOGIN_MAX_FAILURES", 10u32)?,
+            login_lockout: match duration("OPSFLOW_LOGIN_LOCKOUT", "15m")? {
+                d if d.is_zero() => {
+                    return Err(err("OPSFLOW_LOGIN_LOCKOUT", "must be greater than zero"));
+                }
+                d => d,
+            },
             triage_max_attempts: match number("OPSFLOW_TRIAGE_MAX_ATTEMPTS", 3u32)? {
                 0 => return Err(err("OPSFLOW_TRIAGE_MAX_ATTEMPTS", "must be at least 1")),
                 n => n,

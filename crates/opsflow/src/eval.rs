@@ -25,6 +25,7 @@ use opsflow_ports::llm::TokenUsage;
 use opsflow_ports::repos::{StoreAdmin as _, UserRepository};
 use opsflow_ports::services::auth::SignupInput;
 use opsflow_ports::services::tenant::TenantPatch;
+use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::tickets::NewTicket;
 use opsflow_ports::services::triage::TriageConfig;
 use secrecy::SecretString;
@@ -216,6 +217,7 @@ fn deps(llm: Arc<dyn opsflow_ports::llm::LlmClient>) -> anyhow::Result<Deps> {
         llm,
         clock: Arc::new(SystemClock),
         triage: TriageConfig::default(),
+        login: LoginLimits::default(),
     })
 }
 

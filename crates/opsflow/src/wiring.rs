@@ -12,6 +12,7 @@ use opsflow_http::AppState;
 use opsflow_http::state::Deps;
 use opsflow_ports::auth::SystemClock;
 use opsflow_ports::repos::Store;
+use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::TriageConfig;
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
 use poem::listener::TcpListener;
@@ -103,6 +104,10 @@ async fn deps(config: &Config) -> anyhow::Result<Deps> {
         llm,
         clock: Arc::new(SystemClock),
         triage: TriageConfig { lease, max_attempts: config.triage_max_attempts },
+        login: LoginLimits {
+            max_failures: config.login_max_failures,
+            window: config.login_lockout,
+        },
     })
 }
 

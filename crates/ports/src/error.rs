@@ -39,6 +39,9 @@ pub enum AppError {
     /// The email and password match users in several workspaces; pick one.
     #[error("this email belongs to several workspaces; choose one")]
     TenantRequired(Vec<WorkspaceChoice>),
+    /// Too many wrong passwords for this email recently; try again after the given time.
+    #[error("too many failed logins; try again later")]
+    TooManyAttempts(std::time::Duration),
     /// Missing, invalid or expired token, or a deactivated user.
     #[error("{0}")]
     Unauthenticated(&'static str),

@@ -24,6 +24,7 @@ use opsflow_llm::OfflineEngine;
 use opsflow_ports::auth::{PasswordHasher, SystemClock};
 use opsflow_ports::llm::LlmClient;
 use opsflow_ports::repos::Store;
+use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::TriageConfig;
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
 use poem::listener::{Acceptor, Listener, TcpListener};
@@ -95,6 +96,8 @@ pub struct AppOptions {
     pub lease: Option<time::Duration>,
     /// The password hasher; `None` is argon2id with cheap parameters.
     pub hasher: Option<Arc<dyn PasswordHasher>>,
+    /// Failed-login limits (the server's defaults unless set).
+    pub login: LoginLimits,
 }
 
 impl Default for AppOptions {
@@ -105,6 +108,7 @@ impl Default for AppOptions {
             token_ttl: time::Duration::hours(1),
             lease: None,
             hasher: None,
+            login: LoginLimits::default(),
         }
     }
 }
@@ -262,6 +266,7 @@ pub async fn spawn_store<S: Store>(
             llm,
             clock: Arc::new(SystemClock),
             triage,
+            login: options.login,
         },
     );
     let workers = (options.workers > 0).then(|| {
@@ -336,6 +341,8 @@ pub struct Resp {
     pub text: String,
     /// The body as JSON, or `Null`.
     pub json: Value,
+    /// `Retry-After`, if any.
+    pub retry_after: Option<String>,
 }
 
 impl Resp {
@@ -404,9 +411,14 @@ async fn read(resp: reqwest::Response) -> Resp {
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
+    let retry_after = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     let text = resp.text().await.expect("response body");
     let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-    Resp { status, content_type, text, json }
+    Resp { status, content_type, text, json, retry_after }
 }
 
 /// A signed-in user.

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use opsflow_adapters::security::Argon2Hasher;
 
 use crate::common::{AppOptions, Ctx, PASSWORD, TestApp};
+use opsflow_ports::services::throttle::LoginLimits;
 
 fn ids(page: &Value) -> Vec<String> {
     page["items"]
@@ -639,6 +640,58 @@ pub async fn health_docs_metrics_and_web_routes_answer(ctx: Ctx) {
     metrics.expect(200);
     assert!(metrics.text.contains("opsflow_http_requests_total"), "{}", metrics.text);
     assert!(metrics.text.contains("route=\"health\""), "requests are counted by route");
+}
+
+pub async fn repeated_failed_logins_are_refused_for_a_while(ctx: Ctx) {
+    let limits = LoginLimits { max_failures: 3, window: Duration::from_secs(60) };
+    let app = ctx.spawn_with(AppOptions { login: limits, ..AppOptions::default() }).await;
+    let ada = app.signup("Acme", "ada@example.com").await;
+    app.signup("Beta", "bob@example.com").await;
+
+    // A success clears the count: two failures, a success, two more failures still get in.
+    for _ in 0..2 {
+        app.login_raw("ada@example.com", "not the password", None).await.expect(401);
+    }
+    app.login("ada@example.com", PASSWORD).await;
+    for _ in 0..2 {
+        app.login_raw("ada@example.com", "not the password", None).await.expect(401);
+    }
+    app.login("ada@example.com", PASSWORD).await;
+
+    // Three failures in a row: then even the right password is refused, in any letter case.
+    for _ in 0..3 {
+        app.login_raw("ada@example.com", "not the password", None).await.expect_error(
+            401,
+            Some("invalid_credentials"),
+            None,
+        );
+    }
+    for email in ["ada@example.com", " ADA@Example.com"] {
+        let r = app.login_raw(email, PASSWORD, None).await;
+        r.expect_error(429, Some("too_many_attempts"), None);
+        let wait: u64 = r.retry_after.as_deref().expect("Retry-After").parse().expect("seconds");
+        assert!((1..=60).contains(&wait), "Retry-After {wait}");
+        assert!(r.json["error"]["message"].as_str().unwrap().contains("1 minute"), "{}", r.text);
+    }
+    // Naming the workspace does not get around it.
+    app.login_raw("ada@example.com", PASSWORD, Some(&ada.slug)).await.expect_error(
+        429,
+        Some("too_many_attempts"),
+        None,
+    );
+    // Only logins are refused: Ada's existing token still works, and Bob is not affected.
+    app.get("/api/auth/me", Some(&ada.token)).await.expect(200);
+    app.login("bob@example.com", PASSWORD).await;
+
+    // An unknown email is throttled the same way, so the answer reveals nothing.
+    for _ in 0..3 {
+        app.login_raw("nobody@example.com", PASSWORD, None).await.expect(401);
+    }
+    app.login_raw("nobody@example.com", PASSWORD, None).await.expect_error(
+        429,
+        Some("too_many_attempts"),
+        None,
+    );
 }
 
 async fn median_login_time(app: &TestApp, email: &str, password: &str) -> Duration {

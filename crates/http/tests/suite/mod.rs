@@ -22,6 +22,7 @@ macro_rules! all_suites {
                 signup_creates_workspace_and_admin_and_token_works,
                 login_succeeds_and_bad_credentials_get_identical_401,
                 an_unknown_email_takes_as_long_as_a_wrong_password,
+                repeated_failed_logins_are_refused_for_a_while,
                 login_in_several_workspaces_requires_a_tenant_slug,
                 tenant_can_be_read_by_all_and_changed_by_admins,
                 team_members_are_listed_created_and_updated_by_admins,

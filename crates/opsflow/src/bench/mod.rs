@@ -28,6 +28,7 @@ use opsflow_ports::auth::SystemClock;
 use opsflow_ports::llm::LlmClient;
 use opsflow_ports::repos::{Store, UserRepository};
 use opsflow_ports::services::auth::SignupInput;
+use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::TriageConfig;
 use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 use secrecy::{ExposeSecret as _, SecretString};
@@ -183,6 +184,7 @@ fn deps(llm: Arc<dyn LlmClient>) -> Deps {
         llm,
         clock: Arc::new(SystemClock),
         triage: TriageConfig::default(),
+        login: LoginLimits::default(),
     }
 }
 

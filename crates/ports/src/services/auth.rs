@@ -11,6 +11,7 @@ use tracing::instrument;
 use crate::auth::{Clock, PasswordHasher, TokenError, TokenService};
 use crate::error::{AppError, AppResult, WorkspaceChoice};
 use crate::repos::{AccountRepository, RepoError};
+use crate::services::throttle::{LoginLimits, LoginThrottle};
 
 /// Validated sign-up input.
 #[derive(Debug, Clone)]
@@ -67,6 +68,7 @@ pub struct AuthService {
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenService>,
     clock: Arc<dyn Clock>,
+    throttle: LoginThrottle,
 }
 
 impl AuthService {
@@ -77,7 +79,14 @@ impl AuthService {
         tokens: Arc<dyn TokenService>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { accounts, hasher, tokens, clock }
+        Self { accounts, hasher, tokens, clock, throttle: LoginThrottle::default() }
+    }
+
+    /// Sets the failed-login limits (default: [`LoginLimits::default`]).
+    #[must_use]
+    pub fn with_login_limits(mut self, limits: LoginLimits) -> Self {
+        self.throttle = LoginThrottle::new(limits);
+        self
     }
 
     /// Creates a workspace and its first admin, and signs them in.
@@ -131,13 +140,31 @@ impl AuthService {
     }
 
     /// Signs a user in. Unknown email and wrong password fail the same way and take about the
-    /// same time.
+    /// same time. After too many failures for one email (see [`LoginLimits`]) its logins are
+    /// refused, without checking the password, until the window has passed.
     ///
     /// # Errors
     /// [`AppError::InvalidCredentials`]; [`AppError::TenantRequired`] when several workspaces
-    /// match and no slug was given; `Unexpected`.
+    /// match and no slug was given; [`AppError::TooManyAttempts`]; `Unexpected`.
     #[instrument(skip_all)]
     pub async fn login(&self, input: LoginInput) -> AppResult<Session> {
+        let email = input.email.as_str().to_owned();
+        if let Some(wait) = self.throttle.wait(&email, self.clock.now()) {
+            tracing::warn!(retry_after_s = wait.as_secs(), "login refused: too many failures");
+            return Err(AppError::TooManyAttempts(wait));
+        }
+        let result = self.check_credentials(input).await;
+        match &result {
+            Err(AppError::InvalidCredentials) => {
+                self.throttle.record_failure(&email, self.clock.now());
+            }
+            Ok(_) | Err(AppError::TenantRequired(_)) => self.throttle.clear(&email),
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn check_credentials(&self, input: LoginInput) -> AppResult<Session> {
         let candidates: Vec<_> = self
             .accounts
             .find_by_email(&input.email)

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod team;
 pub mod tenant;
+pub mod throttle;
 pub mod tickets;
 pub mod triage;
 pub mod worker;

@@ -115,6 +115,25 @@ describe('LoginForm', () => {
     expect(auth.signIn).not.toHaveBeenCalled();
   });
 
+  it('says when logins are paused after too many failures', async () => {
+    mockApi({
+      'POST /api/auth/login': () =>
+        apiError(
+          429,
+          'too_many_attempts',
+          'too many failed logins for this email; try again in 15 minute(s)',
+        ),
+    });
+    const { user, auth } = renderWithApp(<LoginForm />, { user: null });
+    await user.type(screen.getByLabelText(/Email/), 'ada@acme.test');
+    await user.type(screen.getByLabelText(/Password/), 'correct horse');
+    await user.click(screen.getByRole('button', { name: 'Log in' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent(
+      'too many failed logins for this email; try again in 15 minute(s)',
+    );
+    expect(auth.signIn).not.toHaveBeenCalled();
+  });
+
   it('asks which workspace when the login matches several, then logs into the chosen one', async () => {
     const api = mockApi({
       'POST /api/auth/login': (request) => {
