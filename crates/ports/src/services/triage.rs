@@ -299,9 +299,9 @@ impl TicketTriageWorkflow {
         ticket: &Ticket,
         mode: RunMode,
     ) -> AppResult<WorkflowRun> {
-        if let Some(active) = self.runs.active_run(scope, ticket.id).await? {
-            return Err(AppError::RunInProgress(active.id));
-        }
+        // No separate "is a run active?" read: both stores refuse a second active run per
+        // ticket (a unique index), and that conflict is answered below. One store call less
+        // per run.
         let now = self.clock.now();
         let (status, attempts, lease_expires_at) = match mode {
             RunMode::Sync => (RunStatus::Running, 1, Some(now + self.config.lease)),
@@ -322,7 +322,7 @@ impl TicketTriageWorkflow {
         };
         match self.runs.create_run(scope, &run).await {
             Ok(()) => {}
-            // Two requests raced past the check above (a double click): report the winner.
+            // A run is already queued or running (or two requests raced): report it.
             Err(RepoError::Conflict("active_run")) => {
                 return match self.runs.active_run(scope, ticket.id).await? {
                     Some(active) => Err(AppError::RunInProgress(active.id)),
