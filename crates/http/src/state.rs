@@ -10,7 +10,7 @@ use opsflow_ports::services::team::TeamService;
 use opsflow_ports::services::tenant::TenantService;
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::tickets::TicketService;
-use opsflow_ports::services::triage::{TicketTriageWorkflow, TriageConfig};
+use opsflow_ports::services::triage::{TextRedactor, TicketTriageWorkflow, TriageConfig};
 
 use crate::metrics::{Metrics, PrometheusObserver};
 
@@ -56,13 +56,15 @@ pub struct Deps {
     pub triage: TriageConfig,
     /// Failed-login limits.
     pub login: LoginLimits,
+    /// Rewrites triage prompts before they are sent and recorded (personal-data redaction).
+    pub redactor: Option<TextRedactor>,
 }
 
 impl AppState {
     /// Wires every service to one store and the given ports.
     pub fn new<S: Store>(store: Arc<S>, deps: Deps) -> Arc<Self> {
         let metrics = Arc::new(Metrics::new());
-        let triage = TicketTriageWorkflow::new(
+        let mut triage = TicketTriageWorkflow::new(
             store.clone(),
             store.clone(),
             store.clone(),
@@ -72,6 +74,9 @@ impl AppState {
         )
         .with_config(deps.triage)
         .with_observer(Arc::new(PrometheusObserver(metrics.clone())));
+        if let Some(redactor) = deps.redactor {
+            triage = triage.with_redactor(redactor);
+        }
         Arc::new(Self {
             auth: AuthService::new(
                 store.clone(),

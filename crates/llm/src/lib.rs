@@ -33,7 +33,10 @@
 //! [`LlmError::Rejected`]. The response reports the attempts made and the tokens used. API keys
 //! are [`secrecy::SecretString`]s and are sent as sensitive headers, never logged.
 //! With `redact` on, [`Redacting`] replaces emails, phone numbers and Luhn-valid card numbers
-//! with `[email]`, `[phone]` and `[card]` before anything leaves the process.
+//! with `[email]`, `[phone]` and `[card]` before anything leaves the process. The server also
+//! gives [`redact::redact_text`] to the triage workflow
+//! (`TicketTriageWorkflow::with_redactor`), so the prompts recorded in a run's history are the
+//! redacted ones the provider received.
 //!
 //! # The offline engine
 //!

@@ -218,6 +218,7 @@ fn deps(llm: Arc<dyn opsflow_ports::llm::LlmClient>) -> anyhow::Result<Deps> {
         clock: Arc::new(SystemClock),
         triage: TriageConfig::default(),
         login: LoginLimits::default(),
+        redactor: None,
     })
 }
 

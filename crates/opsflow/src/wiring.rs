@@ -13,7 +13,7 @@ use opsflow_http::state::Deps;
 use opsflow_ports::auth::SystemClock;
 use opsflow_ports::repos::Store;
 use opsflow_ports::services::throttle::LoginLimits;
-use opsflow_ports::services::triage::TriageConfig;
+use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
 use poem::listener::TcpListener;
 use secrecy::{ExposeSecret as _, SecretString};
@@ -108,6 +108,16 @@ async fn deps(config: &Config) -> anyhow::Result<Deps> {
             max_failures: config.login_max_failures,
             window: config.login_lockout,
         },
+        redactor: redactor(&config.llm),
+    })
+}
+
+/// With `OPSFLOW_LLM_REDACT` on and an external provider, triage prompts are redacted before they
+/// are sent and recorded, so a step's input snapshot is what the provider received. (The
+/// provider client is also wrapped in `Redacting`; redacting twice changes nothing.)
+fn redactor(llm: &opsflow_llm::config::LlmSettings) -> Option<TextRedactor> {
+    (llm.redact && llm.provider != opsflow_llm::config::Provider::Offline).then(|| {
+        Arc::new(|text: &str| opsflow_llm::redact::redact_text(text).into_owned()) as TextRedactor
     })
 }
 
@@ -220,4 +230,26 @@ async fn shutdown_signal() {
         () = term => {},
     }
     tracing::info!("shutdown signal received");
+}
+
+#[cfg(test)]
+mod tests {
+    use opsflow_llm::config::{LlmSettings, Provider};
+
+    use super::redactor;
+
+    #[test]
+    fn prompts_are_redacted_only_for_an_external_provider_with_redaction_on() {
+        let on = |provider| LlmSettings { provider, redact: true, ..LlmSettings::default() };
+        assert!(redactor(&LlmSettings::default()).is_none(), "off by default");
+        assert!(redactor(&on(Provider::Offline)).is_none(), "nothing leaves the process");
+        assert!(
+            redactor(&LlmSettings { provider: Provider::OpenAi, ..LlmSettings::default() })
+                .is_none()
+        );
+        for provider in [Provider::OpenAi, Provider::Anthropic] {
+            let redact = redactor(&on(provider)).expect("a redactor");
+            assert_eq!(redact("write to ann@example.com"), "write to [email]");
+        }
+    }
 }

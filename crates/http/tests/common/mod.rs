@@ -25,7 +25,7 @@ use opsflow_ports::auth::{PasswordHasher, SystemClock};
 use opsflow_ports::llm::LlmClient;
 use opsflow_ports::repos::Store;
 use opsflow_ports::services::throttle::LoginLimits;
-use opsflow_ports::services::triage::TriageConfig;
+use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
 use poem::listener::{Acceptor, Listener, TcpListener};
 use reqwest::Method;
@@ -98,6 +98,8 @@ pub struct AppOptions {
     pub hasher: Option<Arc<dyn PasswordHasher>>,
     /// Failed-login limits (the server's defaults unless set).
     pub login: LoginLimits,
+    /// Triage prompt redaction (none unless set).
+    pub redactor: Option<TextRedactor>,
 }
 
 impl Default for AppOptions {
@@ -109,6 +111,7 @@ impl Default for AppOptions {
             lease: None,
             hasher: None,
             login: LoginLimits::default(),
+            redactor: None,
         }
     }
 }
@@ -267,6 +270,7 @@ pub async fn spawn_store<S: Store>(
             clock: Arc::new(SystemClock),
             triage,
             login: options.login,
+            redactor: options.redactor,
         },
     );
     let workers = (options.workers > 0).then(|| {

@@ -99,6 +99,7 @@ macro_rules! all_suites {
                 a_second_request_while_a_run_is_active_is_409_with_its_id,
                 async_triage_is_completed_by_the_worker_pool,
                 a_queued_run_survives_a_restart,
+                redacted_prompts_are_what_the_model_gets_and_what_history_shows,
                 a_double_click_starts_one_run,
                 a_run_left_running_by_a_crash_is_finished_after_its_lease,
                 a_model_cannot_assign_a_user_of_another_tenant,

@@ -8,6 +8,8 @@ use opsflow_llm::ScriptedLlm;
 use opsflow_ports::llm::LlmError;
 use serde_json::{Value, json};
 
+use opsflow_ports::services::triage::TextRedactor;
+
 use crate::common::{AppOptions, Ctx, Session, TestApp};
 
 const STEPS: [&str; 5] =
@@ -373,6 +375,70 @@ fn slow_valid_llm(delay: Duration) -> Arc<ScriptedLlm> {
         .push_ok_for("assignee_suggestion", json!({"assignee_user_id": null, "reason": "no preference"}))
         .push_ok_for("reply_draft", json!({"reply_body": "Hi Irene, thanks for letting us know. We are looking into the duplicate charge."}));
     llm
+}
+
+pub async fn redacted_prompts_are_what_the_model_gets_and_what_history_shows(ctx: Ctx) {
+    let llm = slow_valid_llm(Duration::ZERO);
+    let redactor: TextRedactor =
+        Arc::new(|text: &str| opsflow_llm::redact::redact_text(text).into_owned());
+    let app = ctx
+        .spawn_with(AppOptions {
+            redactor: Some(redactor),
+            ..AppOptions::default().llm(llm.clone())
+        })
+        .await;
+    let admin = app.signup("Acme", "ada@example.com").await;
+    let t = app
+        .create_ticket_full(
+            &admin.token,
+            json!({
+                "subject": "Charged twice",
+                "body": "Card 4111 1111 1111 1111 was billed twice. Call me on +44 20 7946 0958 or write to irene.private@mail.example.",
+                "customer_name": "Irene Ivers",
+                "customer_email": "irene@client.example",
+            }),
+        )
+        .await;
+    let tid = t["id"].as_str().unwrap();
+    let r =
+        app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token)).await;
+    r.expect(200);
+    assert_eq!(r.json["workflow_run"]["status"], "succeeded", "{}", r.text);
+
+    let secrets =
+        ["4111 1111 1111 1111", "7946 0958", "irene.private@mail.example", "irene@client.example"];
+    // The model never saw the personal data...
+    let sent = serde_json::to_string(&llm.requests()).unwrap();
+    for secret in secrets {
+        assert!(!sent.contains(secret), "{secret} was sent to the model: {sent}");
+    }
+    assert!(
+        sent.contains("[card]") && sent.contains("[phone]") && sent.contains("[email]"),
+        "{sent}"
+    );
+    // ...and the run's history records exactly that redacted input.
+    let run = r.json["workflow_run"]["id"].as_str().unwrap();
+    let detail = app.get(&format!("/api/workflows/runs/{run}"), Some(&admin.token)).await;
+    detail.expect(200);
+    let inputs: Vec<String> = detail.json["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["step_type"] != "persist")
+        .map(|s| s["input_snapshot"].to_string())
+        .collect();
+    assert_eq!(inputs.len(), 4);
+    for input in &inputs {
+        for secret in secrets {
+            assert!(!input.contains(secret), "{secret} in a recorded input: {input}");
+        }
+    }
+    assert!(inputs[0].contains("[card]"), "{}", inputs[0]);
+    // Record ids are left alone, so the assignee step can still name users.
+    assert!(inputs.iter().any(|i| i.contains(&admin.user_id)), "{inputs:?}");
+    // The ticket itself is stored as written.
+    let stored = app.ticket(&admin.token, tid).await;
+    assert!(stored["ticket"]["body"].as_str().unwrap().contains("4111 1111 1111 1111"));
 }
 
 pub async fn a_double_click_starts_one_run(ctx: Ctx) {

@@ -185,6 +185,7 @@ fn deps(llm: Arc<dyn LlmClient>) -> Deps {
         clock: Arc::new(SystemClock),
         triage: TriageConfig::default(),
         login: LoginLimits::default(),
+        redactor: None,
     }
 }
 

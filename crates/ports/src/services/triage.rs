@@ -44,6 +44,11 @@ pub enum RunMode {
     Async,
 }
 
+/// Rewrites prompt text before it is sent to the model and recorded as a step's input, for
+/// example to replace personal data (see `opsflow_llm::redact`). Applied to every message and to
+/// every string in the context except UUIDs (record ids).
+pub type TextRedactor = Arc<dyn Fn(&str) -> String + Send + Sync>;
+
 /// Settings of the workflow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TriageConfig {
@@ -142,6 +147,7 @@ pub struct TicketTriageWorkflow {
     observer: Arc<dyn TriageObserver>,
     config: TriageConfig,
     queued: Arc<Notify>,
+    redactor: Option<TextRedactor>,
 }
 
 impl TicketTriageWorkflow {
@@ -164,6 +170,7 @@ impl TicketTriageWorkflow {
             observer: Arc::new(NoopObserver),
             config: TriageConfig::default(),
             queued: Arc::new(Notify::new()),
+            redactor: None,
         }
     }
 
@@ -171,6 +178,14 @@ impl TicketTriageWorkflow {
     #[must_use]
     pub fn with_config(mut self, config: TriageConfig) -> Self {
         self.config = config;
+        self
+    }
+
+    /// Rewrites every prompt before it is sent and recorded, so a step's `input_snapshot` is
+    /// exactly what the model was given.
+    #[must_use]
+    pub fn with_redactor(mut self, redactor: TextRedactor) -> Self {
+        self.redactor = Some(redactor);
         self
     }
 
@@ -440,7 +455,7 @@ impl TicketTriageWorkflow {
     }
 
     async fn classify(&self, ctx: &RunCtx<'_>, facts: &TicketFacts) -> Result<Category, String> {
-        let prompt = prompts::classification(facts);
+        let prompt = self.prepare(prompts::classification(facts));
         let started = Instant::now();
         let call =
             self.ask::<ClassificationOutput, _>(&prompt, |o| non_empty_reason(&o.reason)).await;
@@ -461,7 +476,7 @@ impl TicketTriageWorkflow {
         facts: &TicketFacts,
         category: Category,
     ) -> Result<Priority, String> {
-        let prompt = prompts::priority(facts, category);
+        let prompt = self.prepare(prompts::priority(facts, category));
         let started = Instant::now();
         let call = self.ask::<PriorityOutput, _>(&prompt, |o| non_empty_reason(&o.reason)).await;
         let step = StepType::Priority;
@@ -481,7 +496,7 @@ impl TicketTriageWorkflow {
         facts: &TicketFacts,
         candidates: &[Candidate],
     ) -> Result<Option<UserId>, String> {
-        let prompt = prompts::assignee(facts, candidates);
+        let prompt = self.prepare(prompts::assignee(facts, candidates));
         let started = Instant::now();
         let call = self.ask::<AssigneeOutput, _>(&prompt, |o| non_empty_reason(&o.reason)).await;
         let step = StepType::AssigneeSuggestion;
@@ -512,7 +527,7 @@ impl TicketTriageWorkflow {
         reply: &ReplyFacts,
     ) -> Result<(ReplyBody, Vec<GuardrailFlag>), String> {
         let step = StepType::ReplyDraft;
-        let prompt = prompts::reply_draft(facts, reply);
+        let prompt = self.prepare(prompts::reply_draft(facts, reply));
         let started = Instant::now();
         let first = match self.ask::<ReplyDraftOutput, _>(&prompt, valid_reply_body).await {
             Ok(s) => s,
@@ -528,7 +543,7 @@ impl TicketTriageWorkflow {
             guardrail["regenerated"] = json!(false);
             (first.output.reply_body, initial_flags)
         } else {
-            let retry = prompts::regenerate(&prompt, &first.raw, &initial_flags);
+            let retry = self.prepare(prompts::regenerate(&prompt, &first.raw, &initial_flags));
             input["regeneration"] = retry.snapshot();
             guardrail["regenerated"] = json!(true);
             match self.ask::<ReplyDraftOutput, _>(&retry, valid_reply_body).await {
@@ -715,6 +730,17 @@ impl TicketTriageWorkflow {
     }
 
     /// One structured call with the workflow's bookkeeping (metrics, debug log of the prompt).
+    /// The prompt as it will be sent and recorded: redacted when a redactor is set.
+    fn prepare(&self, mut prompt: Prompt) -> Prompt {
+        if let Some(redact) = &self.redactor {
+            for message in &mut prompt.messages {
+                message.content = redact(&message.content);
+            }
+            prompt.context = redact_json(&prompt.context, redact.as_ref());
+        }
+        prompt
+    }
+
     async fn ask<T, F>(&self, prompt: &Prompt, check: F) -> Result<Structured<T>, CallFailure>
     where
         T: schemars::JsonSchema + serde::de::DeserializeOwned,
@@ -1085,6 +1111,19 @@ fn flag_names(flags: &[GuardrailFlag]) -> Vec<String> {
 
 fn to_json<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
+}
+
+/// Applies `redact` to every string in `value` except UUIDs (record ids the workflow checks).
+fn redact_json(value: &Value, redact: &(dyn Fn(&str) -> String + Send + Sync)) -> Value {
+    match value {
+        Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => value.clone(),
+        Value::String(s) => Value::String(redact(s)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| redact_json(v, redact)).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), redact_json(v, redact))).collect())
+        }
+        other => other.clone(),
+    }
 }
 
 fn millis(d: StdDuration) -> u64 {
