@@ -13,14 +13,23 @@ use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
+use tokio::sync::Semaphore;
 
 /// Argon2id hasher. The CPU-heavy work runs on tokio's blocking pool so request handlers keep
-/// their executor threads.
+/// their executor threads. At most a few hashes run at once (one per core by default): each
+/// takes the configured memory (19 MiB by default), and tokio's blocking pool would otherwise
+/// run hundreds side by side under a burst of logins, holding gigabytes and gaining nothing on
+/// a machine with few cores. Further requests wait their turn.
 #[derive(Debug, Clone)]
 pub struct Argon2Hasher {
     params: Params,
     /// A hash of a random password with the same parameters, for `verify_dummy`.
     dummy: Arc<OnceLock<String>>,
+    /// One permit per hash allowed to run at a time.
+    permits: Arc<Semaphore>,
+    /// Hashes running now and the most seen at once (for the concurrency test).
+    #[cfg(test)]
+    gauge: Arc<(std::sync::atomic::AtomicUsize, std::sync::atomic::AtomicUsize)>,
 }
 
 impl Default for Argon2Hasher {
@@ -33,7 +42,55 @@ impl Argon2Hasher {
     /// OWASP's recommended argon2id parameters: 19 MiB of memory, 2 passes, 1 lane.
     #[must_use]
     pub fn new() -> Self {
-        Self { params: Params::DEFAULT, dummy: Arc::default() }
+        Self::from_params(Params::DEFAULT)
+    }
+
+    fn from_params(params: Params) -> Self {
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        Self {
+            params,
+            dummy: Arc::default(),
+            permits: Arc::new(Semaphore::new(cores)),
+            #[cfg(test)]
+            gauge: Arc::default(),
+        }
+    }
+
+    /// Allows at most `n` hashes (or verifications) to run at once (at least 1).
+    #[must_use]
+    pub fn with_max_concurrent(mut self, n: usize) -> Self {
+        self.permits = Arc::new(Semaphore::new(n.max(1)));
+        self
+    }
+
+    /// Runs `work` on the blocking pool once a permit is free. The permit moves into the task,
+    /// so it is held until the work ends even if the caller stops waiting.
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce() -> T + Send + 'static,
+    ) -> Result<T, HashError> {
+        let permit = Arc::clone(&self.permits)
+            .acquire_owned()
+            .await
+            .map_err(|e| HashError(e.to_string()))?;
+        #[cfg(test)]
+        let gauge = Arc::clone(&self.gauge);
+        tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            #[cfg(test)]
+            {
+                use std::sync::atomic::Ordering::SeqCst;
+                let now = gauge.0.fetch_add(1, SeqCst) + 1;
+                gauge.1.fetch_max(now, SeqCst);
+                let out = work();
+                gauge.0.fetch_sub(1, SeqCst);
+                out
+            }
+            #[cfg(not(test))]
+            work()
+        })
+        .await
+        .map_err(|e| HashError(e.to_string()))
     }
 
     /// Custom parameters: memory in KiB, passes, lanes. Cheap ones make tests fast.
@@ -43,7 +100,7 @@ impl Argon2Hasher {
     pub fn with_params(m_cost_kib: u32, t_cost: u32, p_cost: u32) -> Result<Self, HashError> {
         let params =
             Params::new(m_cost_kib, t_cost, p_cost, None).map_err(|e| HashError(e.to_string()))?;
-        Ok(Self { params, dummy: Arc::default() })
+        Ok(Self::from_params(params))
     }
 
     fn argon2(params: Params) -> Argon2<'static> {
@@ -73,36 +130,31 @@ impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, password: &Password) -> Result<String, HashError> {
         let params = self.params.clone();
         let password = password.expose().to_owned();
-        tokio::task::spawn_blocking(move || Self::hash_blocking(params, password.as_bytes()))
-            .await
-            .map_err(|e| HashError(e.to_string()))?
+        self.run(move || Self::hash_blocking(params, password.as_bytes())).await?
     }
 
     async fn verify(&self, password: &Password, phc: &str) -> Result<bool, HashError> {
         let params = self.params.clone();
         let password = password.expose().to_owned();
         let phc = phc.to_owned();
-        tokio::task::spawn_blocking(move || {
-            Self::verify_blocking(params, password.as_bytes(), &phc)
-        })
-        .await
-        .map_err(|e| HashError(e.to_string()))
+        self.run(move || Self::verify_blocking(params, password.as_bytes(), &phc)).await
     }
 
     async fn verify_dummy(&self, password: &Password) {
         let params = self.params.clone();
         let dummy = self.dummy.clone();
         let password = password.expose().to_owned();
-        let ran = tokio::task::spawn_blocking(move || {
-            let phc = dummy.get_or_init(|| {
-                // A failure here would leave an empty string, which verifies instantly; the
-                // parameters were validated at construction, so hashing cannot fail in practice.
-                Self::hash_blocking(params.clone(), random_string(32).as_bytes())
-                    .unwrap_or_default()
-            });
-            Self::verify_blocking(params, password.as_bytes(), phc)
-        })
-        .await;
+        let ran = self
+            .run(move || {
+                let phc = dummy.get_or_init(|| {
+                    // A failure here would leave an empty string, which verifies instantly; the
+                    // parameters were validated at construction, so hashing cannot fail in practice.
+                    Self::hash_blocking(params.clone(), random_string(32).as_bytes())
+                        .unwrap_or_default()
+                });
+                Self::verify_blocking(params, password.as_bytes(), phc)
+            })
+            .await;
         if let Err(e) = ran {
             tracing::warn!(error = %e, "dummy password verification did not complete");
         }
@@ -209,4 +261,44 @@ impl TokenService for JwtTokens {
 #[must_use]
 pub fn generate_secret() -> String {
     random_string(64)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::Ordering::SeqCst;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn no_more_hashes_run_at_once_than_allowed() {
+        let hasher = Argon2Hasher::with_params(4 * 1024, 1, 1).unwrap().with_max_concurrent(2);
+        let password = Password::new("correct horse battery").unwrap();
+        let phc = hasher.hash(&password).await.unwrap();
+        let work: Vec<_> = (0..12)
+            .map(|i| {
+                let (hasher, password, phc) = (hasher.clone(), password.clone(), phc.clone());
+                tokio::spawn(async move {
+                    match i % 3 {
+                        0 => assert!(hasher.verify(&password, &phc).await.unwrap()),
+                        1 => hasher.verify_dummy(&password).await,
+                        _ => drop(hasher.hash(&password).await.unwrap()),
+                    }
+                })
+            })
+            .collect();
+        for w in work {
+            w.await.unwrap();
+        }
+        let peak = hasher.gauge.1.load(SeqCst);
+        assert!((1..=2).contains(&peak), "{peak} hashes ran at once");
+        assert_eq!(hasher.gauge.0.load(SeqCst), 0);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn by_default_as_many_run_at_once_as_there_are_cores() {
+        let hasher = Argon2Hasher::with_params(1024, 1, 1).unwrap();
+        let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        assert_eq!(hasher.permits.available_permits(), cores);
+        assert_eq!(hasher.with_max_concurrent(0).permits.available_permits(), 1);
+    }
 }
