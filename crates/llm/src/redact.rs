@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::sync::LazyLock;
 
 use async_trait::async_trait;
-use opsflow_ports::llm::{LlmClient, LlmError, LlmRequest, LlmResponse};
+use opsflow_ports::llm::{LlmClient, LlmError, LlmRequest, LlmResponse, map_strings};
 use regex::{Captures, Regex};
 use serde_json::Value;
 
@@ -97,15 +97,7 @@ pub fn redact_text(text: &str) -> Cow<'_, str> {
 /// Redacts every string inside a JSON value, leaving keys and UUIDs (record ids) alone.
 #[must_use]
 pub fn redact_value(value: &Value) -> Value {
-    match value {
-        Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => value.clone(),
-        Value::String(s) => Value::String(redact_text(s).into_owned()),
-        Value::Array(items) => Value::Array(items.iter().map(redact_value).collect()),
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), redact_value(v))).collect())
-        }
-        other => other.clone(),
-    }
+    map_strings(value, &|s| redact_text(s).into_owned())
 }
 
 /// The request with personal data replaced in every message and in the context.

@@ -273,3 +273,19 @@ where
         last_raw,
     })
 }
+
+/// Applies `f` to every string in `value` except UUIDs (record ids, which must reach the model
+/// intact), leaving keys and other values alone. Redaction of requests and prompts uses it.
+#[must_use]
+pub fn map_strings(value: &serde_json::Value, f: &dyn Fn(&str) -> String) -> serde_json::Value {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => value.clone(),
+        Value::String(s) => Value::String(f(s)),
+        Value::Array(items) => Value::Array(items.iter().map(|v| map_strings(v, f)).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, v)| (k.clone(), map_strings(v, f))).collect())
+        }
+        other => other.clone(),
+    }
+}

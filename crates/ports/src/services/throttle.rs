@@ -51,12 +51,6 @@ impl LoginThrottle {
         Self { limits, failures: Mutex::default() }
     }
 
-    /// The settings.
-    #[must_use]
-    pub const fn limits(&self) -> LoginLimits {
-        self.limits
-    }
-
     /// How long `email` must wait before trying again, or `None` if it may try now.
     #[must_use]
     pub fn wait(&self, email: &str, now: OffsetDateTime) -> Option<Duration> {

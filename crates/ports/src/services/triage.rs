@@ -736,7 +736,7 @@ impl TicketTriageWorkflow {
             for message in &mut prompt.messages {
                 message.content = redact(&message.content);
             }
-            prompt.context = redact_json(&prompt.context, redact.as_ref());
+            prompt.context = crate::llm::map_strings(&prompt.context, redact.as_ref());
         }
         prompt
     }
@@ -1111,19 +1111,6 @@ fn flag_names(flags: &[GuardrailFlag]) -> Vec<String> {
 
 fn to_json<T: Serialize>(value: &T) -> Value {
     serde_json::to_value(value).unwrap_or(Value::Null)
-}
-
-/// Applies `redact` to every string in `value` except UUIDs (record ids the workflow checks).
-fn redact_json(value: &Value, redact: &(dyn Fn(&str) -> String + Send + Sync)) -> Value {
-    match value {
-        Value::String(s) if uuid::Uuid::parse_str(s).is_ok() => value.clone(),
-        Value::String(s) => Value::String(redact(s)),
-        Value::Array(items) => Value::Array(items.iter().map(|v| redact_json(v, redact)).collect()),
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), redact_json(v, redact))).collect())
-        }
-        other => other.clone(),
-    }
 }
 
 fn millis(d: StdDuration) -> u64 {
