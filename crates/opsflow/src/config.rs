@@ -51,6 +51,9 @@ pub struct Config {
     pub database: DatabaseConfig,
     /// JWT HMAC key; `None` means generate or load the one stored beside the database.
     pub jwt_secret: Option<SecretString>,
+    /// Key of the cipher for secrets stored at rest; `None` means generate or load the one stored
+    /// beside the database.
+    pub secret_key: Option<SecretString>,
     /// Access token lifetime.
     pub token_ttl: Duration,
     /// Log filter (`OPSFLOW_LOG`).
@@ -184,6 +187,13 @@ impl Config {
             }
             Some(s) => Some(SecretString::from(s)),
         };
+        let secret_key = match var("OPSFLOW_SECRET_KEY") {
+            None => None,
+            Some(s) if s.len() < 32 => {
+                return Err(err("OPSFLOW_SECRET_KEY", "must be at least 32 bytes long"));
+            }
+            Some(s) => Some(SecretString::from(s)),
+        };
         let log_format = match var("OPSFLOW_LOG_FORMAT").as_deref() {
             None | Some("pretty") => LogFormat::Pretty,
             Some("json") => LogFormat::Json,
@@ -213,6 +223,7 @@ impl Config {
             bind,
             database,
             jwt_secret,
+            secret_key,
             token_ttl: duration("OPSFLOW_TOKEN_TTL", "12h")?,
             log_filter: var("OPSFLOW_LOG").unwrap_or_else(|| "info".to_owned()),
             log_format,
@@ -237,10 +248,15 @@ impl Config {
 }
 
 /// The file beside a SQLite database where a generated JWT secret is kept.
+pub const JWT_SECRET_FILE: &str = "jwt-secret";
+/// The file beside a SQLite database where a generated `OPSFLOW_SECRET_KEY` is kept.
+pub const SECRET_KEY_FILE: &str = "secret-key";
+
+/// The file `name` beside a SQLite database, where a generated secret is kept.
 #[must_use]
-pub fn secret_path(db_file: &Path) -> PathBuf {
+pub fn secret_path(db_file: &Path, name: &str) -> PathBuf {
     let dir = db_file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    dir.join("jwt-secret")
+    dir.join(name)
 }
 
 #[cfg(test)]
@@ -267,7 +283,13 @@ mod tests {
 
     #[test]
     fn secret_lives_beside_the_database() {
-        assert_eq!(secret_path(Path::new("data/opsflow.db")), PathBuf::from("data/jwt-secret"));
-        assert_eq!(secret_path(Path::new("opsflow.db")), PathBuf::from("./jwt-secret"));
+        assert_eq!(
+            secret_path(Path::new("data/opsflow.db"), JWT_SECRET_FILE),
+            PathBuf::from("data/jwt-secret")
+        );
+        assert_eq!(
+            secret_path(Path::new("opsflow.db"), SECRET_KEY_FILE),
+            PathBuf::from("./secret-key")
+        );
     }
 }

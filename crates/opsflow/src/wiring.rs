@@ -5,12 +5,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context as _;
+use opsflow_adapters::cipher::AesGcmCipher;
 use opsflow_adapters::mongo::{MongoSettings, MongoStore};
 use opsflow_adapters::security::{Argon2Hasher, JwtTokens, generate_secret};
 use opsflow_adapters::sqlite::SqliteStore;
 use opsflow_http::AppState;
 use opsflow_http::state::Deps;
 use opsflow_ports::auth::SystemClock;
+use opsflow_ports::cipher::SecretCipher;
 use opsflow_ports::repos::Store;
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
@@ -19,7 +21,9 @@ use poem::listener::TcpListener;
 use secrecy::{ExposeSecret as _, SecretString};
 use tracing_subscriber::EnvFilter;
 
-use crate::config::{Config, DatabaseConfig, LogFormat, secret_path};
+use crate::config::{
+    Config, DatabaseConfig, JWT_SECRET_FILE, LogFormat, SECRET_KEY_FILE, secret_path,
+};
 
 /// Installs the global tracing subscriber.
 pub fn init_tracing(config: &Config) {
@@ -33,34 +37,65 @@ pub fn init_tracing(config: &Config) {
 
 /// The JWT secret: configured, or generated once and stored beside the SQLite file (mode 0600).
 fn jwt_secret(config: &Config) -> anyhow::Result<SecretString> {
-    if let Some(s) = &config.jwt_secret {
+    stored_secret(config, config.jwt_secret.as_ref(), "OPSFLOW_JWT_SECRET", JWT_SECRET_FILE)
+}
+
+/// The cipher for secrets stored at rest (mailbox passwords, webhook signing secrets), keyed by
+/// `OPSFLOW_SECRET_KEY`: configured, or generated once and stored beside the SQLite file.
+///
+/// # Errors
+/// With MongoDB and no key set (every process must share it), or a key file that cannot be
+/// written.
+#[cfg_attr(
+    not(test),
+    expect(dead_code, reason = "the mailbox and webhook services that store secrets use it next")
+)]
+pub fn secret_cipher(config: &Config) -> anyhow::Result<Arc<dyn SecretCipher>> {
+    let key =
+        stored_secret(config, config.secret_key.as_ref(), "OPSFLOW_SECRET_KEY", SECRET_KEY_FILE)?;
+    let cipher = AesGcmCipher::new(&key)
+        .map_err(|e| anyhow::anyhow!("invalid setting OPSFLOW_SECRET_KEY: {e}"))?;
+    Ok(Arc::new(cipher))
+}
+
+/// A server secret: `configured`, else the one stored beside the SQLite database in `file_name`,
+/// else a new one written there (mode 0600). In memory a random one lives as long as the process;
+/// with MongoDB it must be configured, so every server process shares it.
+fn stored_secret(
+    config: &Config,
+    configured: Option<&SecretString>,
+    setting: &str,
+    file_name: &str,
+) -> anyhow::Result<SecretString> {
+    if let Some(s) = configured {
         return Ok(s.clone());
     }
     match &config.database {
         DatabaseConfig::Sqlite { file: Some(file), .. } => {
-            let path = secret_path(file);
+            let path = secret_path(file, file_name);
             if let Ok(existing) = std::fs::read_to_string(&path) {
                 let existing = existing.trim().to_owned();
                 if existing.len() >= 32 {
-                    tracing::warn!(path = %path.display(), "OPSFLOW_JWT_SECRET is not set; using the secret stored beside the database");
+                    tracing::warn!(path = %path.display(), setting, "secret not set; using the one stored beside the database");
                     return Ok(SecretString::from(existing));
                 }
             }
             let secret = generate_secret();
             write_private(&path, &secret).with_context(|| {
-                format!("could not store the generated JWT secret at {}", path.display())
+                format!("could not store the generated {setting} at {}", path.display())
             })?;
-            tracing::warn!(path = %path.display(), "OPSFLOW_JWT_SECRET is not set; generated a secret and stored it beside the database");
+            tracing::warn!(path = %path.display(), setting, "secret not set; generated one and stored it beside the database");
             Ok(SecretString::from(secret))
         }
         DatabaseConfig::Sqlite { file: None, .. } => {
             tracing::warn!(
-                "OPSFLOW_JWT_SECRET is not set; using a random secret for this in-memory run (tokens end with the process)"
+                setting,
+                "secret not set; using a random one for this in-memory run (it ends with the process)"
             );
             Ok(SecretString::from(generate_secret()))
         }
         DatabaseConfig::Mongo { .. } => anyhow::bail!(
-            "invalid setting OPSFLOW_JWT_SECRET: must be set (32+ bytes) with MongoDB, so every server process shares it"
+            "invalid setting {setting}: must be set (32+ bytes) with MongoDB, so every server process shares it"
         ),
     }
 }
@@ -236,7 +271,48 @@ async fn shutdown_signal() {
 mod tests {
     use opsflow_llm::config::{LlmSettings, Provider};
 
-    use super::redactor;
+    use super::*;
+    use crate::config::parse_database;
+
+    fn config(database: &str) -> Config {
+        let mut config = Config::load(None, Some("sqlite::memory:")).expect("defaults load");
+        config.database = parse_database(database).expect("a database URL");
+        config.secret_key = None;
+        config
+    }
+
+    #[test]
+    fn the_secret_key_is_generated_once_beside_the_database_and_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("opsflow.db");
+        let config = config(&format!("sqlite://{}", db.display()));
+        let first = secret_cipher(&config).unwrap();
+        let sealed = first.seal("imap password", b"ctx").unwrap();
+        let key_file = dir.path().join(SECRET_KEY_FILE);
+        assert!(std::fs::read_to_string(&key_file).unwrap().trim().len() >= 32);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            let mode = std::fs::metadata(&key_file).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        // A restart reads the same key, so what was sealed before still opens.
+        let again = secret_cipher(&config).unwrap();
+        assert_eq!(again.open(&sealed, b"ctx").unwrap(), "imap password");
+        // It is not the JWT secret.
+        assert!(!dir.path().join(crate::config::JWT_SECRET_FILE).exists());
+    }
+
+    #[test]
+    fn a_configured_key_is_used_and_mongodb_requires_one() {
+        let mut mongo = config("mongodb://127.0.0.1:1/x");
+        let e = secret_cipher(&mongo).err().expect("no key with MongoDB").to_string();
+        assert!(e.contains("OPSFLOW_SECRET_KEY"), "{e}");
+        mongo.secret_key = Some(SecretString::from("k".repeat(40)));
+        let a = secret_cipher(&mongo).unwrap();
+        let b = secret_cipher(&mongo).unwrap();
+        assert_eq!(b.open(&a.seal("x", b"").unwrap(), b"").unwrap(), "x");
+    }
 
     #[test]
     fn prompts_are_redacted_only_for_an_external_provider_with_redaction_on() {

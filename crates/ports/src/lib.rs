@@ -30,6 +30,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod cipher;
 pub mod error;
 pub mod llm;
 pub mod repos;
