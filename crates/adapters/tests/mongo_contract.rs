@@ -24,8 +24,8 @@ use opsflow_domain::{
     Category, Priority, Role, RunStatus, StepType, TicketPatch, TicketQuery, TicketStatus,
 };
 use opsflow_ports::repos::{
-    AccountRepository, ReplyRepository, RepoError, StoreAdmin, TicketRepository, TriageOutcome,
-    UserRepository, WorkflowRepository,
+    AccountRepository, Conflict, ReplyRepository, RepoError, StoreAdmin, TicketRepository,
+    TriageOutcome, UserRepository, WorkflowRepository,
 };
 
 const URI_VAR: &str = "OPSFLOW_TEST_MONGODB_URI";
@@ -245,7 +245,7 @@ async fn concurrent_demotions_never_remove_the_last_admin(store: Arc<MongoStore>
         let (r1, r2) = (r1.unwrap(), r2.unwrap());
         for r in [&r1, &r2] {
             assert!(
-                matches!(r, Ok(()) | Err(RepoError::Conflict("last_admin"))),
+                matches!(r, Ok(()) | Err(RepoError::Conflict(Conflict::LastAdmin))),
                 "round {round}: {r:?}"
             );
         }
@@ -307,7 +307,7 @@ async fn only_one_of_many_concurrent_runs_starts(store: Arc<MongoStore>) {
     for task in tasks {
         match task.await.unwrap() {
             Ok(()) => started += 1,
-            Err(RepoError::Conflict("active_run")) => {}
+            Err(RepoError::Conflict(Conflict::ActiveRun)) => {}
             Err(e) => panic!("unexpected {e:?}"),
         }
     }

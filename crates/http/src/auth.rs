@@ -18,7 +18,7 @@ pub struct BearerAuth(pub AuthContext);
 async fn check_bearer(req: &Request, bearer: Bearer) -> poem::Result<AuthContext> {
     let Some(state) = req.data::<Arc<AppState>>() else {
         return Err(ApiError::Internal(poem_openapi::payload::Json(ErrorBody::new(
-            "internal_error",
+            crate::error::ErrorCode::InternalError,
             "application state missing",
         )))
         .into());

@@ -80,7 +80,7 @@ mirror_enum!(
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Tenant")]
 pub struct TenantDto {
-    /// Id.
+    /// Unique id of this workspace (a UUID v7, so ids sort by creation time).
     pub id: Uuid,
     /// Display name.
     pub name: String,
@@ -111,7 +111,7 @@ impl From<d::Tenant> for TenantDto {
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "User")]
 pub struct UserDto {
-    /// Id.
+    /// Unique id of this user (a UUID v7, so ids sort by creation time).
     pub id: Uuid,
     /// Workspace.
     pub tenant_id: Uuid,
@@ -148,7 +148,7 @@ impl From<d::User> for UserDto {
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Ticket")]
 pub struct TicketDto {
-    /// Id.
+    /// Unique id of this ticket (a UUID v7, so ids sort by creation time).
     pub id: Uuid,
     /// Workspace.
     pub tenant_id: Uuid,
@@ -204,7 +204,7 @@ impl From<d::Ticket> for TicketDto {
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Reply")]
 pub struct ReplyDto {
-    /// Id.
+    /// Unique id of this reply (a UUID v7, so ids sort by creation time).
     pub id: Uuid,
     /// Ticket.
     pub ticket_id: Uuid,
@@ -244,7 +244,7 @@ impl From<d::TicketReply> for ReplyDto {
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "WorkflowRun")]
 pub struct WorkflowRunDto {
-    /// Id.
+    /// Unique id of this triage run (a UUID v7, so ids sort by creation time).
     pub id: Uuid,
     /// Ticket triaged.
     pub ticket_id: Uuid,
@@ -284,7 +284,7 @@ impl From<d::WorkflowRun> for WorkflowRunDto {
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "WorkflowStep")]
 pub struct WorkflowStepDto {
-    /// Id.
+    /// Unique id of this step (a UUID v7, so ids sort by creation time).
     pub id: Uuid,
     /// Run.
     pub workflow_run_id: Uuid,

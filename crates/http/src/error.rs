@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use opsflow_domain::FieldErrors;
-use opsflow_ports::error::AppError;
+use opsflow_ports::error::{AppError, ConflictCode, Entity};
 use poem::http::StatusCode;
 use poem::{Endpoint, IntoResponse, Middleware, Request, Response};
 use poem_openapi::error::{AuthorizationError, ContentTypeError, ParseParamError};
@@ -12,6 +12,128 @@ use poem_openapi::{ApiResponse, Object};
 use uuid::Uuid;
 
 use crate::body::BodyError;
+
+/// Every machine-readable `error.code` the API answers with, in one list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    /// `validation_failed`: Well-formed values that break a rule; `fields` names each.
+    ValidationFailed,
+    /// `invalid_request`: A malformed request (a bad id or field).
+    InvalidRequest,
+    /// `invalid_body`: The body is not valid JSON for this operation.
+    InvalidBody,
+    /// `invalid_parameter`: A query or path parameter could not be parsed.
+    InvalidParameter,
+    /// `payload_too_large`: The body is over the size limit.
+    PayloadTooLarge,
+    /// `unsupported_media_type`: The body is not JSON.
+    UnsupportedMediaType,
+    /// `unauthorized`: Missing, invalid or expired token.
+    Unauthorized,
+    /// `invalid_credentials`: Wrong email or password.
+    InvalidCredentials,
+    /// `tenant_required`: The credentials match several workspaces.
+    TenantRequired,
+    /// `too_many_attempts`: Too many failed logins for the email.
+    TooManyAttempts,
+    /// `forbidden`: The action needs the admin role.
+    Forbidden,
+    /// `not_found`: No such endpoint.
+    NotFound,
+    /// `method_not_allowed`: The endpoint does not take this method.
+    MethodNotAllowed,
+    /// `tenant_not_found`: No such workspace.
+    TenantNotFound,
+    /// `user_not_found`: No such user in the workspace.
+    UserNotFound,
+    /// `ticket_not_found`: No such ticket in the workspace.
+    TicketNotFound,
+    /// `reply_not_found`: No such reply on the ticket.
+    ReplyNotFound,
+    /// `workflow_run_not_found`: No such triage run in the workspace.
+    WorkflowRunNotFound,
+    /// `resource_not_found`: Something the request names does not exist.
+    ResourceNotFound,
+    /// `email_taken`: The email is used by another user of the workspace.
+    EmailTaken,
+    /// `slug_taken`: No free workspace slug.
+    SlugTaken,
+    /// `last_admin`: The workspace must keep an active admin.
+    LastAdmin,
+    /// `reply_not_draft`: The reply was already sent.
+    ReplyNotDraft,
+    /// `workflow_run_active`: A triage run is already queued or running for the ticket.
+    WorkflowRunActive,
+    /// `workflow_run_finished`: The triage run already finished.
+    WorkflowRunFinished,
+    /// `edit_conflict`: The ticket was edited concurrently.
+    EditConflict,
+    /// `internal_error`: Something failed on the server.
+    InternalError,
+}
+
+impl ErrorCode {
+    /// The code as clients see it.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::ValidationFailed => "validation_failed",
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidBody => "invalid_body",
+            Self::InvalidParameter => "invalid_parameter",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
+            Self::Unauthorized => "unauthorized",
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::TenantRequired => "tenant_required",
+            Self::TooManyAttempts => "too_many_attempts",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::TenantNotFound => "tenant_not_found",
+            Self::UserNotFound => "user_not_found",
+            Self::TicketNotFound => "ticket_not_found",
+            Self::ReplyNotFound => "reply_not_found",
+            Self::WorkflowRunNotFound => "workflow_run_not_found",
+            Self::ResourceNotFound => "resource_not_found",
+            Self::EmailTaken => "email_taken",
+            Self::SlugTaken => "slug_taken",
+            Self::LastAdmin => "last_admin",
+            Self::ReplyNotDraft => "reply_not_draft",
+            Self::WorkflowRunActive => "workflow_run_active",
+            Self::WorkflowRunFinished => "workflow_run_finished",
+            Self::EditConflict => "edit_conflict",
+            Self::InternalError => "internal_error",
+        }
+    }
+
+    /// The `…_not_found` code for an entity.
+    #[must_use]
+    pub const fn not_found(entity: Entity) -> Self {
+        match entity {
+            Entity::Tenant => Self::TenantNotFound,
+            Entity::User => Self::UserNotFound,
+            Entity::Ticket => Self::TicketNotFound,
+            Entity::Reply => Self::ReplyNotFound,
+            Entity::WorkflowRun => Self::WorkflowRunNotFound,
+            Entity::Resource => Self::ResourceNotFound,
+        }
+    }
+}
+
+impl From<ConflictCode> for ErrorCode {
+    fn from(c: ConflictCode) -> Self {
+        match c {
+            ConflictCode::EmailTaken => Self::EmailTaken,
+            ConflictCode::SlugTaken => Self::SlugTaken,
+            ConflictCode::LastAdmin => Self::LastAdmin,
+            ConflictCode::ReplyNotDraft => Self::ReplyNotDraft,
+            ConflictCode::WorkflowRunActive => Self::WorkflowRunActive,
+            ConflictCode::WorkflowRunFinished => Self::WorkflowRunFinished,
+            ConflictCode::EditConflict => Self::EditConflict,
+        }
+    }
+}
 
 /// A workspace offered when a login matches several.
 #[derive(Debug, Clone, Object)]
@@ -51,10 +173,10 @@ pub struct ErrorBody {
 
 impl ErrorBody {
     /// A body with a code and message and no fields.
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
         Self {
             error: ErrorDetail {
-                code: code.to_owned(),
+                code: code.as_str().to_owned(),
                 message: message.into(),
                 fields: BTreeMap::new(),
                 workspaces: None,
@@ -107,7 +229,7 @@ impl ApiError {
     #[must_use]
     pub fn validation(fields: &FieldErrors) -> Self {
         Self::Unprocessable(Json(
-            ErrorBody::new("validation_failed", fields.to_string())
+            ErrorBody::new(ErrorCode::ValidationFailed, fields.to_string())
                 .with_fields(fields.fields().clone()),
         ))
     }
@@ -119,16 +241,17 @@ impl ApiError {
         let mut fields = BTreeMap::new();
         fields.insert(field.to_owned(), message.clone());
         Self::BadRequest(Json(
-            ErrorBody::new("invalid_request", format!("{field}: {message}")).with_fields(fields),
+            ErrorBody::new(ErrorCode::InvalidRequest, format!("{field}: {message}"))
+                .with_fields(fields),
         ))
     }
 
     /// 404 for an entity.
     #[must_use]
-    pub fn not_found(entity: &str) -> Self {
+    pub fn not_found(entity: Entity) -> Self {
         Self::NotFound(Json(ErrorBody::new(
-            &format!("{entity}_not_found"),
-            format!("{entity} not found"),
+            ErrorCode::not_found(entity),
+            format!("{} not found", entity.label()),
         )))
     }
 }
@@ -149,7 +272,7 @@ fn internal(err: &(dyn std::error::Error + 'static)) -> ApiError {
         source = s.source();
     }
     tracing::error!(error_id = %error_id, cause = %chain.join(": "), "request failed");
-    let mut body = ErrorBody::new("internal_error", "something went wrong on our side");
+    let mut body = ErrorBody::new(ErrorCode::InternalError, "something went wrong on our side");
     body.error.error_id = Some(error_id);
     ApiError::Internal(Json(body))
 }
@@ -160,23 +283,23 @@ impl From<AppError> for ApiError {
             AppError::Validation(fields) => Self::validation(&fields),
             AppError::NotFound(entity) => Self::not_found(entity),
             AppError::Conflict { code, message } => {
-                Self::Conflict(Json(ErrorBody::new(code, message)))
+                Self::Conflict(Json(ErrorBody::new(code.into(), message)))
             }
             AppError::RunInProgress(run_id) => {
                 let mut body = ErrorBody::new(
-                    "workflow_run_active",
+                    ErrorCode::WorkflowRunActive,
                     "a triage run is already in progress for this ticket",
                 );
                 body.error.workflow_run_id = Some(run_id.as_uuid());
                 Self::Conflict(Json(body))
             }
             AppError::InvalidCredentials => Self::Unauthorized(Json(ErrorBody::new(
-                "invalid_credentials",
+                ErrorCode::InvalidCredentials,
                 "invalid email or password",
             ))),
             AppError::TenantRequired(choices) => {
                 let mut body = ErrorBody::new(
-                    "tenant_required",
+                    ErrorCode::TenantRequired,
                     "this email belongs to several workspaces; choose one and send its tenant_slug",
                 );
                 body.error.workspaces = Some(
@@ -195,7 +318,7 @@ impl From<AppError> for ApiError {
                 let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
                 Self::TooManyRequests(
                     Json(ErrorBody::new(
-                        "too_many_attempts",
+                        ErrorCode::TooManyAttempts,
                         format!(
                             "too many failed logins for this email; try again in {} minute(s)",
                             seconds.div_ceil(60).max(1)
@@ -205,10 +328,10 @@ impl From<AppError> for ApiError {
                 )
             }
             AppError::Unauthenticated(message) => {
-                Self::Unauthorized(Json(ErrorBody::new("unauthorized", message)))
+                Self::Unauthorized(Json(ErrorBody::new(ErrorCode::Unauthorized, message)))
             }
             AppError::Forbidden => Self::Forbidden(Json(ErrorBody::new(
-                "forbidden",
+                ErrorCode::Forbidden,
                 "this action needs the admin role",
             ))),
             AppError::Unexpected(cause) => internal(cause.as_ref()),
@@ -229,7 +352,7 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
     tracing::error!(error_id = %error_id, cause = %cause, "request handler panicked");
     let mut resp = poem::web::Json(serde_json::json!({
         "error": {
-            "code": "internal_error",
+            "code": ErrorCode::InternalError.as_str(),
             "message": "something went wrong on our side",
             "fields": {},
             "error_id": error_id,
@@ -289,11 +412,11 @@ pub fn error_to_response(err: poem::Error) -> Response {
         return match e {
             BodyError::TooLarge => json_response(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                ErrorBody::new("payload_too_large", e.to_string()),
+                ErrorBody::new(ErrorCode::PayloadTooLarge, e.to_string()),
             ),
             BodyError::UnsupportedMediaType => json_response(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                ErrorBody::new("unsupported_media_type", e.to_string()),
+                ErrorBody::new(ErrorCode::UnsupportedMediaType, e.to_string()),
             ),
             BodyError::Invalid { field, message } => {
                 let mut fields = BTreeMap::new();
@@ -305,7 +428,7 @@ pub fn error_to_response(err: poem::Error) -> Response {
                 };
                 json_response(
                     StatusCode::BAD_REQUEST,
-                    ErrorBody::new("invalid_body", text).with_fields(fields),
+                    ErrorBody::new(ErrorCode::InvalidBody, text).with_fields(fields),
                 )
             }
         };
@@ -322,32 +445,35 @@ pub fn error_to_response(err: poem::Error) -> Response {
         fields.insert(e.name.to_owned(), reason.clone());
         return json_response(
             StatusCode::BAD_REQUEST,
-            ErrorBody::new("invalid_parameter", format!("{}: {reason}", e.name))
+            ErrorBody::new(ErrorCode::InvalidParameter, format!("{}: {reason}", e.name))
                 .with_fields(fields),
         );
     }
     if err.is::<AuthorizationError>() {
         return json_response(
             StatusCode::UNAUTHORIZED,
-            ErrorBody::new("unauthorized", "a valid bearer token is required"),
+            ErrorBody::new(ErrorCode::Unauthorized, "a valid bearer token is required"),
         );
     }
     if err.is::<ContentTypeError>() {
         return json_response(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            ErrorBody::new("unsupported_media_type", "the request body must be JSON"),
+            ErrorBody::new(ErrorCode::UnsupportedMediaType, "the request body must be JSON"),
         );
     }
     if err.is::<poem::error::NotFoundError>() {
         return json_response(
             StatusCode::NOT_FOUND,
-            ErrorBody::new("not_found", "no such endpoint"),
+            ErrorBody::new(ErrorCode::NotFound, "no such endpoint"),
         );
     }
     if err.is::<poem::error::MethodNotAllowedError>() {
         return json_response(
             StatusCode::METHOD_NOT_ALLOWED,
-            ErrorBody::new("method_not_allowed", "this method is not allowed on this endpoint"),
+            ErrorBody::new(
+                ErrorCode::MethodNotAllowed,
+                "this method is not allowed on this endpoint",
+            ),
         );
     }
     let status = err.status();
@@ -357,11 +483,11 @@ pub fn error_to_response(err: poem::Error) -> Response {
         return resp;
     }
     let code = match status {
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNAUTHORIZED => "unauthorized",
-        StatusCode::NOT_FOUND => "not_found",
-        s if s.is_server_error() => "internal_error",
-        _ => "invalid_request",
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthorized,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        s if s.is_server_error() => ErrorCode::InternalError,
+        _ => ErrorCode::InvalidRequest,
     };
     let message = status.canonical_reason().unwrap_or("error").to_lowercase();
     json_response(status, ErrorBody::new(code, message))
@@ -374,6 +500,52 @@ impl<E: Endpoint> Endpoint for JsonErrorsEndpoint<E> {
         match self.0.call(req).await {
             Ok(resp) => Ok(resp.into_response()),
             Err(err) => Ok(error_to_response(err)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opsflow_ports::repos::{Conflict, RepoError};
+
+    use super::*;
+
+    fn code(e: AppError) -> String {
+        match ApiError::from(e) {
+            ApiError::NotFound(Json(b)) | ApiError::Conflict(Json(b)) => b.error.code,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn not_found_codes_are_snake_case_for_every_entity() {
+        let cases = [
+            (Entity::Tenant, "tenant_not_found"),
+            (Entity::User, "user_not_found"),
+            (Entity::Ticket, "ticket_not_found"),
+            (Entity::Reply, "reply_not_found"),
+            // Built with `format!` this was `workflow run_not_found`.
+            (Entity::WorkflowRun, "workflow_run_not_found"),
+            (Entity::Resource, "resource_not_found"),
+        ];
+        for (entity, expected) in cases {
+            assert_eq!(code(AppError::NotFound(entity)), expected);
+        }
+    }
+
+    #[test]
+    fn repository_conflicts_keep_their_client_codes() {
+        let cases = [
+            (Conflict::Email, "email_taken"),
+            (Conflict::Slug, "slug_taken"),
+            (Conflict::LastAdmin, "last_admin"),
+            (Conflict::NotDraft, "reply_not_draft"),
+            (Conflict::ActiveRun, "workflow_run_active"),
+            (Conflict::ConcurrentEdit, "edit_conflict"),
+        ];
+        for (conflict, expected) in cases {
+            let e = AppError::from_repo(Entity::Ticket)(RepoError::Conflict(conflict));
+            assert_eq!(code(e), expected);
         }
     }
 }

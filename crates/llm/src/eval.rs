@@ -31,7 +31,7 @@ pub enum DatasetError {
     Io {
         /// The file.
         path: String,
-        /// Why.
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },

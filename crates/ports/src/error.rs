@@ -2,7 +2,7 @@
 
 use opsflow_domain::{FieldErrors, Slug, TenantName, WorkflowRunId};
 
-use crate::repos::{BoxError, RepoError};
+use crate::repos::{BoxError, Conflict, RepoError};
 
 /// A workspace a login matched, offered when the email exists in several.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,13 +20,13 @@ pub enum AppError {
     #[error("{0}")]
     Validation(FieldErrors),
     /// The entity does not exist in the caller's tenant (another tenant's looks the same).
-    #[error("{0} not found")]
-    NotFound(&'static str),
-    /// A uniqueness or state rule: `code` is machine-readable (`email_taken`, `last_admin`, ...).
+    #[error("{} not found", .0.label())]
+    NotFound(Entity),
+    /// A uniqueness or state rule was broken; `code` says which.
     #[error("{message}")]
     Conflict {
-        /// Machine-readable code.
-        code: &'static str,
+        /// Which rule.
+        code: ConflictCode,
         /// Human-readable explanation.
         message: String,
     },
@@ -53,6 +53,70 @@ pub enum AppError {
     Unexpected(#[source] BoxError),
 }
 
+/// What a [`AppError::NotFound`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    /// A workspace.
+    Tenant,
+    /// A user.
+    User,
+    /// A ticket.
+    Ticket,
+    /// A ticket reply or draft.
+    Reply,
+    /// A triage run.
+    WorkflowRun,
+    /// Something a repository did not name.
+    Resource,
+}
+
+impl Entity {
+    /// Lower-case words for messages (`workflow run`).
+    #[must_use]
+    pub const fn label(self) -> &'static str {
+        match self {
+            Self::Tenant => "tenant",
+            Self::User => "user",
+            Self::Ticket => "ticket",
+            Self::Reply => "reply",
+            Self::WorkflowRun => "workflow run",
+            Self::Resource => "resource",
+        }
+    }
+}
+
+/// The state rules a service reports as [`AppError::Conflict`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConflictCode {
+    /// The email is used by another user of the workspace.
+    EmailTaken,
+    /// No free workspace slug was found.
+    SlugTaken,
+    /// The workspace must keep an active admin.
+    LastAdmin,
+    /// The reply was already sent.
+    ReplyNotDraft,
+    /// A triage run is already queued or running for the ticket.
+    WorkflowRunActive,
+    /// The triage run already finished.
+    WorkflowRunFinished,
+    /// The ticket was edited concurrently.
+    EditConflict,
+}
+
+impl From<Conflict> for ConflictCode {
+    fn from(c: Conflict) -> Self {
+        match c {
+            Conflict::Email => Self::EmailTaken,
+            Conflict::Slug => Self::SlugTaken,
+            Conflict::LastAdmin => Self::LastAdmin,
+            Conflict::NotDraft => Self::ReplyNotDraft,
+            Conflict::ActiveRun => Self::WorkflowRunActive,
+            Conflict::ConcurrentEdit => Self::EditConflict,
+        }
+    }
+}
+
 impl AppError {
     /// A validation error on one field.
     pub fn field(field: &str, message: impl std::fmt::Display) -> Self {
@@ -65,7 +129,7 @@ impl AppError {
     }
 
     /// Maps a repository error, naming the entity for `NotFound`.
-    pub fn from_repo(entity: &'static str) -> impl Fn(RepoError) -> Self {
+    pub fn from_repo(entity: Entity) -> impl Fn(RepoError) -> Self {
         move |e| match e {
             RepoError::NotFound => Self::NotFound(entity),
             RepoError::Conflict(what) => conflict(what),
@@ -74,22 +138,21 @@ impl AppError {
     }
 }
 
-fn conflict(what: &'static str) -> AppError {
-    let (code, message) = match what {
-        "email" => ("email_taken", "a user with this email already exists in this workspace"),
-        "slug" => ("slug_taken", "a workspace with this slug already exists"),
-        "last_admin" => ("last_admin", "the workspace must keep at least one active admin"),
-        "not_draft" => ("reply_not_draft", "this reply was already sent and cannot be edited"),
-        "active_run" => ("workflow_run_active", "a triage run is already in progress"),
-        "ticket" => ("edit_conflict", "the ticket is being edited by someone else; try again"),
-        _ => ("conflict", "the change conflicts with the current state"),
+fn conflict(what: Conflict) -> AppError {
+    let message = match what {
+        Conflict::Email => "a user with this email already exists in this workspace",
+        Conflict::Slug => "a workspace with this slug already exists",
+        Conflict::LastAdmin => "the workspace must keep at least one active admin",
+        Conflict::NotDraft => "this reply was already sent and cannot be edited",
+        Conflict::ActiveRun => "a triage run is already in progress",
+        Conflict::ConcurrentEdit => "the ticket is being edited by someone else; try again",
     };
-    AppError::Conflict { code, message: message.to_owned() }
+    AppError::Conflict { code: what.into(), message: message.to_owned() }
 }
 
 impl From<RepoError> for AppError {
     fn from(e: RepoError) -> Self {
-        Self::from_repo("resource")(e)
+        Self::from_repo(Entity::Resource)(e)
     }
 }
 

@@ -178,7 +178,7 @@ pub struct Structured<T> {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{error}")]
 pub struct CallFailure {
-    /// Why.
+    /// The provider or validation error that ended the call.
     pub error: LlmError,
     /// Attempts made.
     pub attempts: u32,

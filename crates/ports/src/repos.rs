@@ -22,10 +22,9 @@ pub enum RepoError {
     /// No such row in the caller's tenant (or at all).
     #[error("not found")]
     NotFound,
-    /// A uniqueness or state rule was violated. The text names it: `slug`, `email`,
-    /// `active_run`, `last_admin`, `not_draft`.
+    /// A uniqueness or state rule was violated; the variant names which.
     #[error("conflict on {0}")]
-    Conflict(&'static str),
+    Conflict(Conflict),
     /// The store failed (connection, I/O, corrupt row).
     #[error("store error: {0}")]
     Unexpected(#[source] BoxError),
@@ -35,6 +34,44 @@ impl RepoError {
     /// Wraps any driver error as [`RepoError::Unexpected`].
     pub fn unexpected(e: impl Into<BoxError>) -> Self {
         Self::Unexpected(e.into())
+    }
+}
+
+/// Which uniqueness or state rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// Another workspace already has this slug.
+    Slug,
+    /// Another user in this workspace already has this email.
+    Email,
+    /// The change would leave the workspace without an active admin.
+    LastAdmin,
+    /// The reply is no longer a draft (it was sent).
+    NotDraft,
+    /// The ticket already has a queued or running triage run.
+    ActiveRun,
+    /// The ticket was changed concurrently; the write lost the race.
+    ConcurrentEdit,
+}
+
+impl Conflict {
+    /// The rule's name as it appears in logs and messages (`slug`, `email`, ...).
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Slug => "slug",
+            Self::Email => "email",
+            Self::LastAdmin => "last_admin",
+            Self::NotDraft => "not_draft",
+            Self::ActiveRun => "active_run",
+            Self::ConcurrentEdit => "ticket",
+        }
+    }
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 
@@ -58,7 +95,7 @@ pub trait AccountRepository: Send + Sync + 'static {
     /// Creates a tenant and its first admin atomically: both or neither.
     ///
     /// # Errors
-    /// [`RepoError::Conflict`]`("slug")` if the slug is taken; `Unexpected`.
+    /// [`Conflict::Slug`] if the slug is taken; `Unexpected`.
     async fn create_tenant_with_admin(&self, tenant: &Tenant, admin: &User) -> RepoResult<()>;
 
     /// Whether a tenant already uses `slug`.
@@ -105,7 +142,7 @@ pub trait UserRepository: Send + Sync + 'static {
     /// Adds a user to the scope's tenant (`user.tenant_id` must equal it).
     ///
     /// # Errors
-    /// [`RepoError::Conflict`]`("email")` if the email exists in this tenant; `Unexpected`.
+    /// [`Conflict::Email`] if the email exists in this tenant; `Unexpected`.
     async fn create(&self, scope: &TenantScope, user: &User) -> RepoResult<()>;
 
     /// One user of the tenant.
@@ -124,7 +161,7 @@ pub trait UserRepository: Send + Sync + 'static {
     /// the tenant without an active admin.
     ///
     /// # Errors
-    /// `NotFound`; [`RepoError::Conflict`]`("last_admin")`; `Unexpected`.
+    /// `NotFound`; [`Conflict::LastAdmin`]; `Unexpected`.
     async fn update(&self, scope: &TenantScope, user: &User) -> RepoResult<()>;
 }
 
@@ -189,7 +226,7 @@ pub trait ReplyRepository: Send + Sync + 'static {
     ///
     /// # Errors
     /// `NotFound` if the ticket (or the draft, on that ticket) is not in the tenant;
-    /// [`RepoError::Conflict`]`("not_draft")` if `consume_draft` was already sent; `Unexpected`.
+    /// [`Conflict::NotDraft`] if `consume_draft` was already sent; `Unexpected`.
     async fn add(
         &self,
         scope: &TenantScope,
@@ -208,7 +245,7 @@ pub trait ReplyRepository: Send + Sync + 'static {
     /// Replaces the body of an unsent draft; returns the updated reply.
     ///
     /// # Errors
-    /// `NotFound`; [`RepoError::Conflict`]`("not_draft")` if it was sent; `Unexpected`.
+    /// `NotFound`; [`Conflict::NotDraft`] if it was sent; `Unexpected`.
     async fn update_draft(
         &self,
         scope: &TenantScope,
@@ -236,7 +273,7 @@ pub trait WorkflowRepository: Send + Sync + 'static {
     /// Stores a new run (queued or running).
     ///
     /// # Errors
-    /// [`RepoError::Conflict`]`("active_run")` if the ticket already has a queued or running run
+    /// [`Conflict::ActiveRun`] if the ticket already has a queued or running run
     /// (checked atomically); `NotFound` if the ticket is not in the tenant; `Unexpected`.
     async fn create_run(&self, scope: &TenantScope, run: &WorkflowRun) -> RepoResult<()>;
 

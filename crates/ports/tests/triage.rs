@@ -13,12 +13,12 @@ use opsflow_domain::{
     TicketSubject, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use opsflow_ports::auth::SystemClock;
-use opsflow_ports::error::AppError;
+use opsflow_ports::error::{AppError, ConflictCode, Entity};
 use opsflow_ports::llm::{ChatRole, LlmClient, LlmError, LlmRequest, LlmResponse, TokenUsage};
 use opsflow_ports::repos::{
-    MockTenantRepository, MockTicketRepository, MockUserRepository, MockWorkflowRepository,
-    RepoError, RepoResult, RunQueue, TenantRepository, TicketRepository, TriageOutcome,
-    UserRepository, WorkflowRepository,
+    Conflict, MockTenantRepository, MockTicketRepository, MockUserRepository,
+    MockWorkflowRepository, RepoError, RepoResult, RunQueue, TenantRepository, TicketRepository,
+    TriageOutcome, UserRepository, WorkflowRepository,
 };
 use opsflow_ports::services::triage::{
     NOT_AN_ACTIVE_USER, RunMode, TicketTriageWorkflow, TriageObserver, TriageResult,
@@ -220,7 +220,7 @@ impl WorkflowRepository for FakeStore {
                 return Err(RepoError::NotFound);
             }
             if d.runs.iter().any(|r| r.ticket_id == run.ticket_id && r.status.is_active()) {
-                return Err(RepoError::Conflict("active_run"));
+                return Err(RepoError::Conflict(Conflict::ActiveRun));
             }
             d.runs.push(run.clone());
             Ok(())
@@ -1152,7 +1152,9 @@ async fn a_double_click_race_reports_the_run_that_won() {
             lease_expires_at: None,
         }))
     });
-    runs.expect_create_run().times(1).returning(|_, _| Err(RepoError::Conflict("active_run")));
+    runs.expect_create_run()
+        .times(1)
+        .returning(|_, _| Err(RepoError::Conflict(Conflict::ActiveRun)));
     let workflow = TicketTriageWorkflow::new(
         Arc::new(tickets),
         Arc::new(MockUserRepository::new()),
@@ -1170,13 +1172,13 @@ async fn another_tenants_ticket_or_run_is_not_found() {
     let w = world();
     let outsider = TenantScope::new(w.foreign.tenant_id, w.foreign.id, Role::Agent);
     let err = w.workflow.run_sync(&outsider, w.ticket.id).await.expect_err("not found");
-    assert!(matches!(err, AppError::NotFound("ticket")), "{err:?}");
+    assert!(matches!(err, AppError::NotFound(Entity::Ticket)), "{err:?}");
     let err = w.workflow.start(&outsider, w.ticket.id, RunMode::Async).await.expect_err("nf");
-    assert!(matches!(err, AppError::NotFound("ticket")), "{err:?}");
+    assert!(matches!(err, AppError::NotFound(Entity::Ticket)), "{err:?}");
 
     let run = w.workflow.start(&w.scope, w.ticket.id, RunMode::Sync).await.expect("run");
     let err = w.workflow.execute(&outsider, run).await.expect_err("not found");
-    assert!(matches!(err, AppError::NotFound("workflow run")), "{err:?}");
+    assert!(matches!(err, AppError::NotFound(Entity::WorkflowRun)), "{err:?}");
     assert!(w.store.with(|d| d.steps.is_empty()));
 }
 
@@ -1201,7 +1203,10 @@ async fn a_finished_run_cannot_be_executed_again() {
     let w = world();
     let result = w.triage().await;
     let err = w.workflow.execute(&w.scope, result.run).await.expect_err("finished");
-    assert!(matches!(err, AppError::Conflict { code: "workflow_run_finished", .. }), "{err:?}");
+    assert!(
+        matches!(err, AppError::Conflict { code: ConflictCode::WorkflowRunFinished, .. }),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]

@@ -245,11 +245,6 @@ pub fn steps_of_run(scope: &TenantScope, run_id: WorkflowRunId) -> Document {
     with(in_tenant(scope), doc! { "workflow_run_id": run_id.bson() })
 }
 
-/// One step of the tenant (compensation of a failed completion).
-pub fn step_by_id(scope: &TenantScope, id: opsflow_domain::WorkflowStepId) -> Document {
-    with(in_tenant(scope), doc! { "_id": id.bson() })
-}
-
 /// Runs a worker may claim at `now`: queued, or running with a lease that expired before `now`
 /// (compared exactly, sub-millisecond part included). The queue is shared by all tenants: a
 /// worker acts for the tenant of the run it claims, so this is the one unscoped write.
@@ -322,10 +317,6 @@ mod tests {
             ("WorkflowRepository::list_runs", runs_of_ticket(&scope, ticket)),
             ("WorkflowRepository::active_run", active_run_of_ticket(&scope, ticket)),
             ("WorkflowRepository::list_steps", steps_of_run(&scope, run)),
-            (
-                "WorkflowRepository::complete_run (undo step)",
-                step_by_id(&scope, opsflow_domain::WorkflowStepId::new()),
-            ),
         ];
         for (method, filter) in scoped {
             assert_eq!(filter.get("tenant_id"), Some(&tenant_bson), "{method}: {filter}");

@@ -20,7 +20,7 @@ use bson::{Document, doc};
 use mongodb::error::{ErrorKind, TRANSIENT_TRANSACTION_ERROR, WriteFailure};
 use mongodb::options::ClientOptions;
 use mongodb::{Client, Collection, Database};
-use opsflow_ports::repos::{RepoError, StoreAdmin, StoreHealth};
+use opsflow_ports::repos::{Conflict, RepoError, StoreAdmin, StoreHealth};
 
 pub use indexes::{IndexSpec, index_specs};
 
@@ -301,7 +301,7 @@ pub(crate) fn inserted_prefix(e: &mongodb::error::Error, len: usize) -> usize {
 }
 
 /// Maps E11000 to `Conflict(what)` and anything else to `Unexpected`.
-pub(crate) fn conflict_on(what: &'static str) -> impl Fn(mongodb::error::Error) -> Fail {
+pub(crate) fn conflict_on(what: Conflict) -> impl Fn(mongodb::error::Error) -> Fail {
     move |e| {
         if is_duplicate_key(&e) { Fail::Repo(RepoError::Conflict(what)) } else { Fail::Driver(e) }
     }

@@ -11,7 +11,7 @@ use opsflow_domain::{
     TicketPatch, TicketQuery, TicketReply, TicketStatus, User, UserId,
 };
 use opsflow_ports::repos::{
-    Account, AccountRepository, ReplyRepository, RepoError, RepoResult, TenantRepository,
+    Account, AccountRepository, Conflict, ReplyRepository, RepoError, RepoResult, TenantRepository,
     TicketRepository, UserRepository,
 };
 use time::OffsetDateTime;
@@ -70,16 +70,27 @@ impl AccountRepository for MongoStore {
         let (t, u) = (&tenant_doc(tenant), &user_doc(admin));
         if self.transactions {
             return in_transaction!(self, |s| async move {
-                self.tenants.insert_one(t).session(&mut *s).await.map_err(conflict_on("slug"))?;
-                self.users.insert_one(u).session(&mut *s).await.map_err(conflict_on("email"))?;
+                self.tenants
+                    .insert_one(t)
+                    .session(&mut *s)
+                    .await
+                    .map_err(conflict_on(Conflict::Slug))?;
+                self.users
+                    .insert_one(u)
+                    .session(&mut *s)
+                    .await
+                    .map_err(conflict_on(Conflict::Email))?;
                 Ok(())
             });
         }
         // Standalone: tenant first, then the admin; if the admin fails, remove the tenant.
-        self.tenants.insert_one(t).await.map_err(|e| RepoError::from(conflict_on("slug")(e)))?;
+        self.tenants
+            .insert_one(t)
+            .await
+            .map_err(|e| RepoError::from(conflict_on(Conflict::Slug)(e)))?;
         if let Err(e) = self.users.insert_one(u).await {
             undo("signup tenant", self.tenants.delete_one(f::tenant_by_id(tenant.id))).await;
-            return Err(conflict_on("email")(e).into());
+            return Err(conflict_on(Conflict::Email)(e).into());
         }
         Ok(())
     }
@@ -172,7 +183,7 @@ impl UserRepository for MongoStore {
         self.users
             .insert_one(user_doc(user))
             .await
-            .map_err(|e| RepoError::from(conflict_on("email")(e)))?;
+            .map_err(|e| RepoError::from(conflict_on(Conflict::Email)(e)))?;
         Ok(())
     }
 
@@ -215,7 +226,7 @@ impl UserRepository for MongoStore {
                         .session(&mut *s)
                         .await?;
                     if others == 0 {
-                        return Err(Fail::Repo(RepoError::Conflict("last_admin")));
+                        return Err(Fail::Repo(RepoError::Conflict(Conflict::LastAdmin)));
                     }
                 }
                 self.users.update_one(filter.clone(), set.clone()).session(&mut *s).await?;
@@ -241,7 +252,7 @@ impl UserRepository for MongoStore {
                     self.users.update_one(filter.clone(), doc! { "$set": user_set(&before) }),
                 )
                 .await;
-                return Err(RepoError::Conflict("last_admin"));
+                return Err(RepoError::Conflict(Conflict::LastAdmin));
             }
         }
         Ok(())
@@ -359,7 +370,7 @@ impl TicketRepository for MongoStore {
                 return ticket_from(&d).map_err(corrupt);
             }
         }
-        Err(RepoError::Conflict("ticket"))
+        Err(RepoError::Conflict(Conflict::ConcurrentEdit))
     }
 
     async fn open_counts_by_assignee(
@@ -389,7 +400,7 @@ impl TicketRepository for MongoStore {
 }
 
 impl MongoStore {
-    /// `NotFound` or `Conflict("not_draft")` for a draft that could not be consumed or edited.
+    /// `NotFound` or `Conflict(Conflict::NotDraft)` for a draft that could not be consumed or edited.
     async fn draft_failure(
         &self,
         filter: Document,
@@ -401,7 +412,7 @@ impl MongoStore {
             None => find.await?,
         };
         Ok(if exists.is_some() {
-            Fail::Repo(RepoError::Conflict("not_draft"))
+            Fail::Repo(RepoError::Conflict(Conflict::NotDraft))
         } else {
             not_found()
         })

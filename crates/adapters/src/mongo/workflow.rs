@@ -6,7 +6,9 @@ use mongodb::options::ReturnDocument;
 use opsflow_domain::{
     RunStatus, TenantScope, Ticket, TicketId, WorkflowRun, WorkflowRunId, WorkflowStep,
 };
-use opsflow_ports::repos::{RepoError, RepoResult, RunQueue, TriageOutcome, WorkflowRepository};
+use opsflow_ports::repos::{
+    Conflict, RepoError, RepoResult, RunQueue, TriageOutcome, WorkflowRepository,
+};
 use time::{Duration, OffsetDateTime};
 
 use super::codec::{
@@ -74,7 +76,7 @@ impl WorkflowRepository for MongoStore {
         self.runs
             .insert_one(run_doc(run))
             .await
-            .map_err(|e| RepoError::from(conflict_on("active_run")(e)))?;
+            .map_err(|e| RepoError::from(conflict_on(Conflict::ActiveRun)(e)))?;
         Ok(())
     }
 

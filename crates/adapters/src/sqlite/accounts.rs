@@ -3,7 +3,7 @@
 use async_trait::async_trait;
 use opsflow_domain::{Email, Role, Slug, Tenant, TenantId, TenantScope, User, UserId};
 use opsflow_ports::repos::{
-    Account, AccountRepository, RepoError, RepoResult, TenantRepository, UserRepository,
+    Account, AccountRepository, Conflict, RepoError, RepoResult, TenantRepository, UserRepository,
 };
 use sqlx::AssertSqlSafe;
 use sqlx::{Sqlite, SqliteConnection};
@@ -191,7 +191,7 @@ impl UserRepository for SqliteStore {
             .await
             .map_err(db_err)?;
             if others == 0 {
-                return Err(RepoError::Conflict("last_admin"));
+                return Err(RepoError::Conflict(Conflict::LastAdmin));
             }
         }
         sqlx::query::<Sqlite>(

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
-use opsflow_ports::repos::{RepoError, StoreAdmin, StoreHealth};
+use opsflow_ports::repos::{Conflict, RepoError, StoreAdmin, StoreHealth};
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
@@ -229,13 +229,13 @@ fn db_err(e: sqlx::Error) -> RepoError {
     {
         let msg = db.message();
         if msg.contains("tenants.slug") {
-            return RepoError::Conflict("slug");
+            return RepoError::Conflict(Conflict::Slug);
         }
         if msg.contains("users.email") {
-            return RepoError::Conflict("email");
+            return RepoError::Conflict(Conflict::Email);
         }
         if msg.contains("workflow_runs.ticket_id") {
-            return RepoError::Conflict("active_run");
+            return RepoError::Conflict(Conflict::ActiveRun);
         }
     }
     RepoError::unexpected(e)

@@ -7,7 +7,7 @@ use opsflow_domain::{
     AssigneeFilter, ReplyBody, ReplyId, TenantId, TenantScope, Ticket, TicketId, TicketPatch,
     TicketQuery, TicketReply, TicketStatus, UserId, search,
 };
-use opsflow_ports::repos::{ReplyRepository, RepoError, RepoResult, TicketRepository};
+use opsflow_ports::repos::{Conflict, ReplyRepository, RepoError, RepoResult, TicketRepository};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection};
 use time::OffsetDateTime;
@@ -500,7 +500,7 @@ impl ReplyRepository for SqliteStore {
                 return Err(RepoError::NotFound);
             }
             if !draft.is_draft() || draft.author_type != opsflow_domain::AuthorType::Ai {
-                return Err(RepoError::Conflict("not_draft"));
+                return Err(RepoError::Conflict(Conflict::NotDraft));
             }
             sqlx::query::<Sqlite>("DELETE FROM ticket_replies WHERE tenant_id = ? AND id = ?")
                 .bind(blob(tenant.as_uuid()))
@@ -550,7 +550,7 @@ impl ReplyRepository for SqliteStore {
         let mut tx = self.begin_write().await?;
         let mut reply = reply_in(&mut tx, tenant, id).await?;
         if !reply.is_draft() {
-            return Err(RepoError::Conflict("not_draft"));
+            return Err(RepoError::Conflict(Conflict::NotDraft));
         }
         sqlx::query::<Sqlite>(
             "UPDATE ticket_replies SET body = ?, updated_at = ? \

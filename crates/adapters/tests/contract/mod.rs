@@ -286,7 +286,7 @@ fn assert_not_found<T: std::fmt::Debug>(r: Result<T, RepoError>) {
 #[track_caller]
 fn assert_conflict<T: std::fmt::Debug>(r: Result<T, RepoError>, what: &str) {
     match r {
-        Err(RepoError::Conflict(w)) if w == what => {}
+        Err(RepoError::Conflict(w)) if w.as_str() == what => {}
         other => panic!("expected Conflict({what}), got {other:?}"),
     }
 }

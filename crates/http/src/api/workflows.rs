@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use opsflow_domain::{TicketId, WorkflowRunId};
-use opsflow_ports::error::AppError;
+use opsflow_ports::error::{AppError, Entity};
 use opsflow_ports::services::triage::RunMode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -95,8 +95,11 @@ impl WorkflowsApi {
     ) -> ApiResult<RunDetailResult> {
         let id: WorkflowRunId = parse_id("id", &id.0)?;
         let scope = &auth.0.scope;
-        let run =
-            state.runs.get_run(scope, id).await.map_err(AppError::from_repo("workflow_run"))?;
+        let run = state
+            .runs
+            .get_run(scope, id)
+            .await
+            .map_err(AppError::from_repo(Entity::WorkflowRun))?;
         let steps = state.runs.list_steps(scope, id).await.map_err(AppError::from)?;
         Ok(RunDetailResult::Ok(Json(RunDetailResponse {
             workflow_run: run.into(),
@@ -114,7 +117,7 @@ impl WorkflowsApi {
     ) -> ApiResult<RunListResult> {
         let id: TicketId = parse_id("id", &id.0)?;
         let scope = &auth.0.scope;
-        state.ticket_repo.get(scope, id).await.map_err(AppError::from_repo("ticket"))?;
+        state.ticket_repo.get(scope, id).await.map_err(AppError::from_repo(Entity::Ticket))?;
         let runs = state.runs.list_runs(scope, id).await.map_err(AppError::from)?;
         Ok(RunListResult::Ok(Json(RunList { items: runs.into_iter().map(Into::into).collect() })))
     }

@@ -9,8 +9,8 @@ use opsflow_domain::{
 use tracing::instrument;
 
 use crate::auth::{Clock, PasswordHasher, TokenError, TokenService};
-use crate::error::{AppError, AppResult, WorkspaceChoice};
-use crate::repos::{AccountRepository, RepoError};
+use crate::error::{AppError, AppResult, ConflictCode, Entity, WorkspaceChoice};
+use crate::repos::{AccountRepository, Conflict, RepoError};
 use crate::services::throttle::{LoginLimits, LoginThrottle};
 
 /// Validated sign-up input.
@@ -129,12 +129,12 @@ impl AuthService {
                     return self.session(user, tenant);
                 }
                 // Lost a race for this slug: try the next suffix.
-                Err(RepoError::Conflict("slug")) => {}
-                Err(e) => return Err(AppError::from_repo("tenant")(e)),
+                Err(RepoError::Conflict(Conflict::Slug)) => {}
+                Err(e) => return Err(AppError::from_repo(Entity::Tenant)(e)),
             }
         }
         Err(AppError::Conflict {
-            code: "slug_taken",
+            code: ConflictCode::SlugTaken,
             message: "could not find a free workspace slug for this name".to_owned(),
         })
     }
@@ -218,7 +218,7 @@ impl AuthService {
             Err(RepoError::NotFound) => {
                 return Err(AppError::Unauthenticated("the access token is invalid"));
             }
-            Err(e) => return Err(AppError::from_repo("user")(e)),
+            Err(e) => return Err(AppError::from_repo(Entity::User)(e)),
         };
         if !account.user.active {
             return Err(AppError::Unauthenticated("this user has been deactivated"));

@@ -7,7 +7,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use crate::auth::{Clock, PasswordHasher};
-use crate::error::{AppError, AppResult, require_admin};
+use crate::error::{AppError, AppResult, Entity, require_admin};
 use crate::repos::UserRepository;
 
 /// A new team member.
@@ -112,7 +112,7 @@ impl TeamService {
             created_at: now,
             updated_at: now,
         };
-        self.users.create(scope, &user).await.map_err(AppError::from_repo("user"))?;
+        self.users.create(scope, &user).await.map_err(AppError::from_repo(Entity::User))?;
         tracing::info!(tenant_id = %scope.tenant_id(), user_id = %user.id, "user added");
         Ok((user, temporary))
     }
@@ -129,7 +129,8 @@ impl TeamService {
         patch: UserPatch,
     ) -> AppResult<User> {
         require_admin(scope)?;
-        let mut user = self.users.get(scope, id).await.map_err(AppError::from_repo("user"))?;
+        let mut user =
+            self.users.get(scope, id).await.map_err(AppError::from_repo(Entity::User))?;
         if let Some(name) = patch.name {
             user.name = name;
         }
@@ -140,7 +141,7 @@ impl TeamService {
             user.active = active;
         }
         user.updated_at = self.clock.now();
-        self.users.update(scope, &user).await.map_err(AppError::from_repo("user"))?;
+        self.users.update(scope, &user).await.map_err(AppError::from_repo(Entity::User))?;
         Ok(user)
     }
 }

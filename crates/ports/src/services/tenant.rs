@@ -5,7 +5,7 @@ use std::sync::Arc;
 use opsflow_domain::{Policies, Tenant, TenantName, TenantScope};
 
 use crate::auth::Clock;
-use crate::error::{AppError, AppResult, require_admin};
+use crate::error::{AppError, AppResult, Entity, require_admin};
 use crate::repos::TenantRepository;
 
 /// Changes to a workspace; `None` keeps a field.
@@ -34,7 +34,7 @@ impl TenantService {
     /// # Errors
     /// `NotFound`, `Unexpected`.
     pub async fn get(&self, scope: &TenantScope) -> AppResult<Tenant> {
-        self.tenants.get(scope).await.map_err(AppError::from_repo("tenant"))
+        self.tenants.get(scope).await.map_err(AppError::from_repo(Entity::Tenant))
     }
 
     /// Renames the workspace or changes its policies (admin only). The slug does not change.
@@ -51,7 +51,7 @@ impl TenantService {
             tenant.policies = policies;
         }
         tenant.updated_at = self.clock.now();
-        self.tenants.update(scope, &tenant).await.map_err(AppError::from_repo("tenant"))?;
+        self.tenants.update(scope, &tenant).await.map_err(AppError::from_repo(Entity::Tenant))?;
         Ok(tenant)
     }
 }

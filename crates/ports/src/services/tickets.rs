@@ -9,7 +9,7 @@ use opsflow_domain::{
 };
 
 use crate::auth::Clock;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, Entity};
 use crate::repos::RepoError;
 use crate::repos::{ReplyRepository, TicketRepository, UserRepository, WorkflowRepository};
 
@@ -112,7 +112,8 @@ impl TicketService {
     /// # Errors
     /// `NotFound`, `Unexpected`.
     pub async fn get(&self, scope: &TenantScope, id: TicketId) -> AppResult<TicketDetail> {
-        let ticket = self.tickets.get(scope, id).await.map_err(AppError::from_repo("ticket"))?;
+        let ticket =
+            self.tickets.get(scope, id).await.map_err(AppError::from_repo(Entity::Ticket))?;
         let (replies, runs) =
             futures::try_join!(self.replies.list(scope, id), self.runs.list_runs(scope, id))?;
         Ok(TicketDetail { ticket, replies, latest_run: runs.into_iter().next() })
@@ -140,12 +141,12 @@ impl TicketService {
             }
         }
         if patch.is_empty() {
-            return self.tickets.get(scope, id).await.map_err(AppError::from_repo("ticket"));
+            return self.tickets.get(scope, id).await.map_err(AppError::from_repo(Entity::Ticket));
         }
         self.tickets
             .update(scope, id, &patch, self.clock.now())
             .await
-            .map_err(AppError::from_repo("ticket"))
+            .map_err(AppError::from_repo(Entity::Ticket))
     }
 
     /// Adds a human reply by the caller, optionally changing the status and replacing an AI
@@ -171,7 +172,7 @@ impl TicketService {
             created_at: now,
             updated_at: now,
         };
-        let entity = if input.draft_id.is_some() { "reply" } else { "ticket" };
+        let entity = if input.draft_id.is_some() { Entity::Reply } else { Entity::Ticket };
         self.replies
             .add(scope, &reply, input.status, input.draft_id, now)
             .await
@@ -192,11 +193,11 @@ impl TicketService {
     ) -> AppResult<TicketReply> {
         let on_ticket = self.replies.list(scope, ticket_id).await?.iter().any(|r| r.id == reply_id);
         if !on_ticket {
-            return Err(AppError::NotFound("reply"));
+            return Err(AppError::NotFound(Entity::Reply));
         }
         self.replies
             .update_draft(scope, reply_id, &body, self.clock.now())
             .await
-            .map_err(AppError::from_repo("reply"))
+            .map_err(AppError::from_repo(Entity::Reply))
     }
 }

@@ -28,10 +28,10 @@ use serde_json::{Value, json};
 use tokio::sync::Notify;
 
 use crate::auth::Clock;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, ConflictCode, Entity};
 use crate::llm::{CallFailure, ChatMessage, LlmClient, Structured, TokenUsage, call_structured};
 use crate::repos::{
-    RepoError, TenantRepository, TicketRepository, TriageOutcome, UserRepository,
+    Conflict, RepoError, TenantRepository, TicketRepository, TriageOutcome, UserRepository,
     WorkflowRepository,
 };
 
@@ -218,7 +218,7 @@ impl TicketTriageWorkflow {
     /// it; idle workers are woken).
     ///
     /// # Errors
-    /// `NotFound("ticket")` if the ticket is not in the tenant; `RunInProgress` with the active
+    /// `NotFound(Entity::Ticket)` if the ticket is not in the tenant; `RunInProgress` with the active
     /// run's id if the ticket already has a queued or running run; `Unexpected`.
     pub async fn start(
         &self,
@@ -226,8 +226,11 @@ impl TicketTriageWorkflow {
         ticket_id: TicketId,
         mode: RunMode,
     ) -> AppResult<WorkflowRun> {
-        let ticket =
-            self.tickets.get(scope, ticket_id).await.map_err(AppError::from_repo("ticket"))?;
+        let ticket = self
+            .tickets
+            .get(scope, ticket_id)
+            .await
+            .map_err(AppError::from_repo(Entity::Ticket))?;
         self.create_run(scope, &ticket, mode).await
     }
 
@@ -241,8 +244,11 @@ impl TicketTriageWorkflow {
         scope: &TenantScope,
         ticket_id: TicketId,
     ) -> AppResult<TriageResult> {
-        let ticket =
-            self.tickets.get(scope, ticket_id).await.map_err(AppError::from_repo("ticket"))?;
+        let ticket = self
+            .tickets
+            .get(scope, ticket_id)
+            .await
+            .map_err(AppError::from_repo(Entity::Ticket))?;
         let run = self.create_run(scope, &ticket, RunMode::Sync).await?;
         self.execute_guarded(scope, run, Some(ticket)).await
     }
@@ -255,8 +261,8 @@ impl TicketTriageWorkflow {
     /// a crash may already have steps: new ones are appended after them.
     ///
     /// # Errors
-    /// `NotFound("workflow run")` if the run belongs to another tenant or could not be marked
-    /// failed because it is no longer active; `NotFound("ticket")` if its ticket is gone;
+    /// `NotFound(Entity::WorkflowRun)` if the run belongs to another tenant or could not be marked
+    /// failed because it is no longer active; `NotFound(Entity::Ticket)` if its ticket is gone;
     /// `Conflict` (`workflow_run_finished`) if the run already succeeded or failed;
     /// `Unexpected` when the store fails so that even the failure cannot be recorded.
     pub async fn execute(&self, scope: &TenantScope, run: WorkflowRun) -> AppResult<TriageResult> {
@@ -278,7 +284,7 @@ impl TicketTriageWorkflow {
             .catch_unwind()
             .await;
         let Err(panic) = outcome else {
-            return outcome.unwrap_or_else(|_| Err(AppError::NotFound("workflow run")));
+            return outcome.unwrap_or_else(|_| Err(AppError::NotFound(Entity::WorkflowRun)));
         };
         let detail = panic
             .downcast_ref::<&str>()
@@ -297,14 +303,14 @@ impl TicketTriageWorkflow {
         self.runs
             .fail_run(scope, run_id, message, now)
             .await
-            .map_err(AppError::from_repo("workflow run"))?;
+            .map_err(AppError::from_repo(Entity::WorkflowRun))?;
         self.observer.run_finished(RunStatus::Failed, started.elapsed());
         let (run, ticket, steps) = futures::try_join!(
             self.runs.get_run(scope, run_id),
             self.tickets.get(scope, ticket_id),
             self.runs.list_steps(scope, run_id),
         )
-        .map_err(AppError::from_repo("workflow run"))?;
+        .map_err(AppError::from_repo(Entity::WorkflowRun))?;
         Ok(TriageResult { run, ticket, draft: None, steps, guardrail_flags: Vec::new() })
     }
 
@@ -338,13 +344,15 @@ impl TicketTriageWorkflow {
         match self.runs.create_run(scope, &run).await {
             Ok(()) => {}
             // A run is already queued or running (or two requests raced): report it.
-            Err(RepoError::Conflict("active_run")) => {
+            Err(RepoError::Conflict(Conflict::ActiveRun)) => {
                 return match self.runs.active_run(scope, ticket.id).await? {
                     Some(active) => Err(AppError::RunInProgress(active.id)),
-                    None => Err(AppError::from_repo("ticket")(RepoError::Conflict("active_run"))),
+                    None => Err(AppError::from_repo(Entity::Ticket)(RepoError::Conflict(
+                        Conflict::ActiveRun,
+                    ))),
                 };
             }
-            Err(e) => return Err(AppError::from_repo("ticket")(e)),
+            Err(e) => return Err(AppError::from_repo(Entity::Ticket)(e)),
         }
         tracing::info!(
             tenant_id = %scope.tenant_id(),
@@ -366,11 +374,11 @@ impl TicketTriageWorkflow {
         ticket: Option<Ticket>,
     ) -> AppResult<TriageResult> {
         if run.tenant_id != scope.tenant_id() {
-            return Err(AppError::NotFound("workflow run"));
+            return Err(AppError::NotFound(Entity::WorkflowRun));
         }
         if !run.status.is_active() {
             return Err(AppError::Conflict {
-                code: "workflow_run_finished",
+                code: ConflictCode::WorkflowRunFinished,
                 message: format!("this triage run already {}", run.status),
             });
         }
@@ -400,7 +408,7 @@ impl TicketTriageWorkflow {
                 Err(e) => {
                     let message = format!("could not load the ticket: {}", store_cause(&e));
                     self.mark_failed(&ctx, &message).await?;
-                    return Err(AppError::from_repo("ticket")(e));
+                    return Err(AppError::from_repo(Entity::Ticket)(e));
                 }
             },
         };
@@ -808,7 +816,10 @@ impl TicketTriageWorkflow {
     async fn record(&self, ctx: &RunCtx<'_>, record: StepRecord) -> Result<(), String> {
         let provider = match record.step_type {
             StepType::Persist => None,
-            _ => Some(self.llm.provider()),
+            StepType::Classification
+            | StepType::Priority
+            | StepType::AssigneeSuggestion
+            | StepType::ReplyDraft => Some(self.llm.provider()),
         };
         let step = record.into_step(ctx, provider, self.clock.now());
         if step.succeeded {
@@ -875,7 +886,7 @@ impl TicketTriageWorkflow {
         self.runs
             .fail_run(ctx.scope, ctx.run.id, message, now)
             .await
-            .map_err(AppError::from_repo("workflow run"))?;
+            .map_err(AppError::from_repo(Entity::WorkflowRun))?;
         let elapsed = ctx.started.elapsed();
         let tokens = ctx.tokens();
         self.observer.run_finished(RunStatus::Failed, elapsed);

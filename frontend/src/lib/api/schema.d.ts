@@ -386,7 +386,7 @@ export interface components {
         Reply: {
             /**
              * Format: uuid
-             * @description Id.
+             * @description Unique id of this reply (a UUID v7, so ids sort by creation time).
              */
             id: string;
             /**
@@ -552,7 +552,7 @@ export interface components {
         Tenant: {
             /**
              * Format: uuid
-             * @description Id.
+             * @description Unique id of this workspace (a UUID v7, so ids sort by creation time).
              */
             id: string;
             /** @description Display name. */
@@ -589,7 +589,7 @@ export interface components {
         Ticket: {
             /**
              * Format: uuid
-             * @description Id.
+             * @description Unique id of this ticket (a UUID v7, so ids sort by creation time).
              */
             id: string;
             /**
@@ -733,7 +733,7 @@ export interface components {
         User: {
             /**
              * Format: uuid
-             * @description Id.
+             * @description Unique id of this user (a UUID v7, so ids sort by creation time).
              */
             id: string;
             /**
@@ -809,7 +809,7 @@ export interface components {
         WorkflowRun: {
             /**
              * Format: uuid
-             * @description Id.
+             * @description Unique id of this triage run (a UUID v7, so ids sort by creation time).
              */
             id: string;
             /**
@@ -851,7 +851,7 @@ export interface components {
         WorkflowStep: {
             /**
              * Format: uuid
-             * @description Id.
+             * @description Unique id of this step (a UUID v7, so ids sort by creation time).
              */
             id: string;
             /**

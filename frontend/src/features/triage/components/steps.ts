@@ -100,7 +100,7 @@ export function usersFromSnapshots(
       return;
     }
     const obj = value as Json;
-    const id = str(obj.id) ?? str(obj.user_id);
+    const id = str(obj.id);
     const name = str(obj.name);
     if (id && name) found.set(id, name);
     Object.values(obj).forEach((item) => visit(item, depth + 1));
@@ -164,7 +164,7 @@ export function outputSummary(
     case 'priority':
       return `Priority: ${label(str(output.priority))}`;
     case 'assignee_suggestion':
-      return `Assignee: ${str(output.assignee_name) ?? nameOf(users, str(output.assignee_user_id))}`;
+      return `Assignee: ${nameOf(users, str(output.assignee_user_id))}`;
     case 'reply_draft': {
       const body = str(output.reply_body);
       return body ? `Reply: “${truncate(body, 140)}”` : 'No reply drafted';
