@@ -260,6 +260,20 @@ impl Password {
         Ok(Self(raw.to_owned()))
     }
 
+    /// A password typed at sign-in, to be verified (and counted) rather than judged: any
+    /// non-empty text up to [`Self::MAX_CHARS`] characters, so a short wrong password is an
+    /// ordinary failed attempt instead of an input error.
+    ///
+    /// # Errors
+    /// [`TextError::Empty`] or [`TextError::TooLong`].
+    pub fn candidate(raw: &str) -> Result<Self, TextError> {
+        if raw.is_empty() {
+            return Err(TextError::Empty);
+        }
+        check_len(raw, 1, Self::MAX_CHARS)?;
+        Ok(Self(raw.to_owned()))
+    }
+
     /// The plaintext, for hashing or verifying only.
     #[must_use]
     pub fn expose(&self) -> &str {
@@ -440,6 +454,11 @@ mod tests {
     #[test]
     fn password_upper_bound_and_debug_hides() {
         assert!(Password::new(&"p".repeat(128)).is_ok());
+        // At sign-in any non-empty password is a candidate to verify.
+        assert!(Password::candidate("x").is_ok());
+        assert!(Password::candidate("   ").is_ok());
+        assert_eq!(Password::candidate("").map(|_| ()), Err(TextError::Empty));
+        assert!(Password::candidate(&"p".repeat(129)).is_err());
         assert_eq!(
             Password::new(&"p".repeat(129)).map(|_| ()),
             Err(TextError::TooLong { max: 128 })

@@ -405,7 +405,7 @@ impl LoginRequest {
     pub fn try_into_domain(self) -> Result<opsflow_ports::services::auth::LoginInput, FieldErrors> {
         let mut e = FieldErrors::new();
         let email = e.check("email", d::Email::parse(&self.email));
-        let password = e.check("password", d::Password::new(&self.password));
+        let password = e.check("password", d::Password::candidate(&self.password));
         let tenant_slug = match self.tenant_slug.as_deref().map(str::trim) {
             None | Some("") => Some(None),
             Some(s) => e.check("tenant_slug", d::Slug::parse(s)).map(Some),

@@ -216,7 +216,7 @@ pub enum ApiError {
     /// Well-formed but invalid values; `fields` names each.
     #[oai(status = 422)]
     Unprocessable(Json<ErrorBody>),
-    /// Too many failed logins for this email; retry after `Retry-After` seconds.
+    /// Too many attempts (logins, sign-ups); retry after `Retry-After` seconds.
     #[oai(status = 429)]
     TooManyRequests(Json<ErrorBody>, #[oai(header = "Retry-After")] u64),
     /// Something failed on our side; `error_id` is in the server log.
@@ -320,7 +320,7 @@ impl From<AppError> for ApiError {
                     Json(ErrorBody::new(
                         ErrorCode::TooManyAttempts,
                         format!(
-                            "too many failed logins for this email; try again in {} minute(s)",
+                            "too many attempts; try again in {} minute(s)",
                             seconds.div_ceil(60).max(1)
                         ),
                     )),

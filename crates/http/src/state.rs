@@ -40,6 +40,9 @@ pub struct AppState {
     pub hasher: Arc<dyn PasswordHasher>,
     /// The clock.
     pub clock: Arc<dyn Clock>,
+    /// Whether the client address is the left-most `X-Forwarded-For` entry (behind a trusted
+    /// proxy) rather than the peer address.
+    pub trust_forwarded_for: bool,
 }
 
 /// The non-store ports the services need.
@@ -54,8 +57,11 @@ pub struct Deps {
     pub clock: Arc<dyn Clock>,
     /// Triage settings.
     pub triage: TriageConfig,
-    /// Failed-login limits.
+    /// Login, sign-up and password throttle limits.
     pub login: LoginLimits,
+    /// The server is behind a trusted reverse proxy: take the client address from the
+    /// left-most `X-Forwarded-For` entry instead of the peer address.
+    pub trust_forwarded_for: bool,
     /// Rewrites triage prompts before they are sent and recorded (personal-data redaction).
     pub redactor: Option<TextRedactor>,
 }
@@ -83,6 +89,7 @@ impl AppState {
                 deps.hasher.clone(),
                 deps.tokens,
                 deps.clock.clone(),
+                store.clone(),
             )
             .with_login_limits(deps.login),
             tenants: TenantService::new(store.clone(), deps.clock.clone()),
@@ -102,6 +109,7 @@ impl AppState {
             metrics,
             hasher: deps.hasher,
             clock: deps.clock,
+            trust_forwarded_for: deps.trust_forwarded_for,
         })
     }
 }

@@ -76,6 +76,14 @@ pub struct Config {
     pub login_max_failures: u32,
     /// How long an email's failures count, and so how long it is refused at most.
     pub login_lockout: Duration,
+    /// Login attempts allowed per client address within `login_lockout` (0: no limit).
+    pub login_max_per_address: u32,
+    /// Sign-ups allowed per client address within `signup_window` (0: no limit).
+    pub signup_max_per_address: u32,
+    /// The sign-up throttle's window.
+    pub signup_window: Duration,
+    /// Behind a trusted reverse proxy: the client address is the left-most `X-Forwarded-For`.
+    pub trusted_proxy: bool,
 }
 
 /// A setting that could not be used.
@@ -238,6 +246,15 @@ impl Config {
                 }
                 d => d,
             },
+            login_max_per_address: number("OPSFLOW_LOGIN_MAX_PER_ADDRESS", 100u32)?,
+            signup_max_per_address: number("OPSFLOW_SIGNUP_MAX_PER_ADDRESS", 20u32)?,
+            signup_window: match duration("OPSFLOW_SIGNUP_WINDOW", "1h")? {
+                d if d.is_zero() => {
+                    return Err(err("OPSFLOW_SIGNUP_WINDOW", "must be greater than zero"));
+                }
+                d => d,
+            },
+            trusted_proxy: boolean("OPSFLOW_TRUSTED_PROXY", false)?,
             triage_max_attempts: match number("OPSFLOW_TRIAGE_MAX_ATTEMPTS", 3u32)? {
                 0 => return Err(err("OPSFLOW_TRIAGE_MAX_ATTEMPTS", "must be at least 1")),
                 n => n,

@@ -218,6 +218,7 @@ fn deps(llm: Arc<dyn opsflow_ports::llm::LlmClient>) -> anyhow::Result<Deps> {
         clock: Arc::new(SystemClock),
         triage: TriageConfig::default(),
         login: LoginLimits::default(),
+        trust_forwarded_for: false,
         redactor: None,
     })
 }
@@ -227,12 +228,15 @@ async fn workspace(state: &AppState, store: &SqliteStore) -> anyhow::Result<Tena
     let password = Password::new("opsflow-eval-password")?;
     let session = state
         .auth
-        .signup(SignupInput {
-            tenant_name: TenantName::new("Eval Agency")?,
-            user_name: PersonName::new("Eval Admin")?,
-            email: Email::parse("admin@eval.example")?,
-            password: password.clone(),
-        })
+        .signup(
+            SignupInput {
+                tenant_name: TenantName::new("Eval Agency")?,
+                user_name: PersonName::new("Eval Admin")?,
+                email: Email::parse("admin@eval.example")?,
+                password: password.clone(),
+            },
+            None,
+        )
         .await?;
     let scope = TenantScope::new(session.tenant.id, session.user.id, Role::Admin);
     state

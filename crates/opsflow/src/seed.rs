@@ -200,12 +200,15 @@ pub async fn seed_demo<S: Store>(state: &AppState, store: &S) -> anyhow::Result<
     }
     let session = state
         .auth
-        .signup(SignupInput {
-            tenant_name: TenantName::new(DEMO_WORKSPACE)?,
-            user_name: PersonName::new(ADMIN.0)?,
-            email: Email::parse(ADMIN.1)?,
-            password: Password::new(DEMO_PASSWORD)?,
-        })
+        .signup(
+            SignupInput {
+                tenant_name: TenantName::new(DEMO_WORKSPACE)?,
+                user_name: PersonName::new(ADMIN.0)?,
+                email: Email::parse(ADMIN.1)?,
+                password: Password::new(DEMO_PASSWORD)?,
+            },
+            None,
+        )
         .await
         .context("creating the demo workspace")?;
     let admin = TenantScope::new(session.tenant.id, session.user.id, Role::Admin);
@@ -274,7 +277,7 @@ pub async fn seed_demo<S: Store>(state: &AppState, store: &S) -> anyhow::Result<
     // The demo login must work (catches a hashing or store mismatch at once).
     state
         .auth
-        .login(LoginInput { email: Email::parse(ADMIN.1)?, password, tenant_slug: None })
+        .login(LoginInput { email: Email::parse(ADMIN.1)?, password, tenant_slug: None }, None)
         .await
         .context("logging in to the demo workspace")?;
     tracing::info!(tenant_id = %session.tenant.id, tickets = TICKETS.len(), "demo workspace created");

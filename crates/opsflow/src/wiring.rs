@@ -142,7 +142,11 @@ async fn deps(config: &Config) -> anyhow::Result<Deps> {
         login: LoginLimits {
             max_failures: config.login_max_failures,
             window: config.login_lockout,
+            max_per_address: config.login_max_per_address,
+            signups_per_address: config.signup_max_per_address,
+            signup_window: config.signup_window,
         },
+        trust_forwarded_for: config.trusted_proxy,
         redactor: redactor(&config.llm),
     })
 }

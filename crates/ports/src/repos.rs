@@ -364,6 +364,45 @@ pub trait RunQueue: Send + Sync + 'static {
     ) -> RepoResult<Option<WorkflowRun>>;
 }
 
+/// The answer of [`ThrottleRepository::take`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attempt {
+    /// The attempt was counted; `used` attempts of the window are now taken (1..=limit).
+    Allowed {
+        /// Attempts taken in the current window, this one included.
+        used: u32,
+    },
+    /// The bucket is full: nothing was counted. The window ends at `until`.
+    Refused {
+        /// When the current window ends and the bucket is empty again.
+        until: OffsetDateTime,
+    },
+}
+
+/// Attempt buckets shared by every server process on the store (login, sign-up and password
+/// throttles). A bucket holds at most `limit` attempts in a fixed window that starts with its
+/// first attempt; each operation is atomic, so concurrent callers (in any process) never take
+/// more than `limit` attempts from one window between them.
+#[async_trait]
+pub trait ThrottleRepository: Send + Sync + 'static {
+    /// Takes one attempt from bucket `key` at `now`: counted and allowed if fewer than `limit`
+    /// were taken in the window (a window that ended at or before `now` starts afresh, ending at
+    /// `now + window`), refused (and not counted) otherwise. `limit` must be at least 1.
+    async fn take(
+        &self,
+        key: &str,
+        limit: u32,
+        window: Duration,
+        now: OffsetDateTime,
+    ) -> RepoResult<Attempt>;
+
+    /// Gives one attempt back to `key` (an attempt that turned out legitimate); never below 0.
+    async fn give_back(&self, key: &str) -> RepoResult<()>;
+
+    /// Empties bucket `key`.
+    async fn reset(&self, key: &str) -> RepoResult<()>;
+}
+
 /// Store status for `/api/health`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreHealth {
@@ -395,6 +434,7 @@ pub trait Store:
     + ReplyRepository
     + WorkflowRepository
     + RunQueue
+    + ThrottleRepository
     + StoreAdmin
 {
 }
@@ -407,6 +447,7 @@ impl<T> Store for T where
         + ReplyRepository
         + WorkflowRepository
         + RunQueue
+        + ThrottleRepository
         + StoreAdmin
 {
 }

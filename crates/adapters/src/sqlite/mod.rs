@@ -7,6 +7,7 @@
 
 mod accounts;
 mod rows;
+mod throttle;
 mod tickets;
 mod workflow;
 

@@ -87,6 +87,9 @@ macro_rules! contract_tests {
             open_counts_by_assignee_counts_open_work,
             create_many_stores_every_ticket,
             health_reports_ok,
+            throttle_counts_up_to_the_limit_per_key_and_window,
+            throttle_gives_back_and_resets,
+            throttle_never_exceeds_the_limit_under_concurrency,
         );
     };
     (@cases $setup:path; $($case:ident),+ $(,)?) => {
@@ -1334,4 +1337,95 @@ pub async fn health_reports_ok<S: Store>(store: Arc<S>) {
     // Some state survives a health check (it is read-only).
     let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
     assert!(store.find_user(a.tenant.id, a.admin.id).await.is_ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Throttle buckets
+// ---------------------------------------------------------------------------------------------
+
+pub async fn throttle_counts_up_to_the_limit_per_key_and_window<S: Store>(store: Arc<S>) {
+    use opsflow_ports::repos::Attempt;
+    let t0 = now_ms();
+    let window = Duration::seconds(60);
+    for n in 1..=3 {
+        let got = store.take("login:email:a@x.io", 3, window, at(t0, i64::from(n))).await.unwrap();
+        assert_eq!(got, Attempt::Allowed { used: n });
+    }
+    // Full: refused until the window (counted from the first attempt) ends; refusals don't count.
+    for s in [10, 30, 59] {
+        let got = store.take("login:email:a@x.io", 3, window, at(t0, s)).await.unwrap();
+        assert_eq!(got, Attempt::Refused { until: at(t0, 61) }, "at +{s}s");
+    }
+    // Another key is independent.
+    assert_eq!(
+        store.take("login:email:b@x.io", 3, window, at(t0, 30)).await.unwrap(),
+        Attempt::Allowed { used: 1 }
+    );
+    // When the window has ended, a new one starts with this attempt.
+    assert_eq!(
+        store.take("login:email:a@x.io", 3, window, at(t0, 61)).await.unwrap(),
+        Attempt::Allowed { used: 1 }
+    );
+    assert_eq!(
+        store.take("login:email:a@x.io", 3, window, at(t0, 62)).await.unwrap(),
+        Attempt::Allowed { used: 2 }
+    );
+    assert_eq!(
+        store.take("login:email:a@x.io", 3, window, at(t0, 63)).await.unwrap(),
+        Attempt::Allowed { used: 3 }
+    );
+    assert_eq!(
+        store.take("login:email:a@x.io", 3, window, at(t0, 64)).await.unwrap(),
+        Attempt::Refused { until: at(t0, 121) }
+    );
+}
+
+pub async fn throttle_gives_back_and_resets<S: Store>(store: Arc<S>) {
+    use opsflow_ports::repos::Attempt;
+    let t0 = now_ms();
+    let window = Duration::seconds(60);
+    let key = "login:addr:192.0.2.7";
+    store.take(key, 2, window, t0).await.unwrap();
+    store.take(key, 2, window, t0).await.unwrap();
+    assert!(matches!(store.take(key, 2, window, t0).await.unwrap(), Attempt::Refused { .. }));
+    // One attempt given back makes room for exactly one more.
+    store.give_back(key).await.unwrap();
+    assert_eq!(store.take(key, 2, window, t0).await.unwrap(), Attempt::Allowed { used: 2 });
+    assert!(matches!(store.take(key, 2, window, t0).await.unwrap(), Attempt::Refused { .. }));
+    // A reset empties the bucket; giving back to an empty or missing bucket is harmless.
+    store.reset(key).await.unwrap();
+    store.give_back(key).await.unwrap();
+    store.reset("never:used").await.unwrap();
+    assert_eq!(store.take(key, 2, window, t0).await.unwrap(), Attempt::Allowed { used: 1 });
+    store.give_back(key).await.unwrap();
+    store.give_back(key).await.unwrap();
+    assert_eq!(store.take(key, 2, window, t0).await.unwrap(), Attempt::Allowed { used: 1 });
+}
+
+pub async fn throttle_never_exceeds_the_limit_under_concurrency<S: Store>(store: Arc<S>) {
+    use opsflow_ports::repos::Attempt;
+    let t0 = now_ms();
+    let window = Duration::seconds(600);
+    // 40 concurrent attempts on a bucket that does not exist yet (racing to create it).
+    let mut tasks = Vec::new();
+    for _ in 0..40 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(
+            async move { store.take("race:key", 10, window, t0).await.unwrap() },
+        ));
+    }
+    let mut used = Vec::new();
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            Attempt::Allowed { used: n } => used.push(n),
+            Attempt::Refused { until } => {
+                assert_eq!(until, t0 + window);
+                refused += 1;
+            }
+        }
+    }
+    used.sort_unstable();
+    assert_eq!(used, (1..=10).collect::<Vec<u32>>(), "each slot is taken exactly once");
+    assert_eq!(refused, 30);
 }

@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use poem::web::Data;
+use poem::http::HeaderMap;
+use poem::web::{Data, RemoteAddr};
 use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
@@ -15,6 +16,22 @@ use crate::state::AppState;
 
 /// Auth operations.
 pub struct AuthApi;
+
+/// The client's address for the throttles: the peer address, or, when the server is configured
+/// as behind a trusted proxy, the left-most `X-Forwarded-For` entry (falling back to the peer).
+fn client_address(state: &AppState, remote: &RemoteAddr, headers: &HeaderMap) -> Option<String> {
+    if state.trust_forwarded_for
+        && let Some(first) = headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(',').next())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    {
+        return Some(first.to_owned());
+    }
+    remote.as_socket_addr().map(|a| a.ip().to_string())
+}
 
 /// Sign-up answer.
 #[derive(ApiResponse)]
@@ -46,28 +63,37 @@ fn session(s: opsflow_ports::services::auth::Session) -> SessionResponse {
 
 #[OpenApi(prefix_path = "/auth", tag = "ApiTags::Auth")]
 impl AuthApi {
-    /// Create a workspace and its first admin.
+    /// Create a workspace and its first admin. Sign-ups are limited per client address
+    /// (429 `too_many_attempts` with `Retry-After`).
     #[oai(path = "/signup", method = "post", operation_id = "signup")]
     async fn signup(
         &self,
         state: Data<&Arc<AppState>>,
+        remote: &RemoteAddr,
+        headers: &HeaderMap,
         body: JsonBody<SignupRequest>,
     ) -> ApiResult<SignupResponse> {
         let input = body.0.try_into_domain()?;
-        let s = state.auth.signup(input).await?;
+        let address = client_address(&state, remote, headers);
+        let s = state.auth.signup(input, address.as_deref()).await?;
         Ok(SignupResponse::Created(Json(session(s))))
     }
 
     /// Log in. If the email and password match users in several workspaces and no
     /// `tenant_slug` is given, answers 409 `tenant_required` with the matching workspaces.
+    /// Attempts are limited per email and per client address; over the limit the answer is 429
+    /// `too_many_attempts` with `Retry-After`, even for the right password.
     #[oai(path = "/login", method = "post", operation_id = "login")]
     async fn login(
         &self,
         state: Data<&Arc<AppState>>,
+        remote: &RemoteAddr,
+        headers: &HeaderMap,
         body: JsonBody<LoginRequest>,
     ) -> ApiResult<LoginResponse> {
         let input = body.0.try_into_domain()?;
-        let s = state.auth.login(input).await?;
+        let address = client_address(&state, remote, headers);
+        let s = state.auth.login(input, address.as_deref()).await?;
         Ok(LoginResponse::Ok(Json(session(s))))
     }
 

@@ -100,6 +100,8 @@ pub struct AppOptions {
     pub login: LoginLimits,
     /// Triage prompt redaction (none unless set).
     pub redactor: Option<TextRedactor>,
+    /// Take the client address from `X-Forwarded-For` (trusted proxy).
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for AppOptions {
@@ -112,6 +114,7 @@ impl Default for AppOptions {
             hasher: None,
             login: LoginLimits::default(),
             redactor: None,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -270,6 +273,7 @@ pub async fn spawn_store<S: Store>(
             clock: Arc::new(SystemClock),
             triage,
             login: options.login,
+            trust_forwarded_for: options.trust_forwarded_for,
             redactor: options.redactor,
         },
     );

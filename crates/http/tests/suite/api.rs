@@ -643,7 +643,8 @@ pub async fn health_docs_metrics_and_web_routes_answer(ctx: Ctx) {
 }
 
 pub async fn repeated_failed_logins_are_refused_for_a_while(ctx: Ctx) {
-    let limits = LoginLimits { max_failures: 3, window: Duration::from_secs(60) };
+    let limits =
+        LoginLimits { max_failures: 3, window: Duration::from_secs(60), ..LoginLimits::default() };
     let app = ctx.spawn_with(AppOptions { login: limits, ..AppOptions::default() }).await;
     let ada = app.signup("Acme", "ada@example.com").await;
     app.signup("Beta", "bob@example.com").await;

@@ -8,6 +8,7 @@ pub mod bad_input;
 pub mod concurrency;
 pub mod isolation;
 pub mod server_errors;
+pub mod throttle;
 pub mod tokens;
 pub mod triage;
 
@@ -75,6 +76,16 @@ macro_rules! all_suites {
             [
                 a_failing_dependency_is_an_opaque_500_and_leaves_nothing,
                 a_panic_is_an_opaque_json_500,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            throttle,
+            [
+                parallel_wrong_passwords_never_get_more_than_the_limit,
+                short_wrong_passwords_are_counted_and_an_empty_one_is_422,
+                logins_are_limited_per_client_address,
+                signups_are_limited_per_client_address,
             ]
         );
         $crate::http_cases!(

@@ -185,6 +185,7 @@ fn deps(llm: Arc<dyn LlmClient>) -> Deps {
         clock: Arc::new(SystemClock),
         triage: TriageConfig::default(),
         login: LoginLimits::default(),
+        trust_forwarded_for: false,
         redactor: None,
     }
 }
@@ -266,12 +267,15 @@ async fn create_tenants<S: Store>(
         let email = format!("admin@bench-{i:03}.example");
         let session = state
             .auth
-            .signup(SignupInput {
-                tenant_name: TenantName::new(&format!("Bench Agency {i:03}"))?,
-                user_name: PersonName::new(&format!("Admin {i:03}"))?,
-                email: Email::parse(&email)?,
-                password: password.clone(),
-            })
+            .signup(
+                SignupInput {
+                    tenant_name: TenantName::new(&format!("Bench Agency {i:03}"))?,
+                    user_name: PersonName::new(&format!("Admin {i:03}"))?,
+                    email: Email::parse(&email)?,
+                    password: password.clone(),
+                },
+                None,
+            )
             .await
             .with_context(|| format!("signing up benchmark workspace {i}"))?;
         let admin = TenantScope::new(session.tenant.id, session.user.id, Role::Admin);

@@ -10,8 +10,8 @@ use tracing::instrument;
 
 use crate::auth::{Clock, PasswordHasher, TokenError, TokenService};
 use crate::error::{AppError, AppResult, ConflictCode, Entity, WorkspaceChoice};
-use crate::repos::{AccountRepository, Conflict, RepoError};
-use crate::services::throttle::{LoginLimits, LoginThrottle};
+use crate::repos::{AccountRepository, Conflict, RepoError, ThrottleRepository};
+use crate::services::throttle::{LoginLimits, Throttle};
 
 /// Validated sign-up input.
 #[derive(Debug, Clone)]
@@ -68,7 +68,8 @@ pub struct AuthService {
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenService>,
     clock: Arc<dyn Clock>,
-    throttle: LoginThrottle,
+    throttles: Arc<dyn ThrottleRepository>,
+    throttle: Throttle,
 }
 
 impl AuthService {
@@ -78,23 +79,33 @@ impl AuthService {
         hasher: Arc<dyn PasswordHasher>,
         tokens: Arc<dyn TokenService>,
         clock: Arc<dyn Clock>,
+        throttles: Arc<dyn ThrottleRepository>,
     ) -> Self {
-        Self { accounts, hasher, tokens, clock, throttle: LoginThrottle::default() }
+        let throttle = Throttle::new(throttles.clone(), clock.clone(), LoginLimits::default());
+        Self { accounts, hasher, tokens, clock, throttles, throttle }
     }
 
-    /// Sets the failed-login limits (default: [`LoginLimits::default`]).
+    /// Sets the throttle limits (default: [`LoginLimits::default`]).
     #[must_use]
     pub fn with_login_limits(mut self, limits: LoginLimits) -> Self {
-        self.throttle = LoginThrottle::new(limits);
+        self.throttle = Throttle::new(self.throttles.clone(), self.clock.clone(), limits);
         self
     }
 
-    /// Creates a workspace and its first admin, and signs them in.
+    /// The store-backed throttles (also for password checks: [`Throttle::password_attempt`]).
+    #[must_use]
+    pub const fn throttle(&self) -> &Throttle {
+        &self.throttle
+    }
+
+    /// Creates a workspace and its first admin, and signs them in. Sign-ups are counted per
+    /// client `address` (when known) before anything else.
     ///
     /// # Errors
-    /// `Unexpected` on store or hashing failure.
+    /// [`AppError::TooManyAttempts`]; `Unexpected` on store or hashing failure.
     #[instrument(skip_all)]
-    pub async fn signup(&self, input: SignupInput) -> AppResult<Session> {
+    pub async fn signup(&self, input: SignupInput, address: Option<&str>) -> AppResult<Session> {
+        self.throttle.signup_attempt(address).await?;
         let now = self.clock.now();
         let password_hash =
             self.hasher.hash(&input.password).await.map_err(AppError::unexpected)?;
@@ -140,26 +151,23 @@ impl AuthService {
     }
 
     /// Signs a user in. Unknown email and wrong password fail the same way and take about the
-    /// same time. After too many failures for one email (see [`LoginLimits`]) its logins are
-    /// refused, without checking the password, until the window has passed.
+    /// same time. Every attempt is counted (per email and per client `address`, see
+    /// [`Throttle`]) before the password is checked; when a bucket is full the login is refused
+    /// without checking the password until its window has passed. A success resets the email's
+    /// count.
     ///
     /// # Errors
     /// [`AppError::InvalidCredentials`]; [`AppError::TenantRequired`] when several workspaces
     /// match and no slug was given; [`AppError::TooManyAttempts`]; `Unexpected`.
     #[instrument(skip_all)]
-    pub async fn login(&self, input: LoginInput) -> AppResult<Session> {
-        let email = input.email.as_str().to_owned();
-        if let Some(wait) = self.throttle.wait(&email, self.clock.now()) {
-            tracing::warn!(retry_after_s = wait.as_secs(), "login refused: too many failures");
-            return Err(AppError::TooManyAttempts(wait));
-        }
+    pub async fn login(&self, input: LoginInput, address: Option<&str>) -> AppResult<Session> {
+        let attempt = self.throttle.login_attempt(&input.email, address).await?;
         let result = self.check_credentials(input).await;
-        match &result {
-            Err(AppError::InvalidCredentials) => {
-                self.throttle.record_failure(&email, self.clock.now());
-            }
-            Ok(_) | Err(AppError::TenantRequired(_)) => self.throttle.clear(&email),
-            Err(_) => {}
+        if matches!(result, Ok(_) | Err(AppError::TenantRequired(_)))
+            && let Err(e) = self.throttle.login_succeeded(attempt).await
+        {
+            // The sign-in itself succeeded; a count left in place only expires later.
+            tracing::warn!(error = %e, "could not reset the login throttle after a success");
         }
         result
     }

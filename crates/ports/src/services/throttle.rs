@@ -1,157 +1,202 @@
-//! Failed-login throttling: after too many wrong passwords for one email, that email's logins
-//! are refused for a while, so a password cannot be guessed at the speed of the server.
+//! Attempt throttles for sign-in, sign-up and password checks, kept in the store
+//! ([`ThrottleRepository`]) so that every server process on one database shares them.
 //!
-//! Only failures count, so people who sign in often are never slowed down, and an unknown email
-//! counts like a known one (the answer does not reveal which emails exist). The log lives in the
-//! process: each server of a scaled-out deployment keeps its own, so the effective limit is
-//! `max_failures` times the number of servers.
+//! Each attempt is **counted before** the password is verified: a bucket slot is reserved
+//! atomically, so N parallel wrong passwords can never get more than the limit of answers, on
+//! one process or many. The buckets:
+//!
+//! - `login:email:<email>`: login attempts per email ([`LoginLimits::max_failures`] per
+//!   [`LoginLimits::window`]). An unknown email counts like a known one. A successful login
+//!   **resets** the bucket, so someone who signs in often is never slowed down, while an attacker
+//!   who does not know the password can never empty it.
+//! - `login:addr:<address>`: login attempts per client address
+//!   ([`LoginLimits::max_per_address`] per window), against guessing across many emails. A
+//!   successful login **gives its attempt back** (rather than resetting), so a shared office
+//!   address is only slowed by failures, and an attacker cannot clear the bucket by signing in
+//!   to an account of their own.
+//! - `signup:addr:<address>`: sign-ups per client address ([`LoginLimits::signups_per_address`]
+//!   per [`LoginLimits::signup_window`]); never given back.
+//! - `password:user:<user id>`: current-password checks of one user (same limits as the email
+//!   bucket), reset on success; see [`Throttle::password_attempt`].
+//!
+//! A limit of `0` turns that bucket off.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
-use time::OffsetDateTime;
+use opsflow_domain::{Email, UserId};
 
-/// Login throttling settings.
+use crate::auth::Clock;
+use crate::error::{AppError, AppResult, Entity};
+use crate::repos::{Attempt, ThrottleRepository};
+
+/// Throttle settings (the `OPSFLOW_LOGIN_*` and `OPSFLOW_SIGNUP_*` settings).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LoginLimits {
-    /// Wrong passwords allowed per email within `window`; `0` turns throttling off.
+    /// Login attempts allowed per email within `window` (a success resets); `0`: no limit.
     pub max_failures: u32,
-    /// How long failures are remembered, counted from the first one; the email is refused until
-    /// `window` after its first failure has passed.
+    /// The window of the login and password buckets, counted from its first attempt; a refused
+    /// caller may try again when it has passed.
     pub window: Duration,
+    /// Login attempts allowed per client address within `window` (a success gives its attempt
+    /// back); `0`: no limit.
+    pub max_per_address: u32,
+    /// Sign-ups allowed per client address within `signup_window`; `0`: no limit.
+    pub signups_per_address: u32,
+    /// The window of the sign-up bucket.
+    pub signup_window: Duration,
 }
 
 impl Default for LoginLimits {
     fn default() -> Self {
-        Self { max_failures: 10, window: Duration::from_secs(15 * 60) }
+        Self {
+            max_failures: 10,
+            window: Duration::from_secs(15 * 60),
+            max_per_address: 100,
+            signups_per_address: 20,
+            signup_window: Duration::from_secs(60 * 60),
+        }
     }
 }
 
-/// Emails with failures are pruned of expired entries once the log holds this many.
-const PRUNE_AT: usize = 10_000;
-
-#[derive(Debug, Clone, Copy)]
-struct Failures {
-    count: u32,
-    since: OffsetDateTime,
+/// A reserved login attempt: hand it back to [`Throttle::login_succeeded`] when the password
+/// was right.
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct LoginAttempt {
+    email_key: String,
+    address_key: Option<String>,
 }
 
-/// The failed logins of recent minutes, by email.
-#[derive(Debug, Default)]
-pub struct LoginThrottle {
+/// The store-backed throttles.
+pub struct Throttle {
+    repo: Arc<dyn ThrottleRepository>,
+    clock: Arc<dyn Clock>,
     limits: LoginLimits,
-    failures: Mutex<HashMap<String, Failures>>,
 }
 
-impl LoginThrottle {
-    /// A throttle with these limits.
-    #[must_use]
-    pub fn new(limits: LoginLimits) -> Self {
-        Self { limits, failures: Mutex::default() }
-    }
-
-    /// How long `email` must wait before trying again, or `None` if it may try now.
-    #[must_use]
-    pub fn wait(&self, email: &str, now: OffsetDateTime) -> Option<Duration> {
-        if self.limits.max_failures == 0 {
-            return None;
-        }
-        let failures = self.lock();
-        let f = failures.get(email)?;
-        let until = f.since + self.limits.window;
-        (f.count >= self.limits.max_failures && now < until)
-            .then(|| Duration::try_from(until - now).unwrap_or_default())
-    }
-
-    /// Records a wrong password (or unknown email) for `email`.
-    pub fn record_failure(&self, email: &str, now: OffsetDateTime) {
-        if self.limits.max_failures == 0 {
-            return;
-        }
-        let window = self.limits.window;
-        let mut failures = self.lock();
-        if failures.len() >= PRUNE_AT {
-            failures.retain(|_, f| now < f.since + window);
-        }
-        let entry = failures.entry(email.to_owned()).or_insert(Failures { count: 0, since: now });
-        if now >= entry.since + window {
-            *entry = Failures { count: 0, since: now };
-        }
-        entry.count = entry.count.saturating_add(1);
-    }
-
-    /// Forgets `email`'s failures (after a successful login).
-    pub fn clear(&self, email: &str) {
-        self.lock().remove(email);
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Failures>> {
-        // The map stays consistent even if a holder panicked: every update is a single insert.
-        self.failures.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
+fn email_key(email: &Email) -> String {
+    format!("login:email:{}", email.as_str())
 }
 
-#[cfg(test)]
-mod tests {
-    use time::macros::datetime;
-
-    use super::*;
-
-    const T0: OffsetDateTime = datetime!(2026-11-25 10:00 UTC);
-
-    fn throttle(max_failures: u32) -> LoginThrottle {
-        LoginThrottle::new(LoginLimits { max_failures, window: Duration::from_secs(600) })
+impl Throttle {
+    /// Throttles on `repo` with these limits.
+    pub fn new(
+        repo: Arc<dyn ThrottleRepository>,
+        clock: Arc<dyn Clock>,
+        limits: LoginLimits,
+    ) -> Self {
+        Self { repo, clock, limits }
     }
 
-    #[test]
-    fn refuses_after_max_failures_until_the_window_ends() {
-        let t = throttle(3);
-        for i in 0..3 {
-            assert_eq!(t.wait("a@x.io", T0), None, "attempt {i} is allowed");
-            t.record_failure("a@x.io", T0 + time::Duration::seconds(i));
+    /// The limits in force.
+    #[must_use]
+    pub const fn limits(&self) -> LoginLimits {
+        self.limits
+    }
+
+    /// Takes one attempt from `key`; `Ok(false)` when the bucket is off.
+    async fn take(&self, key: &str, limit: u32, window: Duration) -> AppResult<bool> {
+        if limit == 0 {
+            return Ok(false);
         }
-        assert_eq!(
-            t.wait("a@x.io", T0 + time::Duration::seconds(60)),
-            Some(Duration::from_secs(540))
-        );
-        // Another email is not affected.
-        assert_eq!(t.wait("b@x.io", T0), None);
-        // The window counts from the first failure.
-        assert_eq!(t.wait("a@x.io", T0 + time::Duration::seconds(600)), None);
-        // A failure after the window starts a new count.
-        t.record_failure("a@x.io", T0 + time::Duration::seconds(601));
-        assert_eq!(t.wait("a@x.io", T0 + time::Duration::seconds(602)), None);
-    }
-
-    #[test]
-    fn a_success_clears_the_count() {
-        let t = throttle(2);
-        t.record_failure("a@x.io", T0);
-        t.clear("a@x.io");
-        t.record_failure("a@x.io", T0);
-        assert_eq!(t.wait("a@x.io", T0), None);
-        t.record_failure("a@x.io", T0);
-        assert!(t.wait("a@x.io", T0).is_some());
-    }
-
-    #[test]
-    fn zero_turns_throttling_off() {
-        let t = throttle(0);
-        for _ in 0..100 {
-            t.record_failure("a@x.io", T0);
+        let window = time::Duration::try_from(window).map_err(AppError::unexpected)?;
+        let now = self.clock.now();
+        match self
+            .repo
+            .take(key, limit, window, now)
+            .await
+            .map_err(AppError::from_repo(Entity::Resource))?
+        {
+            Attempt::Allowed { .. } => Ok(true),
+            Attempt::Refused { until } => {
+                let wait = Duration::try_from(until - now).unwrap_or_default();
+                tracing::warn!(
+                    bucket = key.split(':').next().unwrap_or(""),
+                    retry_after_s = wait.as_secs(),
+                    "attempt refused: too many"
+                );
+                Err(AppError::TooManyAttempts(wait))
+            }
         }
-        assert_eq!(t.wait("a@x.io", T0), None);
     }
 
-    #[test]
-    fn expired_entries_are_pruned_when_the_log_is_large() {
-        let t = throttle(5);
-        for i in 0..PRUNE_AT {
-            t.record_failure(&format!("u{i}@x.io"), T0);
+    /// Reserves a login attempt for `email` from `address` (when known), before the password is
+    /// checked.
+    ///
+    /// # Errors
+    /// [`AppError::TooManyAttempts`] when either bucket is full; `Unexpected` on store failure.
+    pub async fn login_attempt(
+        &self,
+        email: &Email,
+        address: Option<&str>,
+    ) -> AppResult<LoginAttempt> {
+        let address_key = address.map(|a| format!("login:addr:{a}"));
+        let mut address_taken = false;
+        if let Some(key) = &address_key {
+            address_taken = self.take(key, self.limits.max_per_address, self.limits.window).await?;
         }
-        assert_eq!(t.lock().len(), PRUNE_AT);
-        t.record_failure("late@x.io", T0 + time::Duration::seconds(601));
-        assert_eq!(t.lock().len(), 1, "only the fresh entry is kept");
+        let email_key = email_key(email);
+        if let Err(e) = self.take(&email_key, self.limits.max_failures, self.limits.window).await {
+            // The attempt is refused as a whole: it does not use up the address's budget.
+            if let (true, Some(key)) = (address_taken, &address_key) {
+                self.repo.give_back(key).await.map_err(AppError::from_repo(Entity::Resource))?;
+            }
+            return Err(e);
+        }
+        Ok(LoginAttempt { email_key, address_key: address_key.filter(|_| address_taken) })
+    }
+
+    /// The reserved attempt was a successful login: the email's bucket is reset and the
+    /// address's attempt given back.
+    ///
+    /// # Errors
+    /// `Unexpected` on store failure.
+    pub async fn login_succeeded(&self, attempt: LoginAttempt) -> AppResult<()> {
+        let map = AppError::from_repo(Entity::Resource);
+        self.repo.reset(&attempt.email_key).await.map_err(&map)?;
+        if let Some(key) = &attempt.address_key {
+            self.repo.give_back(key).await.map_err(map)?;
+        }
+        Ok(())
+    }
+
+    /// Counts a sign-up from `address` (when known), before any work is done.
+    ///
+    /// # Errors
+    /// [`AppError::TooManyAttempts`]; `Unexpected` on store failure.
+    pub async fn signup_attempt(&self, address: Option<&str>) -> AppResult<()> {
+        if let Some(address) = address {
+            self.take(
+                &format!("signup:addr:{address}"),
+                self.limits.signups_per_address,
+                self.limits.signup_window,
+            )
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Reserves a check of `user`'s current password (password change): call it before
+    /// verifying, and [`Throttle::password_succeeded`] when the password was right. Same limits
+    /// as the login email bucket.
+    ///
+    /// # Errors
+    /// [`AppError::TooManyAttempts`]; `Unexpected` on store failure.
+    pub async fn password_attempt(&self, user: UserId) -> AppResult<()> {
+        self.take(&format!("password:user:{user}"), self.limits.max_failures, self.limits.window)
+            .await
+            .map(drop)
+    }
+
+    /// `user` gave the right current password: their password bucket is reset.
+    ///
+    /// # Errors
+    /// `Unexpected` on store failure.
+    pub async fn password_succeeded(&self, user: UserId) -> AppResult<()> {
+        self.repo
+            .reset(&format!("password:user:{user}"))
+            .await
+            .map_err(AppError::from_repo(Entity::Resource))
     }
 }
