@@ -79,7 +79,8 @@ pub enum ApiError {
     /// Missing, malformed, expired or wrongly signed token; wrong credentials.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>),
-    /// The action needs the admin role.
+    /// The action needs the admin role, or (`password_change_required`) the user must first
+    /// replace their temporary password.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
     /// No such resource in your workspace.
@@ -210,6 +211,11 @@ impl From<AppError> for ApiError {
             AppError::Forbidden => Self::Forbidden(Json(ErrorBody::new(
                 "forbidden",
                 "this action needs the admin role",
+            ))),
+            AppError::PasswordChangeRequired => Self::Forbidden(Json(ErrorBody::new(
+                "password_change_required",
+                "you signed in with a temporary password; choose your own with \
+                 POST /api/auth/password before doing anything else",
             ))),
             AppError::Unexpected(cause) => internal(cause.as_ref()),
         }

@@ -565,6 +565,7 @@ fn user(tenant: TenantId, name: &str, role: Role, active: bool) -> User {
         password_hash: "$argon2id$stub".to_owned(),
         role,
         active,
+        must_change_password: false,
         created_at: now(),
         updated_at: now(),
     }

@@ -10,6 +10,7 @@ pub mod codec;
 pub mod filters;
 mod indexes;
 mod repos;
+mod sessions;
 mod workflow;
 
 use std::fmt;
@@ -149,6 +150,7 @@ pub struct MongoStore {
     replies: Collection<Document>,
     runs: Collection<Document>,
     steps: Collection<Document>,
+    sessions: Collection<Document>,
 }
 
 impl MongoStore {
@@ -224,6 +226,7 @@ impl MongoStore {
             replies: db.collection("ticket_replies"),
             runs: db.collection("workflow_runs"),
             steps: db.collection("workflow_steps"),
+            sessions: db.collection("auth_sessions"),
             client,
             db,
             transactions,

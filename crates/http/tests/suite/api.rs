@@ -79,9 +79,10 @@ pub async fn login_succeeds_and_bad_credentials_get_identical_401(ctx: Ctx) {
 pub async fn login_in_several_workspaces_requires_a_tenant_slug(ctx: Ctx) {
     let app = ctx.spawn().await;
     let one = app.signup("North Studio", "sam@example.com").await;
-    let two = app.signup("South Studio", "sam@example.com").await;
+    let two = app.signup_additional("South Studio", "sam@example.com", PASSWORD).await;
     // Same email, another password: must not be listed.
-    let three = app.signup_with("West Studio", "sam@example.com", "a different password").await;
+    let three =
+        app.signup_additional("West Studio", "sam@example.com", "Another-Walrus-Tide-93").await;
 
     let r = app.login_raw("sam@example.com", PASSWORD, None).await;
     r.expect_error(409, Some("tenant_required"), None);
