@@ -7,7 +7,7 @@ use argon2::{Algorithm, Argon2, Params, Version};
 use async_trait::async_trait;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{DecodingKey, EncodingKey, Header, Validation, decode, encode};
-use opsflow_domain::{Password, Role, TenantId, UserId};
+use opsflow_domain::{Password, Role, SessionId, TenantId, UserId};
 use opsflow_ports::auth::{HashError, PasswordHasher, TokenClaims, TokenError, TokenService};
 use rand::Rng;
 use secrecy::{ExposeSecret, SecretString};
@@ -170,6 +170,8 @@ struct Claims {
     user_id: UserId,
     tenant_id: TenantId,
     role: Role,
+    /// The server-side session id; tokens without one are refused.
+    jti: SessionId,
     iat: i64,
     exp: i64,
 }
@@ -211,12 +213,6 @@ impl JwtTokens {
             ttl,
         }
     }
-
-    /// How long issued tokens are valid.
-    #[must_use]
-    pub const fn ttl(&self) -> time::Duration {
-        self.ttl
-    }
 }
 
 impl TokenService for JwtTokens {
@@ -225,13 +221,26 @@ impl TokenService for JwtTokens {
         user_id: UserId,
         tenant_id: TenantId,
         role: Role,
+        session_id: SessionId,
         now: OffsetDateTime,
     ) -> Result<String, TokenError> {
         let iat = now.unix_timestamp();
         let exp = (now + self.ttl).unix_timestamp();
-        let claims = Claims { sub: Some(user_id.to_string()), user_id, tenant_id, role, iat, exp };
+        let claims = Claims {
+            sub: Some(user_id.to_string()),
+            user_id,
+            tenant_id,
+            role,
+            jti: session_id,
+            iat,
+            exp,
+        };
         encode(&Header::new(jsonwebtoken::Algorithm::HS256), &claims, &self.encoding)
             .map_err(|_| TokenError::Invalid)
+    }
+
+    fn ttl(&self) -> time::Duration {
+        self.ttl
     }
 
     fn verify(&self, token: &str) -> Result<TokenClaims, TokenError> {
@@ -250,6 +259,7 @@ impl TokenService for JwtTokens {
             user_id: c.user_id,
             tenant_id: c.tenant_id,
             role: c.role,
+            session_id: c.jti,
             iat: c.iat,
             exp: c.exp,
         })

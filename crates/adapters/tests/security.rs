@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use opsflow_adapters::security::{Argon2Hasher, JwtTokens, generate_secret};
-use opsflow_domain::{Password, Role, TenantId, UserId};
+use opsflow_domain::{Password, Role, SessionId, TenantId, UserId};
 use opsflow_ports::auth::{PasswordHasher, TokenError, TokenService};
 use secrecy::SecretString;
 use time::{Duration, OffsetDateTime};
@@ -63,7 +63,7 @@ fn tokens() -> JwtTokens {
 
 fn issue_now(t: &JwtTokens) -> (String, UserId, TenantId) {
     let (u, tn) = (UserId::new(), TenantId::new());
-    (t.issue(u, tn, Role::Agent, OffsetDateTime::now_utc()).unwrap(), u, tn)
+    (t.issue(u, tn, Role::Agent, SessionId::new(), OffsetDateTime::now_utc()).unwrap(), u, tn)
 }
 
 // --- passwords ------------------------------------------------------------------------------
@@ -146,7 +146,7 @@ fn token_round_trip_with_claims() {
     let t = tokens();
     let (u, tn) = (UserId::new(), TenantId::new());
     let now = OffsetDateTime::now_utc();
-    let token = t.issue(u, tn, Role::Admin, now).unwrap();
+    let token = t.issue(u, tn, Role::Admin, SessionId::new(), now).unwrap();
     let claims = t.verify(&token).unwrap();
     assert_eq!(claims.user_id, u);
     assert_eq!(claims.tenant_id, tn);
@@ -169,14 +169,28 @@ fn expired_tokens_are_refused_after_a_small_leeway() {
     let t = JwtTokens::new(&SecretString::from(SECRET), Duration::hours(1));
     let (u, tn) = (UserId::new(), TenantId::new());
     let now = OffsetDateTime::now_utc();
-    let old = t.issue(u, tn, Role::Agent, now - Duration::hours(2)).unwrap();
+    let old = t.issue(u, tn, Role::Agent, SessionId::new(), now - Duration::hours(2)).unwrap();
     assert_eq!(t.verify(&old), Err(TokenError::Expired));
-    let just_past =
-        t.issue(u, tn, Role::Agent, now - Duration::hours(1) - Duration::seconds(60)).unwrap();
+    let just_past = t
+        .issue(
+            u,
+            tn,
+            Role::Agent,
+            SessionId::new(),
+            now - Duration::hours(1) - Duration::seconds(60),
+        )
+        .unwrap();
     assert_eq!(t.verify(&just_past), Err(TokenError::Expired));
     // Two seconds of clock skew are tolerated.
-    let skewed =
-        t.issue(u, tn, Role::Agent, now - Duration::hours(1) + Duration::seconds(-2)).unwrap();
+    let skewed = t
+        .issue(
+            u,
+            tn,
+            Role::Agent,
+            SessionId::new(),
+            now - Duration::hours(1) + Duration::seconds(-2),
+        )
+        .unwrap();
     assert!(t.verify(&skewed).is_ok());
 }
 

@@ -4,7 +4,8 @@ use time::OffsetDateTime;
 
 use crate::{
     AuthorType, Category, Channel, Email, PersonName, Policies, Priority, ReplyBody, ReplyId, Role,
-    Slug, TenantId, TenantName, TicketBody, TicketId, TicketStatus, TicketSubject, UserId,
+    SessionId, Slug, TenantId, TenantName, TicketBody, TicketId, TicketStatus, TicketSubject,
+    UserId,
 };
 
 /// An agency workspace.
@@ -41,10 +42,29 @@ pub struct User {
     pub role: Role,
     /// Deactivated users cannot log in or be assigned.
     pub active: bool,
+    /// Set for a temporary password (new user, admin reset): until the user picks their own,
+    /// the API answers only the calls needed to do so.
+    pub must_change_password: bool,
     /// Creation time (UTC).
     pub created_at: OffsetDateTime,
     /// Last change (UTC).
     pub updated_at: OffsetDateTime,
+}
+
+/// A signed-in session: the server-side record behind one access token (its `jti`). A token
+/// whose session is gone or expired is refused, so deleting the record ends the session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthSession {
+    /// Identity (the token's `jti`).
+    pub id: SessionId,
+    /// The user's tenant.
+    pub tenant_id: TenantId,
+    /// The signed-in user.
+    pub user_id: UserId,
+    /// When it was created (UTC).
+    pub created_at: OffsetDateTime,
+    /// When it stops being valid (the token's `exp`).
+    pub expires_at: OffsetDateTime,
 }
 
 /// A customer request.

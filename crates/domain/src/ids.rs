@@ -91,6 +91,10 @@ define_id!(
     /// Identifies one step of a workflow run.
     WorkflowStepId
 );
+define_id!(
+    /// Identifies a signed-in session (the `jti` of its access token).
+    SessionId
+);
 
 #[cfg(test)]
 mod tests {

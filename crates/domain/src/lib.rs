@@ -36,7 +36,7 @@ mod values;
 mod workflow;
 
 pub use entities::{
-    AssigneeFilter, Page, Tenant, Ticket, TicketPatch, TicketQuery, TicketReply, User,
+    AssigneeFilter, AuthSession, Page, Tenant, Ticket, TicketPatch, TicketQuery, TicketReply, User,
 };
 pub use enums::{
     AuthorType, Category, Channel, ParseEnumError, Priority, Role, RunStatus, StepType,
@@ -44,7 +44,9 @@ pub use enums::{
 };
 pub use errors::FieldErrors;
 pub use guardrails::GuardrailFlag;
-pub use ids::{IdError, ReplyId, TenantId, TicketId, UserId, WorkflowRunId, WorkflowStepId};
+pub use ids::{
+    IdError, ReplyId, SessionId, TenantId, TicketId, UserId, WorkflowRunId, WorkflowStepId,
+};
 pub use scope::TenantScope;
 pub use values::{
     Email, EmailError, Password, PersonName, Policies, ReplyBody, Slug, SlugError, TenantName,

@@ -2,6 +2,7 @@
 
 use opsflow_domain as d;
 use opsflow_domain::FieldErrors;
+use opsflow_ports::password_policy::NewPassword;
 use poem_openapi::types::MaybeUndefined;
 use poem_openapi::{Enum, Object};
 use serde::{Deserialize, Serialize};
@@ -123,6 +124,9 @@ pub struct UserDto {
     pub role: RoleDto,
     /// Whether the user may sign in and be assigned.
     pub active: bool,
+    /// The user signed in with a temporary password and must choose their own
+    /// (`POST /api/auth/password`) before any other call is answered.
+    pub must_change_password: bool,
     /// Created (UTC).
     pub created_at: OffsetDateTime,
     /// Last changed (UTC).
@@ -138,6 +142,7 @@ impl From<d::User> for UserDto {
             email: u.email.to_string(),
             role: u.role.into(),
             active: u.active,
+            must_change_password: u.must_change_password,
             created_at: u.created_at,
             updated_at: u.updated_at,
         }
@@ -353,8 +358,12 @@ pub struct SignupRequest {
     pub user_name: String,
     /// Your email.
     pub email: String,
-    /// Password (8–128 characters).
+    /// Password: 12–128 characters, not a common or easily guessed one.
     pub password: String,
+    /// Set to `true` to create another workspace for an email that already has one (otherwise
+    /// that is refused with 409 `additional_workspace_required`).
+    #[serde(default)]
+    pub additional_workspace: Option<bool>,
 }
 
 impl SignupRequest {
@@ -369,7 +378,10 @@ impl SignupRequest {
         let tenant_name = e.check("tenant_name", d::TenantName::new(&self.tenant_name));
         let user_name = e.check("user_name", d::PersonName::new(&self.user_name));
         let email = e.check("email", d::Email::parse(&self.email));
-        let password = e.check("password", d::Password::new(&self.password));
+        let password = e.check(
+            "password",
+            NewPassword::new(&self.password, &[&self.tenant_name, &self.user_name, &self.email]),
+        );
         match (tenant_name, user_name, email, password) {
             (Some(tenant_name), Some(user_name), Some(email), Some(password)) => {
                 Ok(opsflow_ports::services::auth::SignupInput {
@@ -377,11 +389,49 @@ impl SignupRequest {
                     user_name,
                     email,
                     password,
+                    additional_workspace: self.additional_workspace.unwrap_or(false),
                 })
             }
             _ => Err(e),
         }
     }
+}
+
+/// Password change request.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordChangeRequest {
+    /// The password you signed in with (the temporary one, if you were given one).
+    pub current_password: String,
+    /// The new password: 12–128 characters, not a common or easily guessed one.
+    pub new_password: String,
+}
+
+impl PasswordChangeRequest {
+    /// Validates both fields; `context` holds the person's own words (name, email, workspace)
+    /// the new password must not be built from.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(
+        self,
+        context: &[&str],
+    ) -> Result<(d::Password, NewPassword), FieldErrors> {
+        let mut e = FieldErrors::new();
+        let current = e.check("current_password", d::Password::new(&self.current_password));
+        let new = e.check("new_password", NewPassword::new(&self.new_password, context));
+        match (current, new) {
+            (Some(current), Some(new)) => Ok((current, new)),
+            _ => Err(e),
+        }
+    }
+}
+
+/// A new temporary password set by an admin.
+#[derive(Debug, Clone, Object)]
+pub struct PasswordResetResponse {
+    /// Shown once; the user signs in with it and must then choose their own.
+    pub temporary_password: String,
 }
 
 /// Login request.

@@ -68,6 +68,13 @@ pub enum ErrorCode {
     WorkflowRunFinished,
     /// `edit_conflict`: The ticket was edited concurrently.
     EditConflict,
+    /// `workspace_exists`: The email already owns a workspace of this name.
+    WorkspaceExists,
+    /// `additional_workspace_required`: The email already owns a workspace; set
+    /// `additional_workspace` to create another.
+    AdditionalWorkspaceRequired,
+    /// `password_change_required`: Signed in with a temporary password; change it first.
+    PasswordChangeRequired,
     /// `internal_error`: Something failed on the server.
     InternalError,
 }
@@ -103,6 +110,9 @@ impl ErrorCode {
             Self::WorkflowRunActive => "workflow_run_active",
             Self::WorkflowRunFinished => "workflow_run_finished",
             Self::EditConflict => "edit_conflict",
+            Self::WorkspaceExists => "workspace_exists",
+            Self::AdditionalWorkspaceRequired => "additional_workspace_required",
+            Self::PasswordChangeRequired => "password_change_required",
             Self::InternalError => "internal_error",
         }
     }
@@ -131,6 +141,8 @@ impl From<ConflictCode> for ErrorCode {
             ConflictCode::WorkflowRunActive => Self::WorkflowRunActive,
             ConflictCode::WorkflowRunFinished => Self::WorkflowRunFinished,
             ConflictCode::EditConflict => Self::EditConflict,
+            ConflictCode::WorkspaceExists => Self::WorkspaceExists,
+            ConflictCode::AdditionalWorkspaceRequired => Self::AdditionalWorkspaceRequired,
         }
     }
 }
@@ -201,7 +213,8 @@ pub enum ApiError {
     /// Missing, malformed, expired or wrongly signed token; wrong credentials.
     #[oai(status = 401)]
     Unauthorized(Json<ErrorBody>),
-    /// The action needs the admin role.
+    /// The action needs the admin role, or (`password_change_required`) the user must first
+    /// replace their temporary password.
     #[oai(status = 403)]
     Forbidden(Json<ErrorBody>),
     /// No such resource in your workspace.
@@ -333,6 +346,11 @@ impl From<AppError> for ApiError {
             AppError::Forbidden => Self::Forbidden(Json(ErrorBody::new(
                 ErrorCode::Forbidden,
                 "this action needs the admin role",
+            ))),
+            AppError::PasswordChangeRequired => Self::Forbidden(Json(ErrorBody::new(
+                ErrorCode::PasswordChangeRequired,
+                "you signed in with a temporary password; choose your own with \
+                 POST /api/auth/password before doing anything else",
             ))),
             AppError::Unexpected(cause) => internal(cause.as_ref()),
         }

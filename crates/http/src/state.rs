@@ -86,6 +86,8 @@ impl AppState {
         Arc::new(Self {
             auth: AuthService::new(
                 store.clone(),
+                store.clone(),
+                store.clone(),
                 deps.hasher.clone(),
                 deps.tokens,
                 deps.clock.clone(),
@@ -93,7 +95,12 @@ impl AppState {
             )
             .with_login_limits(deps.login),
             tenants: TenantService::new(store.clone(), deps.clock.clone()),
-            team: TeamService::new(store.clone(), deps.hasher.clone(), deps.clock.clone()),
+            team: TeamService::new(
+                store.clone(),
+                store.clone(),
+                deps.hasher.clone(),
+                deps.clock.clone(),
+            ),
             tickets: TicketService::new(
                 store.clone(),
                 store.clone(),

@@ -225,7 +225,7 @@ fn deps(llm: Arc<dyn opsflow_ports::llm::LlmClient>) -> anyhow::Result<Deps> {
 
 /// A scratch workspace with policies and two agents, like a small agency.
 async fn workspace(state: &AppState, store: &SqliteStore) -> anyhow::Result<TenantScope> {
-    let password = Password::new("opsflow-eval-password")?;
+    let password = Password::new("Eval-Quarry-Lantern-3904")?;
     let session = state
         .auth
         .signup(
@@ -233,7 +233,8 @@ async fn workspace(state: &AppState, store: &SqliteStore) -> anyhow::Result<Tena
                 tenant_name: TenantName::new("Eval Agency")?,
                 user_name: PersonName::new("Eval Admin")?,
                 email: Email::parse("admin@eval.example")?,
-                password: password.clone(),
+                password: opsflow_ports::password_policy::NewPassword::new(password.expose(), &[])?,
+                additional_workspace: true,
             },
             None,
         )
@@ -255,6 +256,7 @@ async fn workspace(state: &AppState, store: &SqliteStore) -> anyhow::Result<Tena
             password_hash: hash.clone(),
             role: Role::Agent,
             active: true,
+            must_change_password: false,
             created_at: now,
             updated_at: now,
         };

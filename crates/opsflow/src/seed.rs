@@ -6,6 +6,7 @@ use opsflow_domain::{
     TicketBody, TicketPatch, TicketStatus, TicketSubject, User, UserId,
 };
 use opsflow_http::AppState;
+use opsflow_ports::password_policy::NewPassword;
 use opsflow_ports::repos::{AccountRepository, Store, UserRepository};
 use opsflow_ports::services::auth::{LoginInput, SignupInput};
 use opsflow_ports::services::tenant::TenantPatch;
@@ -14,7 +15,7 @@ use opsflow_ports::services::tickets::{NewReply, NewTicket};
 /// Workspace name.
 pub const DEMO_WORKSPACE: &str = "Acme Agency";
 /// Password of every demo user.
-pub const DEMO_PASSWORD: &str = "opsflow-demo";
+pub const DEMO_PASSWORD: &str = "Harbor-Lantern-5732";
 
 const ADMIN: (&str, &str) = ("Avery Admin", "admin@acme.example");
 const AGENTS: [(&str, &str); 2] =
@@ -205,7 +206,8 @@ pub async fn seed_demo<S: Store>(state: &AppState, store: &S) -> anyhow::Result<
                 tenant_name: TenantName::new(DEMO_WORKSPACE)?,
                 user_name: PersonName::new(ADMIN.0)?,
                 email: Email::parse(ADMIN.1)?,
-                password: Password::new(DEMO_PASSWORD)?,
+                password: NewPassword::new(DEMO_PASSWORD, &[])?,
+                additional_workspace: false,
             },
             None,
         )
@@ -228,6 +230,7 @@ pub async fn seed_demo<S: Store>(state: &AppState, store: &S) -> anyhow::Result<
             password_hash: state.hasher.hash(&password).await?,
             role: Role::Agent,
             active: true,
+            must_change_password: false,
             created_at: now,
             updated_at: now,
         };

@@ -1,7 +1,7 @@
 //! Clock, password hashing and access-token ports.
 
 use async_trait::async_trait;
-use opsflow_domain::{Password, Role, TenantId, UserId};
+use opsflow_domain::{Password, Role, SessionId, TenantId, UserId};
 use time::OffsetDateTime;
 
 /// The current time (a port so tests can fix it).
@@ -57,6 +57,8 @@ pub struct TokenClaims {
     pub tenant_id: TenantId,
     /// The role at issue time (the auth layer re-reads the stored role).
     pub role: Role,
+    /// The server-side session this token belongs to (`jti`).
+    pub session_id: SessionId,
     /// Issued at (seconds since the epoch).
     pub iat: i64,
     /// Expires at (seconds since the epoch).
@@ -77,7 +79,8 @@ pub enum TokenError {
 /// Issues and verifies access tokens (HS256 JWT in production).
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait TokenService: Send + Sync + 'static {
-    /// A signed token for the user, valid from `now` for the configured time to live.
+    /// A signed token for the user and session `session_id` (its `jti`), valid from `now` for
+    /// [`Self::ttl`].
     ///
     /// # Errors
     /// [`TokenError::Invalid`] if signing fails.
@@ -86,8 +89,12 @@ pub trait TokenService: Send + Sync + 'static {
         user_id: UserId,
         tenant_id: TenantId,
         role: Role,
+        session_id: SessionId,
         now: OffsetDateTime,
     ) -> Result<String, TokenError>;
+
+    /// How long issued tokens (and so their sessions) are valid.
+    fn ttl(&self) -> time::Duration;
 
     /// Verifies signature, algorithm and expiry and returns the claims.
     ///

@@ -48,6 +48,9 @@ pub enum AppError {
     /// Authenticated but not allowed (agents on admin endpoints).
     #[error("this action needs the admin role")]
     Forbidden,
+    /// The user signed in with a temporary password and must choose their own first.
+    #[error("choose a new password before doing anything else")]
+    PasswordChangeRequired,
     /// Anything else: the store or a dependency failed.
     #[error("unexpected error: {0}")]
     Unexpected(#[source] BoxError),
@@ -102,6 +105,10 @@ pub enum ConflictCode {
     WorkflowRunFinished,
     /// The ticket was edited concurrently.
     EditConflict,
+    /// The email already owns a workspace of this name.
+    WorkspaceExists,
+    /// The email already owns a workspace; another one needs an explicit choice.
+    AdditionalWorkspaceRequired,
 }
 
 impl From<Conflict> for ConflictCode {

@@ -11,13 +11,14 @@
 //! use std::sync::Arc;
 //! use opsflow_domain::{Role, TenantId, TenantScope, UserId};
 //! use opsflow_ports::error::AppError;
-//! use opsflow_ports::repos::MockUserRepository;
+//! use opsflow_ports::repos::{MockSessionRepository, MockUserRepository};
 //! use opsflow_ports::services::team::TeamService;
 //! use opsflow_ports::auth::{MockPasswordHasher, SystemClock};
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let team = TeamService::new(
 //!     Arc::new(MockUserRepository::new()),
+//!     Arc::new(MockSessionRepository::new()),
 //!     Arc::new(MockPasswordHasher::new()),
 //!     Arc::new(SystemClock),
 //! );
@@ -33,5 +34,6 @@ pub mod auth;
 pub mod cipher;
 pub mod error;
 pub mod llm;
+pub mod password_policy;
 pub mod repos;
 pub mod services;

@@ -8,8 +8,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use opsflow_domain::{
-    Page, ReplyBody, ReplyId, Slug, Tenant, TenantId, TenantScope, Ticket, TicketId, TicketPatch,
-    TicketQuery, TicketReply, TicketStatus, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep,
+    AuthSession, Page, ReplyBody, ReplyId, SessionId, Slug, Tenant, TenantId, TenantScope, Ticket,
+    TicketId, TicketPatch, TicketQuery, TicketReply, TicketStatus, User, UserId, WorkflowRun,
+    WorkflowRunId, WorkflowStep,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -163,6 +164,72 @@ pub trait UserRepository: Send + Sync + 'static {
     /// # Errors
     /// `NotFound`; [`Conflict::LastAdmin`]; `Unexpected`.
     async fn update(&self, scope: &TenantScope, user: &User) -> RepoResult<()>;
+
+    /// Replaces the user's password hash and `must_change_password` flag (and `updated_at`).
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn set_password(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        password_hash: &str,
+        must_change_password: bool,
+        now: OffsetDateTime,
+    ) -> RepoResult<()>;
+}
+
+/// Server-side records of signed-in sessions (one per access token). Every authenticated request
+/// reads its session here, so deleting one ends it on the next request in every server process.
+/// Like [`AccountRepository`], lookups run before a scope exists and are keyed by tenant and id.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait SessionRepository: Send + Sync + 'static {
+    /// Stores a new session.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn create_session(&self, session: &AuthSession) -> RepoResult<()>;
+
+    /// Whether the session exists for this tenant and user and has not expired at `now`.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn session_is_live(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        id: SessionId,
+        now: OffsetDateTime,
+    ) -> RepoResult<bool>;
+
+    /// Ends one session of the user (no error if it is already gone).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn delete_session(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        id: SessionId,
+    ) -> RepoResult<()>;
+
+    /// Ends every session of the user except `keep`; returns how many were ended.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn delete_user_sessions(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        keep: Option<SessionId>,
+    ) -> RepoResult<u64>;
+
+    /// Removes sessions that expired before `now`; returns how many.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn prune_expired_sessions(&self, now: OffsetDateTime) -> RepoResult<u64>;
 }
 
 /// Tickets of the caller's tenant.
@@ -435,6 +502,7 @@ pub trait Store:
     + WorkflowRepository
     + RunQueue
     + ThrottleRepository
+    + SessionRepository
     + StoreAdmin
 {
 }
@@ -448,6 +516,7 @@ impl<T> Store for T where
         + WorkflowRepository
         + RunQueue
         + ThrottleRepository
+        + SessionRepository
         + StoreAdmin
 {
 }

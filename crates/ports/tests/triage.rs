@@ -137,6 +137,28 @@ impl UserRepository for FakeStore {
             Ok(())
         })
     }
+
+    async fn set_password(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        password_hash: &str,
+        must_change_password: bool,
+        now: OffsetDateTime,
+    ) -> RepoResult<()> {
+        self.seen(scope);
+        self.with(|d| {
+            let u = d
+                .users
+                .iter_mut()
+                .find(|u| u.id == id && u.tenant_id == scope.tenant_id())
+                .ok_or(RepoError::NotFound)?;
+            password_hash.clone_into(&mut u.password_hash);
+            u.must_change_password = must_change_password;
+            u.updated_at = now;
+            Ok(())
+        })
+    }
 }
 
 #[async_trait]
@@ -565,6 +587,7 @@ fn user(tenant: TenantId, name: &str, role: Role, active: bool) -> User {
         password_hash: "$argon2id$stub".to_owned(),
         role,
         active,
+        must_change_password: false,
         created_at: now(),
         updated_at: now(),
     }

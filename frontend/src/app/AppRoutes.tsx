@@ -3,6 +3,7 @@ import { Button, Center, Stack, Text, Title } from '@mantine/core';
 import { lazy, type ReactNode, Suspense } from 'react';
 import { Link, Navigate, Route, Routes } from 'react-router';
 import { AppLayout } from '@/components/AppLayout';
+import { ChangePasswordPage, RequireOwnPassword } from '@/features/auth/routes/ChangePasswordPage';
 import { LoginPage } from '@/features/auth/routes/LoginPage';
 import { SignupPage } from '@/features/auth/routes/SignupPage';
 import { TicketDetailPage } from '@/features/tickets/routes/TicketDetailPage';
@@ -52,46 +53,49 @@ export function AppRoutes() {
         <Route path="/signup" element={<SignupPage />} />
       </Route>
       <Route element={<RequireAuth />}>
-        <Route element={<AppLayout />}>
-          <Route index element={<Navigate to="/tickets" replace />} />
-          <Route path="/tickets" element={<TicketsListPage />} />
-          <Route
-            path="/tickets/:id"
-            element={
-              <TicketDetailPage
-                aside={({ detail, users }) => (
-                  <TriagePanel key={detail.ticket.id} detail={detail} users={users} />
-                )}
+        <Route element={<RequireOwnPassword />}>
+          <Route element={<AppLayout />}>
+            <Route path="/account/password" element={<ChangePasswordPage />} />
+            <Route index element={<Navigate to="/tickets" replace />} />
+            <Route path="/tickets" element={<TicketsListPage />} />
+            <Route
+              path="/tickets/:id"
+              element={
+                <TicketDetailPage
+                  aside={({ detail, users }) => (
+                    <TriagePanel key={detail.ticket.id} detail={detail} users={users} />
+                  )}
+                />
+              }
+            />
+            <Route
+              path="/tickets/:id/workflows/:runId?"
+              element={
+                <Page>
+                  <WorkflowHistoryPage />
+                </Page>
+              }
+            />
+            <Route element={<RequireAdmin />}>
+              <Route
+                path="/team"
+                element={
+                  <Page>
+                    <TeamPage />
+                  </Page>
+                }
               />
-            }
-          />
-          <Route
-            path="/tickets/:id/workflows/:runId?"
-            element={
-              <Page>
-                <WorkflowHistoryPage />
-              </Page>
-            }
-          />
-          <Route element={<RequireAdmin />}>
-            <Route
-              path="/team"
-              element={
-                <Page>
-                  <TeamPage />
-                </Page>
-              }
-            />
-            <Route
-              path="/settings"
-              element={
-                <Page>
-                  <SettingsPage />
-                </Page>
-              }
-            />
+              <Route
+                path="/settings"
+                element={
+                  <Page>
+                    <SettingsPage />
+                  </Page>
+                }
+              />
+            </Route>
+            <Route path="*" element={<NotFound />} />
           </Route>
-          <Route path="*" element={<NotFound />} />
         </Route>
       </Route>
     </Routes>

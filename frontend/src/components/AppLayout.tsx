@@ -14,7 +14,9 @@ import { useDisclosure } from '@mantine/hooks';
 import {
   IconBuilding,
   IconChevronDown,
+  IconKey,
   IconLogout,
+  IconLogout2,
   IconSettings,
   IconTicket,
   IconUsers,
@@ -85,13 +87,26 @@ export function AppLayout() {
                 <Menu.Label>{tenant?.name}</Menu.Label>
                 <Menu.Divider />
                 <Menu.Item
+                  leftSection={<IconKey size={16} />}
+                  onClick={() => void navigate('/account/password')}
+                >
+                  Change password
+                </Menu.Item>
+                <Menu.Item
                   leftSection={<IconLogout size={16} />}
                   onClick={() => {
-                    signOut();
-                    void navigate('/login', { replace: true });
+                    void signOut().then(() => navigate('/login', { replace: true }));
                   }}
                 >
                   Log out
+                </Menu.Item>
+                <Menu.Item
+                  leftSection={<IconLogout2 size={16} />}
+                  onClick={() => {
+                    void signOut(true).then(() => navigate('/login', { replace: true }));
+                  }}
+                >
+                  Log out everywhere
                 </Menu.Item>
               </Menu.Dropdown>
             </Menu>

@@ -33,6 +33,7 @@ export const admin: User = {
   email: 'ada@acme.test',
   role: 'admin',
   active: true,
+  must_change_password: false,
   created_at: T0,
   updated_at: T0,
 };

@@ -36,7 +36,7 @@ export function renderWithApp(ui: ReactElement, options: RenderOptions = {}) {
     notice: null,
     error: null,
     signIn: vi.fn(),
-    signOut: vi.fn(),
+    signOut: vi.fn(() => Promise.resolve()),
     retry: vi.fn(async () => {}),
     updateTenant: vi.fn(),
     updateUser: vi.fn(),

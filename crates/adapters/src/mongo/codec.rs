@@ -15,9 +15,9 @@ use std::collections::BTreeSet;
 use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Document, doc};
 use opsflow_domain::{
-    Email, PersonName, Policies, ReplyBody, ReplyId, Slug, Tenant, TenantId, TenantName, Ticket,
-    TicketBody, TicketId, TicketReply, TicketSubject, User, UserId, WorkflowRun, WorkflowRunId,
-    WorkflowStep, WorkflowStepId,
+    Email, PersonName, Policies, ReplyBody, ReplyId, SessionId, Slug, Tenant, TenantId, TenantName,
+    Ticket, TicketBody, TicketId, TicketReply, TicketSubject, User, UserId, WorkflowRun,
+    WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -66,7 +66,7 @@ macro_rules! as_uuid {
         }
     )+};
 }
-as_uuid!(TenantId, UserId, TicketId, ReplyId, WorkflowRunId, WorkflowStepId);
+as_uuid!(TenantId, UserId, TicketId, ReplyId, WorkflowRunId, WorkflowStepId, SessionId);
 
 /// An optional id: the UUID or `null`.
 pub fn opt_id<T: AsUuid>(id: Option<T>) -> Bson {
@@ -339,6 +339,7 @@ pub fn user_doc(u: &User) -> Document {
         "password_hash": &u.password_hash,
         "role": u.role.as_str(),
         "active": u.active,
+        "must_change_password": u.must_change_password,
     };
     put_time(&mut d, "created_at", u.created_at);
     put_time(&mut d, "updated_at", u.updated_at);
@@ -358,6 +359,11 @@ pub fn user_from(d: &Document) -> Decoded<User> {
         password_hash: get_str(d, "password_hash")?.to_owned(),
         role: parse(d, "role")?,
         active: get_bool(d, "active")?,
+        // Absent on users stored before the flag existed: they chose their own password.
+        must_change_password: match d.get("must_change_password") {
+            None => false,
+            Some(_) => get_bool(d, "must_change_password")?,
+        },
         created_at: get_time(d, "created_at")?,
         updated_at: get_time(d, "updated_at")?,
     })
@@ -660,6 +666,7 @@ mod tests {
             password_hash: "$argon2id$v=19$m=19456,t=2,p=1$abc$def".to_owned(),
             role: Role::Agent,
             active: false,
+            must_change_password: true,
             created_at: precise(),
             updated_at: OffsetDateTime::now_utc(),
         };

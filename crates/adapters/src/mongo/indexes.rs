@@ -39,6 +39,9 @@ pub fn index_specs() -> Vec<IndexSpec> {
         // Sign-in looks an email up across tenants before any scope exists.
         spec("users", "email", doc! { "email": 1 }),
         spec("users", "tenant_created", doc! { "tenant_id": 1, "created_at": 1, "_id": 1 }),
+        // Ending all of one user's sessions; pruning expired ones.
+        spec("auth_sessions", "tenant_user", doc! { "tenant_id": 1, "user_id": 1 }),
+        spec("auth_sessions", "expires", doc! { "expires_ns": 1 }),
         spec("tickets", "tenant_created", doc! { "tenant_id": 1, "created_at": 1, "_id": 1 }),
         spec(
             "tickets",

@@ -10,6 +10,7 @@ pub mod codec;
 pub mod filters;
 mod indexes;
 mod repos;
+mod sessions;
 mod throttle;
 mod workflow;
 
@@ -151,6 +152,7 @@ pub struct MongoStore {
     runs: Collection<Document>,
     steps: Collection<Document>,
     throttle: Collection<Document>,
+    sessions: Collection<Document>,
 }
 
 impl MongoStore {
@@ -227,6 +229,7 @@ impl MongoStore {
             runs: db.collection("workflow_runs"),
             steps: db.collection("workflow_steps"),
             throttle: db.collection("throttle_buckets"),
+            sessions: db.collection("auth_sessions"),
             client,
             db,
             transactions,

@@ -202,6 +202,25 @@ impl UserRepository for MongoStore {
         collect(cursor, user_from).await
     }
 
+    async fn set_password(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        password_hash: &str,
+        must_change_password: bool,
+        now: OffsetDateTime,
+    ) -> RepoResult<()> {
+        let mut set =
+            doc! { "password_hash": password_hash, "must_change_password": must_change_password };
+        set.extend(set_time("updated_at", now));
+        let done = self
+            .users
+            .update_one(f::user_by_id(scope, id), doc! { "$set": set })
+            .await
+            .map_err(driver)?;
+        if done.matched_count == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+    }
+
     async fn update(&self, scope: &TenantScope, user: &User) -> RepoResult<()> {
         if user.tenant_id != scope.tenant_id() {
             return Err(RepoError::NotFound);

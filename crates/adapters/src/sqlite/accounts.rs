@@ -1,12 +1,16 @@
 //! Accounts (sign-up and sign-in lookups), tenants and team members.
 
 use async_trait::async_trait;
-use opsflow_domain::{Email, Role, Slug, Tenant, TenantId, TenantScope, User, UserId};
+use opsflow_domain::{
+    AuthSession, Email, Role, SessionId, Slug, Tenant, TenantId, TenantScope, User, UserId,
+};
 use opsflow_ports::repos::{
-    Account, AccountRepository, Conflict, RepoError, RepoResult, TenantRepository, UserRepository,
+    Account, AccountRepository, Conflict, RepoError, RepoResult, SessionRepository,
+    TenantRepository, UserRepository,
 };
 use sqlx::AssertSqlSafe;
 use sqlx::{Sqlite, SqliteConnection};
+use time::OffsetDateTime;
 
 use super::rows::{self, blob, nanos};
 use super::{SqliteStore, db_err};
@@ -17,8 +21,8 @@ async fn insert_user(
     user: &User,
 ) -> RepoResult<()> {
     sqlx::query::<Sqlite>(
-        "INSERT INTO users (id, tenant_id, name, email, password_hash, role, active, created_at, \
-         updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO users (id, tenant_id, name, email, password_hash, role, active, \
+         must_change_password, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(blob(user.id.as_uuid()))
     .bind(blob(tenant_id.as_uuid()))
@@ -27,6 +31,7 @@ async fn insert_user(
     .bind(user.password_hash.as_str())
     .bind(user.role.as_str())
     .bind(i64::from(user.active))
+    .bind(i64::from(user.must_change_password))
     .bind(nanos(user.created_at)?)
     .bind(nanos(user.updated_at)?)
     .execute(&mut *conn)
@@ -208,5 +213,120 @@ impl UserRepository for SqliteStore {
         .await
         .map_err(db_err)?;
         tx.commit().await.map_err(db_err)
+    }
+
+    async fn set_password(
+        &self,
+        scope: &TenantScope,
+        id: UserId,
+        password_hash: &str,
+        must_change_password: bool,
+        now: OffsetDateTime,
+    ) -> RepoResult<()> {
+        let _write = self.write_lock().await;
+        let done = sqlx::query::<Sqlite>(
+            "UPDATE users SET password_hash = ?, must_change_password = ?, updated_at = ? \
+             WHERE tenant_id = ? AND id = ?",
+        )
+        .bind(password_hash)
+        .bind(i64::from(must_change_password))
+        .bind(nanos(now)?)
+        .bind(blob(scope.tenant_id().as_uuid()))
+        .bind(blob(id.as_uuid()))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        if done.rows_affected() == 0 { Err(RepoError::NotFound) } else { Ok(()) }
+    }
+}
+
+#[async_trait]
+impl SessionRepository for SqliteStore {
+    async fn create_session(&self, session: &AuthSession) -> RepoResult<()> {
+        let _write = self.write_lock().await;
+        sqlx::query::<Sqlite>(
+            "INSERT INTO auth_sessions (id, tenant_id, user_id, created_at, expires_at) \
+             VALUES (?, ?, ?, ?, ?)",
+        )
+        .bind(blob(session.id.as_uuid()))
+        .bind(blob(session.tenant_id.as_uuid()))
+        .bind(blob(session.user_id.as_uuid()))
+        .bind(nanos(session.created_at)?)
+        .bind(nanos(session.expires_at)?)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn session_is_live(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        id: SessionId,
+        now: OffsetDateTime,
+    ) -> RepoResult<bool> {
+        let found: Option<i64> = sqlx::query_scalar(
+            "SELECT 1 FROM auth_sessions WHERE id = ? AND tenant_id = ? AND user_id = ? \
+             AND expires_at > ?",
+        )
+        .bind(blob(id.as_uuid()))
+        .bind(blob(tenant_id.as_uuid()))
+        .bind(blob(user_id.as_uuid()))
+        .bind(nanos(now)?)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(found.is_some())
+    }
+
+    async fn delete_session(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        id: SessionId,
+    ) -> RepoResult<()> {
+        let _write = self.write_lock().await;
+        sqlx::query::<Sqlite>(
+            "DELETE FROM auth_sessions WHERE id = ? AND tenant_id = ? AND user_id = ?",
+        )
+        .bind(blob(id.as_uuid()))
+        .bind(blob(tenant_id.as_uuid()))
+        .bind(blob(user_id.as_uuid()))
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(())
+    }
+
+    async fn delete_user_sessions(
+        &self,
+        tenant_id: TenantId,
+        user_id: UserId,
+        keep: Option<SessionId>,
+    ) -> RepoResult<u64> {
+        let _write = self.write_lock().await;
+        // A zero id never matches a real (v7) session id, so "keep nothing" needs no second query.
+        let keep = keep.map_or_else(|| blob(uuid::Uuid::nil()), |k| blob(k.as_uuid()));
+        let done = sqlx::query::<Sqlite>(
+            "DELETE FROM auth_sessions WHERE tenant_id = ? AND user_id = ? AND id <> ?",
+        )
+        .bind(blob(tenant_id.as_uuid()))
+        .bind(blob(user_id.as_uuid()))
+        .bind(keep)
+        .execute(&self.pool)
+        .await
+        .map_err(db_err)?;
+        Ok(done.rows_affected())
+    }
+
+    async fn prune_expired_sessions(&self, now: OffsetDateTime) -> RepoResult<u64> {
+        let _write = self.write_lock().await;
+        let done = sqlx::query::<Sqlite>("DELETE FROM auth_sessions WHERE expires_at <= ?")
+            .bind(nanos(now)?)
+            .execute(&self.pool)
+            .await
+            .map_err(db_err)?;
+        Ok(done.rows_affected())
     }
 }

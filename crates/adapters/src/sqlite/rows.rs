@@ -136,8 +136,8 @@ pub(super) fn tenant(row: &SqliteRow) -> Result<Tenant, RepoError> {
     })
 }
 
-pub(super) const USER_COLS: &str =
-    "id, tenant_id, name, email, password_hash, role, active, created_at, updated_at";
+pub(super) const USER_COLS: &str = "id, tenant_id, name, email, password_hash, role, active, must_change_password, created_at, \
+     updated_at";
 
 pub(super) fn user(row: &SqliteRow) -> Result<User, RepoError> {
     Ok(User {
@@ -148,6 +148,7 @@ pub(super) fn user(row: &SqliteRow) -> Result<User, RepoError> {
         password_hash: text(row, "password_hash")?,
         role: parsed(row, "role")?,
         active: flag(row, "active")?,
+        must_change_password: flag(row, "must_change_password")?,
         created_at: ts(row, "created_at")?,
         updated_at: ts(row, "updated_at")?,
     })

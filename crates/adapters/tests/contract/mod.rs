@@ -26,11 +26,11 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use opsflow_domain::{
-    AssigneeFilter, AuthorType, Category, Channel, Email, PersonName, Policies, Priority,
-    ReplyBody, ReplyId, Role, RunStatus, Slug, StepType, TICKET_TRIAGE, Tenant, TenantId,
-    TenantName, TenantScope, Ticket, TicketBody, TicketId, TicketPatch, TicketQuery, TicketReply,
-    TicketStatus, TicketSubject, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep,
-    WorkflowStepId,
+    AssigneeFilter, AuthSession, AuthorType, Category, Channel, Email, PersonName, Policies,
+    Priority, ReplyBody, ReplyId, Role, RunStatus, SessionId, Slug, StepType, TICKET_TRIAGE,
+    Tenant, TenantId, TenantName, TenantScope, Ticket, TicketBody, TicketId, TicketPatch,
+    TicketQuery, TicketReply, TicketStatus, TicketSubject, User, UserId, WorkflowRun,
+    WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use opsflow_ports::repos::{
     ReplyRepository, RepoError, Store, TenantRepository, TicketRepository, TriageOutcome,
@@ -90,6 +90,9 @@ macro_rules! contract_tests {
             throttle_counts_up_to_the_limit_per_key_and_window,
             throttle_gives_back_and_resets,
             throttle_never_exceeds_the_limit_under_concurrency,
+            sessions_live_until_deleted_or_expired,
+            sessions_end_per_user_except_one_kept,
+            set_password_replaces_hash_and_flag_in_scope_only,
         );
     };
     (@cases $setup:path; $($case:ident),+ $(,)?) => {
@@ -145,6 +148,7 @@ pub fn new_user(
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNo".to_owned(),
         role,
         active: true,
+        must_change_password: false,
         created_at: now,
         updated_at: now,
     }
@@ -1428,4 +1432,95 @@ pub async fn throttle_never_exceeds_the_limit_under_concurrency<S: Store>(store:
     used.sort_unstable();
     assert_eq!(used, (1..=10).collect::<Vec<u32>>(), "each slot is taken exactly once");
     assert_eq!(refused, 30);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sessions and passwords
+// ---------------------------------------------------------------------------------------------
+
+fn new_session(f: &Fixture, user: UserId, now: OffsetDateTime, ttl_secs: i64) -> AuthSession {
+    AuthSession {
+        id: SessionId::new(),
+        tenant_id: f.tenant.id,
+        user_id: user,
+        created_at: now,
+        expires_at: at(now, ttl_secs),
+    }
+}
+
+pub async fn sessions_live_until_deleted_or_expired<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Acme Agency", "owner@acme.test").await;
+    let b = signup(&*store, "Beta Studio", "owner@beta.test").await;
+    let now = now_ms();
+    let s = new_session(&a, a.admin.id, now, 3600);
+    store.create_session(&s).await.unwrap();
+    let live = |t, u, id, when| {
+        let store = store.clone();
+        async move { store.session_is_live(t, u, id, when).await.unwrap() }
+    };
+    assert!(live(a.tenant.id, a.admin.id, s.id, now).await);
+    // Another tenant or user presenting the same id does not see it.
+    assert!(!live(b.tenant.id, a.admin.id, s.id, now).await);
+    assert!(!live(a.tenant.id, b.admin.id, s.id, now).await);
+    // Expired at its expiry instant.
+    assert!(!live(a.tenant.id, a.admin.id, s.id, at(now, 3600)).await);
+    // Deleting under another user's name does nothing; under its own ends it.
+    store.delete_session(b.tenant.id, b.admin.id, s.id).await.unwrap();
+    assert!(live(a.tenant.id, a.admin.id, s.id, now).await);
+    store.delete_session(a.tenant.id, a.admin.id, s.id).await.unwrap();
+    assert!(!live(a.tenant.id, a.admin.id, s.id, now).await);
+    // Deleting a missing session is not an error.
+    store.delete_session(a.tenant.id, a.admin.id, s.id).await.unwrap();
+
+    // Pruning removes only expired sessions.
+    let old = new_session(&a, a.admin.id, at(now, -7200), 3600);
+    let fresh = new_session(&a, a.admin.id, now, 3600);
+    store.create_session(&old).await.unwrap();
+    store.create_session(&fresh).await.unwrap();
+    assert_eq!(store.prune_expired_sessions(now).await.unwrap(), 1);
+    assert!(live(a.tenant.id, a.admin.id, fresh.id, now).await);
+    assert!(!live(a.tenant.id, a.admin.id, old.id, at(now, -7000)).await);
+}
+
+pub async fn sessions_end_per_user_except_one_kept<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Acme Agency", "owner@acme.test").await;
+    let b = signup(&*store, "Beta Studio", "owner@beta.test").await;
+    let now = now_ms();
+    let agent = new_user(a.tenant.id, "Sam Agent", "sam@acme.test", Role::Agent, now);
+    UserRepository::create(&*store, &a.scope, &agent).await.unwrap();
+    let mine: Vec<_> = (0..3).map(|_| new_session(&a, a.admin.id, now, 3600)).collect();
+    let agents = new_session(&a, agent.id, now, 3600);
+    let other_tenant = new_session(&b, b.admin.id, now, 3600);
+    for s in mine.iter().chain([&agents, &other_tenant]) {
+        store.create_session(s).await.unwrap();
+    }
+    let ended = store.delete_user_sessions(a.tenant.id, a.admin.id, Some(mine[0].id)).await;
+    assert_eq!(ended.unwrap(), 2);
+    assert!(store.session_is_live(a.tenant.id, a.admin.id, mine[0].id, now).await.unwrap());
+    assert!(!store.session_is_live(a.tenant.id, a.admin.id, mine[1].id, now).await.unwrap());
+    assert!(store.session_is_live(a.tenant.id, agent.id, agents.id, now).await.unwrap());
+    assert!(store.session_is_live(b.tenant.id, b.admin.id, other_tenant.id, now).await.unwrap());
+    // The other tenant's admin cannot end this tenant's sessions even with the user id.
+    assert_eq!(store.delete_user_sessions(b.tenant.id, a.admin.id, None).await.unwrap(), 0);
+    assert_eq!(store.delete_user_sessions(a.tenant.id, a.admin.id, None).await.unwrap(), 1);
+    assert!(!store.session_is_live(a.tenant.id, a.admin.id, mine[0].id, now).await.unwrap());
+}
+
+pub async fn set_password_replaces_hash_and_flag_in_scope_only<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Acme Agency", "owner@acme.test").await;
+    let b = signup(&*store, "Beta Studio", "owner@beta.test").await;
+    let later = at(now_ms(), 60);
+    store.set_password(&a.scope, a.admin.id, "$new-hash", true, later).await.unwrap();
+    let u = UserRepository::get(&*store, &a.scope, a.admin.id).await.unwrap();
+    assert_eq!(u.password_hash, "$new-hash");
+    assert!(u.must_change_password);
+    assert_eq!(u.updated_at, later);
+    store.set_password(&a.scope, a.admin.id, "$newer", false, later).await.unwrap();
+    assert!(
+        !UserRepository::get(&*store, &a.scope, a.admin.id).await.unwrap().must_change_password
+    );
+    // Another tenant's user is not found and unchanged.
+    assert_not_found(store.set_password(&b.scope, a.admin.id, "$evil", false, later).await);
+    let u = UserRepository::get(&*store, &a.scope, a.admin.id).await.unwrap();
+    assert_eq!(u.password_hash, "$newer");
 }

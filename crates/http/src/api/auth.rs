@@ -10,7 +10,7 @@ use poem_openapi::{ApiResponse, OpenApi};
 use crate::api::ApiTags;
 use crate::auth::BearerAuth;
 use crate::body::JsonBody;
-use crate::dto::{LoginRequest, MeResponse, SessionResponse, SignupRequest};
+use crate::dto::{LoginRequest, MeResponse, PasswordChangeRequest, SessionResponse, SignupRequest};
 use crate::error::ApiResult;
 use crate::state::AppState;
 
@@ -55,6 +55,14 @@ pub enum MeResult {
     /// The current user and workspace.
     #[oai(status = 200)]
     Ok(Json<MeResponse>),
+}
+
+/// An answer with no body.
+#[derive(ApiResponse)]
+pub enum NoContentResult {
+    /// Done.
+    #[oai(status = 204)]
+    Done,
 }
 
 fn session(s: opsflow_ports::services::auth::Session) -> SessionResponse {
@@ -102,5 +110,47 @@ impl AuthApi {
     async fn me(&self, auth: BearerAuth) -> ApiResult<MeResult> {
         let ctx = auth.0;
         Ok(MeResult::Ok(Json(MeResponse { user: ctx.user.into(), tenant: ctx.tenant.into() })))
+    }
+
+    /// Change your own password. `current_password` must be the one you signed in with; the new
+    /// one must meet the password policy. Your other sessions end; this one stays signed in.
+    /// Clears `must_change_password`.
+    #[oai(path = "/password", method = "post", operation_id = "change_password")]
+    async fn change_password(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        body: JsonBody<PasswordChangeRequest>,
+    ) -> ApiResult<NoContentResult> {
+        let ctx = auth.0;
+        let (current, new) = body.0.try_into_domain(&[
+            ctx.user.name.as_str(),
+            ctx.user.email.as_str(),
+            ctx.tenant.name.as_str(),
+        ])?;
+        state.auth.change_password(&ctx, &current, &new).await?;
+        Ok(NoContentResult::Done)
+    }
+
+    /// End this session: the token stops working at once.
+    #[oai(path = "/logout", method = "post", operation_id = "logout")]
+    async fn logout(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> ApiResult<NoContentResult> {
+        state.auth.logout(&auth.0).await?;
+        Ok(NoContentResult::Done)
+    }
+
+    /// End every session of the signed-in user, this one included ("log out everywhere").
+    #[oai(path = "/logout-all", method = "post", operation_id = "logout_all")]
+    async fn logout_all(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> ApiResult<NoContentResult> {
+        state.auth.logout_all(&auth.0).await?;
+        Ok(NoContentResult::Done)
     }
 }

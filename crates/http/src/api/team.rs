@@ -14,8 +14,8 @@ use crate::api::{ApiTags, parse_id};
 use crate::auth::BearerAuth;
 use crate::body::JsonBody;
 use crate::dto::{
-    RoleDto, TeamMemberList, TenantDto, TenantPatchRequest, UserCreateRequest, UserCreatedResponse,
-    UserDto, UserList, UserPatchRequest,
+    PasswordResetResponse, RoleDto, TeamMemberList, TenantDto, TenantPatchRequest,
+    UserCreateRequest, UserCreatedResponse, UserDto, UserList, UserPatchRequest,
 };
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -61,6 +61,14 @@ pub enum UserResult {
     /// The user.
     #[oai(status = 200)]
     Ok(Json<UserDto>),
+}
+
+/// Password reset answer.
+#[derive(ApiResponse)]
+pub enum PasswordResetResult {
+    /// The new temporary password, shown only now.
+    #[oai(status = 200)]
+    Ok(Json<PasswordResetResponse>),
 }
 
 #[OpenApi(tag = "ApiTags::Workspace")]
@@ -172,5 +180,24 @@ impl TeamApi {
         let patch = UserPatch { name, role: body.0.role.map(Into::into), active: body.0.active };
         let user = state.team.update(&auth.0.scope, id, patch).await?;
         Ok(UserResult::Ok(Json(user.into())))
+    }
+
+    /// Replace a user's password with a new temporary one, answered once (admin). The user's
+    /// sessions end, and they must choose their own password at their next login.
+    #[oai(
+        path = "/users/:id/password-reset",
+        method = "post",
+        operation_id = "reset_user_password"
+    )]
+    async fn reset_user_password(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<String>,
+    ) -> ApiResult<PasswordResetResult> {
+        opsflow_ports::error::require_admin(&auth.0.scope)?;
+        let id: UserId = parse_id("id", &id.0)?;
+        let temporary_password = state.team.reset_password(&auth.0.scope, id).await?;
+        Ok(PasswordResetResult::Ok(Json(PasswordResetResponse { temporary_password })))
     }
 }

@@ -37,7 +37,7 @@ use tokio::task::JoinHandle;
 /// The HMAC secret every test app signs tokens with (tests craft tokens with it too).
 pub const JWT_SECRET: &str = "opsflow-http-tests-secret-0123456789-abcdefghij";
 /// The password used by test users.
-pub const PASSWORD: &str = "correct horse battery staple";
+pub const PASSWORD: &str = "Sturdy-Otter-4821";
 /// The environment variable that points the MongoDB tests at a server.
 pub const MONGO_URI_VAR: &str = "OPSFLOW_TEST_MONGODB_URI";
 
@@ -553,6 +553,19 @@ impl TestApp {
         Session::from_json(&r.json)
     }
 
+    /// Signs up another workspace for an email that already has one (`additional_workspace`).
+    pub async fn signup_additional(&self, tenant: &str, email: &str, password: &str) -> Session {
+        let r = self
+            .post(
+                "/api/auth/signup",
+                None,
+                json!({"tenant_name": tenant, "user_name": "Ada Admin", "email": email, "password": password, "additional_workspace": true}),
+            )
+            .await;
+        r.expect(201);
+        Session::from_json(&r.json)
+    }
+
     /// Logs in (optionally naming the workspace) and returns the raw answer.
     pub async fn login_raw(&self, email: &str, password: &str, slug: Option<&str>) -> Resp {
         let mut body = json!({"email": email, "password": password});
@@ -569,7 +582,8 @@ impl TestApp {
         Session::from_json(&r.json)
     }
 
-    /// Adds a team member as `admin` and logs them in with their temporary password.
+    /// Adds a team member as `admin`, logs them in with their temporary password and replaces it
+    /// with [`PASSWORD`] (until then the API answers them only 403 `password_change_required`).
     pub async fn add_user(&self, admin: &Session, name: &str, email: &str, role: &str) -> Session {
         let r = self
             .post(
@@ -582,7 +596,15 @@ impl TestApp {
         let password = r.json["temporary_password"].as_str().expect("temporary_password");
         let login = self.login_raw(email, password, Some(&admin.slug)).await;
         login.expect(200);
-        Session::from_json(&login.json)
+        let session = Session::from_json(&login.json);
+        self.post(
+            "/api/auth/password",
+            Some(&session.token),
+            json!({"current_password": password, "new_password": PASSWORD}),
+        )
+        .await
+        .expect(204);
+        session
     }
 
     /// Deactivates `user_id` as `admin` (expects 200).

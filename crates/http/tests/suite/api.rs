@@ -79,9 +79,10 @@ pub async fn login_succeeds_and_bad_credentials_get_identical_401(ctx: Ctx) {
 pub async fn login_in_several_workspaces_requires_a_tenant_slug(ctx: Ctx) {
     let app = ctx.spawn().await;
     let one = app.signup("North Studio", "sam@example.com").await;
-    let two = app.signup("South Studio", "sam@example.com").await;
+    let two = app.signup_additional("South Studio", "sam@example.com", PASSWORD).await;
     // Same email, another password: must not be listed.
-    let three = app.signup_with("West Studio", "sam@example.com", "a different password").await;
+    let three =
+        app.signup_additional("West Studio", "sam@example.com", "Another-Walrus-Tide-93").await;
 
     let r = app.login_raw("sam@example.com", PASSWORD, None).await;
     r.expect_error(409, Some("tenant_required"), None);
@@ -108,7 +109,7 @@ pub async fn login_in_several_workspaces_requires_a_tenant_slug(ctx: Ctx) {
     assert_eq!(picked.json["user"]["id"], two.user_id.as_str());
 
     // The third workspace's own password logs straight in there.
-    let third = app.login_raw("sam@example.com", "a different password", None).await;
+    let third = app.login_raw("sam@example.com", "Another-Walrus-Tide-93", None).await;
     third.expect(200);
     assert_eq!(third.json["tenant"]["id"], three.tenant_id.as_str());
 }
@@ -169,6 +170,13 @@ pub async fn team_members_are_listed_created_and_updated_by_admins(ctx: Ctx) {
     // The temporary password logs in.
     let agent = app.login("alan@example.com", temporary).await;
     assert_eq!(agent.user_id, agent_id);
+    app.post(
+        "/api/auth/password",
+        Some(&agent.token),
+        json!({"current_password": temporary, "new_password": PASSWORD}),
+    )
+    .await
+    .expect(204);
 
     let list = app.get("/api/users", Some(&admin.token)).await;
     list.expect(200);
@@ -204,7 +212,9 @@ pub async fn team_members_are_listed_created_and_updated_by_admins(ctx: Ctx) {
     r.expect(200);
     assert_eq!(r.json["name"], "Alan Turing");
     assert_eq!(r.json["role"], "admin");
-    // The promoted user's existing token now carries admin rights (role is re-read).
+    // A role change ends the user's sessions; signing in again gives the admin rights.
+    app.get("/api/users", Some(&agent.token)).await.expect(401);
+    let agent = app.login("alan@example.com", PASSWORD).await;
     app.get("/api/users", Some(&agent.token)).await.expect(200);
     // Demote again.
     app.patch(&format!("/api/users/{agent_id}"), Some(&admin.token), json!({"role": "agent"}))
@@ -220,10 +230,12 @@ pub async fn team_members_are_listed_created_and_updated_by_admins(ctx: Ctx) {
     app.get("/api/auth/me", Some(&agent.token)).await.expect_error(401, None, None);
     app.login_raw("alan@example.com", temporary, None).await.expect_error(401, None, None);
 
-    // Reactivate: the same token works again.
+    // Reactivate: the ended session stays ended; signing in again works.
     app.patch(&format!("/api/users/{agent_id}"), Some(&admin.token), json!({"active": true}))
         .await
         .expect(200);
+    app.get("/api/auth/me", Some(&agent.token)).await.expect(401);
+    let agent = app.login("alan@example.com", PASSWORD).await;
     app.get("/api/auth/me", Some(&agent.token)).await.expect(200);
 }
 

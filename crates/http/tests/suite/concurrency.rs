@@ -69,7 +69,13 @@ pub async fn concurrent_demotions_keep_an_active_admin(ctx: Ctx) {
             app.patch(&second_path, Some(&first.token), json!({"active": false})),
         );
         for r in [&demote_self, &deactivate_other] {
-            assert!([200, 403, 409].contains(&r.status), "round {round}: {} {}", r.status, r.text);
+            // 401: the self-demotion ended `first`'s sessions before the other request was read.
+            assert!(
+                [200, 401, 403, 409].contains(&r.status),
+                "round {round}: {} {}",
+                r.status,
+                r.text
+            );
             if r.status != 200 {
                 r.expect_error(r.status, None, None);
             }

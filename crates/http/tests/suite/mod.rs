@@ -3,6 +3,7 @@
 //! Each case is an `async fn(Ctx)`. `tests/http.rs` runs them on SQLite, `tests/mongo.rs` on
 //! MongoDB; the lists below are the single source of which cases exist.
 
+pub mod accounts;
 pub mod api;
 pub mod bad_input;
 pub mod concurrency;
@@ -16,6 +17,19 @@ pub mod triage;
 #[macro_export]
 macro_rules! all_suites {
     ($backend:expr) => {
+        $crate::http_cases!(
+            $backend,
+            accounts,
+            [
+                password_change_checks_current_and_policy_and_ends_other_sessions,
+                temporary_passwords_must_be_changed_before_anything_else,
+                admin_reset_gives_a_new_temporary_password_and_ends_sessions,
+                password_reset_of_another_tenants_user_is_404,
+                logout_and_logout_everywhere_end_sessions_at_once,
+                role_change_and_deactivation_end_that_users_sessions,
+                signup_policy_and_duplicate_workspace_guard,
+            ]
+        );
         $crate::http_cases!(
             $backend,
             api,
@@ -84,6 +98,7 @@ macro_rules! all_suites {
             [
                 parallel_wrong_passwords_never_get_more_than_the_limit,
                 short_wrong_passwords_are_counted_and_an_empty_one_is_422,
+                wrong_current_passwords_are_throttled_per_user,
                 logins_are_limited_per_client_address,
                 signups_are_limited_per_client_address,
             ]

@@ -133,3 +133,26 @@ pub async fn signups_are_limited_per_client_address(ctx: Ctx) {
     // Another client behind the same proxy is not affected.
     signup_from(&app, "Other", "other@example.com", Some("203.0.113.2")).await.expect(201);
 }
+
+pub async fn wrong_current_passwords_are_throttled_per_user(ctx: Ctx) {
+    let app = ctx.spawn_with(AppOptions { login: limits(3), ..AppOptions::default() }).await;
+    let s = app.signup("Acme", "ada@example.com").await;
+    let change = |current: &str| json!({"current_password": current, "new_password": "Granite-Pelican-7304"});
+    // A stolen token cannot guess the current password at the speed of the server: of 20
+    // parallel guesses only the limit is checked (422), the rest are 429.
+    let answers = join_all((0..20).map(|i| {
+        let app = &app;
+        let token = s.token.clone();
+        async move {
+            app.post("/api/auth/password", Some(&token), change(&format!("Wrong-Guess-{i:04}x")))
+                .await
+        }
+    }))
+    .await;
+    assert_eq!(answers.iter().filter(|r| r.status == 422).count(), 3);
+    for r in answers.iter().filter(|r| r.status != 422) {
+        assert_too_many(r);
+    }
+    // Even the right current password is refused while locked.
+    assert_too_many(&app.post("/api/auth/password", Some(&s.token), change(PASSWORD)).await);
+}

@@ -6,6 +6,21 @@ use serde_json::json;
 use crate::common::jwt::{claims, now, payload, sign, unsigned, with_payload};
 use crate::common::{AppOptions, Ctx, JWT_SECRET, Resp, TestApp};
 
+/// Claims for a user that name the live session of `token` (its `jti`), as a forger holding the
+/// signing key and a real token would write them.
+fn claims_in(
+    token: &str,
+    user_id: &str,
+    tenant_id: &str,
+    role: &str,
+    iat: i64,
+    exp: i64,
+) -> serde_json::Value {
+    let mut c = claims(user_id, tenant_id, role, iat, exp);
+    c["jti"] = payload(token)["jti"].clone();
+    c
+}
+
 /// Protected endpoints probed with each bad token.
 const PROTECTED: &[&str] =
     &["/api/auth/me", "/api/tickets", "/api/tenant", "/api/team", "/api/users"];
@@ -49,19 +64,23 @@ pub async fn expired_wrongly_signed_unsigned_and_tampered_tokens_are_401(ctx: Ct
 
     // A token crafted here with the server's secret is accepted: the crafting is right, so the
     // rejections below are about what each token changes.
-    let good = sign(&claims(&a.user_id, &a.tenant_id, "admin", t, t + 600), JWT_SECRET);
+    let good =
+        sign(&claims_in(&a.token, &a.user_id, &a.tenant_id, "admin", t, t + 600), JWT_SECRET);
     app.get("/api/auth/me", Some(&good)).await.expect(200);
 
-    let expired = sign(&claims(&a.user_id, &a.tenant_id, "admin", t - 7200, t - 3600), JWT_SECRET);
+    let expired = sign(
+        &claims_in(&a.token, &a.user_id, &a.tenant_id, "admin", t - 7200, t - 3600),
+        JWT_SECRET,
+    );
     probe(&app, &format!("Bearer {expired}"), "expired").await;
 
     let wrong_secret = sign(
-        &claims(&a.user_id, &a.tenant_id, "admin", t, t + 600),
+        &claims_in(&a.token, &a.user_id, &a.tenant_id, "admin", t, t + 600),
         "another-secret-of-the-same-length-0123456789abc",
     );
     probe(&app, &format!("Bearer {wrong_secret}"), "wrong secret").await;
 
-    let none = unsigned(&claims(&a.user_id, &a.tenant_id, "admin", t, t + 600));
+    let none = unsigned(&claims_in(&a.token, &a.user_id, &a.tenant_id, "admin", t, t + 600));
     probe(&app, &format!("Bearer {none}"), "alg none").await;
 
     // The server's own token with its payload edited (tenant swapped to B), signature kept.
@@ -74,9 +93,11 @@ pub async fn expired_wrongly_signed_unsigned_and_tampered_tokens_are_401(ctx: Ct
 
     // Correctly signed, but claims that do not belong together: A's user in B's tenant, B's
     // user in A's tenant, an unknown user.
-    let mixed = sign(&claims(&a.user_id, &b.tenant_id, "admin", t, t + 600), JWT_SECRET);
+    let mixed =
+        sign(&claims_in(&a.token, &a.user_id, &b.tenant_id, "admin", t, t + 600), JWT_SECRET);
     probe(&app, &format!("Bearer {mixed}"), "A's user in B's tenant").await;
-    let mixed = sign(&claims(&b.user_id, &a.tenant_id, "admin", t, t + 600), JWT_SECRET);
+    let mixed =
+        sign(&claims_in(&b.token, &b.user_id, &a.tenant_id, "admin", t, t + 600), JWT_SECRET);
     probe(&app, &format!("Bearer {mixed}"), "B's user in A's tenant").await;
     let unknown = uuid::Uuid::now_v7().to_string();
     let ghost = sign(&claims(&unknown, &a.tenant_id, "admin", t, t + 600), JWT_SECRET);
@@ -101,7 +122,10 @@ pub async fn a_claimed_role_does_not_grant_admin(ctx: Ctx) {
     let agent = app.add_user(&admin, "Alan Agent", "alan@example.com", "agent").await;
     // A validly signed token that claims `admin` for an agent: the stored role decides.
     let t = now();
-    let forged = sign(&claims(&agent.user_id, &agent.tenant_id, "admin", t, t + 600), JWT_SECRET);
+    let forged = sign(
+        &claims_in(&agent.token, &agent.user_id, &agent.tenant_id, "admin", t, t + 600),
+        JWT_SECRET,
+    );
     app.get("/api/users", Some(&forged)).await.expect_error(403, Some("forbidden"), None);
     app.patch("/api/tenant", Some(&forged), json!({"name": "Mine"}))
         .await

@@ -38,7 +38,7 @@ use tokio::task::JoinHandle;
 use crate::config::{DatabaseConfig, parse_database};
 
 /// Password of every benchmark user.
-const PASSWORD: &str = "opsflow-bench-password";
+const PASSWORD: &str = "Bench-Walrus-Meadow-7719";
 
 /// Installs a quiet log subscriber (`OPSFLOW_LOG`, default `warn`) on stderr, so request logs do
 /// not cost time during a measurement while warnings and errors stay visible.
@@ -272,7 +272,11 @@ async fn create_tenants<S: Store>(
                     tenant_name: TenantName::new(&format!("Bench Agency {i:03}"))?,
                     user_name: PersonName::new(&format!("Admin {i:03}"))?,
                     email: Email::parse(&email)?,
-                    password: password.clone(),
+                    password: opsflow_ports::password_policy::NewPassword::new(
+                        password.expose(),
+                        &[],
+                    )?,
+                    additional_workspace: true,
                 },
                 None,
             )
@@ -290,6 +294,7 @@ async fn create_tenants<S: Store>(
                 password_hash: agent_hash.clone(),
                 role: Role::Agent,
                 active: true,
+                must_change_password: false,
                 created_at: now,
                 updated_at: now,
             };

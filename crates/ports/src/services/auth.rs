@@ -3,14 +3,17 @@
 use std::sync::Arc;
 
 use opsflow_domain::{
-    Email, Password, PersonName, Policies, Role, Slug, Tenant, TenantId, TenantName, TenantScope,
-    User, UserId,
+    AuthSession, Email, Password, PersonName, Policies, Role, SessionId, Slug, Tenant, TenantId,
+    TenantName, TenantScope, User, UserId,
 };
 use tracing::instrument;
 
 use crate::auth::{Clock, PasswordHasher, TokenError, TokenService};
 use crate::error::{AppError, AppResult, ConflictCode, Entity, WorkspaceChoice};
-use crate::repos::{AccountRepository, Conflict, RepoError, ThrottleRepository};
+use crate::password_policy::NewPassword;
+use crate::repos::{
+    AccountRepository, Conflict, RepoError, SessionRepository, ThrottleRepository, UserRepository,
+};
 use crate::services::throttle::{LoginLimits, Throttle};
 
 /// Validated sign-up input.
@@ -22,8 +25,10 @@ pub struct SignupInput {
     pub user_name: PersonName,
     /// The first admin's email.
     pub email: Email,
-    /// The first admin's password.
-    pub password: Password,
+    /// The first admin's password (checked against the policy for new passwords).
+    pub password: NewPassword,
+    /// The caller knowingly creates another workspace for an email that already has one.
+    pub additional_workspace: bool,
 }
 
 /// Validated login input.
@@ -57,6 +62,8 @@ pub struct AuthContext {
     pub user: User,
     /// The user's workspace.
     pub tenant: Tenant,
+    /// The session (token `jti`) the request was made with.
+    pub session_id: SessionId,
 }
 
 /// How many slug suffixes are tried before giving up.
@@ -65,6 +72,8 @@ const SLUG_ATTEMPTS: u32 = 50;
 /// Sign-up, login and token resolution.
 pub struct AuthService {
     accounts: Arc<dyn AccountRepository>,
+    users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
     hasher: Arc<dyn PasswordHasher>,
     tokens: Arc<dyn TokenService>,
     clock: Arc<dyn Clock>,
@@ -76,13 +85,15 @@ impl AuthService {
     /// Wires the service to its ports.
     pub fn new(
         accounts: Arc<dyn AccountRepository>,
+        users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
         hasher: Arc<dyn PasswordHasher>,
         tokens: Arc<dyn TokenService>,
         clock: Arc<dyn Clock>,
         throttles: Arc<dyn ThrottleRepository>,
     ) -> Self {
         let throttle = Throttle::new(throttles.clone(), clock.clone(), LoginLimits::default());
-        Self { accounts, hasher, tokens, clock, throttles, throttle }
+        Self { accounts, users, sessions, hasher, tokens, clock, throttles, throttle }
     }
 
     /// Sets the throttle limits (default: [`LoginLimits::default`]).
@@ -101,14 +112,21 @@ impl AuthService {
     /// Creates a workspace and its first admin, and signs them in. Sign-ups are counted per
     /// client `address` (when known) before anything else.
     ///
+    /// An email that already belongs to a workspace of the same name is refused
+    /// (`workspace_exists`: signing up twice by mistake must not make a twin workspace); one that
+    /// belongs to workspaces of other names needs `additional_workspace`
+    /// (`additional_workspace_required`).
+    ///
     /// # Errors
+    /// `Conflict` (`workspace_exists`, `additional_workspace_required`, `slug_taken`);
     /// [`AppError::TooManyAttempts`]; `Unexpected` on store or hashing failure.
     #[instrument(skip_all)]
     pub async fn signup(&self, input: SignupInput, address: Option<&str>) -> AppResult<Session> {
         self.throttle.signup_attempt(address).await?;
+        self.check_duplicate_signup(&input).await?;
         let now = self.clock.now();
         let password_hash =
-            self.hasher.hash(&input.password).await.map_err(AppError::unexpected)?;
+            self.hasher.hash(input.password.as_password()).await.map_err(AppError::unexpected)?;
         let base = Slug::from_name(&input.tenant_name);
         for n in 1..=SLUG_ATTEMPTS {
             let slug = if n == 1 { base.clone() } else { base.with_suffix(n) };
@@ -131,13 +149,15 @@ impl AuthService {
                 password_hash: password_hash.clone(),
                 role: Role::Admin,
                 active: true,
+                must_change_password: false,
                 created_at: now,
                 updated_at: now,
             };
             match self.accounts.create_tenant_with_admin(&tenant, &user).await {
                 Ok(()) => {
+                    // Event: signup (workspace and first admin created).
                     tracing::info!(tenant_id = %tenant.id, user_id = %user.id, "workspace created");
-                    return self.session(user, tenant);
+                    return self.session(user, tenant).await;
                 }
                 // Lost a race for this slug: try the next suffix.
                 Err(RepoError::Conflict(Conflict::Slug)) => {}
@@ -148,6 +168,28 @@ impl AuthService {
             code: ConflictCode::SlugTaken,
             message: "could not find a free workspace slug for this name".to_owned(),
         })
+    }
+
+    async fn check_duplicate_signup(&self, input: &SignupInput) -> AppResult<()> {
+        let existing = self.accounts.find_by_email(&input.email).await?;
+        let wanted = input.tenant_name.as_str().to_lowercase();
+        if existing.iter().any(|a| a.tenant.name.as_str().to_lowercase() == wanted) {
+            return Err(AppError::Conflict {
+                code: ConflictCode::WorkspaceExists,
+                message: "this email already has a workspace with this name; log in to it \
+                          instead, or choose another name"
+                    .to_owned(),
+            });
+        }
+        if !existing.is_empty() && !input.additional_workspace {
+            return Err(AppError::Conflict {
+                code: ConflictCode::AdditionalWorkspaceRequired,
+                message: "this email already belongs to a workspace; to create another one, \
+                          confirm it (send \"additional_workspace\": true)"
+                    .to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// Signs a user in. Unknown email and wrong password fail the same way and take about the
@@ -200,7 +242,8 @@ impl AuthService {
             0 => Err(AppError::InvalidCredentials),
             1 => {
                 let account = matched.remove(0);
-                self.session(account.user, account.tenant)
+                // Event: login succeeded.
+                self.session(account.user, account.tenant).await
             }
             _ => Err(AppError::TenantRequired(
                 matched
@@ -234,14 +277,107 @@ impl AuthService {
         if account.user.tenant_id != claims.tenant_id || account.tenant.id != claims.tenant_id {
             return Err(AppError::Unauthenticated("the access token is invalid"));
         }
+        // The session record is the source of truth: logout, password change or reset, role
+        // change and deactivation delete it, and every process sees that on its next request.
+        if !self
+            .sessions
+            .session_is_live(claims.tenant_id, claims.user_id, claims.session_id, self.clock.now())
+            .await?
+        {
+            return Err(AppError::Unauthenticated("this session has ended; log in again"));
+        }
         let scope = TenantScope::new(account.tenant.id, account.user.id, account.user.role);
-        Ok(AuthContext { scope, user: account.user, tenant: account.tenant })
+        Ok(AuthContext {
+            scope,
+            user: account.user,
+            tenant: account.tenant,
+            session_id: claims.session_id,
+        })
     }
 
-    fn session(&self, user: User, tenant: Tenant) -> AppResult<Session> {
+    /// Changes the caller's own password after checking the current one. Ends the user's other
+    /// sessions (a thief holding an old token is locked out) and keeps the current one; clears
+    /// `must_change_password`.
+    ///
+    /// # Errors
+    /// `Validation` on `current_password` (wrong) or `new_password` (same as the current one);
+    /// [`AppError::TooManyAttempts`] after too many wrong current passwords; `Unexpected`.
+    #[instrument(skip_all, fields(tenant_id = %ctx.scope.tenant_id()))]
+    pub async fn change_password(
+        &self,
+        ctx: &AuthContext,
+        current: &Password,
+        new: &NewPassword,
+    ) -> AppResult<()> {
+        // Counted before the check, like logins: a stolen token cannot guess the password.
+        self.throttle.password_attempt(ctx.user.id).await?;
+        let ok = self
+            .hasher
+            .verify(current, &ctx.user.password_hash)
+            .await
+            .map_err(AppError::unexpected)?;
+        if !ok {
+            return Err(AppError::field("current_password", "is not your current password"));
+        }
+        self.throttle.password_succeeded(ctx.user.id).await?;
+        if new.as_password().expose() == current.expose() {
+            return Err(AppError::field("new_password", "must differ from the current password"));
+        }
+        let hash = self.hasher.hash(new.as_password()).await.map_err(AppError::unexpected)?;
+        let now = self.clock.now();
+        self.users
+            .set_password(&ctx.scope, ctx.user.id, &hash, false, now)
+            .await
+            .map_err(AppError::from_repo(Entity::User))?;
+        self.sessions
+            .delete_user_sessions(ctx.scope.tenant_id(), ctx.user.id, Some(ctx.session_id))
+            .await?;
+        // Event: password changed (by the user).
+        tracing::info!(tenant_id = %ctx.scope.tenant_id(), user_id = %ctx.user.id, "password changed");
+        Ok(())
+    }
+
+    /// Ends the session the request was made with.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    pub async fn logout(&self, ctx: &AuthContext) -> AppResult<()> {
+        self.sessions.delete_session(ctx.scope.tenant_id(), ctx.user.id, ctx.session_id).await?;
+        // Event: logout.
+        tracing::info!(tenant_id = %ctx.scope.tenant_id(), user_id = %ctx.user.id, "logged out");
+        Ok(())
+    }
+
+    /// Ends every session of the caller, this one included ("log out everywhere").
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    pub async fn logout_all(&self, ctx: &AuthContext) -> AppResult<u64> {
+        let ended =
+            self.sessions.delete_user_sessions(ctx.scope.tenant_id(), ctx.user.id, None).await?;
+        // Event: logout everywhere.
+        tracing::info!(tenant_id = %ctx.scope.tenant_id(), user_id = %ctx.user.id, ended, "logged out everywhere");
+        Ok(ended)
+    }
+
+    /// Records a new session and issues its token. Expired sessions are pruned here, at
+    /// sign-in, so the table stays as small as the number of live sessions.
+    async fn session(&self, user: User, tenant: Tenant) -> AppResult<Session> {
+        let now = self.clock.now();
+        if let Err(e) = self.sessions.prune_expired_sessions(now).await {
+            tracing::warn!(error = %e, "could not prune expired sessions");
+        }
+        let record = AuthSession {
+            id: SessionId::new(),
+            tenant_id: tenant.id,
+            user_id: user.id,
+            created_at: now,
+            expires_at: now + self.tokens.ttl(),
+        };
+        self.sessions.create_session(&record).await?;
         let access_token = self
             .tokens
-            .issue(user.id, tenant.id, user.role, self.clock.now())
+            .issue(user.id, tenant.id, user.role, record.id, now)
             .map_err(AppError::unexpected)?;
         Ok(Session { user, tenant, access_token })
     }

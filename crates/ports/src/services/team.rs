@@ -8,7 +8,7 @@ use rand::seq::SliceRandom;
 
 use crate::auth::{Clock, PasswordHasher};
 use crate::error::{AppError, AppResult, Entity, require_admin};
-use crate::repos::UserRepository;
+use crate::repos::{SessionRepository, UserRepository};
 
 /// A new team member.
 #[derive(Debug, Clone)]
@@ -58,6 +58,7 @@ pub fn generate_password() -> String {
 /// Manages the users of the caller's workspace (admin only).
 pub struct TeamService {
     users: Arc<dyn UserRepository>,
+    sessions: Arc<dyn SessionRepository>,
     hasher: Arc<dyn PasswordHasher>,
     clock: Arc<dyn Clock>,
 }
@@ -66,10 +67,11 @@ impl TeamService {
     /// Wires the service to its ports.
     pub fn new(
         users: Arc<dyn UserRepository>,
+        sessions: Arc<dyn SessionRepository>,
         hasher: Arc<dyn PasswordHasher>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { users, hasher, clock }
+        Self { users, sessions, hasher, clock }
     }
 
     /// All users of the workspace, oldest first (admin only).
@@ -109,16 +111,40 @@ impl TeamService {
             password_hash: hash,
             role: input.role,
             active: true,
+            must_change_password: true,
             created_at: now,
             updated_at: now,
         };
         self.users.create(scope, &user).await.map_err(AppError::from_repo(Entity::User))?;
+        // Event: user created.
         tracing::info!(tenant_id = %scope.tenant_id(), user_id = %user.id, "user added");
         Ok((user, temporary))
     }
 
+    /// Replaces a user's password with a new temporary one, returned once (admin only). The user
+    /// must change it at their next login, and every session they have is ended.
+    ///
+    /// # Errors
+    /// `Forbidden`; `NotFound` (also for another tenant's user); `Unexpected`.
+    pub async fn reset_password(&self, scope: &TenantScope, id: UserId) -> AppResult<String> {
+        require_admin(scope)?;
+        let user = self.users.get(scope, id).await.map_err(AppError::from_repo(Entity::User))?;
+        let temporary = generate_password();
+        let password = Password::new(&temporary).map_err(AppError::unexpected)?;
+        let hash = self.hasher.hash(&password).await.map_err(AppError::unexpected)?;
+        self.users
+            .set_password(scope, user.id, &hash, true, self.clock.now())
+            .await
+            .map_err(AppError::from_repo(Entity::User))?;
+        self.sessions.delete_user_sessions(scope.tenant_id(), user.id, None).await?;
+        // Event: password reset by an admin.
+        tracing::info!(tenant_id = %scope.tenant_id(), user_id = %user.id, "password reset");
+        Ok(temporary)
+    }
+
     /// Renames, changes the role of, or (de)activates a user (admin only). The last active admin
-    /// cannot be demoted or deactivated.
+    /// cannot be demoted or deactivated. A role change or deactivation ends the user's sessions,
+    /// so the next request of every open tab signs in again under the new rules.
     ///
     /// # Errors
     /// `Forbidden`; `NotFound`; `Conflict` (`last_admin`); `Unexpected`.
@@ -131,6 +157,7 @@ impl TeamService {
         require_admin(scope)?;
         let mut user =
             self.users.get(scope, id).await.map_err(AppError::from_repo(Entity::User))?;
+        let before = (user.role, user.active);
         if let Some(name) = patch.name {
             user.name = name;
         }
@@ -142,6 +169,11 @@ impl TeamService {
         }
         user.updated_at = self.clock.now();
         self.users.update(scope, &user).await.map_err(AppError::from_repo(Entity::User))?;
+        if before != (user.role, user.active) {
+            self.sessions.delete_user_sessions(scope.tenant_id(), user.id, None).await?;
+            // Event: role changed and/or user (de)activated.
+            tracing::info!(tenant_id = %scope.tenant_id(), user_id = %user.id, "user access changed");
+        }
         Ok(user)
     }
 }

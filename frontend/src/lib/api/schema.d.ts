@@ -58,6 +58,61 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/auth/password": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Change your own password. `current_password` must be the one you signed in with; the new
+         *     one must meet the password policy. Your other sessions end; this one stays signed in.
+         *     Clears `must_change_password`.
+         */
+        post: operations["change_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End this session: the token stops working at once. */
+        post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** End every session of the signed-in user, this one included ("log out everywhere"). */
+        post: operations["logout_all"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/health": {
         parameters: {
             query?: never;
@@ -149,6 +204,26 @@ export interface paths {
          *     demoted or deactivated (409 `last_admin`).
          */
         patch: operations["update_user"];
+        trace?: never;
+    };
+    "/users/{id}/password-reset": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Replace a user's password with a new temporary one, answered once (admin). The user's
+         *     sessions end, and they must choose their own password at their next login.
+         */
+        post: operations["reset_user_password"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
     "/tickets": {
@@ -374,6 +449,24 @@ export interface components {
             tenant: components["schemas"]["Tenant"] & unknown;
         };
         /**
+         * PasswordChangeRequest
+         * @description Password change request.
+         */
+        PasswordChangeRequest: {
+            /** @description The password you signed in with (the temporary one, if you were given one). */
+            current_password: string;
+            /** @description The new password: 12–128 characters, not a common or easily guessed one. */
+            new_password: string;
+        };
+        /**
+         * PasswordResetResponse
+         * @description A new temporary password set by an admin.
+         */
+        PasswordResetResponse: {
+            /** @description Shown once; the user signs in with it and must then choose their own. */
+            temporary_password: string;
+        };
+        /**
          * @description Ticket priority.
          * @enum {string}
          */
@@ -500,8 +593,13 @@ export interface components {
             user_name: string;
             /** @description Your email. */
             email: string;
-            /** @description Password (8–128 characters). */
+            /** @description Password: 12–128 characters, not a common or easily guessed one. */
             password: string;
+            /**
+             * @description Set to `true` to create another workspace for an email that already has one (otherwise
+             *     that is refused with 409 `additional_workspace_required`).
+             */
+            additional_workspace?: boolean;
         };
         /**
          * @description Workflow step type.
@@ -750,6 +848,11 @@ export interface components {
             /** @description Whether the user may sign in and be assigned. */
             active: boolean;
             /**
+             * @description The user signed in with a temporary password and must choose their own
+             *     (`POST /api/auth/password`) before any other call is answered.
+             */
+            must_change_password: boolean;
+            /**
              * Format: date-time
              * @description Created (UTC).
              */
@@ -962,7 +1065,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1068,7 +1174,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1170,7 +1279,323 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    change_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["PasswordChangeRequest"];
+            };
+        };
+        responses: {
+            /** @description Done. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout_all: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Done. */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1301,7 +1726,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1407,7 +1835,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1509,7 +1940,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1611,7 +2045,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1717,7 +2154,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1825,7 +2265,117 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
+            429: {
+                headers: {
+                    "RETRY-AFTER": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    reset_user_password: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The new temporary password, shown only now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["PasswordResetResponse"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1944,7 +2494,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2050,7 +2603,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2154,7 +2710,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2262,7 +2821,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2370,7 +2932,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2479,7 +3044,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2598,7 +3166,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2702,7 +3273,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -2806,7 +3380,10 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description The action needs the admin role. */
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
             403: {
                 headers: {
                     [name: string]: unknown;

@@ -78,17 +78,27 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     [queryClient],
   );
 
-  const signOut = useCallback(() => {
-    session.clear();
-    queryClient.clear();
-    setState({
-      status: 'anonymous',
-      user: null,
-      tenant: null,
-      notice: 'You have been logged out.',
-      error: null,
-    });
-  }, [queryClient]);
+  const signOut = useCallback(
+    async (everywhere = false) => {
+      // End the session on the server first (it needs the token), then forget the token even if
+      // the server could not be reached.
+      try {
+        await (everywhere ? api.POST('/auth/logout-all') : api.POST('/auth/logout'));
+      } catch {
+        // Offline: the token is still dropped locally below.
+      }
+      session.clear();
+      queryClient.clear();
+      setState({
+        status: 'anonymous',
+        user: null,
+        tenant: null,
+        notice: 'You have been logged out.',
+        error: null,
+      });
+    },
+    [queryClient],
+  );
 
   const updateTenant = useCallback((tenant: Tenant) => {
     setState((s) => ({ ...s, tenant }));

@@ -13,7 +13,8 @@ export interface AuthState {
 
 export interface AuthContextValue extends AuthState {
   signIn(response: AuthResponse): void;
-  signOut(): void;
+  /** Ends this session (or, with `everywhere`, every session of the user) and forgets it. */
+  signOut(everywhere?: boolean): Promise<void>;
   retry(): Promise<void>;
   updateTenant(tenant: Tenant): void;
   updateUser(user: User): void;
