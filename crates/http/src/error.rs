@@ -243,6 +243,12 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 /// Result alias for handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
 
+/// The JSON error shape as a plain poem response (outside poem-openapi operations).
+#[must_use]
+pub fn error_body_response(status: StatusCode, body: ErrorBody) -> Response {
+    json_response(status, body)
+}
+
 fn json_response(status: StatusCode, body: ErrorBody) -> Response {
     let mut resp = poem::web::Json(serde_json::json!({
         "error": {
