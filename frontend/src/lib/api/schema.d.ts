@@ -330,14 +330,14 @@ export interface components {
                 [key: string]: string;
             };
             /** @description For `tenant_required`: the workspaces the credentials matched. */
-            workspaces?: components["schemas"]["WorkspaceOption"][];
+            workspaces?: components["schemas"]["WorkspaceOption"][] | null;
             /**
              * Format: uuid
              * @description For `workflow_run_active`: the run already in progress.
              */
-            workflow_run_id?: string;
+            workflow_run_id?: string | null;
             /** @description For 5xx: the id under which the full cause is logged. */
-            error_id?: string;
+            error_id?: string | null;
         };
         /**
          * HealthResponse
@@ -400,7 +400,7 @@ export interface components {
              * Format: uuid
              * @description The team member for human replies.
              */
-            author_id?: string;
+            author_id?: string | null;
             /** @description Text. */
             body: string;
             /** @description True while unsent. */
@@ -409,7 +409,7 @@ export interface components {
              * Format: date-time
              * @description When it was sent (null for drafts).
              */
-            sent_at?: string;
+            sent_at?: string | null;
             /**
              * Format: date-time
              * @description Created (UTC).
@@ -606,9 +606,9 @@ export interface components {
             /** @description Status. */
             status: components["schemas"]["TicketStatus"] & unknown;
             /** @description Priority (null until triaged or set). */
-            priority?: components["schemas"]["Priority"] & unknown;
+            priority?: (components["schemas"]["Priority"] & unknown) | null;
             /** @description Category (null until triaged or set). */
-            category?: components["schemas"]["Category"] & unknown;
+            category?: (components["schemas"]["Category"] & unknown) | null;
             /** @description Customer's name. */
             customer_name: string;
             /** @description Customer's email. */
@@ -617,7 +617,7 @@ export interface components {
              * Format: uuid
              * @description Assigned team member.
              */
-            assignee_id?: string;
+            assignee_id?: string | null;
             /**
              * Format: uuid
              * @description Who created the ticket.
@@ -660,7 +660,7 @@ export interface components {
             /** @description Replies, oldest first. */
             replies: components["schemas"]["Reply"][];
             /** @description The newest triage run, if any. */
-            latest_run?: components["schemas"]["RunSummary"] & unknown;
+            latest_run?: (components["schemas"]["RunSummary"] & unknown) | null;
         };
         /**
          * TicketPage
@@ -699,11 +699,11 @@ export interface components {
             /** @description New status (cannot be null). */
             status?: components["schemas"]["TicketStatus"] & unknown;
             /** @description New priority, or null to clear. */
-            priority?: components["schemas"]["Priority"] & unknown;
+            priority?: (components["schemas"]["Priority"] & unknown) | null;
             /** @description New category, or null to clear. */
-            category?: components["schemas"]["Category"] & unknown;
+            category?: (components["schemas"]["Category"] & unknown) | null;
             /** @description New assignee (an active user of this workspace), or null to unassign. */
-            assignee_id?: string;
+            assignee_id?: string | null;
         };
         /**
          * @description Ticket status.
@@ -718,9 +718,9 @@ export interface components {
             /** @description The run (status `succeeded` or `failed`, or `queued` in async mode). */
             workflow_run: components["schemas"]["WorkflowRun"] & unknown;
             /** @description The ticket (updated on success, unchanged on failure). */
-            ticket?: components["schemas"]["Ticket"] & unknown;
+            ticket?: (components["schemas"]["Ticket"] & unknown) | null;
             /** @description The stored AI draft reply (unsent), or null. */
-            ai_reply_draft?: components["schemas"]["Reply"] & unknown;
+            ai_reply_draft?: (components["schemas"]["Reply"] & unknown) | null;
             /** @description Steps recorded so far, in order. */
             steps: components["schemas"]["WorkflowStep"][];
             /** @description Guardrail flags remaining on the draft. */
@@ -827,7 +827,7 @@ export interface components {
              */
             started_by_user_id: string;
             /** @description Why it failed. */
-            error_message?: string;
+            error_message?: string | null;
             /**
              * Format: date-time
              * @description When it was requested (UTC).
@@ -837,7 +837,7 @@ export interface components {
              * Format: date-time
              * @description When it ended (UTC).
              */
-            finished_at?: string;
+            finished_at?: string | null;
             /**
              * Format: uint32
              * @description Worker claims (async mode).
@@ -868,11 +868,11 @@ export interface components {
             /** @description Parsed output. */
             output_snapshot: unknown;
             /** @description Provider. */
-            provider?: string;
+            provider?: string | null;
             /** @description Model. */
-            model?: string;
+            model?: string | null;
             /** @description Prompt template version. */
-            prompt_version?: string;
+            prompt_version?: string | null;
             /**
              * Format: uint64
              * @description Wall time (ms).
@@ -896,7 +896,7 @@ export interface components {
             /** @description Guardrail findings in the output (`pricing_promise`, `hard_deadline`, `refund_commitment`). */
             guardrail_flags: string[];
             /** @description Why it failed. */
-            error_message?: string;
+            error_message?: string | null;
             /**
              * Format: date-time
              * @description Recorded at (UTC).
@@ -991,6 +991,15 @@ export interface operations {
             };
             /** @description Request body over 64 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1104,6 +1113,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
@@ -1197,28 +1215,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1328,28 +1327,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1443,8 +1423,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1452,10 +1432,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1536,28 +1515,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1638,28 +1598,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1753,8 +1694,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1762,10 +1703,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1861,8 +1801,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1870,10 +1810,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1971,28 +1910,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2086,8 +2006,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2095,10 +2015,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2181,28 +2100,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2298,8 +2198,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2307,10 +2207,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2406,8 +2305,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2415,10 +2314,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2515,8 +2413,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2524,10 +2422,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2625,28 +2522,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2729,28 +2607,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2833,28 +2692,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
