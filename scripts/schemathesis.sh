@@ -53,7 +53,7 @@ done
 
 TOKEN="$(curl -fsS -X POST "$BASE/api/auth/signup" -H 'content-type: application/json' \
     -d '{"tenant_name":"Schemathesis","user_name":"Fuzz Admin","email":"fuzz@example.com","password":"Sturdy-Otter-4821"}' \
-    | "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["token"])')"
+    | "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
 # Some data so that operations on ids have something to find.
 curl -fsS -X POST "$BASE/api/tickets" -H 'content-type: application/json' -H "authorization: Bearer $TOKEN" \
     -d '{"subject":"Printer on fire","body":"It is on fire.","customer_name":"Pat","customer_email":"pat@example.com"}' >/dev/null
