@@ -16,7 +16,8 @@ export default defineConfig({
   },
   build: {
     outDir: 'dist',
-    sourcemap: true,
+    // No source maps: the server embeds dist/ and must not publish the sources (issue 11).
+    sourcemap: false,
     chunkSizeWarningLimit: 1500,
   },
 });

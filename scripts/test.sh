@@ -54,6 +54,9 @@ RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p opsflow-domain -p opsflow-port
 step "Rust tests (SQLite and MongoDB)"
 scripts/with-mongo.sh cargo test --workspace --no-fail-fast
 
+step "schemathesis over the live API (schema, status codes, content types, no 5xx)"
+scripts/schemathesis.sh
+
 step "browser end-to-end tests (Chromium)"
 (cd frontend && OPSFLOW_BIN="$PWD/../target/debug/opsflow" npm run e2e)
 

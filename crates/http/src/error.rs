@@ -75,6 +75,10 @@ pub enum ErrorCode {
     AdditionalWorkspaceRequired,
     /// `password_change_required`: Signed in with a temporary password; change it first.
     PasswordChangeRequired,
+    /// `uri_too_long`: The request URI is over the size limit.
+    UriTooLong,
+    /// `request_headers_too_large`: The request head has too many or too large headers.
+    RequestHeadersTooLarge,
     /// `internal_error`: Something failed on the server.
     InternalError,
 }
@@ -113,6 +117,8 @@ impl ErrorCode {
             Self::WorkspaceExists => "workspace_exists",
             Self::AdditionalWorkspaceRequired => "additional_workspace_required",
             Self::PasswordChangeRequired => "password_change_required",
+            Self::UriTooLong => "uri_too_long",
+            Self::RequestHeadersTooLarge => "request_headers_too_large",
             Self::InternalError => "internal_error",
         }
     }
@@ -383,6 +389,12 @@ pub fn panic_response(panic: Box<dyn std::any::Any + Send + 'static>) -> Respons
 
 /// Result alias for handlers.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// The JSON error shape as a plain poem response (outside poem-openapi operations).
+#[must_use]
+pub fn error_body_response(status: StatusCode, body: ErrorBody) -> Response {
+    json_response(status, body)
+}
 
 fn json_response(status: StatusCode, body: ErrorBody) -> Response {
     let mut resp = poem::web::Json(serde_json::json!({

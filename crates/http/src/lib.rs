@@ -12,8 +12,11 @@ pub mod api;
 pub mod auth;
 pub mod body;
 pub mod dto;
+pub mod edge;
 pub mod error;
 pub mod metrics;
+pub mod openapi_fix;
+pub mod server;
 pub mod state;
 pub mod static_files;
 
@@ -53,7 +56,14 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
 /// The OpenAPI document as JSON.
 #[must_use]
 pub fn openapi_json() -> String {
-    api_service().spec()
+    openapi_fix::fixed_json(&api_service().spec())
+}
+
+#[handler]
+fn openapi_handler(doc: Data<&Arc<String>>) -> poem::Response {
+    poem::Response::builder()
+        .content_type("application/json; charset=utf-8")
+        .body(doc.0.as_str().to_owned())
 }
 
 #[handler]
@@ -61,11 +71,16 @@ fn metrics_handler(state: Data<&Arc<AppState>>) -> String {
     state.metrics.render()
 }
 
-/// The whole HTTP application: API, docs, metrics and web UI.
+/// The whole HTTP application: API, docs, metrics and web UI, with the default edge options.
 pub fn app(state: Arc<AppState>) -> impl Endpoint {
+    app_with(state, edge::EdgeOptions::default())
+}
+
+/// The whole HTTP application with the given edge options (HSTS behind TLS).
+pub fn app_with(state: Arc<AppState>, options: edge::EdgeOptions) -> impl Endpoint {
     let api = api_service();
     let docs = api.swagger_ui();
-    let spec = api.spec_endpoint();
+    let spec = openapi_handler.data(Arc::new(openapi_fix::fixed_json(&api.spec())));
     let metrics = state.metrics.clone();
     Route::new()
         .at("/api/openapi.json", spec)
@@ -76,6 +91,7 @@ pub fn app(state: Arc<AppState>) -> impl Endpoint {
         .at("/", static_files::spa)
         .with(error::JsonErrors)
         .with(CatchPanic::new().with_handler(error::panic_response))
+        .with(edge::SecurityHeaders(options))
         .with(metrics::HttpMetrics(metrics))
         .with(Tracing)
         .data(state)

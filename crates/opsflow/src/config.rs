@@ -84,6 +84,12 @@ pub struct Config {
     pub signup_window: Duration,
     /// Behind a trusted reverse proxy: the client address is the left-most `X-Forwarded-For`.
     pub trusted_proxy: bool,
+    /// Clients reach the server over HTTPS (a TLS-terminating proxy): send HSTS.
+    pub behind_tls: bool,
+    /// How long a client may take to send a request head (`OPSFLOW_HEADER_READ_TIMEOUT`).
+    pub header_read_timeout: Duration,
+    /// How long an idle connection stays open (`OPSFLOW_IDLE_TIMEOUT`).
+    pub idle_timeout: Duration,
 }
 
 /// A setting that could not be used.
@@ -260,6 +266,9 @@ impl Config {
                 n => n,
             },
             argon2_memory_kib,
+            behind_tls: boolean("OPSFLOW_BEHIND_TLS", false)?,
+            header_read_timeout: duration("OPSFLOW_HEADER_READ_TIMEOUT", "10s")?,
+            idle_timeout: duration("OPSFLOW_IDLE_TIMEOUT", "60s")?,
         })
     }
 }

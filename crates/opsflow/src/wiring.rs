@@ -17,7 +17,6 @@ use opsflow_ports::repos::Store;
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
-use poem::listener::TcpListener;
 use secrecy::{ExposeSecret as _, SecretString};
 use tracing_subscriber::EnvFilter;
 
@@ -227,8 +226,7 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
         state.queue.clone(),
         &WorkerConfig { size: config.workers, poll_interval: config.worker_poll },
     );
-    let listener = TcpListener::bind(config.bind);
-    let acceptor = poem::listener::Listener::into_acceptor(listener).await.with_context(|| {
+    let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| {
         format!("invalid setting OPSFLOW_BIND: could not listen on {}", config.bind)
     })?;
     let url = format!("http://{}", config.bind);
@@ -237,9 +235,16 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
     if let Some(l) = logins {
         l.print();
     }
-    let app = opsflow_http::app(state.clone());
-    poem::Server::new_with_acceptor(acceptor)
-        .run_with_graceful_shutdown(app, shutdown_signal(), Some(Duration::from_secs(30)))
+    let app = opsflow_http::app_with(
+        state.clone(),
+        opsflow_http::edge::EdgeOptions { hsts: config.behind_tls },
+    );
+    let limits = opsflow_http::server::ServerLimits {
+        header_read_timeout: config.header_read_timeout,
+        idle_timeout: config.idle_timeout,
+        ..opsflow_http::server::ServerLimits::default()
+    };
+    opsflow_http::server::serve(listener, app, limits, shutdown_signal(), Duration::from_secs(30))
         .await
         .context("the HTTP server failed")?;
     tracing::info!("shutting down: finishing triage runs in progress");

@@ -27,7 +27,6 @@ use opsflow_ports::repos::Store;
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
-use poem::listener::{Acceptor, Listener, TcpListener};
 use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -102,6 +101,10 @@ pub struct AppOptions {
     pub redactor: Option<TextRedactor>,
     /// Take the client address from `X-Forwarded-For` (trusted proxy).
     pub trust_forwarded_for: bool,
+    /// Connection limits (the server's defaults unless set).
+    pub limits: opsflow_http::server::ServerLimits,
+    /// Edge options (HSTS).
+    pub edge: opsflow_http::edge::EdgeOptions,
 }
 
 impl Default for AppOptions {
@@ -115,6 +118,8 @@ impl Default for AppOptions {
             login: LoginLimits::default(),
             redactor: None,
             trust_forwarded_for: false,
+            limits: opsflow_http::server::ServerLimits::default(),
+            edge: opsflow_http::edge::EdgeOptions::default(),
         }
     }
 }
@@ -286,20 +291,22 @@ pub async fn spawn_store<S: Store>(
     });
     // Bound before the server task starts: connections made from now on queue in the
     // listener's backlog, so no test waits for start-up.
-    let acceptor = TcpListener::bind("127.0.0.1:0").into_acceptor().await.expect("bind port 0");
-    let addr = *acceptor.local_addr()[0].as_socket_addr().expect("a TCP address");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind port 0");
+    let addr = listener.local_addr().expect("a TCP address");
     let (stop_tx, stop_rx) = oneshot::channel::<()>();
-    let endpoint = opsflow_http::app(state.clone());
+    let endpoint = opsflow_http::app_with(state.clone(), options.edge);
+    let limits = options.limits;
     let server = tokio::spawn(async move {
-        let _ = poem::Server::new_with_acceptor(acceptor)
-            .run_with_graceful_shutdown(
-                endpoint,
-                async move {
-                    let _ = stop_rx.await;
-                },
-                Some(Duration::from_secs(5)),
-            )
-            .await;
+        let _ = opsflow_http::server::serve(
+            listener,
+            endpoint,
+            limits,
+            async move {
+                let _ = stop_rx.await;
+            },
+            Duration::from_secs(5),
+        )
+        .await;
     });
     TestApp {
         base: format!("http://{addr}"),

@@ -7,6 +7,7 @@ pub mod accounts;
 pub mod api;
 pub mod bad_input;
 pub mod concurrency;
+pub mod edges;
 pub mod isolation;
 pub mod server_errors;
 pub mod throttle;
@@ -74,6 +75,17 @@ macro_rules! all_suites {
                 concurrent_signups_with_one_name_get_distinct_slugs,
                 concurrent_creates_of_one_email_make_one_user,
                 concurrent_demotions_keep_an_active_admin,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            edges,
+            [
+                every_answer_carries_the_security_headers,
+                hsts_is_sent_only_when_behind_tls,
+                source_maps_are_never_served,
+                over_long_uris_and_huge_headers_get_json_errors,
+                half_sent_and_silent_connections_are_closed,
             ]
         );
         $crate::http_cases!(

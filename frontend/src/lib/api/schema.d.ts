@@ -405,14 +405,14 @@ export interface components {
                 [key: string]: string;
             };
             /** @description For `tenant_required`: the workspaces the credentials matched. */
-            workspaces?: components["schemas"]["WorkspaceOption"][];
+            workspaces?: components["schemas"]["WorkspaceOption"][] | null;
             /**
              * Format: uuid
              * @description For `workflow_run_active`: the run already in progress.
              */
-            workflow_run_id?: string;
+            workflow_run_id?: string | null;
             /** @description For 5xx: the id under which the full cause is logged. */
-            error_id?: string;
+            error_id?: string | null;
         };
         /**
          * HealthResponse
@@ -493,7 +493,7 @@ export interface components {
              * Format: uuid
              * @description The team member for human replies.
              */
-            author_id?: string;
+            author_id?: string | null;
             /** @description Text. */
             body: string;
             /** @description True while unsent. */
@@ -502,7 +502,7 @@ export interface components {
              * Format: date-time
              * @description When it was sent (null for drafts).
              */
-            sent_at?: string;
+            sent_at?: string | null;
             /**
              * Format: date-time
              * @description Created (UTC).
@@ -704,9 +704,9 @@ export interface components {
             /** @description Status. */
             status: components["schemas"]["TicketStatus"] & unknown;
             /** @description Priority (null until triaged or set). */
-            priority?: components["schemas"]["Priority"] & unknown;
+            priority?: (components["schemas"]["Priority"] & unknown) | null;
             /** @description Category (null until triaged or set). */
-            category?: components["schemas"]["Category"] & unknown;
+            category?: (components["schemas"]["Category"] & unknown) | null;
             /** @description Customer's name. */
             customer_name: string;
             /** @description Customer's email. */
@@ -715,7 +715,7 @@ export interface components {
              * Format: uuid
              * @description Assigned team member.
              */
-            assignee_id?: string;
+            assignee_id?: string | null;
             /**
              * Format: uuid
              * @description Who created the ticket.
@@ -758,7 +758,7 @@ export interface components {
             /** @description Replies, oldest first. */
             replies: components["schemas"]["Reply"][];
             /** @description The newest triage run, if any. */
-            latest_run?: components["schemas"]["RunSummary"] & unknown;
+            latest_run?: (components["schemas"]["RunSummary"] & unknown) | null;
         };
         /**
          * TicketPage
@@ -797,11 +797,11 @@ export interface components {
             /** @description New status (cannot be null). */
             status?: components["schemas"]["TicketStatus"] & unknown;
             /** @description New priority, or null to clear. */
-            priority?: components["schemas"]["Priority"] & unknown;
+            priority?: (components["schemas"]["Priority"] & unknown) | null;
             /** @description New category, or null to clear. */
-            category?: components["schemas"]["Category"] & unknown;
+            category?: (components["schemas"]["Category"] & unknown) | null;
             /** @description New assignee (an active user of this workspace), or null to unassign. */
-            assignee_id?: string;
+            assignee_id?: string | null;
         };
         /**
          * @description Ticket status.
@@ -816,9 +816,9 @@ export interface components {
             /** @description The run (status `succeeded` or `failed`, or `queued` in async mode). */
             workflow_run: components["schemas"]["WorkflowRun"] & unknown;
             /** @description The ticket (updated on success, unchanged on failure). */
-            ticket?: components["schemas"]["Ticket"] & unknown;
+            ticket?: (components["schemas"]["Ticket"] & unknown) | null;
             /** @description The stored AI draft reply (unsent), or null. */
-            ai_reply_draft?: components["schemas"]["Reply"] & unknown;
+            ai_reply_draft?: (components["schemas"]["Reply"] & unknown) | null;
             /** @description Steps recorded so far, in order. */
             steps: components["schemas"]["WorkflowStep"][];
             /** @description Guardrail flags remaining on the draft. */
@@ -930,7 +930,7 @@ export interface components {
              */
             started_by_user_id: string;
             /** @description Why it failed. */
-            error_message?: string;
+            error_message?: string | null;
             /**
              * Format: date-time
              * @description When it was requested (UTC).
@@ -940,7 +940,7 @@ export interface components {
              * Format: date-time
              * @description When it ended (UTC).
              */
-            finished_at?: string;
+            finished_at?: string | null;
             /**
              * Format: uint32
              * @description Worker claims (async mode).
@@ -971,11 +971,11 @@ export interface components {
             /** @description Parsed output. */
             output_snapshot: unknown;
             /** @description Provider. */
-            provider?: string;
+            provider?: string | null;
             /** @description Model. */
-            model?: string;
+            model?: string | null;
             /** @description Prompt template version. */
-            prompt_version?: string;
+            prompt_version?: string | null;
             /**
              * Format: uint64
              * @description Wall time (ms).
@@ -999,7 +999,7 @@ export interface components {
             /** @description Guardrail findings in the output (`pricing_promise`, `hard_deadline`, `refund_commitment`). */
             guardrail_flags: string[];
             /** @description Why it failed. */
-            error_message?: string;
+            error_message?: string | null;
             /**
              * Format: date-time
              * @description Recorded at (UTC).
@@ -1097,6 +1097,15 @@ export interface operations {
             };
             /** @description Request body over 64 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1206,6 +1215,15 @@ export interface operations {
             };
             /** @description Request body over 64 KiB. */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1622,28 +1640,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1756,28 +1755,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1874,8 +1854,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1883,10 +1863,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1970,28 +1949,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2075,28 +2035,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2193,8 +2134,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2202,10 +2143,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2411,8 +2351,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2420,10 +2360,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2524,28 +2463,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2642,8 +2562,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2651,10 +2571,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2740,28 +2659,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2860,8 +2760,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2869,10 +2769,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2971,8 +2870,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2980,10 +2879,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3083,8 +2981,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3092,10 +2990,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3196,28 +3093,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3303,28 +3181,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3410,28 +3269,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
