@@ -13,7 +13,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create a workspace and its first admin. */
+        /**
+         * Create a workspace and its first admin. Sign-ups are limited per client address
+         *     (429 `too_many_attempts` with `Retry-After`).
+         */
         post: operations["signup"];
         delete?: never;
         options?: never;
@@ -33,6 +36,8 @@ export interface paths {
         /**
          * Log in. If the email and password match users in several workspaces and no
          *     `tenant_slug` is given, answers 409 `tenant_required` with the matching workspaces.
+         *     Attempts are limited per email and per client address; over the limit the answer is 429
+         *     `too_many_attempts` with `Retry-After`, even for the right password.
          */
         post: operations["login"];
         delete?: never;
@@ -1122,7 +1127,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
+            /** @description Too many attempts (logins, sign-ups); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "RETRY-AFTER": number;
@@ -1240,7 +1245,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
+            /** @description Too many attempts (logins, sign-ups); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "RETRY-AFTER": number;
@@ -1327,28 +1332,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -1443,6 +1429,15 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
@@ -1452,7 +1447,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
+            /** @description Too many attempts (logins, sign-ups); retry after `Retry-After` seconds. */
             429: {
                 headers: {
                     "RETRY-AFTER": number;
@@ -1537,28 +1532,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
             /** @description Well-formed but invalid values; `fields` names each. */
             422: {
                 headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
-                headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2244,8 +2220,8 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Well-formed but invalid values; `fields` names each. */
-            422: {
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2253,10 +2229,9 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Too many failed logins for this email; retry after `Retry-After` seconds. */
-            429: {
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
                 headers: {
-                    "RETRY-AFTER": number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -2335,24 +2310,6 @@ export interface operations {
             };
             /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description Request body over 64 KiB. */
-            413: {
-                headers: {
-                    [name: string]: unknown;
-                };
-                content: {
-                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
-                };
-            };
-            /** @description The request body is not JSON (`Content-Type: application/json`). */
-            415: {
                 headers: {
                     [name: string]: unknown;
                 };
