@@ -343,7 +343,7 @@ const tests = [
     },
   },
   {
-    name: 'an agent added through Team logs in with the temporary password and cannot open Team',
+    name: 'an agent added through Team logs in with the temporary password, must choose their own, and cannot open Team',
     async run({ browser, base }) {
       const adminSession = await newPage(browser, base);
       let temporaryPassword;
@@ -371,6 +371,13 @@ const tests = [
       const { context, page } = await newPage(browser, base);
       try {
         await logInAt(page, agentEmail, temporaryPassword);
+        // A temporary password must be replaced before anything else.
+        await page.getByRole('heading', { name: 'Choose your own password' }).waitFor();
+        const field = (name) => page.getByRole('textbox', { name, exact: true });
+        await field('Current password').fill(temporaryPassword);
+        await field('New password').fill('Copper-Meadow-Lantern-83');
+        await field('Repeat the new password').fill('Copper-Meadow-Lantern-83');
+        await page.getByRole('button', { name: 'Change password' }).click();
         const nav = page.getByRole('navigation', { name: 'Main navigation' });
         await nav.getByRole('link', { name: 'Tickets' }).waitFor();
         assert.equal(await nav.getByRole('link', { name: 'Team' }).count(), 0);
