@@ -55,6 +55,38 @@ describe('SignupForm', () => {
     });
   });
 
+  it('asks before creating another workspace for an email that has one', async () => {
+    let calls = 0;
+    const api = mockApi({
+      'POST /api/auth/signup': () => {
+        calls += 1;
+        return calls === 1
+          ? apiError(
+              409,
+              'additional_workspace_required',
+              'this email already belongs to a workspace',
+            )
+          : json(authResponse, 201);
+      },
+    });
+    const { user, auth } = renderWithApp(<SignupForm />, { user: null });
+    await user.type(screen.getByLabelText(/Workspace name/), 'Second Agency');
+    await user.type(screen.getByLabelText(/Your name/), 'Ada Admin');
+    await user.type(screen.getByLabelText(/Email/), 'ada@acme.test');
+    await user.type(screen.getByLabelText(/^Password/), 'correct horse');
+    expect(screen.queryByLabelText(/create another workspace/)).not.toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Create workspace' }));
+
+    expect(await screen.findByRole('alert')).toHaveTextContent(/already belongs to a workspace/);
+    expect(auth.signIn).not.toHaveBeenCalled();
+    await user.click(screen.getByLabelText(/create another workspace/));
+    await user.click(screen.getByRole('button', { name: 'Create workspace' }));
+    await waitFor(() => expect(auth.signIn).toHaveBeenCalled());
+    const bodies = api.find('POST', '/api/auth/signup').map((r) => r.body);
+    expect(bodies[0]).not.toHaveProperty('additional_workspace');
+    expect(bodies[1]).toMatchObject({ additional_workspace: true, tenant_name: 'Second Agency' });
+  });
+
   it('puts the API field errors on the fields', async () => {
     mockApi({
       'POST /api/auth/signup': () =>

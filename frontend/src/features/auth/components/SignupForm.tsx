@@ -1,6 +1,6 @@
-import { Alert, Button, PasswordInput, Stack, TextInput } from '@mantine/core';
+import { Alert, Button, Checkbox, PasswordInput, Stack, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { errorMessage } from '@/lib/api/errors';
+import { ApiError, errorMessage } from '@/lib/api/errors';
 import { applyFieldErrors } from '@/lib/forms';
 import { email, LIMITS, newPassword, required } from '@/lib/validation';
 import { useSignup } from '../api/auth';
@@ -9,7 +9,13 @@ export function SignupForm({ onSuccess }: { onSuccess?: () => void }) {
   const signup = useSignup();
   const form = useForm({
     mode: 'controlled',
-    initialValues: { tenant_name: '', user_name: '', email: '', password: '' },
+    initialValues: {
+      tenant_name: '',
+      user_name: '',
+      email: '',
+      password: '',
+      additional_workspace: false,
+    },
     validate: {
       tenant_name: required('Workspace name', LIMITS.tenantName),
       user_name: required('Your name', LIMITS.name),
@@ -25,6 +31,7 @@ export function SignupForm({ onSuccess }: { onSuccess?: () => void }) {
         user_name: values.user_name.trim(),
         email: values.email.trim(),
         password: values.password,
+        ...(values.additional_workspace ? { additional_workspace: true } : {}),
       },
       {
         onSuccess: () => onSuccess?.(),
@@ -34,6 +41,10 @@ export function SignupForm({ onSuccess }: { onSuccess?: () => void }) {
   });
 
   const unmatchedError = signup.error && !Object.keys(form.errors).length ? signup.error : null;
+  // The email already owns a workspace: another one is created only when the person says so.
+  const askAdditional =
+    form.values.additional_workspace ||
+    (signup.error instanceof ApiError && signup.error.code === 'additional_workspace_required');
 
   return (
     <form onSubmit={submit} noValidate>
@@ -70,6 +81,12 @@ export function SignupForm({ onSuccess }: { onSuccess?: () => void }) {
           autoComplete="new-password"
           {...form.getInputProps('password')}
         />
+        {askAdditional && (
+          <Checkbox
+            label="Yes, create another workspace for this email"
+            {...form.getInputProps('additional_workspace', { type: 'checkbox' })}
+          />
+        )}
         <Button type="submit" loading={signup.isPending} fullWidth>
           Create workspace
         </Button>
