@@ -262,6 +262,7 @@ fn other_algorithms_are_invalid_even_with_the_right_secret() {
     // The same claims with HS256 are fine: the algorithm alone made the difference.
     let mut claims = claims;
     claims["user_id"] = claims["sub"].clone();
+    claims["jti"] = serde_json::Value::String(opsflow_domain::SessionId::new().to_string());
     let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &key).unwrap();
     assert!(t.verify(&token).is_ok());
 }

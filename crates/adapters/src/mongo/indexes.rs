@@ -120,7 +120,10 @@ mod tests {
             let first = s.keys.keys().next().map(String::as_str);
             let global = matches!(
                 (s.collection, s.name),
-                ("tenants", _) | ("users", "email") | ("workflow_runs", "queue")
+                ("tenants", _)
+                    | ("users", "email")
+                    | ("workflow_runs", "queue")
+                    | ("auth_sessions", "expires")
             );
             if !global {
                 assert_eq!(first, Some("tenant_id"), "{}.{}", s.collection, s.name);
