@@ -25,8 +25,10 @@ step "front end: install"
 step "front end: build (embedded by the server)"
 (cd frontend && npm run build)
 
-step "server: build"
-cargo build -p opsflow
+step "server and tests: build"
+# One build for the server binary and every test target, with the same feature set, so the
+# dependencies are compiled once (cargo build -p opsflow would compile them a second time).
+cargo test --workspace --no-run
 
 step "API types are fresh against the server's OpenAPI document"
 target/debug/opsflow openapi > frontend/openapi.json.new
