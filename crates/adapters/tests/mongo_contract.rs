@@ -24,8 +24,8 @@ use opsflow_domain::{
     Category, Priority, Role, RunStatus, StepType, TicketPatch, TicketQuery, TicketStatus,
 };
 use opsflow_ports::repos::{
-    AccountRepository, Conflict, ReplyRepository, RepoError, StoreAdmin, TicketRepository,
-    TriageOutcome, UserRepository, WorkflowRepository,
+    AccountRepository, Conflict, ReplyRepository, RepoError, StoreAdmin, ThrottleRepository,
+    TicketRepository, TriageOutcome, UserRepository, WorkflowRepository,
 };
 
 const URI_VAR: &str = "OPSFLOW_TEST_MONGODB_URI";
@@ -421,6 +421,41 @@ async fn documents_have_the_documented_shape() {
             .await
             .unwrap();
         assert_eq!(hits, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ended_throttle_buckets_are_removed_by_later_takes() {
+    let (store, cleanup) = setup_tx().await;
+    let s = store.clone();
+    contract::run_case(store, cleanup, |_| async move {
+        let t0 = now_ms();
+        let window = time::Duration::minutes(1);
+        for i in 0..40 {
+            s.take(&format!("login:address:10.0.0.{i}"), 5, window, t0).await.unwrap();
+        }
+        let buckets = s.database().collection::<Document>("throttle_buckets");
+        assert_eq!(buckets.count_documents(doc! {}).await.unwrap(), 40);
+        // Still live: a later take removes nothing.
+        s.take("login:email:a@b.test", 5, window, t0 + time::Duration::seconds(30)).await.unwrap();
+        assert_eq!(buckets.count_documents(doc! {}).await.unwrap(), 41);
+        // Ended: each take removes a bounded batch (32), two takes clear all 40.
+        let later = t0 + time::Duration::minutes(2);
+        s.take("login:email:c@d.test", 5, window, later).await.unwrap();
+        assert_eq!(buckets.count_documents(doc! {}).await.unwrap(), 41 - 32 + 1);
+        s.take("login:email:c@d.test", 5, window, later).await.unwrap();
+        let left: Vec<String> = buckets
+            .find(doc! {})
+            .await
+            .unwrap()
+            .try_collect::<Vec<Document>>()
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.get_str("_id").unwrap().to_owned())
+            .collect();
+        assert_eq!(left, ["login:email:c@d.test"], "only the live bucket is left");
     })
     .await;
 }

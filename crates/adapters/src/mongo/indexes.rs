@@ -42,6 +42,8 @@ pub fn index_specs() -> Vec<IndexSpec> {
         // Ending all of one user's sessions; pruning expired ones.
         spec("auth_sessions", "tenant_user", doc! { "tenant_id": 1, "user_id": 1 }),
         spec("auth_sessions", "expires", doc! { "expires_ns": 1 }),
+        // Removing ended throttle buckets.
+        spec("throttle_buckets", "expires", doc! { "expires_at": 1 }),
         spec("tickets", "tenant_created", doc! { "tenant_id": 1, "created_at": 1, "_id": 1 }),
         spec(
             "tickets",
@@ -124,6 +126,7 @@ mod tests {
                     | ("users", "email")
                     | ("workflow_runs", "queue")
                     | ("auth_sessions", "expires")
+                    | ("throttle_buckets", "expires")
             );
             if !global {
                 assert_eq!(first, Some("tenant_id"), "{}.{}", s.collection, s.name);

@@ -73,6 +73,7 @@ macro_rules! all_suites {
             concurrency,
             [
                 concurrent_signups_with_one_name_get_distinct_slugs,
+                concurrent_signups_of_one_email_make_one_workspace,
                 concurrent_creates_of_one_email_make_one_user,
                 concurrent_demotions_keep_an_active_admin,
             ]
