@@ -25,6 +25,7 @@
 
 #![deny(missing_docs)]
 
+pub mod email;
 mod entities;
 mod enums;
 mod errors;
