@@ -42,6 +42,7 @@ pub fn index_specs() -> Vec<IndexSpec> {
         // Ending all of one user's sessions; pruning expired ones.
         spec("auth_sessions", "tenant_user", doc! { "tenant_id": 1, "user_id": 1 }),
         spec("auth_sessions", "expires", doc! { "expires_ns": 1 }),
+        unique("tickets", "tenant_number_unique", doc! { "tenant_id": 1, "number": 1 }),
         spec("tickets", "tenant_created", doc! { "tenant_id": 1, "created_at": 1, "_id": 1 }),
         spec(
             "tickets",
