@@ -21,7 +21,7 @@ const TIMEOUT = 20_000;
 
 const PASSWORD = 'correct-horse-battery';
 const admin = { workspace: 'Northwind Studio', name: 'Nora Admin', email: 'nora@northwind.test' };
-const state = { ticketId: null, ticketSubject: null };
+const state = { ticketId: null, ticketNumber: null, ticketSubject: null };
 /** Content-Security-Policy violations the pages reported (the browser logs each one). */
 const cspViolations = [];
 
@@ -169,7 +169,13 @@ const tests = [
           );
         await dialog.getByRole('button', { name: 'Create ticket' }).click();
         await page.getByRole('heading', { name: state.ticketSubject }).waitFor();
-        state.ticketId = page.url().split('/tickets/')[1];
+        // A new ticket opens under its workspace number; the API resolves it to the id.
+        state.ticketNumber = page.url().split('/tickets/')[1];
+        assert.equal(state.ticketNumber, String(MORE_TICKETS.length + 1));
+        await page.getByText(`Ticket #${state.ticketNumber}`).waitFor();
+        const byNumber = await apiAs(page, 'GET', `/api/tickets/${state.ticketNumber}`);
+        assert.equal(byNumber.status, 200, JSON.stringify(byNumber.body));
+        state.ticketId = byNumber.body.ticket.id;
         assert.match(state.ticketId, /^[0-9a-f-]{36}$/);
         await page.getByText('Let the AI classify this ticket').waitFor();
         await page.screenshot({
@@ -502,6 +508,9 @@ const tests = [
         });
         await page.getByText('No tickets yet').waitFor();
         await page.goto(`/tickets/${state.ticketId}`);
+        await page.getByRole('alert').getByText('Not found').first().waitFor();
+        assert.equal(await page.getByRole('heading', { name: state.ticketSubject }).count(), 0);
+        await page.goto(`/tickets/${state.ticketNumber}`);
         await page.getByRole('alert').getByText('Not found').first().waitFor();
         assert.equal(await page.getByRole('heading', { name: state.ticketSubject }).count(), 0);
         await page.goto(`/tickets/${state.ticketId}/workflows`);

@@ -37,7 +37,8 @@ mod values;
 mod workflow;
 
 pub use entities::{
-    AssigneeFilter, AuthSession, Page, Tenant, Ticket, TicketPatch, TicketQuery, TicketReply, User,
+    AssigneeFilter, AuthSession, Page, Tenant, Ticket, TicketPatch, TicketQuery, TicketRef,
+    TicketReply, User, parse_ticket_number,
 };
 pub use enums::{
     AuthorType, Category, Channel, ParseEnumError, Priority, Role, RunStatus, StepType,

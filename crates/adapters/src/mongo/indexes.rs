@@ -44,6 +44,7 @@ pub fn index_specs() -> Vec<IndexSpec> {
         spec("auth_sessions", "expires", doc! { "expires_ns": 1 }),
         // Removing ended throttle buckets.
         spec("throttle_buckets", "expires", doc! { "expires_at": 1 }),
+        unique("tickets", "tenant_number_unique", doc! { "tenant_id": 1, "number": 1 }),
         spec("tickets", "tenant_created", doc! { "tenant_id": 1, "created_at": 1, "_id": 1 }),
         spec(
             "tickets",

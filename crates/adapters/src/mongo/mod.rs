@@ -9,6 +9,7 @@
 pub mod codec;
 pub mod filters;
 mod indexes;
+mod numbers;
 mod repos;
 mod sessions;
 mod throttle;
@@ -153,6 +154,7 @@ pub struct MongoStore {
     steps: Collection<Document>,
     throttle: Collection<Document>,
     sessions: Collection<Document>,
+    counters: Collection<Document>,
 }
 
 impl MongoStore {
@@ -208,6 +210,11 @@ impl MongoStore {
         let transactions = supports_transactions(&hello);
 
         let store = Self::from_database(client.clone(), client.database(&database), transactions);
+        // Before the unique (tenant_id, number) index exists: tickets stored before numbers
+        // existed would all collide on a missing number.
+        numbers::backfill(&store.tickets, &store.counters)
+            .await
+            .map_err(|source| MongoConnectError::Setup { step: "number tickets", source })?;
         indexes::create_all(&store.db)
             .await
             .map_err(|source| MongoConnectError::Setup { step: "createIndexes", source })?;
@@ -230,6 +237,7 @@ impl MongoStore {
             steps: db.collection("workflow_steps"),
             throttle: db.collection("throttle_buckets"),
             sessions: db.collection("auth_sessions"),
+            counters: db.collection("ticket_counters"),
             client,
             db,
             transactions,

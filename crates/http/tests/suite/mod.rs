@@ -11,6 +11,7 @@ pub mod edges;
 pub mod isolation;
 pub mod server_errors;
 pub mod throttle;
+pub mod ticket_list;
 pub mod tokens;
 pub mod triage;
 
@@ -115,6 +116,11 @@ macro_rules! all_suites {
                 logins_are_limited_per_client_address,
                 signups_are_limited_per_client_address,
             ]
+        );
+        $crate::http_cases!(
+            $backend,
+            ticket_list,
+            [ticket_numbers_are_per_workspace_and_resolve_in_urls_and_search,]
         );
         $crate::http_cases!(
             $backend,
