@@ -53,8 +53,8 @@ fi
 step "docs of the embeddable crates build without warnings"
 RUSTDOCFLAGS="-D warnings" cargo doc --no-deps -p opsflow-domain -p opsflow-ports -p opsflow-llm
 
-step "Rust tests (SQLite and MongoDB)"
-scripts/with-mongo.sh cargo test --workspace --no-fail-fast
+step "Rust tests (SQLite, MongoDB, and a throw-away SMTP server)"
+scripts/with-mongo.sh scripts/with-mail.sh cargo test --workspace --no-fail-fast
 
 step "schemathesis over the live API (schema, status codes, content types, no 5xx)"
 scripts/schemathesis.sh

@@ -95,6 +95,38 @@ impl InboundEmail {
     }
 }
 
+/// How a mail connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MailSecurity {
+    /// TLS from the first byte (IMAPS 993, SMTPS 465).
+    Tls,
+    /// Plain connection upgraded with STARTTLS (IMAP 143, submission 587); refused if the server
+    /// does not offer it.
+    Starttls,
+    /// No encryption (only for servers on the same host or a trusted network).
+    None,
+}
+
+/// One message the desk sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundEmail {
+    /// Sender: the agent's name with the workspace's address.
+    pub from: Mailbox,
+    /// The customer.
+    pub to: Mailbox,
+    /// The subject (see [`reply_subject`]).
+    pub subject: String,
+    /// Plain-text body.
+    pub body: String,
+    /// This message's id, without angle brackets (`<uuid>@<workspace domain>`).
+    pub message_id: String,
+    /// The id of the message answered, if any.
+    pub in_reply_to: Option<String>,
+    /// The thread's ids, oldest first.
+    pub references: Vec<String>,
+}
+
 /// Reply and forward prefixes in the languages mail clients commonly use.
 const PREFIXES: &[&str] =
     &["re", "fw", "fwd", "aw", "wg", "sv", "vs", "antw", "rif", "tr", "odp", "r", "ynt"];

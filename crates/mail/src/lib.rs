@@ -18,6 +18,10 @@
 
 #![deny(missing_docs)]
 
+pub mod smtp;
+
+pub use smtp::SmtpSender;
+
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders};
 use opsflow_domain::Email;
 use opsflow_domain::email::{Automated, InboundAttachment, InboundEmail, Mailbox, trim_quoted};

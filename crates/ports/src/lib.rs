@@ -34,6 +34,7 @@ pub mod auth;
 pub mod cipher;
 pub mod error;
 pub mod llm;
+pub mod mail;
 pub mod password_policy;
 pub mod repos;
 pub mod services;

@@ -1,0 +1,128 @@
+//! The mail ports: sending over SMTP (and, later, fetching over IMAP). Implemented in
+//! `opsflow-mail`; the outbox worker and the mailbox check use them.
+
+use async_trait::async_trait;
+use opsflow_domain::email::{MailSecurity, OutboundEmail};
+
+/// Where and how to reach an SMTP server. The password is plain here: it is opened from its
+/// sealed form just before use and never stored or logged in this shape.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SmtpEndpoint {
+    /// Host name or address.
+    pub host: String,
+    /// Port (465 for TLS, 587 for STARTTLS, 25 without).
+    pub port: u16,
+    /// Transport security.
+    pub security: MailSecurity,
+    /// Login, when the server wants one.
+    pub username: Option<String>,
+    /// Password for `username`.
+    pub password: Option<String>,
+}
+
+impl std::fmt::Debug for SmtpEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpEndpoint")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .finish()
+    }
+}
+
+/// The stage of a connection that failed, in the order they happen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailStage {
+    /// Looking the host name up.
+    Dns,
+    /// Opening the TCP connection.
+    Connect,
+    /// The TLS handshake (or STARTTLS).
+    Tls,
+    /// Logging in.
+    Auth,
+    /// Opening the folder (IMAP).
+    Folder,
+    /// Handing the message over.
+    Send,
+}
+
+impl MailStage {
+    /// The stage in words an admin understands.
+    #[must_use]
+    pub const fn describe(self) -> &'static str {
+        match self {
+            Self::Dns => "the server name could not be found",
+            Self::Connect => "the server could not be reached",
+            Self::Tls => "a secure connection could not be set up",
+            Self::Auth => "the username or password was not accepted",
+            Self::Folder => "the folder could not be opened",
+            Self::Send => "the server did not accept the message",
+        }
+    }
+}
+
+/// Why a message was not sent.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// Worth trying again later: a 4xx answer, a timeout, a refused or dropped connection.
+    #[error("temporary failure ({stage:?}): {message}")]
+    Temporary {
+        /// Where it failed.
+        stage: MailStage,
+        /// The server's or the system's words.
+        message: String,
+    },
+    /// Trying again will not help: a 5xx answer (unknown recipient, rejected content, refused
+    /// login), or settings that cannot work.
+    #[error("permanent failure ({stage:?}): {message}")]
+    Permanent {
+        /// Where it failed.
+        stage: MailStage,
+        /// The server's or the system's words.
+        message: String,
+    },
+}
+
+impl SendError {
+    /// Whether the worker should retry.
+    #[must_use]
+    pub const fn is_temporary(&self) -> bool {
+        matches!(self, Self::Temporary { .. })
+    }
+
+    /// The failed stage.
+    #[must_use]
+    pub const fn stage(&self) -> MailStage {
+        match self {
+            Self::Temporary { stage, .. } | Self::Permanent { stage, .. } => *stage,
+        }
+    }
+
+    /// The server's or the system's words.
+    #[must_use]
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Temporary { message, .. } | Self::Permanent { message, .. } => message,
+        }
+    }
+}
+
+/// Sends mail.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait MailSender: Send + Sync + 'static {
+    /// Sends `email` through `endpoint`.
+    ///
+    /// # Errors
+    /// [`SendError::Temporary`] or [`SendError::Permanent`], with the stage that failed.
+    async fn send(&self, endpoint: &SmtpEndpoint, email: &OutboundEmail) -> Result<(), SendError>;
+
+    /// Connects and logs in without sending anything (the settings page's "Test connection").
+    ///
+    /// # Errors
+    /// As for [`MailSender::send`], at the stage that failed.
+    async fn check(&self, endpoint: &SmtpEndpoint) -> Result<(), SendError>;
+}
