@@ -25,8 +25,10 @@
 
 #![deny(missing_docs)]
 
-mod entities;
+#[macro_use]
 mod enums;
+mod audit;
+mod entities;
 mod errors;
 pub mod guardrails;
 mod ids;
@@ -35,6 +37,7 @@ pub mod search;
 mod values;
 mod workflow;
 
+pub use audit::{AuditEvent, AuditKind, AuditQuery, DetailKey, MAX_DETAIL_CHARS, MAX_IP_CHARS};
 pub use entities::{
     AssigneeFilter, AuthSession, Page, Tenant, Ticket, TicketPatch, TicketQuery, TicketReply, User,
 };
@@ -45,7 +48,8 @@ pub use enums::{
 pub use errors::FieldErrors;
 pub use guardrails::GuardrailFlag;
 pub use ids::{
-    IdError, ReplyId, SessionId, TenantId, TicketId, UserId, WorkflowRunId, WorkflowStepId,
+    AuditEventId, IdError, ReplyId, SessionId, TenantId, TicketId, UserId, WorkflowRunId,
+    WorkflowStepId,
 };
 pub use scope::TenantScope;
 pub use values::{
