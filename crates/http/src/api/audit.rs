@@ -55,7 +55,7 @@ impl AuditApi {
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
         /// Only these kinds of event (repeat for several: `kind=login_failed&kind=logout`).
-        kind: Query<Vec<AuditKindDto>>,
+        kind: Query<Option<Vec<AuditKindDto>>>,
         /// Only events done by this user (a user id).
         actor: Query<Option<String>>,
         /// Only events at or after this time (RFC 3339).
@@ -89,7 +89,7 @@ impl AuditApi {
             e.add("to", "must not be before from");
         }
         e.into_result()?;
-        let mut kinds: Vec<AuditKind> = kind.0.into_iter().map(Into::into).collect();
+        let mut kinds: Vec<AuditKind> = kind.0.unwrap_or_default().into_iter().map(Into::into).collect();
         kinds.sort_unstable();
         kinds.dedup();
         let query = AuditQuery { kinds, actor, from, to, page, per_page };
