@@ -89,7 +89,8 @@ impl AuditApi {
             e.add("to", "must not be before from");
         }
         e.into_result()?;
-        let mut kinds: Vec<AuditKind> = kind.0.unwrap_or_default().into_iter().map(Into::into).collect();
+        let mut kinds: Vec<AuditKind> =
+            kind.0.unwrap_or_default().into_iter().map(Into::into).collect();
         kinds.sort_unstable();
         kinds.dedup();
         let query = AuditQuery { kinds, actor, from, to, page, per_page };
