@@ -208,7 +208,88 @@ impl TeamService {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Mutex;
+
+    use opsflow_domain::{AuditEvent, Policies, SessionId, Slug, Tenant, TenantId, TenantName};
+    use time::OffsetDateTime;
+
     use super::*;
+    use crate::auth::{MockPasswordHasher, SystemClock};
+    use crate::repos::{MockAuditRepository, MockSessionRepository, MockUserRepository, RepoError};
+
+    fn user(tenant_id: TenantId, email: &str, role: Role) -> User {
+        let now = OffsetDateTime::now_utc();
+        User {
+            id: UserId::new(),
+            tenant_id,
+            name: PersonName::new("Some One").unwrap(),
+            email: Email::parse(email).unwrap(),
+            password_hash: "$argon2id$old".to_owned(),
+            role,
+            active: true,
+            must_change_password: false,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
+    /// The documented choice: the audit write failing neither fails nor undoes the reset, and
+    /// the event it tried to write names the people but not the temporary password.
+    #[tokio::test]
+    async fn a_failed_audit_write_does_not_fail_a_password_reset() {
+        let now = OffsetDateTime::now_utc();
+        let name = TenantName::new("Acme").unwrap();
+        let tenant = Tenant {
+            id: TenantId::new(),
+            slug: Slug::from_name(&name),
+            name,
+            policies: Policies::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        let admin = user(tenant.id, "ada@example.com", Role::Admin);
+        let agent = user(tenant.id, "sam@example.com", Role::Agent);
+        let ctx = AuthContext {
+            scope: TenantScope::new(tenant.id, admin.id, Role::Admin),
+            user: admin.clone(),
+            tenant,
+            session_id: SessionId::new(),
+            address: Some("192.0.2.4".to_owned()),
+        };
+
+        let mut users = MockUserRepository::new();
+        let found = agent.clone();
+        users.expect_get().returning(move |_, _| Ok(found.clone()));
+        users.expect_set_password().times(1).returning(|_, _, _, _, _| Ok(()));
+        let mut sessions = MockSessionRepository::new();
+        sessions.expect_delete_user_sessions().times(1).returning(|_, _, _| Ok(2));
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_hash().returning(|_| Ok("$argon2id$new".to_owned()));
+        let tried: Arc<Mutex<Vec<AuditEvent>>> = Arc::default();
+        let seen = tried.clone();
+        let mut audit = MockAuditRepository::new();
+        audit.expect_record().times(1).returning(move |_, e| {
+            seen.lock().unwrap().push(e.clone());
+            Err(RepoError::unexpected(std::io::Error::other("audit store down")))
+        });
+        let team = TeamService::new(
+            Arc::new(users),
+            Arc::new(sessions),
+            Arc::new(hasher),
+            Arc::new(SystemClock),
+            AuditLog::new(Arc::new(audit)),
+        );
+
+        let temporary = team.reset_password(&ctx, agent.id).await.expect("the reset stands");
+        assert_eq!(temporary.chars().count(), TEMPORARY_PASSWORD_LEN);
+        let tried = tried.lock().unwrap();
+        let event = &tried[0];
+        assert_eq!(event.kind, AuditKind::PasswordResetByAdmin);
+        assert_eq!((event.actor, event.target_user), (Some(admin.id), Some(agent.id)));
+        assert_eq!(event.ip.as_deref(), Some("192.0.2.4"));
+        let text = format!("{event:?}");
+        assert!(!text.contains(&temporary) && !text.contains("argon2"), "{text}");
+    }
 
     #[test]
     fn generated_passwords_are_strong_and_valid() {
