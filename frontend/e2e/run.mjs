@@ -1,5 +1,6 @@
 // End-to-end tests in real Chromium against the real server (fresh in-memory database, offline
 // triage engine). Prints `N passed, N failed` last and exits non-zero when anything failed.
+/* global document, window -- used in page.evaluate callbacks, which run in the browser */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,7 +21,9 @@ const TIMEOUT = 20_000;
 
 const PASSWORD = 'correct-horse-battery';
 const admin = { workspace: 'Northwind Studio', name: 'Nora Admin', email: 'nora@northwind.test' };
-const state = { ticketId: null, ticketSubject: null };
+const state = { ticketId: null, ticketNumber: null, ticketSubject: null };
+/** Content-Security-Policy violations the pages reported (the browser logs each one). */
+const cspViolations = [];
 
 /** A new browser context (its own storage) with a page on the app. */
 async function newPage(browser, base, viewport = LAPTOP) {
@@ -28,6 +31,10 @@ async function newPage(browser, base, viewport = LAPTOP) {
   context.setDefaultTimeout(TIMEOUT);
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`  [page error] ${error.message}`));
+  // The app must run under its own Content-Security-Policy: any violation fails the test.
+  page.on('console', (message) => {
+    if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+  });
   // Keep what the page showed last, to see why a test failed (e2e/.tmp is git-ignored).
   const close = context.close.bind(context);
   const shot = join(LAST_SCREENS, `context-${++contexts}.png`);
@@ -162,7 +169,13 @@ const tests = [
           );
         await dialog.getByRole('button', { name: 'Create ticket' }).click();
         await page.getByRole('heading', { name: state.ticketSubject }).waitFor();
-        state.ticketId = page.url().split('/tickets/')[1];
+        // A new ticket opens under its workspace number; the API resolves it to the id.
+        state.ticketNumber = page.url().split('/tickets/')[1];
+        assert.equal(state.ticketNumber, String(MORE_TICKETS.length + 1));
+        await page.getByText(`Ticket #${state.ticketNumber}`).waitFor();
+        const byNumber = await apiAs(page, 'GET', `/api/tickets/${state.ticketNumber}`);
+        assert.equal(byNumber.status, 200, JSON.stringify(byNumber.body));
+        state.ticketId = byNumber.body.ticket.id;
         assert.match(state.ticketId, /^[0-9a-f-]{36}$/);
         await page.getByText('Let the AI classify this ticket').waitFor();
         await page.screenshot({
@@ -411,6 +424,82 @@ const tests = [
     },
   },
   {
+    name: "an admin resets a forgotten password: the agent's sessions end, the old password stops working, the temporary one leads to a new one",
+    async run({ browser, base }) {
+      const agentEmail = 'omar@northwind.test';
+      const oldPassword = 'Copper-Meadow-Lantern-83';
+      const agent = await newPage(browser, base);
+      const adminSession = await newPage(browser, base);
+      try {
+        await logInAt(agent.page, agentEmail, oldPassword);
+
+        const page = adminSession.page;
+        await logInAt(page, admin.email, PASSWORD);
+        await page.getByRole('link', { name: 'Team' }).click();
+        await page.getByRole('button', { name: 'Reset password of Omar Agent' }).click();
+        const dialog = page.getByRole('dialog', { name: 'Reset the password of Omar Agent?' });
+        await dialog.getByRole('button', { name: 'Reset password' }).click();
+        const temporary = (await dialog.getByTestId('temporary-password').textContent()).trim();
+        assert.ok(temporary.length >= 12, 'a temporary password is shown');
+        await dialog.getByRole('button', { name: 'Done' }).click();
+        assert.equal(await page.getByTestId('temporary-password').count(), 0, 'shown once');
+
+        // The agent's open tab is signed out at its next request.
+        await agent.page.reload();
+        await agent.page.getByRole('heading', { name: 'Log in' }).waitFor();
+        await logIn(agent.page, agentEmail, oldPassword);
+        await agent.page
+          .getByRole('alert')
+          .filter({ hasText: /incorrect|invalid/i })
+          .waitFor();
+        await logIn(agent.page, agentEmail, temporary);
+        await agent.page.getByRole('heading', { name: 'Choose your own password' }).waitFor();
+        const field = (name) => agent.page.getByRole('textbox', { name, exact: true });
+        await field('Current password').fill(temporary);
+        await field('New password').fill('Velvet-Harbor-Compass-61');
+        await field('Repeat the new password').fill('Velvet-Harbor-Compass-61');
+        await agent.page.getByRole('button', { name: 'Change password' }).click();
+        await agent.page.getByRole('heading', { name: 'Tickets' }).waitFor();
+      } finally {
+        await agent.context.close();
+        await adminSession.context.close();
+      }
+    },
+  },
+  {
+    name: 'the Content-Security-Policy is enforced: an injected inline script does not run',
+    async run({ browser, serverBase }) {
+      // Against the real server (the policy is its header), whatever serves the UI.
+      const { context, page } = await newPage(browser, serverBase);
+      try {
+        const response = await page.goto('/login');
+        const policy = response.headers()['content-security-policy'] ?? '';
+        assert.match(policy, /script-src 'self'/, `policy: ${policy}`);
+        const outcome = await page.evaluate(
+          () =>
+            new Promise((resolve) => {
+              document.addEventListener('securitypolicyviolation', (event) =>
+                resolve({ blocked: event.violatedDirective, ran: Boolean(window.__injected) }),
+              );
+              const script = document.createElement('script');
+              script.textContent = 'window.__injected = true';
+              document.body.append(script);
+              setTimeout(() => resolve({ blocked: null, ran: Boolean(window.__injected) }), 2000);
+            }),
+        );
+        assert.equal(outcome.ran, false, 'the inline script ran');
+        assert.match(outcome.blocked ?? '', /script-src/, 'a violation was reported');
+        // The violation also reached the console watch that fails every other test.
+        for (let i = 0; i < 20 && !cspViolations.length; i += 1) await page.waitForTimeout(100);
+        assert.equal(cspViolations.length, 1, 'the console watch saw the violation');
+        // This test provoked the one violation on purpose.
+        cspViolations.length = 0;
+      } finally {
+        await context.close();
+      }
+    },
+  },
+  {
     name: "a second workspace cannot see the first workspace's tickets, even by URL",
     async run({ browser, base }) {
       const { context, page } = await newPage(browser, base);
@@ -422,6 +511,9 @@ const tests = [
         });
         await page.getByText('No tickets yet').waitFor();
         await page.goto(`/tickets/${state.ticketId}`);
+        await page.getByRole('alert').getByText('Not found').first().waitFor();
+        assert.equal(await page.getByRole('heading', { name: state.ticketSubject }).count(), 0);
+        await page.goto(`/tickets/${state.ticketNumber}`);
         await page.getByRole('alert').getByText('Not found').first().waitFor();
         assert.equal(await page.getByRole('heading', { name: state.ticketSubject }).count(), 0);
         await page.goto(`/tickets/${state.ticketId}/workflows`);
@@ -571,7 +663,9 @@ async function main() {
     for (const test of tests) {
       const started = Date.now();
       try {
+        cspViolations.length = 0;
         await test.run({ browser, base, serverBase: server.base });
+        assert.deepEqual(cspViolations, [], 'the page broke its Content-Security-Policy');
         passed += 1;
         console.log(`  ✔ ${test.name} (${Date.now() - started} ms)`);
       } catch (error) {

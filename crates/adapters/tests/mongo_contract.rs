@@ -24,8 +24,8 @@ use opsflow_domain::{
     Category, Priority, Role, RunStatus, StepType, TicketPatch, TicketQuery, TicketStatus,
 };
 use opsflow_ports::repos::{
-    AccountRepository, Conflict, ReplyRepository, RepoError, StoreAdmin, TicketRepository,
-    TriageOutcome, UserRepository, WorkflowRepository,
+    AccountRepository, Conflict, ReplyRepository, RepoError, StoreAdmin, ThrottleRepository,
+    TicketRepository, TriageOutcome, UserRepository, WorkflowRepository,
 };
 
 const URI_VAR: &str = "OPSFLOW_TEST_MONGODB_URI";
@@ -150,8 +150,8 @@ async fn signup_rolls_back_when_the_admin_fails(store: Arc<MongoStore>) {
 async fn reply_rolls_back_when_the_insert_fails(store: Arc<MongoStore>) {
     let Fixture { scope, .. } = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
     let base = now_ms();
-    let t = new_ticket(&scope, "Refund", "order 42", base);
-    TicketRepository::create(&*store, &scope, &t).await.unwrap();
+    let mut t = new_ticket(&scope, "Refund", "order 42", base);
+    t.number = TicketRepository::create(&*store, &scope, &t).await.unwrap();
     let earlier = human_reply(&scope, t.id, "Looking into it", base);
     ReplyRepository::add(&*store, &scope, &earlier, None, None, base).await.unwrap();
     let draft = ai_draft(&scope, t.id, "Draft answer", base + time::Duration::seconds(1));
@@ -179,8 +179,8 @@ async fn reply_rolls_back_when_the_insert_fails(store: Arc<MongoStore>) {
 async fn complete_run_rolls_back_when_the_step_fails(store: Arc<MongoStore>) {
     let Fixture { scope, admin, .. } = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
     let base = now_ms();
-    let t = new_ticket(&scope, "Checkout broken", "500 on pay", base);
-    TicketRepository::create(&*store, &scope, &t).await.unwrap();
+    let mut t = new_ticket(&scope, "Checkout broken", "500 on pay", base);
+    t.number = TicketRepository::create(&*store, &scope, &t).await.unwrap();
     let mut run = new_run(&scope, t.id, base);
     run.status = RunStatus::Running;
     run.attempts = 1;
@@ -271,8 +271,8 @@ async fn concurrent_demotions_never_remove_the_last_admin(store: Arc<MongoStore>
 async fn create_many_rolls_back_when_one_ticket_fails(store: Arc<MongoStore>) {
     let Fixture { scope, .. } = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
     let base = now_ms();
-    let existing = new_ticket(&scope, "Existing", "body", base);
-    TicketRepository::create(&*store, &scope, &existing).await.unwrap();
+    let mut existing = new_ticket(&scope, "Existing", "body", base);
+    existing.number = TicketRepository::create(&*store, &scope, &existing).await.unwrap();
     // The 31st ticket reuses an existing id: the first 30 were already written when it fails.
     let mut batch: Vec<_> = (0..50)
         .map(|i| {
@@ -294,8 +294,8 @@ async fn create_many_rolls_back_when_one_ticket_fails(store: Arc<MongoStore>) {
 
 async fn only_one_of_many_concurrent_runs_starts(store: Arc<MongoStore>) {
     let Fixture { scope, .. } = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
-    let t = new_ticket(&scope, "Triage me", "please", now_ms());
-    TicketRepository::create(&*store, &scope, &t).await.unwrap();
+    let mut t = new_ticket(&scope, "Triage me", "please", now_ms());
+    t.number = TicketRepository::create(&*store, &scope, &t).await.unwrap();
     let tasks: Vec<_> = (0..8)
         .map(|_| {
             let store = store.clone();
@@ -389,8 +389,8 @@ async fn documents_have_the_documented_shape() {
     contract::run_case(store, cleanup, |_| async move {
         let Fixture { scope, .. } = signup(&*s, "Alpha Agency", "admin@alpha.test").await;
         let base = now_ms() + time::Duration::nanoseconds(123_456);
-        let t = new_ticket(&scope, "Login BROKEN", "Cannot sign in", base);
-        TicketRepository::create(&*s, &scope, &t).await.unwrap();
+        let mut t = new_ticket(&scope, "Login BROKEN", "Cannot sign in", base);
+        t.number = TicketRepository::create(&*s, &scope, &t).await.unwrap();
         let run = new_run(&scope, t.id, base);
         s.create_run(&scope, &run).await.unwrap();
         let step = new_step(&scope, run.id, StepType::Classification, base);
@@ -421,6 +421,41 @@ async fn documents_have_the_documented_shape() {
             .await
             .unwrap();
         assert_eq!(hits, 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ended_throttle_buckets_are_removed_by_later_takes() {
+    let (store, cleanup) = setup_tx().await;
+    let s = store.clone();
+    contract::run_case(store, cleanup, |_| async move {
+        let t0 = now_ms();
+        let window = time::Duration::minutes(1);
+        for i in 0..40 {
+            s.take(&format!("login:address:10.0.0.{i}"), 5, window, t0).await.unwrap();
+        }
+        let buckets = s.database().collection::<Document>("throttle_buckets");
+        assert_eq!(buckets.count_documents(doc! {}).await.unwrap(), 40);
+        // Still live: a later take removes nothing.
+        s.take("login:email:a@b.test", 5, window, t0 + time::Duration::seconds(30)).await.unwrap();
+        assert_eq!(buckets.count_documents(doc! {}).await.unwrap(), 41);
+        // Ended: each take removes a bounded batch (32), two takes clear all 40.
+        let later = t0 + time::Duration::minutes(2);
+        s.take("login:email:c@d.test", 5, window, later).await.unwrap();
+        assert_eq!(buckets.count_documents(doc! {}).await.unwrap(), 41 - 32 + 1);
+        s.take("login:email:c@d.test", 5, window, later).await.unwrap();
+        let left: Vec<String> = buckets
+            .find(doc! {})
+            .await
+            .unwrap()
+            .try_collect::<Vec<Document>>()
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.get_str("_id").unwrap().to_owned())
+            .collect();
+        assert_eq!(left, ["login:email:c@d.test"], "only the live bucket is left");
     })
     .await;
 }
@@ -483,4 +518,52 @@ async fn database_name_comes_from_the_uri_path() {
     let name = store.database().name().to_owned();
     store.database().drop().await.expect("drop");
     assert_eq!(name, db);
+}
+
+#[tokio::test]
+async fn tickets_stored_before_numbers_are_numbered_at_start_up() {
+    let (store, cleanup) = setup_tx().await;
+    let s = store.clone();
+    contract::run_case(store, cleanup, |_| async move {
+        let a = signup(&*s, "Alpha Agency", "admin@alpha.test").await;
+        let b = signup(&*s, "Beta Agency", "admin@beta.test").await;
+        let base = now_ms();
+        // Created out of time order, so creation time (not insertion order) must decide.
+        let a_late = new_ticket(&a.scope, "A late", "body", base + time::Duration::seconds(5));
+        let a_early = new_ticket(&a.scope, "A early", "body", base);
+        let b_only = new_ticket(&b.scope, "B only", "body", base);
+        for (scope, t) in [(a.scope, &a_late), (a.scope, &a_early), (b.scope, &b_only)] {
+            TicketRepository::create(&*s, &scope, t).await.unwrap();
+        }
+        // Make the database look like one written before ticket numbers existed.
+        let db = s.database();
+        db.collection::<Document>("tickets").drop_index("tenant_number_unique").await.unwrap();
+        db.collection::<Document>("tickets")
+            .update_many(doc! {}, doc! { "$unset": { "number": "" } })
+            .await
+            .unwrap();
+        db.collection::<Document>("ticket_counters").drop().await.unwrap();
+
+        let again = MongoStore::connect(settings(db.name())).await.expect("reconnect");
+        let number = |scope, id| {
+            let again = &again;
+            async move { TicketRepository::get(again, &scope, id).await.unwrap().number }
+        };
+        assert_eq!(number(a.scope, a_early.id).await, 1);
+        assert_eq!(number(a.scope, a_late.id).await, 2);
+        assert_eq!(number(b.scope, b_only.id).await, 1);
+        // The counters continue after the backfilled numbers, and the unique index is back.
+        let next = new_ticket(&a.scope, "A next", "body", base + time::Duration::seconds(9));
+        assert_eq!(TicketRepository::create(&again, &a.scope, &next).await.unwrap(), 3);
+        let names: Vec<String> = indexes_of(&again, "tickets")
+            .await
+            .iter()
+            .filter_map(|d| d.get_str("name").ok().map(str::to_owned))
+            .collect();
+        assert!(names.contains(&"tenant_number_unique".to_owned()), "{names:?}");
+        // A second start finds nothing to number.
+        MongoStore::connect(settings(db.name())).await.expect("reconnect twice");
+        assert_eq!(number(a.scope, a_late.id).await, 2);
+    })
+    .await;
 }

@@ -32,8 +32,8 @@ contract_tests!(setup);
 async fn in_memory_database_persists_across_calls() {
     let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
     let a = contract::signup(&store, "Memory Agency", "admin@memory.test").await;
-    let t = contract::new_ticket(&a.scope, "Kept", "in memory", contract::now_ms());
-    store.create(&a.scope, &t).await.unwrap();
+    let mut t = contract::new_ticket(&a.scope, "Kept", "in memory", contract::now_ms());
+    t.number = store.create(&a.scope, &t).await.unwrap();
     assert_eq!(TicketRepository::get(&store, &a.scope, t.id).await.unwrap(), t);
     assert!(store.health().await.ok);
 }
@@ -145,8 +145,8 @@ async fn timestamps_round_trip_to_the_nanosecond() {
     let (store, cleanup) = setup().await;
     let a = contract::signup(&*store, "Precise Agency", "admin@precise.test").await;
     let at = time::macros::datetime!(2026-11-25 19:30:01.123_456_789 UTC);
-    let t = contract::new_ticket(&a.scope, "Precise", "nanoseconds", at);
-    store.create(&a.scope, &t).await.unwrap();
+    let mut t = contract::new_ticket(&a.scope, "Precise", "nanoseconds", at);
+    t.number = store.create(&a.scope, &t).await.unwrap();
     let got = TicketRepository::get(&*store, &a.scope, t.id).await.unwrap();
     assert_eq!(got.created_at, at);
     assert_eq!(got.created_at.nanosecond(), 123_456_789);
@@ -158,8 +158,8 @@ async fn timestamps_round_trip_to_the_nanosecond() {
 async fn unknown_tenant_sees_nothing() {
     let (store, cleanup) = setup().await;
     let a = contract::signup(&*store, "Alpha Agency", "admin@alpha.test").await;
-    let t = contract::new_ticket(&a.scope, "Hidden", "body", contract::now_ms());
-    store.create(&a.scope, &t).await.unwrap();
+    let mut t = contract::new_ticket(&a.scope, "Hidden", "body", contract::now_ms());
+    t.number = store.create(&a.scope, &t).await.unwrap();
     let stranger = TenantScope::new(opsflow_domain::TenantId::new(), a.admin.id, Role::Admin);
     let page = store.list(&stranger, &TicketQuery::default()).await.unwrap();
     assert_eq!((page.items.len(), page.total), (0, 0));
@@ -316,8 +316,8 @@ async fn undecodable_rows_are_unexpected_errors() {
     use opsflow_ports::repos::RepoError;
     let (store, cleanup) = setup().await;
     let a = contract::signup(&*store, "Corrupt Agency", "admin@corrupt.test").await;
-    let t = contract::new_ticket(&a.scope, "Fine", "body", contract::now_ms());
-    store.create(&a.scope, &t).await.unwrap();
+    let mut t = contract::new_ticket(&a.scope, "Fine", "body", contract::now_ms());
+    t.number = store.create(&a.scope, &t).await.unwrap();
     sqlx::query("UPDATE tickets SET status = 'exploded'").execute(store.pool()).await.unwrap();
     let got = TicketRepository::get(&*store, &a.scope, t.id).await;
     assert!(matches!(got, Err(RepoError::Unexpected(_))), "{got:?}");
@@ -330,4 +330,42 @@ async fn undecodable_rows_are_unexpected_errors() {
     let users = opsflow_ports::repos::UserRepository::list(&*store, &a.scope).await;
     assert!(matches!(users, Err(RepoError::Unexpected(_))), "{users:?}");
     cleanup().await;
+}
+
+/// The ticket-number migration numbers the tickets that exist when it runs: per tenant, in
+/// creation order, and the counters continue from there. The database is put back into its
+/// state before the migration (column, index, counters and migration record removed), then
+/// reopened so the real migration runs on it.
+#[tokio::test]
+async fn the_numbers_migration_numbers_existing_tickets_in_creation_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("old.db").display());
+    let store = SqliteStore::connect(&url).await.unwrap();
+    let a = contract::signup(&store, "Alpha Agency", "admin@alpha.test").await;
+    let b = contract::signup(&store, "Beta Agency", "admin@beta.test").await;
+    let base = contract::now_ms();
+    let a_late = contract::new_ticket(&a.scope, "A late", "b", base + time::Duration::seconds(9));
+    let a_early = contract::new_ticket(&a.scope, "A early", "b", base);
+    let b_only = contract::new_ticket(&b.scope, "B only", "b", base);
+    for (scope, t) in [(a.scope, &a_late), (a.scope, &a_early), (b.scope, &b_only)] {
+        store.create(&scope, t).await.unwrap();
+    }
+    for sql in [
+        "DROP INDEX tickets_tenant_number",
+        "ALTER TABLE tickets DROP COLUMN number",
+        "DROP TABLE ticket_counters",
+        "DELETE FROM _sqlx_migrations WHERE description = 'ticket numbers'",
+    ] {
+        sqlx::query(sql).execute(store.pool()).await.unwrap();
+    }
+    store.close().await;
+
+    let again = SqliteStore::connect(&url).await.unwrap();
+    let number = async |scope, id| TicketRepository::get(&again, &scope, id).await.unwrap().number;
+    assert_eq!(number(a.scope, a_early.id).await, 1);
+    assert_eq!(number(a.scope, a_late.id).await, 2);
+    assert_eq!(number(b.scope, b_only.id).await, 1);
+    let next = contract::new_ticket(&a.scope, "A next", "b", base + time::Duration::seconds(20));
+    assert_eq!(again.create(&a.scope, &next).await.unwrap(), 3);
+    assert!(again.index_names().await.unwrap().contains(&"tickets_tenant_number".to_owned()));
 }

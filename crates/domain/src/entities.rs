@@ -74,6 +74,9 @@ pub struct Ticket {
     pub id: TicketId,
     /// Owning tenant.
     pub tenant_id: TenantId,
+    /// The workspace's ticket number (#1, #2, …), unique per tenant. The store assigns it when
+    /// the ticket is created (the value passed to a create call is ignored; use 0).
+    pub number: u64,
     /// One-line summary.
     pub subject: TicketSubject,
     /// The customer's message.
@@ -196,6 +199,38 @@ impl TicketPatch {
     }
 }
 
+/// How a ticket is named in a URL: its id or its workspace number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TicketRef {
+    /// By id (a UUID).
+    Id(TicketId),
+    /// By workspace number (`1042` or `#1042`).
+    Number(u64),
+}
+
+impl std::str::FromStr for TicketRef {
+    type Err = crate::IdError;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        if let Some(n) = parse_ticket_number(raw) {
+            return Ok(Self::Number(n));
+        }
+        raw.parse().map(Self::Id)
+    }
+}
+
+/// A ticket number as users type it: `1042` or `#1042` (surrounding spaces ignored). `None`
+/// for anything else, including numbers too large for `u64`.
+#[must_use]
+pub fn parse_ticket_number(raw: &str) -> Option<u64> {
+    let raw = raw.trim();
+    let digits = raw.strip_prefix('#').unwrap_or(raw);
+    if digits.is_empty() || digits.len() > 19 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
 /// Who a ticket list is filtered to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AssigneeFilter {
@@ -216,6 +251,8 @@ pub struct TicketQuery {
     pub category: Option<Category>,
     /// Only this assignee, or only unassigned.
     pub assignee: Option<AssigneeFilter>,
+    /// Only the ticket with this workspace number (a search for `#1042` or `1042`).
+    pub number: Option<u64>,
     /// Lower-cased tokens (see [`TicketQuery::search_words`]); each must be a prefix of a keyword
     /// of the ticket's subject, body, customer name or customer email.
     pub search: Vec<String>,
@@ -232,6 +269,7 @@ impl Default for TicketQuery {
             priority: None,
             category: None,
             assignee: None,
+            number: None,
             search: Vec::new(),
             page: 1,
             page_size: Self::DEFAULT_PAGE_SIZE,
@@ -282,6 +320,7 @@ mod tests {
         Ticket {
             id: TicketId::new(),
             tenant_id: TenantId::new(),
+            number: 1,
             subject: TicketSubject::new("Login broken").unwrap(),
             body: TicketBody::new("It hangs").unwrap(),
             channel: Channel::Web,
@@ -295,6 +334,19 @@ mod tests {
             created_at: at,
             updated_at: at,
         }
+    }
+
+    #[test]
+    fn ticket_refs_are_numbers_or_uuids() {
+        assert_eq!("1042".parse::<TicketRef>(), Ok(TicketRef::Number(1042)));
+        assert_eq!(" #7 ".parse::<TicketRef>(), Ok(TicketRef::Number(7)));
+        let id = TicketId::new();
+        assert_eq!(id.to_string().parse::<TicketRef>(), Ok(TicketRef::Id(id)));
+        assert!("#".parse::<TicketRef>().is_err());
+        assert!("12a".parse::<TicketRef>().is_err());
+        assert!("-1".parse::<TicketRef>().is_err());
+        assert_eq!(parse_ticket_number("99999999999999999999"), None);
+        assert_eq!(parse_ticket_number("#+5"), None);
     }
 
     #[test]

@@ -25,6 +25,7 @@
 
 #![deny(missing_docs)]
 
+pub mod email;
 #[macro_use]
 mod enums;
 mod audit;
@@ -39,7 +40,8 @@ mod workflow;
 
 pub use audit::{AuditEvent, AuditKind, AuditQuery, DetailKey, MAX_DETAIL_CHARS, MAX_IP_CHARS};
 pub use entities::{
-    AssigneeFilter, AuthSession, Page, Tenant, Ticket, TicketPatch, TicketQuery, TicketReply, User,
+    AssigneeFilter, AuthSession, Page, Tenant, Ticket, TicketPatch, TicketQuery, TicketRef,
+    TicketReply, User, parse_ticket_number,
 };
 pub use enums::{
     AuthorType, Category, Channel, ParseEnumError, Priority, Role, RunStatus, StepType,

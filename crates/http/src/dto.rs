@@ -157,6 +157,9 @@ pub struct TicketDto {
     pub id: Uuid,
     /// Workspace.
     pub tenant_id: Uuid,
+    /// The workspace's ticket number (#1, #2, …): unique in the workspace, assigned in creation
+    /// order. `GET /api/tickets/{id}` accepts it in place of the id.
+    pub number: u64,
     /// Subject.
     pub subject: String,
     /// The customer's message.
@@ -188,6 +191,7 @@ impl From<d::Ticket> for TicketDto {
         Self {
             id: t.id.as_uuid(),
             tenant_id: t.tenant_id.as_uuid(),
+            number: t.number,
             subject: t.subject.to_string(),
             body: t.body.to_string(),
             channel: t.channel.into(),

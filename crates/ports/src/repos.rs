@@ -237,17 +237,28 @@ pub trait SessionRepository: Send + Sync + 'static {
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
 pub trait TicketRepository: Send + Sync + 'static {
-    /// Stores a new ticket (`ticket.tenant_id` must equal the scope's tenant).
+    /// Stores a new ticket (`ticket.tenant_id` must equal the scope's tenant) and returns the
+    /// workspace number it was given: the next one of the tenant's counter, taken atomically, so
+    /// concurrent creates get distinct numbers (`ticket.number` is ignored).
     ///
     /// # Errors
     /// `Unexpected`.
-    async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<()>;
+    async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<u64>;
 
-    /// Stores many new tickets in one transaction (imports, seeding, benchmarks).
+    /// Stores many new tickets in one transaction (imports, seeding, benchmarks). They get
+    /// consecutive workspace numbers in slice order; the first one is returned (`None` for an
+    /// empty slice).
     ///
     /// # Errors
     /// `Unexpected`.
-    async fn create_many(&self, scope: &TenantScope, tickets: &[Ticket]) -> RepoResult<()>;
+    async fn create_many(&self, scope: &TenantScope, tickets: &[Ticket])
+    -> RepoResult<Option<u64>>;
+
+    /// One ticket by its workspace number.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn get_by_number(&self, scope: &TenantScope, number: u64) -> RepoResult<Ticket>;
 
     /// One ticket.
     ///

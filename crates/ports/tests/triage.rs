@@ -163,16 +163,39 @@ impl UserRepository for FakeStore {
 
 #[async_trait]
 impl TicketRepository for FakeStore {
-    async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<()> {
+    async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<u64> {
         self.seen(scope);
-        self.with(|d| d.tickets.push(ticket.clone()));
-        Ok(())
+        Ok(self.with(|d| {
+            let number = d.tickets.len() as u64 + 1;
+            d.tickets.push(Ticket { number, ..ticket.clone() });
+            number
+        }))
     }
 
-    async fn create_many(&self, scope: &TenantScope, tickets: &[Ticket]) -> RepoResult<()> {
+    async fn create_many(
+        &self,
+        scope: &TenantScope,
+        tickets: &[Ticket],
+    ) -> RepoResult<Option<u64>> {
         self.seen(scope);
-        self.with(|d| d.tickets.extend_from_slice(tickets));
-        Ok(())
+        Ok(self.with(|d| {
+            let first = d.tickets.len() as u64 + 1;
+            for (t, number) in tickets.iter().zip(first..) {
+                d.tickets.push(Ticket { number, ..t.clone() });
+            }
+            (!tickets.is_empty()).then_some(first)
+        }))
+    }
+
+    async fn get_by_number(&self, scope: &TenantScope, number: u64) -> RepoResult<Ticket> {
+        self.seen(scope);
+        self.with(|d| {
+            d.tickets
+                .iter()
+                .find(|t| t.number == number && t.tenant_id == scope.tenant_id())
+                .cloned()
+        })
+        .ok_or(RepoError::NotFound)
     }
 
     async fn get(&self, scope: &TenantScope, id: TicketId) -> RepoResult<Ticket> {
@@ -597,6 +620,7 @@ fn ticket(tenant: TenantId, created_by: UserId, body: &str) -> Ticket {
     Ticket {
         id: TicketId::new(),
         tenant_id: tenant,
+        number: 0,
         subject: TicketSubject::new("CSV export fails").expect("subject"),
         body: TicketBody::new(body).expect("body"),
         channel: Channel::Email,

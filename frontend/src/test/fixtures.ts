@@ -57,6 +57,7 @@ export const ticket: Ticket = wire<Ticket>({
   category: null,
   customer_name: 'Carla Customer',
   customer_email: 'carla@example.com',
+  number: 7,
   assignee_id: null,
   created_by_id: admin.id,
   created_at: T0,

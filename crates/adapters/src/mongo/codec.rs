@@ -212,7 +212,7 @@ fn get_bool(doc: &Document, field: &str) -> Decoded<bool> {
     }
 }
 
-fn get_i64(doc: &Document, field: &str) -> Decoded<i64> {
+pub(crate) fn get_i64(doc: &Document, field: &str) -> Decoded<i64> {
     match get(doc, field)? {
         Bson::Int32(n) => Ok(i64::from(*n)),
         Bson::Int64(n) => Ok(*n),
@@ -394,6 +394,7 @@ pub fn ticket_doc(t: &Ticket) -> Document {
     let mut d = doc! {
         "_id": t.id.bson(),
         "tenant_id": t.tenant_id.bson(),
+        "number": i64::try_from(t.number).unwrap_or(i64::MAX),
         "subject": t.subject.as_str(),
         "body": t.body.as_str(),
         "channel": t.channel.as_str(),
@@ -419,6 +420,7 @@ pub fn ticket_from(d: &Document) -> Decoded<Ticket> {
     Ok(Ticket {
         id: TicketId::from_uuid(get_uuid(d, "_id")?),
         tenant_id: TenantId::from_uuid(get_uuid(d, "tenant_id")?),
+        number: u64::try_from(get_i64(d, "number")?).map_err(|e| bad("number", e))?,
         subject: text(d, "subject", TicketSubject::new)?,
         body: text(d, "body", TicketBody::new)?,
         channel: parse(d, "channel")?,
@@ -641,6 +643,7 @@ mod tests {
         Ticket {
             id: TicketId::new(),
             tenant_id: TenantId::new(),
+            number: 42,
             subject: TicketSubject::new("Login BROKEN after update").expect("subject"),
             body: TicketBody::new("I cannot sign in since Tuesday.").expect("body"),
             channel: Channel::Email,

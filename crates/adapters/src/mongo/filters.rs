@@ -110,6 +110,11 @@ pub fn ticket_by_id(scope: &TenantScope, id: TicketId) -> Document {
     with(in_tenant(scope), doc! { "_id": id.bson() })
 }
 
+/// One ticket of the scope's tenant by its workspace number.
+pub fn ticket_by_number(scope: &TenantScope, number: i64) -> Document {
+    with(in_tenant(scope), doc! { "number": number })
+}
+
 /// Tickets of the scope's tenant by ids (compensation of a failed bulk insert).
 pub fn tickets_by_ids(scope: &TenantScope, ids: &[TicketId]) -> Document {
     let ids: Vec<Bson> = ids.iter().map(|i| i.bson()).collect();
@@ -141,6 +146,9 @@ pub fn ticket_list(scope: &TenantScope, q: &TicketQuery) -> Document {
     }
     if let Some(c) = q.category {
         f.insert("category", c.as_str());
+    }
+    if let Some(n) = q.number {
+        f.insert("number", i64::try_from(n).unwrap_or(-1));
     }
     match q.assignee {
         Some(AssigneeFilter::User(u)) => {
@@ -287,6 +295,7 @@ mod tests {
             priority: Some(Priority::High),
             category: Some(Category::Bug),
             assignee: Some(AssigneeFilter::Unassigned),
+            number: Some(7),
             search: vec!["login".to_owned(), "broken".to_owned()],
             page: 3,
             page_size: 10,
@@ -295,6 +304,7 @@ mod tests {
         let scoped: Vec<(&str, Document)> = vec![
             ("AccountRepository::find_user", user_in_tenant(tenant, UserId::new())),
             ("UserRepository::create/get/update", user_by_id(&scope, UserId::new())),
+            ("TicketRepository::get_by_number", ticket_by_number(&scope, 7)),
             ("UserRepository::list", users_of_tenant(&scope)),
             ("UserRepository::update (last admin)", other_active_admins(&scope, UserId::new())),
             ("UserRepository::update (fallback)", active_admins(&scope)),

@@ -49,6 +49,9 @@ pub fn index_specs() -> Vec<IndexSpec> {
             "tenant_actor_at",
             doc! { "tenant_id": 1, "actor_id": 1, "at": 1, "at_ns": 1, "_id": 1 },
         ),
+        // Removing ended throttle buckets.
+        spec("throttle_buckets", "expires", doc! { "expires_at": 1 }),
+        unique("tickets", "tenant_number_unique", doc! { "tenant_id": 1, "number": 1 }),
         spec("tickets", "tenant_created", doc! { "tenant_id": 1, "created_at": 1, "_id": 1 }),
         spec(
             "tickets",
@@ -131,6 +134,7 @@ mod tests {
                     | ("users", "email")
                     | ("workflow_runs", "queue")
                     | ("auth_sessions", "expires")
+                    | ("throttle_buckets", "expires")
             );
             if !global {
                 assert_eq!(first, Some("tenant_id"), "{}.{}", s.collection, s.name);

@@ -10,6 +10,7 @@ mod audit;
 pub mod codec;
 pub mod filters;
 mod indexes;
+mod numbers;
 mod repos;
 mod sessions;
 mod throttle;
@@ -155,6 +156,7 @@ pub struct MongoStore {
     throttle: Collection<Document>,
     sessions: Collection<Document>,
     audit: Collection<Document>,
+    counters: Collection<Document>,
 }
 
 impl MongoStore {
@@ -210,6 +212,11 @@ impl MongoStore {
         let transactions = supports_transactions(&hello);
 
         let store = Self::from_database(client.clone(), client.database(&database), transactions);
+        // Before the unique (tenant_id, number) index exists: tickets stored before numbers
+        // existed would all collide on a missing number.
+        numbers::backfill(&store.tickets, &store.counters)
+            .await
+            .map_err(|source| MongoConnectError::Setup { step: "number tickets", source })?;
         indexes::create_all(&store.db)
             .await
             .map_err(|source| MongoConnectError::Setup { step: "createIndexes", source })?;
@@ -233,6 +240,7 @@ impl MongoStore {
             throttle: db.collection("throttle_buckets"),
             sessions: db.collection("auth_sessions"),
             audit: db.collection("audit_events"),
+            counters: db.collection("ticket_counters"),
             client,
             db,
             transactions,

@@ -280,27 +280,46 @@ impl UserRepository for MongoStore {
 
 #[async_trait]
 impl TicketRepository for MongoStore {
-    async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<()> {
+    async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<u64> {
         if ticket.tenant_id != scope.tenant_id() {
             return Err(mismatch("the ticket"));
         }
-        self.tickets.insert_one(ticket_doc(ticket)).await.map_err(driver)?;
-        Ok(())
+        let number =
+            super::numbers::take_one(&self.counters, scope.tenant_id()).await.map_err(driver)?;
+        let numbered = Ticket { number, ..ticket.clone() };
+        self.tickets.insert_one(ticket_doc(&numbered)).await.map_err(driver)?;
+        Ok(number)
     }
 
-    async fn create_many(&self, scope: &TenantScope, tickets: &[Ticket]) -> RepoResult<()> {
+    async fn create_many(
+        &self,
+        scope: &TenantScope,
+        tickets: &[Ticket],
+    ) -> RepoResult<Option<u64>> {
         if tickets.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         if tickets.iter().any(|t| t.tenant_id != scope.tenant_id()) {
             return Err(mismatch("a ticket"));
         }
-        let docs = &tickets.iter().map(ticket_doc).collect::<Vec<_>>();
+        let first = super::numbers::take(
+            &self.counters,
+            &codec::AsUuid::bson(scope.tenant_id()),
+            tickets.len() as u64,
+        )
+        .await
+        .map_err(driver)?;
+        let docs = &tickets
+            .iter()
+            .zip(first..)
+            .map(|(t, number)| ticket_doc(&Ticket { number, ..t.clone() }))
+            .collect::<Vec<_>>();
         if self.transactions {
-            return in_transaction!(self, |s| async move {
+            in_transaction!(self, |s| async move {
                 self.tickets.insert_many(docs).session(&mut *s).await?;
                 Ok(())
-            });
+            })?;
+            return Ok(Some(first));
         }
         // Ordered insert: on failure, exactly the tickets before the first failing one were
         // written; remove those (never a document that already existed under a clashing id).
@@ -310,7 +329,15 @@ impl TicketRepository for MongoStore {
             undo("create_many", self.tickets.delete_many(f::tickets_by_ids(scope, &ids))).await;
             return Err(driver(e));
         }
-        Ok(())
+        Ok(Some(first))
+    }
+
+    async fn get_by_number(&self, scope: &TenantScope, number: u64) -> RepoResult<Ticket> {
+        let Ok(number) = i64::try_from(number) else {
+            return Err(RepoError::NotFound);
+        };
+        let d = self.tickets.find_one(f::ticket_by_number(scope, number)).await.map_err(driver)?;
+        ticket_from(&d.ok_or(RepoError::NotFound)?).map_err(corrupt)
     }
 
     async fn get(&self, scope: &TenantScope, id: TicketId) -> RepoResult<Ticket> {

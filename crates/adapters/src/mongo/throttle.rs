@@ -3,10 +3,13 @@
 //! write, so concurrent callers in any process cannot take more than the limit between them:
 //! an increment only matches a live bucket with room, a restart only matches an ended window,
 //! and a new bucket is an insert whose duplicate-key failure (another caller created it first)
-//! sends the caller round again.
+//! sends the caller round again. Each take also removes a few ended buckets of other keys (as
+//! the SQLite store does), so a brute force from many addresses does not leave the collection
+//! growing for ever.
 
 use async_trait::async_trait;
 use bson::{Document, doc};
+use futures::TryStreamExt;
 use mongodb::options::ReturnDocument;
 use opsflow_ports::repos::{Attempt, RepoError, RepoResult, ThrottleRepository};
 use time::{Duration, OffsetDateTime};
@@ -17,6 +20,9 @@ use super::{MongoStore, is_duplicate_key};
 /// changed the bucket in between, so this is never reached in practice).
 const MAX_ROUNDS: usize = 20;
 
+/// Ended buckets of other keys removed per take: a bounded amount of work per login.
+const PRUNE_BATCH: i64 = 32;
+
 fn nanos(t: OffsetDateTime) -> RepoResult<i64> {
     i64::try_from(t.unix_timestamp_nanos()).map_err(RepoError::unexpected)
 }
@@ -26,6 +32,34 @@ fn int(doc: &Document, field: &str) -> RepoResult<i64> {
         Some(bson::Bson::Int64(n)) => Ok(*n),
         Some(bson::Bson::Int32(n)) => Ok(i64::from(*n)),
         _ => Err(RepoError::unexpected(format!("throttle bucket without a numeric {field}"))),
+    }
+}
+
+impl MongoStore {
+    /// Removes up to [`PRUNE_BATCH`] buckets whose window ended at or before `now_n`, other than
+    /// `key` (its ended window is restarted in place by the caller).
+    async fn prune_ended(&self, key: &str, now_n: i64) -> RepoResult<()> {
+        let ended: Vec<Document> = self
+            .throttle
+            .find(doc! { "expires_at": { "$lte": now_n }, "_id": { "$ne": key } })
+            .projection(doc! { "_id": 1 })
+            .limit(PRUNE_BATCH)
+            .await
+            .map_err(RepoError::unexpected)?
+            .try_collect()
+            .await
+            .map_err(RepoError::unexpected)?;
+        if ended.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<bson::Bson> =
+            ended.into_iter().filter_map(|d| d.get("_id").cloned()).collect();
+        // Only still-ended buckets go: one restarted meanwhile by another caller stays.
+        self.throttle
+            .delete_many(doc! { "_id": { "$in": ids }, "expires_at": { "$lte": now_n } })
+            .await
+            .map_err(RepoError::unexpected)?;
+        Ok(())
     }
 }
 
@@ -41,6 +75,7 @@ impl ThrottleRepository for MongoStore {
         let now_n = nanos(now)?;
         let end_n = nanos(now + window)?;
         let limit = i64::from(limit);
+        self.prune_ended(key, now_n).await?;
         let used = |doc: &Document| -> RepoResult<Attempt> {
             Ok(Attempt::Allowed { used: u32::try_from(int(doc, "count")?).unwrap_or(u32::MAX) })
         };

@@ -154,13 +154,14 @@ pub(super) fn user(row: &SqliteRow) -> Result<User, RepoError> {
     })
 }
 
-pub(super) const TICKET_COLS: &str = "id, tenant_id, subject, body, channel, status, priority, \
+pub(super) const TICKET_COLS: &str = "id, tenant_id, number, subject, body, channel, status, priority, \
      category, customer_name, customer_email, assignee_id, created_by_id, created_at, updated_at";
 
 pub(super) fn ticket(row: &SqliteRow) -> Result<Ticket, RepoError> {
     Ok(Ticket {
         id: TicketId::from_uuid(uuid(row, "id")?),
         tenant_id: TenantId::from_uuid(uuid(row, "tenant_id")?),
+        number: u64::try_from(get::<i64>(row, "number")?).map_err(RepoError::unexpected)?,
         subject: valid(row, "subject", TicketSubject::new)?,
         body: valid(row, "body", TicketBody::new)?,
         channel: parsed(row, "channel")?,

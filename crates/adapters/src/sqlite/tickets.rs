@@ -53,14 +53,38 @@ pub(super) async fn insert_rows(
 
 const TICKETS_PER_BATCH: usize = 256;
 
-/// Inserts tickets and their keywords under `tenant`. Must run inside a write transaction: the
-/// integer keys are allocated from the current maximum.
+/// Takes `count` consecutive ticket numbers from the tenant's counter and returns the first.
+/// Must run inside the write transaction that inserts the tickets: the counter row stays
+/// locked until it commits, and a rollback gives the numbers back.
+async fn take_numbers(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    count: i64,
+) -> RepoResult<i64> {
+    let last: i64 = sqlx::query_scalar(
+        "INSERT INTO ticket_counters (tenant_id, last_number) VALUES (?, ?) \
+         ON CONFLICT (tenant_id) DO UPDATE SET last_number = last_number + excluded.last_number \
+         RETURNING last_number",
+    )
+    .bind(blob(tenant.as_uuid()))
+    .bind(count)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(last - count + 1)
+}
+
+/// Inserts tickets and their keywords under `tenant`, numbered consecutively from the tenant's
+/// counter; returns the first number. Must run inside a write transaction: the integer keys
+/// are allocated from the current maximum.
 async fn insert_tickets(
     conn: &mut SqliteConnection,
     tenant: TenantId,
     tickets: &[Ticket],
-) -> RepoResult<()> {
+) -> RepoResult<u64> {
     let tenant_blob = blob(tenant.as_uuid());
+    let first_number = take_numbers(conn, tenant, int(tickets.len())?).await?;
+    let mut number = first_number;
     let mut next: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(seq), 0) + 1 FROM tickets")
         .fetch_one(&mut *conn)
         .await
@@ -75,6 +99,7 @@ async fn insert_tickets(
                 Arg::Int(seq),
                 Arg::Blob(blob(t.id.as_uuid())),
                 Arg::Blob(tenant_blob.clone()),
+                Arg::Int(number),
                 Arg::Text(t.subject.as_str().to_owned()),
                 Arg::Text(t.body.as_str().to_owned()),
                 Arg::Text(t.channel.as_str().to_owned()),
@@ -88,6 +113,7 @@ async fn insert_tickets(
                 Arg::Int(nanos(t.created_at)?),
                 Arg::Int(nanos(t.updated_at)?),
             ]);
+            number += 1;
             for word in ticket_keywords(t) {
                 keyword_rows.push(vec![
                     Arg::Blob(tenant_blob.clone()),
@@ -98,10 +124,10 @@ async fn insert_tickets(
         }
         insert_rows(
             conn,
-            "INSERT INTO tickets (seq, id, tenant_id, subject, body, channel, status, priority, \
-             category, customer_name, customer_email, assignee_id, created_by_id, created_at, \
-             updated_at)",
-            15,
+            "INSERT INTO tickets (seq, id, tenant_id, number, subject, body, channel, status, \
+             priority, category, customer_name, customer_email, assignee_id, created_by_id, \
+             created_at, updated_at)",
+            16,
             &ticket_rows,
         )
         .await?;
@@ -113,7 +139,7 @@ async fn insert_tickets(
         )
         .await?;
     }
-    Ok(())
+    u64::try_from(first_number).map_err(RepoError::unexpected)
 }
 
 /// One row of `table` by tenant and id; another tenant's row is `NotFound` like a missing one.
@@ -282,6 +308,10 @@ fn list_filter(
         sql.push_str(" AND category = ?");
         args.push(Arg::Text(c.as_str().to_owned()));
     }
+    if let Some(n) = query.number {
+        sql.push_str(" AND number = ?");
+        args.push(Arg::Int(i64::try_from(n).unwrap_or(-1)));
+    }
     match query.assignee {
         Some(AssigneeFilter::User(u)) => {
             sql.push_str(" AND assignee_id = ?");
@@ -314,7 +344,8 @@ fn keyword_count(
     let only_search = query.status.is_none()
         && query.priority.is_none()
         && query.category.is_none()
-        && query.assignee.is_none();
+        && query.assignee.is_none()
+        && query.number.is_none();
     let (first, rest) = words.split_first().filter(|_| only_search)?;
     let tenant_blob = blob(tenant.as_uuid());
     let mut sql = String::from(
@@ -341,19 +372,43 @@ fn keyword_count(
 
 #[async_trait]
 impl TicketRepository for SqliteStore {
-    async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<()> {
+    async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<u64> {
         let mut tx = self.begin_write().await?;
-        insert_tickets(&mut tx, scope.tenant_id(), std::slice::from_ref(ticket)).await?;
-        tx.commit().await.map_err(db_err)
+        let number =
+            insert_tickets(&mut tx, scope.tenant_id(), std::slice::from_ref(ticket)).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(number)
     }
 
-    async fn create_many(&self, scope: &TenantScope, tickets: &[Ticket]) -> RepoResult<()> {
+    async fn create_many(
+        &self,
+        scope: &TenantScope,
+        tickets: &[Ticket],
+    ) -> RepoResult<Option<u64>> {
         if tickets.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let mut tx = self.begin_write().await?;
-        insert_tickets(&mut tx, scope.tenant_id(), tickets).await?;
-        tx.commit().await.map_err(db_err)
+        let first = insert_tickets(&mut tx, scope.tenant_id(), tickets).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(Some(first))
+    }
+
+    async fn get_by_number(&self, scope: &TenantScope, number: u64) -> RepoResult<Ticket> {
+        let Ok(number) = i64::try_from(number) else {
+            return Err(RepoError::NotFound);
+        };
+        let row = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
+            "SELECT {} FROM tickets WHERE tenant_id = ? AND number = ?",
+            rows::TICKET_COLS
+        )))
+        .bind(blob(scope.tenant_id().as_uuid()))
+        .bind(number)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(db_err)?
+        .ok_or(RepoError::NotFound)?;
+        rows::ticket(&row)
     }
 
     async fn get(&self, scope: &TenantScope, id: TicketId) -> RepoResult<Ticket> {

@@ -18,7 +18,7 @@
 //! (BSON dates are milliseconds).
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
@@ -86,6 +86,7 @@ macro_rules! contract_tests {
             claim_next_leases,
             open_counts_by_assignee_counts_open_work,
             create_many_stores_every_ticket,
+            ticket_numbers_are_consecutive_per_tenant_under_concurrency,
             health_reports_ok,
             throttle_counts_up_to_the_limit_per_key_and_window,
             throttle_gives_back_and_resets,
@@ -161,6 +162,7 @@ pub fn new_ticket(scope: &TenantScope, subject: &str, body: &str, at: OffsetDate
     Ticket {
         id: TicketId::new(),
         tenant_id: scope.tenant_id(),
+        number: 0,
         subject: TicketSubject::new(subject).unwrap(),
         body: TicketBody::new(body).unwrap(),
         channel: Channel::Web,
@@ -475,7 +477,7 @@ pub async fn ticket_round_trips_every_field_and_updates<S: Store>(store: Arc<S>)
     t.customer_email = Email::parse("zoe@shop.example").unwrap();
     t.assignee_id = Some(a.admin.id);
     t.updated_at = at(base, 1);
-    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
     assert_eq!(TicketRepository::get(&*store, &a.scope, t.id).await.unwrap(), t);
     assert_not_found(TicketRepository::get(&*store, &a.scope, TicketId::new()).await);
 
@@ -635,8 +637,8 @@ pub async fn ticket_search_by_prefix_and_all_words<S: Store>(store: Arc<S>) {
 
     // Another tenant's identical ticket is never found.
     let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
-    let tb = new_ticket(&b.scope, "Login BROKEN after update", "same words", at(base, 4));
-    TicketRepository::create(&*store, &b.scope, &tb).await.unwrap();
+    let mut tb = new_ticket(&b.scope, "Login BROKEN after update", "same words", at(base, 4));
+    tb.number = TicketRepository::create(&*store, &b.scope, &tb).await.unwrap();
     assert_eq!(ids(&search("login broken", None).await.items), vec![t1.id]);
 }
 
@@ -646,9 +648,9 @@ pub async fn ticket_edits_reindex_search<S: Store>(store: Arc<S>) {
     let mut t = new_ticket(&a.scope, "Login broken", "The login page hangs on submit", base);
     t.customer_name = PersonName::new("Ann Lee").unwrap();
     t.customer_email = Email::parse("ann@example.com").unwrap();
-    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
-    let other = new_ticket(&a.scope, "Broken invoice", "Totals are wrong", at(base, 1));
-    TicketRepository::create(&*store, &a.scope, &other).await.unwrap();
+    t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    let mut other = new_ticket(&a.scope, "Broken invoice", "Totals are wrong", at(base, 1));
+    other.number = TicketRepository::create(&*store, &a.scope, &other).await.unwrap();
     let found = |q: &str| {
         let store = store.clone();
         let scope = a.scope;
@@ -720,15 +722,15 @@ pub async fn ticket_list_paginates_newest_first_with_total<S: Store>(store: Arc<
     let base = now_ms();
     let mut made = Vec::new();
     for i in 0..7 {
-        let t = new_ticket(&a.scope, &format!("Ticket {i}"), "body", at(base, i));
-        TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+        let mut t = new_ticket(&a.scope, &format!("Ticket {i}"), "body", at(base, i));
+        t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
         made.push(t);
     }
     // Two tickets with the same created_at: the larger id comes first.
     let same = at(base, 3);
     let mut twin = new_ticket(&a.scope, "Twin", "body", same);
     twin.id = TicketId::new();
-    TicketRepository::create(&*store, &a.scope, &twin).await.unwrap();
+    twin.number = TicketRepository::create(&*store, &a.scope, &twin).await.unwrap();
 
     let mut want: Vec<Ticket> = made.clone();
     want.push(twin);
@@ -765,7 +767,7 @@ pub async fn ticket_list_paginates_newest_first_with_total<S: Store>(store: Arc<
 pub async fn create_many_stores_every_ticket<S: Store>(store: Arc<S>) {
     let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
     let base = now_ms();
-    let tickets: Vec<Ticket> = (0..250)
+    let mut tickets: Vec<Ticket> = (0..250)
         .map(|i| {
             let mut t =
                 new_ticket(&a.scope, &format!("Bulk {i} zebra{i}x"), "imported body", at(base, i));
@@ -775,7 +777,11 @@ pub async fn create_many_stores_every_ticket<S: Store>(store: Arc<S>) {
             t
         })
         .collect();
-    TicketRepository::create_many(&*store, &a.scope, &tickets).await.unwrap();
+    let first = TicketRepository::create_many(&*store, &a.scope, &tickets).await.unwrap();
+    assert_eq!(first, Some(1));
+    for (t, n) in tickets.iter_mut().zip(1..) {
+        t.number = n;
+    }
     TicketRepository::create_many(&*store, &a.scope, &[]).await.unwrap();
 
     let all = TicketRepository::list(&*store, &a.scope, &query()).await.unwrap();
@@ -804,6 +810,71 @@ pub async fn create_many_stores_every_ticket<S: Store>(store: Arc<S>) {
     assert_eq!(ids(&found.items), vec![tickets[17].id]);
 }
 
+pub async fn ticket_numbers_are_consecutive_per_tenant_under_concurrency<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let base = now_ms();
+    // 50 creates in A and 20 in B, all in flight at once.
+    let mut tasks = Vec::new();
+    for i in 0..70_i64 {
+        let store = store.clone();
+        let scope = if i % 7 < 5 { a.scope } else { b.scope };
+        tasks.push(tokio::spawn(async move {
+            let t = new_ticket(&scope, &format!("Parallel {i}"), "body", at(base, i));
+            let n = TicketRepository::create(&*store, &scope, &t).await.unwrap();
+            (scope.tenant_id(), t.id, n)
+        }));
+    }
+    let mut numbers: HashMap<TenantId, Vec<(u64, TicketId)>> = HashMap::new();
+    for t in tasks {
+        let (tenant, id, n) = t.await.unwrap();
+        numbers.entry(tenant).or_default().push((n, id));
+    }
+    for (f, want) in [(&a, 50_u64), (&b, 20)] {
+        let mut got = numbers.remove(&f.tenant.id).unwrap();
+        got.sort_unstable();
+        let ns: Vec<u64> = got.iter().map(|(n, _)| *n).collect();
+        assert_eq!(ns, (1..=want).collect::<Vec<_>>(), "distinct and consecutive from 1");
+        for (n, id) in got {
+            let stored = TicketRepository::get(&*store, &f.scope, id).await.unwrap();
+            assert_eq!(stored.number, n, "the stored number is the one returned");
+            assert_eq!(TicketRepository::get_by_number(&*store, &f.scope, n).await.unwrap().id, id);
+        }
+    }
+    // Another workspace's number is not found, and neither is a number not handed out yet.
+    assert_not_found(TicketRepository::get_by_number(&*store, &b.scope, 21).await);
+    assert_not_found(TicketRepository::get_by_number(&*store, &b.scope, 45).await);
+    assert_not_found(TicketRepository::get_by_number(&*store, &a.scope, 0).await);
+    assert_not_found(TicketRepository::get_by_number(&*store, &a.scope, u64::MAX).await);
+
+    // Bulk creation continues the same counter, in slice order.
+    let bulk: Vec<Ticket> = (0..3)
+        .map(|i| new_ticket(&b.scope, &format!("Bulk {i}"), "body", at(base, 100 + i)))
+        .collect();
+    let first = TicketRepository::create_many(&*store, &b.scope, &bulk).await.unwrap();
+    assert_eq!(first, Some(21));
+    assert_eq!(TicketRepository::create_many(&*store, &b.scope, &[]).await.unwrap(), None);
+    for (t, n) in bulk.iter().zip(21..) {
+        assert_eq!(TicketRepository::get(&*store, &b.scope, t.id).await.unwrap().number, n);
+    }
+    let single = new_ticket(&b.scope, "After bulk", "body", at(base, 200));
+    assert_eq!(TicketRepository::create(&*store, &b.scope, &single).await.unwrap(), 24);
+
+    // The list finds a ticket by number, only in its own workspace.
+    let by_number = TicketQuery { number: Some(24), ..query() };
+    let found = TicketRepository::list(&*store, &b.scope, &by_number).await.unwrap();
+    assert_eq!(ids(&found.items), vec![single.id]);
+    assert_eq!(found.total, 1);
+    let in_a =
+        TicketRepository::list(&*store, &a.scope, &TicketQuery { number: Some(24), ..query() })
+            .await
+            .unwrap();
+    assert_eq!(in_a.total, 1);
+    assert_ne!(in_a.items[0].id, single.id);
+    let none = TicketQuery { number: Some(999), ..query() };
+    assert_eq!(TicketRepository::list(&*store, &b.scope, &none).await.unwrap().total, 0);
+}
+
 pub async fn open_counts_by_assignee_counts_open_work<S: Store>(store: Arc<S>) {
     let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
     let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
@@ -823,11 +894,11 @@ pub async fn open_counts_by_assignee_counts_open_work<S: Store>(store: Arc<S>) {
         let mut t = new_ticket(&a.scope, "Work", "body", at(base, i64::try_from(i).unwrap()));
         t.assignee_id = assignee;
         t.status = status;
-        TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+        t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
     }
     let mut tb = new_ticket(&b.scope, "Other tenant", "body", base);
     tb.assignee_id = Some(b.admin.id);
-    TicketRepository::create(&*store, &b.scope, &tb).await.unwrap();
+    tb.number = TicketRepository::create(&*store, &b.scope, &tb).await.unwrap();
 
     let counts = store.open_counts_by_assignee(&a.scope).await.unwrap();
     assert_eq!(counts.len(), 2, "{counts:?}");
@@ -852,7 +923,7 @@ pub async fn tenant_isolation_for_every_method<S: Store>(store: Arc<S>) {
     UserRepository::create(&*store, &b.scope, &b_agent).await.unwrap();
     let mut bt = new_ticket(&b.scope, "Beta secret", "classified words", at(base, 1));
     bt.assignee_id = Some(b_agent.id);
-    TicketRepository::create(&*store, &b.scope, &bt).await.unwrap();
+    bt.number = TicketRepository::create(&*store, &b.scope, &bt).await.unwrap();
     let b_reply = human_reply(&b.scope, bt.id, "B's answer", at(base, 2));
     ReplyRepository::add(&*store, &b.scope, &b_reply, None, None, at(base, 2)).await.unwrap();
     let b_draft = ai_draft(&b.scope, bt.id, "B's draft", at(base, 3));
@@ -863,8 +934,8 @@ pub async fn tenant_isolation_for_every_method<S: Store>(store: Arc<S>) {
     store.append_step(&b.scope, &b_step).await.unwrap();
 
     // A has one ticket of its own.
-    let at_ = new_ticket(&a.scope, "Alpha own", "alpha words", at(base, 6));
-    TicketRepository::create(&*store, &a.scope, &at_).await.unwrap();
+    let mut at_ = new_ticket(&a.scope, "Alpha own", "alpha words", at(base, 6));
+    at_.number = TicketRepository::create(&*store, &a.scope, &at_).await.unwrap();
     let sa = a.scope;
     let later = at(base, 100);
 
@@ -964,8 +1035,8 @@ pub async fn tenant_isolation_for_every_method<S: Store>(store: Arc<S>) {
 pub async fn reply_with_status_change_is_atomic<S: Store>(store: Arc<S>) {
     let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
     let base = now_ms();
-    let t = new_ticket(&a.scope, "Need help", "please", base);
-    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    let mut t = new_ticket(&a.scope, "Need help", "please", base);
+    t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
 
     let r1 = human_reply(&a.scope, t.id, "Looking into it", at(base, 10));
     ReplyRepository::add(&*store, &a.scope, &r1, None, None, at(base, 10)).await.unwrap();
@@ -1013,10 +1084,10 @@ pub async fn reply_with_status_change_is_atomic<S: Store>(store: Arc<S>) {
 pub async fn drafts_update_consume_and_not_draft<S: Store>(store: Arc<S>) {
     let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
     let base = now_ms();
-    let t = new_ticket(&a.scope, "Refund please", "order 42", base);
-    let other = new_ticket(&a.scope, "Other ticket", "unrelated", at(base, 1));
-    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
-    TicketRepository::create(&*store, &a.scope, &other).await.unwrap();
+    let mut t = new_ticket(&a.scope, "Refund please", "order 42", base);
+    let mut other = new_ticket(&a.scope, "Other ticket", "unrelated", at(base, 1));
+    t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    other.number = TicketRepository::create(&*store, &a.scope, &other).await.unwrap();
 
     let draft = ai_draft(&a.scope, t.id, "Dear customer, ...", at(base, 5));
     ReplyRepository::add(&*store, &a.scope, &draft, None, None, at(base, 5)).await.unwrap();
@@ -1104,8 +1175,8 @@ pub async fn drafts_update_consume_and_not_draft<S: Store>(store: Arc<S>) {
 pub async fn runs_active_conflict_steps_and_fail<S: Store>(store: Arc<S>) {
     let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
     let base = now_ms();
-    let t = new_ticket(&a.scope, "Triage me", "please", base);
-    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    let mut t = new_ticket(&a.scope, "Triage me", "please", base);
+    t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
     assert!(store.active_run(&a.scope, t.id).await.unwrap().is_none());
 
     let run = new_run(&a.scope, t.id, at(base, 1));
@@ -1171,8 +1242,8 @@ pub async fn complete_run_is_atomic<S: Store>(store: Arc<S>) {
     let base = now_ms();
     let agent = new_user(a.tenant.id, "Agent", "agent@alpha.test", Role::Agent, base);
     UserRepository::create(&*store, &a.scope, &agent).await.unwrap();
-    let t = new_ticket(&a.scope, "Checkout broken", "500 on pay", base);
-    TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    let mut t = new_ticket(&a.scope, "Checkout broken", "500 on pay", base);
+    t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
     let mut run = new_run(&a.scope, t.id, at(base, 1));
     run.status = RunStatus::Running;
     run.attempts = 1;
@@ -1250,8 +1321,8 @@ pub async fn claim_next_claims_oldest_once_under_concurrency<S: Store>(store: Ar
     let offsets = [5_i64, 1, 9, 3, 7, 2, 8, 4, 6, 10];
     for (i, off) in offsets.iter().enumerate() {
         let f = if i % 2 == 0 { &a } else { &b };
-        let t = new_ticket(&f.scope, "Queue me", "body", base);
-        TicketRepository::create(&*store, &f.scope, &t).await.unwrap();
+        let mut t = new_ticket(&f.scope, "Queue me", "body", base);
+        t.number = TicketRepository::create(&*store, &f.scope, &t).await.unwrap();
         let run = new_run(&f.scope, t.id, at(base, -100 + off));
         store.create_run(&f.scope, &run).await.unwrap();
         runs.push((f.scope, run));
@@ -1300,10 +1371,10 @@ pub async fn claim_next_claims_oldest_once_under_concurrency<S: Store>(store: Ar
 pub async fn claim_next_leases<S: Store>(store: Arc<S>) {
     let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
     let base = now_ms();
-    let t1 = new_ticket(&a.scope, "One", "body", base);
-    let t2 = new_ticket(&a.scope, "Two", "body", base);
-    TicketRepository::create(&*store, &a.scope, &t1).await.unwrap();
-    TicketRepository::create(&*store, &a.scope, &t2).await.unwrap();
+    let mut t1 = new_ticket(&a.scope, "One", "body", base);
+    let mut t2 = new_ticket(&a.scope, "Two", "body", base);
+    t1.number = TicketRepository::create(&*store, &a.scope, &t1).await.unwrap();
+    t2.number = TicketRepository::create(&*store, &a.scope, &t2).await.unwrap();
     let r1 = new_run(&a.scope, t1.id, at(base, -10));
     store.create_run(&a.scope, &r1).await.unwrap();
     let lease = Duration::seconds(60);

@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use opsflow_domain::{self as d, AssigneeFilter, FieldErrors, ReplyId, TicketId, TicketQuery};
+use opsflow_domain::{
+    self as d, AssigneeFilter, FieldErrors, ReplyId, TicketId, TicketQuery, TicketRef,
+};
 use opsflow_ports::services::tickets::{NewReply, NewTicket};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -17,7 +19,7 @@ use crate::dto::{
     RunSummary, TicketCreateRequest, TicketDetailResponse, TicketDto, TicketPage,
     TicketPatchRequest, TicketStatusDto,
 };
-use crate::error::ApiResult;
+use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Longest accepted search text.
@@ -123,7 +125,8 @@ impl TicketsApi {
         assignee_id: Query<Option<String>>,
         /// Only unassigned tickets.
         unassigned: Query<Option<bool>>,
-        /// Words that must all appear (as word prefixes) in subject, body, customer name or email.
+        /// Words that must all appear (as word prefixes) in subject, body, customer name or
+        /// email. A ticket number alone (`1042` or `#1042`) finds that ticket instead.
         q: Query<Option<String>>,
         /// Page number, from 1.
         page: Query<Option<u32>>,
@@ -150,13 +153,16 @@ impl TicketsApi {
             (None, Some(true)) => Some(AssigneeFilter::Unassigned),
             (None, _) => None,
         };
-        let search = match q.0.as_deref() {
+        let (search, number) = match q.0.as_deref() {
             Some(text) if text.chars().count() > MAX_Q_CHARS => {
                 e.add("q", format!("must be at most {MAX_Q_CHARS} characters"));
-                Vec::new()
+                (Vec::new(), None)
             }
-            Some(text) => TicketQuery::search_words(text),
-            None => Vec::new(),
+            Some(text) => match d::parse_ticket_number(text) {
+                Some(n) => (Vec::new(), Some(n)),
+                None => (TicketQuery::search_words(text), None),
+            },
+            None => (Vec::new(), None),
         };
         e.into_result()?;
         let query = TicketQuery {
@@ -164,6 +170,7 @@ impl TicketsApi {
             priority: priority.0.map(Into::into),
             category: category.0.map(Into::into),
             assignee,
+            number,
             search,
             page,
             page_size,
@@ -177,16 +184,20 @@ impl TicketsApi {
         })))
     }
 
-    /// A ticket with its replies and latest triage run.
+    /// A ticket with its replies and latest triage run. `id` is the ticket's UUID or its
+    /// workspace number (`1042`); the other ticket operations take the UUID only.
     #[oai(path = "/:id", method = "get", operation_id = "get_ticket")]
     async fn get(
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
+        /// The ticket's id (UUID) or workspace number.
         id: Path<String>,
     ) -> ApiResult<TicketDetailResult> {
-        let id: TicketId = parse_id("id", &id.0)?;
-        let detail = state.tickets.get(&auth.0.scope, id).await?;
+        let by: TicketRef = id.0.parse().map_err(|_| {
+            ApiError::bad_field("id", "is not a valid ticket id (expected a UUID or a number)")
+        })?;
+        let detail = state.tickets.get(&auth.0.scope, by).await?;
         Ok(TicketDetailResult::Ok(Json(TicketDetailResponse {
             ticket: detail.ticket.into(),
             replies: detail.replies.into_iter().map(Into::into).collect(),

@@ -428,7 +428,9 @@ pub async fn malformed_path_ids_are_400_naming_the_parameter(ctx: Ctx) {
     let valid = uuid::Uuid::now_v7().to_string();
     let cases: Vec<(Method, String, Body, &str)> = vec![
         (Method::GET, "/api/tickets/not-a-uuid".into(), Body::None, "id"),
-        (Method::GET, "/api/tickets/123".into(), Body::None, "id"),
+        (Method::GET, "/api/tickets/12a".into(), Body::None, "id"),
+        (Method::GET, "/api/tickets/%23".into(), Body::None, "id"),
+        (Method::PATCH, "/api/tickets/1".into(), Body::Json(json!({"status": "open"})), "id"),
         (Method::PATCH, "/api/tickets/xyz".into(), Body::Json(json!({"status": "open"})), "id"),
         (Method::POST, "/api/tickets/xyz/replies".into(), Body::Json(json!({"body": "hi"})), "id"),
         (
@@ -455,12 +457,14 @@ pub async fn malformed_path_ids_are_400_naming_the_parameter(ctx: Ctx) {
         r.expect_error(400, None, Some(field));
         let _ = (method, path);
     }
-    // A well-formed id that does not exist is 404.
-    app.get(&format!("/api/tickets/{valid}"), Some(&token)).await.expect_error(
-        404,
-        Some("ticket_not_found"),
-        None,
-    );
+    // A well-formed id or number that does not exist is 404.
+    for missing in [valid.as_str(), "123", "0"] {
+        app.get(&format!("/api/tickets/{missing}"), Some(&token)).await.expect_error(
+            404,
+            Some("ticket_not_found"),
+            None,
+        );
+    }
     app.get(&format!("/api/workflows/runs/{valid}"), Some(&token))
         .await
         .expect_error(404, None, None);

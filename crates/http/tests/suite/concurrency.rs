@@ -29,6 +29,44 @@ pub async fn concurrent_signups_with_one_name_get_distinct_slugs(ctx: Ctx) {
     assert!(slugs.contains(&"rush-hour".to_owned()));
 }
 
+pub async fn concurrent_signups_of_one_email_make_one_workspace(ctx: Ctx) {
+    let app = ctx.spawn().await;
+    let signups = (0..6).map(|_| {
+        app.post(
+            "/api/auth/signup",
+            None,
+            json!({"tenant_name": "Double Click", "user_name": "Dee", "email": "dee@example.com", "password": PASSWORD}),
+        )
+    });
+    let answers = join_all(signups).await;
+    let created = answers.iter().filter(|r| r.status == 201).count();
+    assert_eq!(
+        created,
+        1,
+        "exactly one workspace: {:?}",
+        answers.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    for r in answers.iter().filter(|r| r.status != 201) {
+        // Either it ran after the first (workspace_exists) or during it (retry shortly).
+        match r.status {
+            409 => {
+                r.expect_error(409, Some("workspace_exists"), None);
+            }
+            429 => assert!(r.retry_after.is_some(), "429 says when to retry"),
+            other => panic!("unexpected status {other}: {}", r.json),
+        }
+    }
+    // Once the first finished, the email is free to sign up again only as a duplicate: 409.
+    let again = app
+        .post(
+            "/api/auth/signup",
+            None,
+            json!({"tenant_name": "Double Click", "user_name": "Dee", "email": "dee@example.com", "password": PASSWORD}),
+        )
+        .await;
+    again.expect_error(409, Some("workspace_exists"), None);
+}
+
 pub async fn concurrent_creates_of_one_email_make_one_user(ctx: Ctx) {
     let app = ctx.spawn().await;
     let admin = app.signup("Acme", "ada@example.com").await;

@@ -12,6 +12,7 @@ pub mod edges;
 pub mod isolation;
 pub mod server_errors;
 pub mod throttle;
+pub mod ticket_list;
 pub mod tokens;
 pub mod triage;
 
@@ -84,6 +85,7 @@ macro_rules! all_suites {
             concurrency,
             [
                 concurrent_signups_with_one_name_get_distinct_slugs,
+                concurrent_signups_of_one_email_make_one_workspace,
                 concurrent_creates_of_one_email_make_one_user,
                 concurrent_demotions_keep_an_active_admin,
             ]
@@ -125,6 +127,11 @@ macro_rules! all_suites {
                 logins_are_limited_per_client_address,
                 signups_are_limited_per_client_address,
             ]
+        );
+        $crate::http_cases!(
+            $backend,
+            ticket_list,
+            [ticket_numbers_are_per_workspace_and_resolve_in_urls_and_search,]
         );
         $crate::http_cases!(
             $backend,

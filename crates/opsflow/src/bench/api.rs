@@ -251,6 +251,7 @@ async fn seed<S: TicketRepository>(
                 let ticket = Ticket {
                     id: TicketId::new(),
                     tenant_id: tenant.id(),
+                    number: 0,
                     subject: TicketSubject::new(&g.subject)?,
                     body: TicketBody::new(&g.body)?,
                     channel: g.channel,

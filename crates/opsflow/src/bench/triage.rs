@@ -220,6 +220,7 @@ impl Tickets {
             let ticket = Ticket {
                 id: TicketId::new(),
                 tenant_id: tenant.id(),
+                number: 0,
                 subject: TicketSubject::new(&subject)?,
                 body: TicketBody::new(&g.body)?,
                 channel: Channel::Email,

@@ -137,10 +137,22 @@ impl AuthService {
     ///
     /// # Errors
     /// `Conflict` (`workspace_exists`, `additional_workspace_required`, `slug_taken`);
-    /// [`AppError::TooManyAttempts`]; `Unexpected` on store or hashing failure.
+    /// [`AppError::TooManyAttempts`] (also while another sign-up for the same email runs);
+    /// `Unexpected` on store or hashing failure.
     #[instrument(skip_all)]
     pub async fn signup(&self, input: SignupInput, address: Option<&str>) -> AppResult<Session> {
         self.throttle.signup_attempt(address).await?;
+        // Check-then-create is made atomic per email by a short lock in the store.
+        let lock = self.throttle.signup_lock(&input.email).await?;
+        let result = self.signup_locked(input, address).await;
+        if let Err(e) = self.throttle.signup_done(&lock).await {
+            // The lock ends by itself within a minute.
+            tracing::warn!(error = %e, "could not release the sign-up lock");
+        }
+        result
+    }
+
+    async fn signup_locked(&self, input: SignupInput, address: Option<&str>) -> AppResult<Session> {
         self.check_duplicate_signup(&input).await?;
         let now = self.clock.now();
         let password_hash =

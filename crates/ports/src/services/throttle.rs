@@ -177,6 +177,28 @@ impl Throttle {
         Ok(())
     }
 
+    /// Holds the sign-up of `email` for at most a minute, across every server process: a second
+    /// sign-up for the same email while the first is running is refused (it would pass the
+    /// duplicate-workspace check before the first one's workspace exists). Release it with
+    /// [`Throttle::signup_done`] whatever the outcome.
+    ///
+    /// # Errors
+    /// [`AppError::TooManyAttempts`] while another sign-up for `email` runs; `Unexpected` on
+    /// store failure.
+    pub async fn signup_lock(&self, email: &Email) -> AppResult<String> {
+        let key = format!("signup:email:{}", email.as_str());
+        self.take(&key, 1, Duration::from_secs(60)).await?;
+        Ok(key)
+    }
+
+    /// Releases a lock taken by [`Throttle::signup_lock`].
+    ///
+    /// # Errors
+    /// `Unexpected` on store failure.
+    pub async fn signup_done(&self, key: &str) -> AppResult<()> {
+        self.repo.reset(key).await.map_err(AppError::from_repo(Entity::Resource))
+    }
+
     /// Reserves a check of `user`'s current password (password change): call it before
     /// verifying, and [`Throttle::password_succeeded`] when the password was right. Same limits
     /// as the login email bucket.

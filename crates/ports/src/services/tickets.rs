@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use opsflow_domain::{
     AuthorType, Channel, Email, Page, PersonName, ReplyBody, ReplyId, TenantScope, Ticket,
-    TicketBody, TicketId, TicketPatch, TicketQuery, TicketReply, TicketStatus, TicketSubject,
-    WorkflowRun,
+    TicketBody, TicketId, TicketPatch, TicketQuery, TicketRef, TicketReply, TicketStatus,
+    TicketSubject, WorkflowRun,
 };
 
 use crate::auth::Clock;
@@ -78,9 +78,10 @@ impl TicketService {
     /// `Unexpected`.
     pub async fn create(&self, scope: &TenantScope, input: NewTicket) -> AppResult<Ticket> {
         let now = self.clock.now();
-        let ticket = Ticket {
+        let mut ticket = Ticket {
             id: TicketId::new(),
             tenant_id: scope.tenant_id(),
+            number: 0,
             subject: input.subject,
             body: input.body,
             channel: input.channel,
@@ -94,8 +95,13 @@ impl TicketService {
             created_at: now,
             updated_at: now,
         };
-        self.tickets.create(scope, &ticket).await?;
-        tracing::info!(tenant_id = %scope.tenant_id(), ticket_id = %ticket.id, "ticket created");
+        ticket.number = self.tickets.create(scope, &ticket).await?;
+        tracing::info!(
+            tenant_id = %scope.tenant_id(),
+            ticket_id = %ticket.id,
+            number = ticket.number,
+            "ticket created"
+        );
         Ok(ticket)
     }
 
@@ -107,13 +113,17 @@ impl TicketService {
         Ok(self.tickets.list(scope, query).await?)
     }
 
-    /// A ticket with replies and its latest triage run.
+    /// A ticket (by id or workspace number) with replies and its latest triage run.
     ///
     /// # Errors
     /// `NotFound`, `Unexpected`.
-    pub async fn get(&self, scope: &TenantScope, id: TicketId) -> AppResult<TicketDetail> {
-        let ticket =
-            self.tickets.get(scope, id).await.map_err(AppError::from_repo(Entity::Ticket))?;
+    pub async fn get(&self, scope: &TenantScope, by: TicketRef) -> AppResult<TicketDetail> {
+        let ticket = match by {
+            TicketRef::Id(id) => self.tickets.get(scope, id).await,
+            TicketRef::Number(n) => self.tickets.get_by_number(scope, n).await,
+        }
+        .map_err(AppError::from_repo(Entity::Ticket))?;
+        let id = ticket.id;
         let (replies, runs) =
             futures::try_join!(self.replies.list(scope, id), self.runs.list_runs(scope, id))?;
         Ok(TicketDetail { ticket, replies, latest_run: runs.into_iter().next() })

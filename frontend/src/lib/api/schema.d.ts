@@ -278,7 +278,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A ticket with its replies and latest triage run. */
+        /**
+         * A ticket with its replies and latest triage run. `id` is the ticket's UUID or its
+         *     workspace number (`1042`); the other ticket operations take the UUID only.
+         */
         get: operations["get_ticket"];
         put?: never;
         post?: never;
@@ -791,6 +794,12 @@ export interface components {
              * @description Workspace.
              */
             tenant_id: string;
+            /**
+             * Format: uint64
+             * @description The workspace's ticket number (#1, #2, …): unique in the workspace, assigned in creation
+             *     order. `GET /api/tickets/{id}` accepts it in place of the id.
+             */
+            number: number;
             /** @description Subject. */
             subject: string;
             /** @description The customer's message. */
@@ -2540,7 +2549,10 @@ export interface operations {
                 assignee_id?: string;
                 /** @description Only unassigned tickets. */
                 unassigned?: boolean;
-                /** @description Words that must all appear (as word prefixes) in subject, body, customer name or email. */
+                /**
+                 * @description Words that must all appear (as word prefixes) in subject, body, customer name or
+                 *     email. A ticket number alone (`1042` or `#1042`) finds that ticket instead.
+                 */
                 q?: string;
                 /** @description Page number, from 1. */
                 page?: number;
@@ -2743,6 +2755,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
+                /** @description The ticket's id (UUID) or workspace number. */
                 id: string;
             };
             cookie?: never;

@@ -58,3 +58,6 @@ export type TriageResponse = JsonOf<
 export type RunDetail = JsonOf<paths['/workflows/runs/{id}']['get']['responses'][200]>;
 
 export type CreateUserResponse = JsonOf<paths['/users']['post']['responses'][201]>;
+export type PasswordResetResponse = JsonOf<
+  paths['/users/{id}/password-reset']['post']['responses'][200]
+>;

@@ -2,7 +2,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '@/lib/api/client';
 import { queryKeys } from '@/lib/api/keys';
-import type { CreateUserResponse, Role, User } from '@/lib/api/types';
+import type { CreateUserResponse, PasswordResetResponse, Role, User } from '@/lib/api/types';
 import { usersQueryOptions } from '@/lib/api/users';
 
 export function useTeam() {
@@ -43,4 +43,13 @@ export function useUpdateUser() {
     mutationFn: ({ id, changes }: { id: string; changes: UserChanges }) => updateUser(id, changes),
     onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.users }),
   });
+}
+
+/** Replaces a user's password with a temporary one, answered once; their sessions end. */
+export function resetPassword(id: string): Promise<PasswordResetResponse> {
+  return unwrap(api.POST('/users/{id}/password-reset', { params: { path: { id } } }));
+}
+
+export function useResetPassword() {
+  return useMutation({ mutationFn: resetPassword });
 }

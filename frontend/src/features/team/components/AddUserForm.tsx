@@ -1,18 +1,5 @@
-import {
-  ActionIcon,
-  Alert,
-  Button,
-  Code,
-  CopyButton,
-  Group,
-  Select,
-  Stack,
-  Text,
-  TextInput,
-  Tooltip,
-} from '@mantine/core';
+import { Alert, Button, Group, Select, Stack, TextInput } from '@mantine/core';
 import { useForm } from '@mantine/form';
-import { IconCheck, IconCopy } from '@tabler/icons-react';
 import { useState } from 'react';
 import { label, ROLES } from '@/lib/api/enums';
 import { errorMessage } from '@/lib/api/errors';
@@ -20,6 +7,7 @@ import type { CreateUserResponse, Role } from '@/lib/api/types';
 import { applyFieldErrors } from '@/lib/forms';
 import { email, LIMITS, required } from '@/lib/validation';
 import { useCreateUser } from '../api/users';
+import { TemporaryPassword } from './TemporaryPassword';
 
 /** Adds a user; the temporary password is shown once, here, with a copy button. */
 export function AddUserForm({ onDone }: { onDone: () => void }) {
@@ -33,42 +21,12 @@ export function AddUserForm({ onDone }: { onDone: () => void }) {
 
   if (created) {
     return (
-      <Stack>
-        <Alert color="teal" title={`${created.user.name} was added`}>
-          Give them this temporary password. It is shown only once and cannot be seen again.
-        </Alert>
-        <Group gap="xs" wrap="nowrap">
-          <Code
-            fz="md"
-            p="xs"
-            data-testid="temporary-password"
-            style={{ flex: 1, overflowWrap: 'anywhere' }}
-          >
-            {created.temporary_password}
-          </Code>
-          <CopyButton value={created.temporary_password}>
-            {({ copied, copy }) => (
-              <Tooltip label={copied ? 'Copied' : 'Copy password'} withArrow>
-                <ActionIcon
-                  variant="light"
-                  color={copied ? 'teal' : 'indigo'}
-                  onClick={copy}
-                  aria-label={copied ? 'Copied' : 'Copy password'}
-                  size="lg"
-                >
-                  {copied ? <IconCheck size={18} /> : <IconCopy size={18} />}
-                </ActionIcon>
-              </Tooltip>
-            )}
-          </CopyButton>
-        </Group>
-        <Text size="sm" c="dimmed">
-          They log in with {created.user.email} and this password.
-        </Text>
-        <Group justify="flex-end">
-          <Button onClick={onDone}>Done</Button>
-        </Group>
-      </Stack>
+      <TemporaryPassword
+        title={`${created.user.name} was added`}
+        email={created.user.email}
+        password={created.temporary_password}
+        onDone={onDone}
+      />
     );
   }
 

@@ -1,4 +1,4 @@
-import { Badge, Button, Select, Table, Text } from '@mantine/core';
+import { Badge, Button, Group, Select, Table, Text } from '@mantine/core';
 import { label, ROLES } from '@/lib/api/enums';
 import type { Role, User } from '@/lib/api/types';
 import type { UserChanges } from '../api/users';
@@ -7,15 +7,17 @@ export function TeamTable({
   users,
   currentUserId,
   onChange,
+  onResetPassword,
   pendingId,
 }: {
   users: readonly User[];
   currentUserId: string | undefined;
   onChange: (user: User, changes: UserChanges) => void;
+  onResetPassword: (user: User) => void;
   pendingId: string | null;
 }) {
   return (
-    <Table.ScrollContainer minWidth={640}>
+    <Table.ScrollContainer minWidth={760}>
       <Table verticalSpacing="sm" aria-label="Team members">
         <Table.Thead>
           <Table.Tr>
@@ -65,16 +67,28 @@ export function TeamTable({
                 </Badge>
               </Table.Td>
               <Table.Td>
-                <Button
-                  size="xs"
-                  variant={user.active ? 'subtle' : 'light'}
-                  color={user.active ? 'red' : 'teal'}
-                  loading={pendingId === user.id}
-                  onClick={() => onChange(user, { active: !user.active })}
-                  aria-label={`${user.active ? 'Deactivate' : 'Reactivate'} ${user.name}`}
-                >
-                  {user.active ? 'Deactivate' : 'Reactivate'}
-                </Button>
+                <Group gap="xs" wrap="nowrap" justify="flex-end">
+                  {user.id !== currentUserId && user.active && (
+                    <Button
+                      size="xs"
+                      variant="subtle"
+                      onClick={() => onResetPassword(user)}
+                      aria-label={`Reset password of ${user.name}`}
+                    >
+                      Reset password
+                    </Button>
+                  )}
+                  <Button
+                    size="xs"
+                    variant={user.active ? 'subtle' : 'light'}
+                    color={user.active ? 'red' : 'teal'}
+                    loading={pendingId === user.id}
+                    onClick={() => onChange(user, { active: !user.active })}
+                    aria-label={`${user.active ? 'Deactivate' : 'Reactivate'} ${user.name}`}
+                  >
+                    {user.active ? 'Deactivate' : 'Reactivate'}
+                  </Button>
+                </Group>
               </Table.Td>
             </Table.Tr>
           ))}

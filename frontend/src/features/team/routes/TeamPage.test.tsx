@@ -20,6 +20,11 @@ function server() {
       users = [...users, created];
       return json({ user: created, temporary_password: 'Tmp-9xQ!r7vL2p' }, 201);
     },
+    'POST /api/users/:id/password-reset': (request) => {
+      const id = request.path.split('/')[3];
+      if (!users.some((u) => u.id === id)) return apiError(404, 'user_not_found', 'User not found');
+      return json({ temporary_password: 'Reset-4kW!m2Zq8v' });
+    },
     'PATCH /api/users/:id': (request) => {
       const id = request.path.split('/').pop();
       const changes = request.body as Partial<User>;
@@ -104,5 +109,33 @@ describe('TeamPage', () => {
     expect(await screen.findByRole('alert')).toHaveTextContent(
       'The workspace needs at least one active admin.',
     );
+  });
+
+  it("resets a colleague's password after confirming and shows the new one once", async () => {
+    const api = server();
+    const { user } = renderWithApp(<TeamPage />);
+    await screen.findAllByTestId('team-row');
+    await user.click(screen.getByRole('button', { name: 'Reset password of Ben Agent' }));
+    const dialog = await screen.findByRole('dialog', {
+      name: 'Reset the password of Ben Agent?',
+    });
+    expect(api.find('POST', `/api/users/${agent.id}/password-reset`)).toHaveLength(0);
+    await user.click(within(dialog).getByRole('button', { name: 'Reset password' }));
+    expect(await within(dialog).findByTestId('temporary-password')).toHaveTextContent(
+      'Reset-4kW!m2Zq8v',
+    );
+    expect(api.find('POST', `/api/users/${agent.id}/password-reset`)).toHaveLength(1);
+    await user.click(within(dialog).getByRole('button', { name: 'Done' }));
+    await waitFor(() => expect(screen.queryByTestId('temporary-password')).not.toBeInTheDocument());
+  });
+
+  it('offers no admin reset of your own password', async () => {
+    server();
+    renderWithApp(<TeamPage />);
+    await screen.findAllByTestId('team-row');
+    expect(screen.getByRole('button', { name: 'Reset password of Ben Agent' })).toBeInTheDocument();
+    expect(
+      screen.queryByRole('button', { name: 'Reset password of Ada Admin' }),
+    ).not.toBeInTheDocument();
   });
 });

@@ -6,9 +6,10 @@ import { ErrorState, PageLoader } from '@/components/QueryState';
 import { errorMessage } from '@/lib/api/errors';
 import type { User } from '@/lib/api/types';
 import { useAuth } from '@/lib/auth/context';
-import { type UserChanges, useTeam, useUpdateUser } from '../api/users';
+import { type UserChanges, useResetPassword, useTeam, useUpdateUser } from '../api/users';
 import { AddUserForm } from '../components/AddUserForm';
 import { TeamTable } from '../components/TeamTable';
+import { TemporaryPassword } from '../components/TemporaryPassword';
 
 export function TeamPage() {
   const { user: me, updateUser: updateMe } = useAuth();
@@ -16,6 +17,12 @@ export function TeamPage() {
   const update = useUpdateUser();
   const [adding, { open, close }] = useDisclosure(false);
   const [confirming, setConfirming] = useState<User | null>(null);
+  const [resetting, setResetting] = useState<User | null>(null);
+  const reset = useResetPassword();
+  const closeReset = () => {
+    setResetting(null);
+    reset.reset();
+  };
 
   const apply = (user: User, changes: UserChanges) =>
     update.mutate({ id: user.id, changes }, { onSuccess: (updated) => updateMe(updated) });
@@ -53,6 +60,7 @@ export function TeamPage() {
             users={team.data}
             currentUserId={me?.id}
             onChange={change}
+            onResetPassword={setResetting}
             pendingId={update.isPending ? (update.variables?.id ?? null) : null}
           />
         )}
@@ -82,6 +90,44 @@ export function TeamPage() {
             </Button>
           </Group>
         </Stack>
+      </Modal>
+      <Modal
+        opened={!!resetting}
+        onClose={closeReset}
+        title={resetting ? `Reset the password of ${resetting.name}?` : ''}
+        closeOnClickOutside={false}
+      >
+        {resetting && reset.data ? (
+          <TemporaryPassword
+            title={`New temporary password for ${resetting.name}`}
+            email={resetting.email}
+            password={reset.data.temporary_password}
+            onDone={closeReset}
+          />
+        ) : (
+          <Stack>
+            {reset.isError && (
+              <Alert color="red" role="alert">
+                {errorMessage(reset.error)}
+              </Alert>
+            )}
+            <Text size="sm">
+              Their current password stops working and every session they have ends. You get a
+              temporary password to give them; they choose their own at their next login.
+            </Text>
+            <Group justify="flex-end">
+              <Button variant="default" onClick={closeReset}>
+                Cancel
+              </Button>
+              <Button
+                loading={reset.isPending}
+                onClick={() => resetting && reset.mutate(resetting.id)}
+              >
+                Reset password
+              </Button>
+            </Group>
+          </Stack>
+        )}
       </Modal>
       <Modal opened={adding} onClose={close} title="Add user" closeOnClickOutside={false}>
         <AddUserForm onDone={close} />

@@ -32,6 +32,9 @@ export function TicketHeader({ ticket }: { ticket: Ticket }) {
   return (
     <Group gap="xs" align="flex-start" wrap="nowrap" style={{ minWidth: 0, flex: 1 }}>
       <div style={{ minWidth: 0, flex: 1 }}>
+        <Text size="sm" c="dimmed" fw={600} data-testid="ticket-number">
+          Ticket #{ticket.number}
+        </Text>
         <Title order={1} size="h3" style={{ overflowWrap: 'anywhere' }}>
           {ticket.subject}
         </Title>

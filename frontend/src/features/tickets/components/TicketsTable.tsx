@@ -22,6 +22,7 @@ export function TicketsTable({
       <Table highlightOnHover verticalSpacing="sm" aria-label="Tickets">
         <Table.Thead>
           <Table.Tr>
+            <Table.Th w={72}>#</Table.Th>
             <Table.Th>Subject</Table.Th>
             <Table.Th>Customer</Table.Th>
             <Table.Th>Status</Table.Th>
@@ -35,15 +36,20 @@ export function TicketsTable({
           {tickets.map((ticket) => (
             <Table.Tr
               key={ticket.id}
-              onClick={() => void navigate(`/tickets/${ticket.id}`)}
+              onClick={() => void navigate(`/tickets/${ticket.number}`)}
               style={{ cursor: 'pointer' }}
               data-testid="ticket-row"
             >
+              <Table.Td>
+                <Text size="sm" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
+                  #{ticket.number}
+                </Text>
+              </Table.Td>
               <Table.Td maw={320}>
                 {/* The link makes each row reachable by keyboard; the row click is for pointers. */}
                 <Anchor
                   component={Link}
-                  to={`/tickets/${ticket.id}`}
+                  to={`/tickets/${ticket.number}`}
                   fw={600}
                   c="dark"
                   lineClamp={2}

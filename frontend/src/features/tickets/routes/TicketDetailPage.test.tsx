@@ -45,6 +45,20 @@ function renderDetail() {
 }
 
 describe('TicketDetailPage', () => {
+  it('loads a ticket by its number and shows the number in the header and page title', async () => {
+    const api = server();
+    renderWithApp(<TicketDetailPage />, {
+      route: `/tickets/${ticket.number}`,
+      path: '/tickets/:id',
+    });
+    expect(await screen.findByRole('heading', { name: ticket.subject })).toBeInTheDocument();
+    expect(api.find('GET', `/api/tickets/${ticket.number}`)).toHaveLength(1);
+    expect(screen.getByTestId('ticket-number')).toHaveTextContent(`Ticket #${ticket.number}`);
+    await waitFor(() =>
+      expect(document.title).toBe(`#${ticket.number} ${ticket.subject} · OpsFlow`),
+    );
+  });
+
   it('shows the customer message and tells sent replies from AI drafts', async () => {
     server();
     renderDetail();

@@ -1,5 +1,5 @@
 import { Anchor, Breadcrumbs, Grid, Group, Paper, Stack, Text, Title } from '@mantine/core';
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect } from 'react';
 import { Link, useParams } from 'react-router';
 import { StatusBadge } from '@/components/Badges';
 import { ErrorState, PageLoader } from '@/components/QueryState';
@@ -27,6 +27,16 @@ export function TicketDetailPage({ aside }: { aside?: (props: TicketAsideProps) 
   const ticket = useTicket(id);
   const directory = useDirectory();
   const users = directory.data ?? [];
+  const loaded = ticket.data?.ticket;
+  const title = loaded ? `#${loaded.number} ${loaded.subject} · OpsFlow` : null;
+  useEffect(() => {
+    if (!title) return;
+    const before = document.title;
+    document.title = title;
+    return () => {
+      document.title = before;
+    };
+  }, [title]);
 
   if (ticket.isPending) return <PageLoader label="Loading ticket…" />;
   if (ticket.isError)
@@ -40,7 +50,7 @@ export function TicketDetailPage({ aside }: { aside?: (props: TicketAsideProps) 
           Tickets
         </Anchor>
         <Text size="sm" c="dimmed" lineClamp={1}>
-          {t.subject}
+          #{t.number} {t.subject}
         </Text>
       </Breadcrumbs>
       <Paper withBorder p="md" radius="md">

@@ -87,7 +87,7 @@ export function TicketsListPage() {
           onCancel={close}
           onCreated={(ticket) => {
             close();
-            void navigate(`/tickets/${ticket.id}`);
+            void navigate(`/tickets/${ticket.number}`);
           }}
         />
       </Modal>

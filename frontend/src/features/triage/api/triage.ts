@@ -2,6 +2,7 @@
 import { queryOptions, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '@/lib/api/client';
 import { queryKeys } from '@/lib/api/keys';
+import { invalidateTicketDetail } from '@/lib/api/tickets';
 import type { Reply, RunDetail, WorkflowRun } from '@/lib/api/types';
 
 /** How often a queued or running run is polled. */
@@ -91,7 +92,7 @@ export function useSaveDraft(ticketId: string) {
   return useMutation({
     mutationFn: ({ replyId, body }: { replyId: string; body: string }) =>
       saveDraft(ticketId, replyId, body),
-    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.ticket(ticketId) }),
+    onSuccess: () => invalidateTicketDetail(client, ticketId),
   });
 }
 
