@@ -403,6 +403,9 @@ const tests = [
         await page.goto('/settings');
         await page.getByRole('heading', { name: 'Tickets' }).waitFor();
         assert.equal(await page.getByRole('heading', { name: 'Team' }).count(), 0);
+        await page.goto('/settings/audit');
+        await page.getByRole('heading', { name: 'Tickets' }).waitFor();
+        assert.equal(await page.getByRole('table', { name: 'Audit log' }).count(), 0);
         // The agent sees the workspace's tickets, and can hand one to a colleague by name.
         await page.getByRole('link', { name: state.ticketSubject }).click();
         await page.getByRole('heading', { name: state.ticketSubject }).waitFor();
@@ -551,6 +554,46 @@ const tests = [
         assert.equal(
           await page.getByLabel('Policies').inputValue(),
           'Never promise refunds; billing questions go to the finance team.',
+        );
+      } finally {
+        await context.close();
+      }
+    },
+  },
+  {
+    name: 'an admin reads the audit log and narrows it to one kind of event',
+    async run({ browser, base }) {
+      const { context, page } = await newPage(browser, base);
+      try {
+        await logInAt(page, admin.email, PASSWORD);
+        await page.getByRole('link', { name: 'Settings' }).click();
+        await page.getByRole('tab', { name: 'Audit log' }).click();
+        const log = page.getByRole('table', { name: 'Audit log' });
+        await log.waitFor();
+        // Newest first: this sign-in, and earlier the policies saved at tablet width.
+        const rows = log.getByTestId('audit-row');
+        await rows.first().getByText('Signed in').waitFor();
+        await log.getByText('Changed the workspace reply policies').first().waitFor();
+        await log.getByText(`Created the workspace “${admin.workspace}”`).waitFor();
+        await log.getByText('Added the user as Agent').first().waitFor();
+        assert.ok((await rows.first().textContent()).includes('127.0.0.1'), 'the address is shown');
+
+        await page.screenshot({ path: join(SCREENSHOTS, 'audit-log.png') });
+
+        await page.getByRole('combobox', { name: 'Show only' }).click();
+        await page.getByRole('option', { name: 'Settings changed', exact: true }).click();
+        await page.keyboard.press('Escape');
+        await rows.first().getByText('Changed the workspace reply policies').waitFor();
+        const deadline = Date.now() + TIMEOUT;
+        let kinds = [];
+        while (Date.now() < deadline) {
+          kinds = await rows.allTextContents();
+          if (kinds.length && kinds.every((t) => t.includes('Changed the workspace'))) break;
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        assert.ok(
+          kinds.length && kinds.every((t) => t.includes('Changed the workspace')),
+          `only settings changes are listed: ${kinds.join(' | ')}`,
         );
       } finally {
         await context.close();

@@ -82,6 +82,8 @@ async fn required_indexes_exist() {
         "workflow_runs_one_active_per_ticket",
         "workflow_runs_queue_status_started",
         "workflow_steps_tenant_run_created",
+        "audit_events_tenant_at",
+        "audit_events_tenant_actor_at",
     ] {
         assert!(names.iter().any(|n| n == required), "missing index {required}: {names:?}");
     }
@@ -119,6 +121,21 @@ async fn list_queries_use_their_indexes() {
         .unwrap()
         .join("\n");
     assert!(plan.contains("PRIMARY KEY") && plan.contains("keyword>?"), "{plan}");
+    for (filter, index) in [
+        ("tenant_id = x'00'", "audit_events_tenant_at"),
+        ("tenant_id = x'00' AND at >= 5 AND at < 9", "audit_events_tenant_at"),
+        ("tenant_id = x'00' AND actor_id = x'01'", "audit_events_tenant_actor_at"),
+    ] {
+        let plan = store
+            .explain(&format!(
+                "SELECT * FROM audit_events WHERE {filter} ORDER BY at DESC, id DESC LIMIT 50"
+            ))
+            .await
+            .unwrap()
+            .join("\n");
+        assert!(plan.contains(index), "{filter}: {plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{filter} sorts: {plan}");
+    }
     cleanup().await;
 }
 

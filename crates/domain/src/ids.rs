@@ -92,6 +92,10 @@ define_id!(
     WorkflowStepId
 );
 define_id!(
+    /// Identifies an entry of a workspace's audit log.
+    AuditEventId
+);
+define_id!(
     /// Identifies a signed-in session (the `jti` of its access token).
     SessionId
 );

@@ -26,8 +26,10 @@
 #![deny(missing_docs)]
 
 pub mod email;
-mod entities;
+#[macro_use]
 mod enums;
+mod audit;
+mod entities;
 mod errors;
 pub mod guardrails;
 mod ids;
@@ -36,6 +38,7 @@ pub mod search;
 mod values;
 mod workflow;
 
+pub use audit::{AuditEvent, AuditKind, AuditQuery, DetailKey, MAX_DETAIL_CHARS, MAX_IP_CHARS};
 pub use entities::{
     AssigneeFilter, AuthSession, Page, Tenant, Ticket, TicketPatch, TicketQuery, TicketRef,
     TicketReply, User, parse_ticket_number,
@@ -47,7 +50,8 @@ pub use enums::{
 pub use errors::FieldErrors;
 pub use guardrails::GuardrailFlag;
 pub use ids::{
-    IdError, ReplyId, SessionId, TenantId, TicketId, UserId, WorkflowRunId, WorkflowStepId,
+    AuditEventId, IdError, ReplyId, SessionId, TenantId, TicketId, UserId, WorkflowRunId,
+    WorkflowStepId,
 };
 pub use scope::TenantScope;
 pub use values::{

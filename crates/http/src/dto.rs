@@ -787,3 +787,75 @@ pub struct StoreHealthDto {
     /// Detail.
     pub detail: String,
 }
+
+mirror_enum!(
+    /// What an audit event records.
+    AuditKindDto => AuditKind as "AuditKind" {
+        Signup => "signup",
+        LoginSucceeded => "login_succeeded",
+        LoginFailed => "login_failed",
+        PasswordChanged => "password_changed",
+        PasswordResetByAdmin => "password_reset_by_admin",
+        Logout => "logout",
+        LogoutAll => "logout_all",
+        UserCreated => "user_created",
+        RoleChanged => "role_changed",
+        UserDeactivated => "user_deactivated",
+        UserReactivated => "user_reactivated",
+        SettingsUpdated => "settings_updated",
+    }
+);
+
+/// One entry of the workspace audit log.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "AuditEvent")]
+pub struct AuditEventDto {
+    /// Unique id of this event (a UUID v7).
+    pub id: Uuid,
+    /// When it happened (UTC).
+    pub at: OffsetDateTime,
+    /// What happened.
+    pub kind: AuditKindDto,
+    /// Who did it; null when nobody was signed in (a failed login).
+    pub actor_id: Option<Uuid>,
+    /// The actor's email at the time.
+    pub actor_email: Option<String>,
+    /// The user it was done to (for sign-ins, the user signing in).
+    pub target_user_id: Option<Uuid>,
+    /// The target's email at the time.
+    pub target_email: Option<String>,
+    /// The client address the request came from, when known.
+    pub ip: Option<String>,
+    /// Small facts about the change: `from_role`, `to_role`, `reason`, `fields`,
+    /// `sessions_ended`, `workspace_name`. Never a password or token.
+    pub detail: std::collections::BTreeMap<String, String>,
+}
+
+impl From<d::AuditEvent> for AuditEventDto {
+    fn from(e: d::AuditEvent) -> Self {
+        Self {
+            id: e.id.as_uuid(),
+            at: e.at,
+            kind: e.kind.into(),
+            actor_id: e.actor.map(|u| u.as_uuid()),
+            actor_email: e.actor_email.map(|m| m.to_string()),
+            target_user_id: e.target_user.map(|u| u.as_uuid()),
+            target_email: e.target_email.map(|m| m.to_string()),
+            ip: e.ip,
+            detail: e.detail.into_iter().map(|(k, v)| (k.as_str().to_owned(), v)).collect(),
+        }
+    }
+}
+
+/// A page of the audit log.
+#[derive(Debug, Clone, Object)]
+pub struct AuditPage {
+    /// Events, newest first.
+    pub items: Vec<AuditEventDto>,
+    /// Matching events in all.
+    pub total: u64,
+    /// This page (from 1).
+    pub page: u32,
+    /// Page size.
+    pub per_page: u32,
+}

@@ -425,8 +425,9 @@ pub struct JsonErrorsEndpoint<E>(E);
 
 /// The accepted values of an enum query parameter, for error messages.
 fn enum_values(param: &str) -> Option<&'static str> {
-    use opsflow_domain::{Category, Priority, TicketStatus};
+    use opsflow_domain::{AuditKind, Category, Priority, TicketStatus};
     match param {
+        "kind" => Some(AuditKind::EXPECTED),
         "status" => Some(TicketStatus::EXPECTED),
         "priority" => Some(Priority::EXPECTED),
         "category" => Some(Category::EXPECTED),

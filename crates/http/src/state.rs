@@ -5,6 +5,7 @@ use std::sync::Arc;
 use opsflow_ports::auth::{Clock, PasswordHasher, TokenService};
 use opsflow_ports::llm::LlmClient;
 use opsflow_ports::repos::{RunQueue, Store, StoreAdmin, TicketRepository, WorkflowRepository};
+use opsflow_ports::services::audit::AuditLog;
 use opsflow_ports::services::auth::AuthService;
 use opsflow_ports::services::team::TeamService;
 use opsflow_ports::services::tenant::TenantService;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub tenants: TenantService,
     /// Team management.
     pub team: TeamService,
+    /// The workspace audit log (the services above record into it; admins read it).
+    pub audit: AuditLog,
     /// Tickets and replies.
     pub tickets: TicketService,
     /// The AI triage workflow.
@@ -83,6 +86,7 @@ impl AppState {
         if let Some(redactor) = deps.redactor {
             triage = triage.with_redactor(redactor);
         }
+        let audit = AuditLog::new(store.clone());
         Arc::new(Self {
             auth: AuthService::new(
                 store.clone(),
@@ -92,15 +96,18 @@ impl AppState {
                 deps.tokens,
                 deps.clock.clone(),
                 store.clone(),
+                audit.clone(),
             )
             .with_login_limits(deps.login),
-            tenants: TenantService::new(store.clone(), deps.clock.clone()),
+            tenants: TenantService::new(store.clone(), deps.clock.clone(), audit.clone()),
             team: TeamService::new(
                 store.clone(),
                 store.clone(),
                 deps.hasher.clone(),
                 deps.clock.clone(),
+                audit.clone(),
             ),
+            audit,
             tickets: TicketService::new(
                 store.clone(),
                 store.clone(),

@@ -239,10 +239,11 @@ async fn workspace(state: &AppState, store: &SqliteStore) -> anyhow::Result<Tena
             None,
         )
         .await?;
-    let scope = TenantScope::new(session.tenant.id, session.user.id, Role::Admin);
+    let ctx = state.auth.authenticate(&session.access_token).await?;
+    let scope = ctx.scope;
     state
         .tenants
-        .update(&scope, TenantPatch { name: None, policies: Some(Policies::new(POLICIES)?) })
+        .update(&ctx, TenantPatch { name: None, policies: Some(Policies::new(POLICIES)?) })
         .await?;
     let hash = state.hasher.hash(&password).await?;
     for (name, email) in [("Sam Rivera", "sam@eval.example"), ("Priya Shah", "priya@eval.example")]

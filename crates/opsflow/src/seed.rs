@@ -213,10 +213,13 @@ pub async fn seed_demo<S: Store>(state: &AppState, store: &S) -> anyhow::Result<
         )
         .await
         .context("creating the demo workspace")?;
-    let admin = TenantScope::new(session.tenant.id, session.user.id, Role::Admin);
+    // Acting as the new admin (with their session), so the settings change is in the audit log
+    // under their name like any other.
+    let ctx = state.auth.authenticate(&session.access_token).await?;
+    let admin = ctx.scope;
     state
         .tenants
-        .update(&admin, TenantPatch { name: None, policies: Some(Policies::new(POLICIES)?) })
+        .update(&ctx, TenantPatch { name: None, policies: Some(Policies::new(POLICIES)?) })
         .await?;
     let password = Password::new(DEMO_PASSWORD)?;
     let mut agents: Vec<UserId> = Vec::new();

@@ -11,7 +11,8 @@
 //! use std::sync::Arc;
 //! use opsflow_domain::{Role, TenantId, TenantScope, UserId};
 //! use opsflow_ports::error::AppError;
-//! use opsflow_ports::repos::{MockSessionRepository, MockUserRepository};
+//! use opsflow_ports::repos::{MockAuditRepository, MockSessionRepository, MockUserRepository};
+//! use opsflow_ports::services::audit::AuditLog;
 //! use opsflow_ports::services::team::TeamService;
 //! use opsflow_ports::auth::{MockPasswordHasher, SystemClock};
 //!
@@ -21,6 +22,7 @@
 //!     Arc::new(MockSessionRepository::new()),
 //!     Arc::new(MockPasswordHasher::new()),
 //!     Arc::new(SystemClock),
+//!     AuditLog::new(Arc::new(MockAuditRepository::new())),
 //! );
 //! let agent = TenantScope::new(TenantId::new(), UserId::new(), Role::Agent);
 //! // Agents cannot list the team; the repository is never called.

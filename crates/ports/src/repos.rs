@@ -1,4 +1,5 @@
-//! Repository ports: how the core reads and writes tenants, users, tickets, replies and runs.
+//! Repository ports: how the core reads and writes tenants, users, tickets, replies, runs and
+//! the audit log.
 //!
 //! Every method except those of [`AccountRepository`] and [`RunQueue`] takes the caller's
 //! [`TenantScope`] first and filters by its tenant: another tenant's row is
@@ -8,9 +9,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use opsflow_domain::{
-    AuthSession, Page, ReplyBody, ReplyId, SessionId, Slug, Tenant, TenantId, TenantScope, Ticket,
-    TicketId, TicketPatch, TicketQuery, TicketReply, TicketStatus, User, UserId, WorkflowRun,
-    WorkflowRunId, WorkflowStep,
+    AuditEvent, AuditQuery, AuthSession, Page, ReplyBody, ReplyId, SessionId, Slug, Tenant,
+    TenantId, TenantScope, Ticket, TicketId, TicketPatch, TicketQuery, TicketReply, TicketStatus,
+    User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -481,6 +482,27 @@ pub trait ThrottleRepository: Send + Sync + 'static {
     async fn reset(&self, key: &str) -> RepoResult<()>;
 }
 
+/// The workspace audit log: append-only (there is no update or delete), newest first.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait AuditRepository: Send + Sync + 'static {
+    /// Appends an event to the scope's tenant's log. It is written under the scope's tenant
+    /// whatever `event.tenant_id` says, so no write crosses tenants. For an event with no
+    /// signed-in actor (a failed login) the caller builds the scope of the user the attempt was
+    /// made against.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn record(&self, scope: &TenantScope, event: &AuditEvent) -> RepoResult<()>;
+
+    /// A filtered page of the scope's tenant's events, newest first (`at` desc, then id desc),
+    /// with the total count. `from` is inclusive, `to` exclusive.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn list(&self, scope: &TenantScope, query: &AuditQuery) -> RepoResult<Page<AuditEvent>>;
+}
+
 /// Store status for `/api/health`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreHealth {
@@ -514,6 +536,7 @@ pub trait Store:
     + RunQueue
     + ThrottleRepository
     + SessionRepository
+    + AuditRepository
     + StoreAdmin
 {
 }
@@ -528,6 +551,7 @@ impl<T> Store for T where
         + RunQueue
         + ThrottleRepository
         + SessionRepository
+        + AuditRepository
         + StoreAdmin
 {
 }

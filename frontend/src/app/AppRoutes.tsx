@@ -19,6 +19,9 @@ const TeamPage = lazy(() =>
 const SettingsPage = lazy(() =>
   import('@/features/settings/routes/SettingsPage').then((m) => ({ default: m.SettingsPage })),
 );
+const AuditLogPage = lazy(() =>
+  import('@/features/audit/routes/AuditLogPage').then((m) => ({ default: m.AuditLogPage })),
+);
 const WorkflowHistoryPage = lazy(() =>
   import('@/features/triage/routes/WorkflowHistoryPage').then((m) => ({
     default: m.WorkflowHistoryPage,
@@ -90,6 +93,14 @@ export function AppRoutes() {
                 element={
                   <Page>
                     <SettingsPage />
+                  </Page>
+                }
+              />
+              <Route
+                path="/settings/audit"
+                element={
+                  <Page>
+                    <AuditLogPage />
                   </Page>
                 }
               />

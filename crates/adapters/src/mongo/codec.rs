@@ -15,9 +15,9 @@ use std::collections::BTreeSet;
 use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Document, doc};
 use opsflow_domain::{
-    Email, PersonName, Policies, ReplyBody, ReplyId, SessionId, Slug, Tenant, TenantId, TenantName,
-    Ticket, TicketBody, TicketId, TicketReply, TicketSubject, User, UserId, WorkflowRun,
-    WorkflowRunId, WorkflowStep, WorkflowStepId,
+    AuditEventId, Email, PersonName, Policies, ReplyBody, ReplyId, SessionId, Slug, Tenant,
+    TenantId, TenantName, Ticket, TicketBody, TicketId, TicketReply, TicketSubject, User, UserId,
+    WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -66,7 +66,16 @@ macro_rules! as_uuid {
         }
     )+};
 }
-as_uuid!(TenantId, UserId, TicketId, ReplyId, WorkflowRunId, WorkflowStepId, SessionId);
+as_uuid!(
+    TenantId,
+    UserId,
+    TicketId,
+    ReplyId,
+    WorkflowRunId,
+    WorkflowStepId,
+    SessionId,
+    AuditEventId
+);
 
 /// An optional id: the UUID or `null`.
 pub fn opt_id<T: AsUuid>(id: Option<T>) -> Bson {

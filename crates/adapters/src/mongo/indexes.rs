@@ -42,6 +42,13 @@ pub fn index_specs() -> Vec<IndexSpec> {
         // Ending all of one user's sessions; pruning expired ones.
         spec("auth_sessions", "tenant_user", doc! { "tenant_id": 1, "user_id": 1 }),
         spec("auth_sessions", "expires", doc! { "expires_ns": 1 }),
+        // The audit log page (newest first, read backwards) and its time range; by actor.
+        spec("audit_events", "tenant_at", doc! { "tenant_id": 1, "at": 1, "at_ns": 1, "_id": 1 }),
+        spec(
+            "audit_events",
+            "tenant_actor_at",
+            doc! { "tenant_id": 1, "actor_id": 1, "at": 1, "at_ns": 1, "_id": 1 },
+        ),
         // Removing ended throttle buckets.
         spec("throttle_buckets", "expires", doc! { "expires_at": 1 }),
         unique("tickets", "tenant_number_unique", doc! { "tenant_id": 1, "number": 1 }),

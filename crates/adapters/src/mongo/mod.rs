@@ -6,6 +6,7 @@
 //! when the deployment supports them (replica set, sharded cluster, Atlas), otherwise as ordered
 //! writes that undo themselves on failure. See `docs/mongodb.md`.
 
+mod audit;
 pub mod codec;
 pub mod filters;
 mod indexes;
@@ -154,6 +155,7 @@ pub struct MongoStore {
     steps: Collection<Document>,
     throttle: Collection<Document>,
     sessions: Collection<Document>,
+    audit: Collection<Document>,
     counters: Collection<Document>,
 }
 
@@ -237,6 +239,7 @@ impl MongoStore {
             steps: db.collection("workflow_steps"),
             throttle: db.collection("throttle_buckets"),
             sessions: db.collection("auth_sessions"),
+            audit: db.collection("audit_events"),
             counters: db.collection("ticket_counters"),
             client,
             db,

@@ -6,6 +6,7 @@
 //! busy timeout instead.
 
 mod accounts;
+mod audit;
 mod rows;
 mod throttle;
 mod tickets;

@@ -3,9 +3,9 @@
 use std::str::FromStr;
 
 use opsflow_domain::{
-    Email, PersonName, Policies, ReplyBody, ReplyId, Slug, Tenant, TenantId, TenantName, Ticket,
-    TicketBody, TicketId, TicketReply, TicketSubject, User, UserId, WorkflowRun, WorkflowRunId,
-    WorkflowStep, WorkflowStepId,
+    AuditEvent, AuditEventId, Email, PersonName, Policies, ReplyBody, ReplyId, Slug, Tenant,
+    TenantId, TenantName, Ticket, TicketBody, TicketId, TicketReply, TicketSubject, User, UserId,
+    WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use opsflow_ports::repos::RepoError;
 use sqlx::Row;
@@ -240,6 +240,27 @@ pub(super) fn step(row: &SqliteRow) -> Result<WorkflowStep, RepoError> {
         guardrail_flags: json(row, "guardrail_flags")?,
         error_message: opt_text(row, "error_message")?,
         created_at: ts(row, "created_at")?,
+    })
+}
+
+pub(super) const AUDIT_COLS: &str = "id, tenant_id, at, kind, actor_id, actor_email, \
+     target_user_id, target_email, ip, detail";
+
+pub(super) fn audit_event(row: &SqliteRow) -> Result<AuditEvent, RepoError> {
+    let email = |col: &str| -> Result<Option<Email>, RepoError> {
+        opt_text(row, col)?.map(|s| Email::parse(&s).map_err(RepoError::unexpected)).transpose()
+    };
+    Ok(AuditEvent {
+        id: AuditEventId::from_uuid(uuid(row, "id")?),
+        tenant_id: TenantId::from_uuid(uuid(row, "tenant_id")?),
+        at: ts(row, "at")?,
+        actor: opt_uuid(row, "actor_id")?.map(UserId::from_uuid),
+        actor_email: email("actor_email")?,
+        kind: parsed(row, "kind")?,
+        target_user: opt_uuid(row, "target_user_id")?.map(UserId::from_uuid),
+        target_email: email("target_email")?,
+        ip: opt_text(row, "ip")?,
+        detail: json(row, "detail")?,
     })
 }
 

@@ -18,7 +18,7 @@ use super::{SqliteStore, db_err};
 
 type Query<'q> = sqlx::query::Query<'q, Sqlite, SqliteArguments>;
 
-fn bind<'q>(q: Query<'q>, arg: &Arg) -> Query<'q> {
+pub(super) fn bind<'q>(q: Query<'q>, arg: &Arg) -> Query<'q> {
     match arg {
         Arg::Blob(b) => q.bind(b.as_slice()),
         Arg::Text(s) => q.bind(s.as_str()),

@@ -26,15 +26,15 @@ use std::sync::Arc;
 
 use futures::FutureExt;
 use opsflow_domain::{
-    AssigneeFilter, AuthSession, AuthorType, Category, Channel, Email, PersonName, Policies,
-    Priority, ReplyBody, ReplyId, Role, RunStatus, SessionId, Slug, StepType, TICKET_TRIAGE,
-    Tenant, TenantId, TenantName, TenantScope, Ticket, TicketBody, TicketId, TicketPatch,
-    TicketQuery, TicketReply, TicketStatus, TicketSubject, User, UserId, WorkflowRun,
-    WorkflowRunId, WorkflowStep, WorkflowStepId,
+    AssigneeFilter, AuditEvent, AuditEventId, AuditKind, AuditQuery, AuthSession, AuthorType,
+    Category, Channel, DetailKey, Email, PersonName, Policies, Priority, ReplyBody, ReplyId, Role,
+    RunStatus, SessionId, Slug, StepType, TICKET_TRIAGE, Tenant, TenantId, TenantName, TenantScope,
+    Ticket, TicketBody, TicketId, TicketPatch, TicketQuery, TicketReply, TicketStatus,
+    TicketSubject, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use opsflow_ports::repos::{
-    ReplyRepository, RepoError, Store, TenantRepository, TicketRepository, TriageOutcome,
-    UserRepository,
+    AuditRepository, ReplyRepository, RepoError, Store, TenantRepository, TicketRepository,
+    TriageOutcome, UserRepository,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -94,6 +94,9 @@ macro_rules! contract_tests {
             sessions_live_until_deleted_or_expired,
             sessions_end_per_user_except_one_kept,
             set_password_replaces_hash_and_flag_in_scope_only,
+            audit_log_is_newest_first_with_paging_and_total,
+            audit_log_filters_by_kinds_actor_and_time,
+            audit_log_is_confined_to_its_tenant,
         );
     };
     (@cases $setup:path; $($case:ident),+ $(,)?) => {
@@ -1594,4 +1597,134 @@ pub async fn set_password_replaces_hash_and_flag_in_scope_only<S: Store>(store: 
     assert_not_found(store.set_password(&b.scope, a.admin.id, "$evil", false, later).await);
     let u = UserRepository::get(&*store, &a.scope, a.admin.id).await.unwrap();
     assert_eq!(u.password_hash, "$newer");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Audit log
+// ---------------------------------------------------------------------------------------------
+
+fn audit_event(f: &Fixture, kind: AuditKind, when: OffsetDateTime) -> AuditEvent {
+    AuditEvent::new(f.tenant.id, kind, when).by(f.admin.id, &f.admin.email)
+}
+
+fn event_ids(events: &[AuditEvent]) -> Vec<AuditEventId> {
+    events.iter().map(|e| e.id).collect()
+}
+
+pub async fn audit_log_is_newest_first_with_paging_and_total<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Acme Agency", "owner@acme.test").await;
+    let base = now_ms();
+    // Recorded out of time order; two share one instant (the id breaks the tie, newest first).
+    let offsets = [5, 1, 9, 3, 7, 3, 0];
+    let mut events: Vec<_> =
+        offsets.iter().map(|s| audit_event(&a, AuditKind::LoginSucceeded, at(base, *s))).collect();
+    for e in &events {
+        AuditRepository::record(&*store, &a.scope, e).await.unwrap();
+    }
+    events.sort_by(|x, y| y.at.cmp(&x.at).then(y.id.cmp(&x.id)));
+
+    let page = |page: u32, per_page: u32| AuditQuery { page, per_page, ..AuditQuery::default() };
+    let all = AuditRepository::list(&*store, &a.scope, &page(1, 50)).await.unwrap();
+    assert_eq!(all.total, 7);
+    assert_eq!(all.items, events, "every field round-trips, newest first");
+    let first = AuditRepository::list(&*store, &a.scope, &page(1, 3)).await.unwrap();
+    assert_eq!((first.total, event_ids(&first.items)), (7, event_ids(&events[..3])));
+    let last = AuditRepository::list(&*store, &a.scope, &page(3, 3)).await.unwrap();
+    assert_eq!((last.total, event_ids(&last.items)), (7, event_ids(&events[6..])));
+    let beyond = AuditRepository::list(&*store, &a.scope, &page(4, 3)).await.unwrap();
+    assert_eq!((beyond.total, beyond.items.len()), (7, 0));
+}
+
+pub async fn audit_log_filters_by_kinds_actor_and_time<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Acme Agency", "owner@acme.test").await;
+    let base = now_ms();
+    let agent = new_user(a.tenant.id, "Sam Agent", "sam@acme.test", Role::Agent, base);
+    UserRepository::create(&*store, &a.scope, &agent).await.unwrap();
+    let kinds = [
+        AuditKind::Signup,
+        AuditKind::LoginFailed,
+        AuditKind::LoginSucceeded,
+        AuditKind::RoleChanged,
+        AuditKind::Logout,
+    ];
+    let mut events = Vec::new();
+    for i in 0..20_i64 {
+        let when = at(base, i * 10);
+        let kind = kinds[usize::try_from(i).unwrap() % kinds.len()];
+        let e = match i % 3 {
+            0 => audit_event(&a, kind, when),
+            1 => AuditEvent::new(a.tenant.id, kind, when).by(agent.id, &agent.email),
+            // No actor: a failed login against the agent, from an address.
+            _ => AuditEvent::new(a.tenant.id, kind, when)
+                .on(agent.id, &agent.email)
+                .from_ip(Some("192.0.2.1"))
+                .with(DetailKey::Reason, "wrong_password"),
+        };
+        AuditRepository::record(&*store, &a.scope, &e).await.unwrap();
+        events.push(e);
+    }
+    events.reverse();
+
+    let queries = [
+        AuditQuery { kinds: vec![AuditKind::LoginFailed], ..AuditQuery::default() },
+        AuditQuery {
+            kinds: vec![AuditKind::Logout, AuditKind::RoleChanged],
+            ..AuditQuery::default()
+        },
+        AuditQuery { actor: Some(agent.id), ..AuditQuery::default() },
+        AuditQuery {
+            actor: Some(a.admin.id),
+            kinds: vec![AuditKind::Signup],
+            ..AuditQuery::default()
+        },
+        // `from` inclusive, `to` exclusive: events at 50 s..=140 s.
+        AuditQuery { from: Some(at(base, 50)), to: Some(at(base, 150)), ..AuditQuery::default() },
+        // Sub-second bounds: 50 s + 1 ms excludes the event at 50 s.
+        AuditQuery {
+            from: Some(at(base, 50) + Duration::milliseconds(1)),
+            ..AuditQuery::default()
+        },
+        AuditQuery { to: Some(at(base, 30)), actor: Some(agent.id), ..AuditQuery::default() },
+        AuditQuery { actor: Some(UserId::new()), ..AuditQuery::default() },
+    ];
+    for q in &queries {
+        let want: Vec<_> = events.iter().filter(|e| q.matches(e)).map(|e| e.id).collect();
+        let got = AuditRepository::list(&*store, &a.scope, q).await.unwrap();
+        assert_eq!(got.total, want.len() as u64, "{q:?}");
+        assert_eq!(event_ids(&got.items), want, "{q:?}");
+    }
+    // The reference itself is not vacuous: the time window holds ten events.
+    let q =
+        AuditQuery { from: Some(at(base, 50)), to: Some(at(base, 150)), ..AuditQuery::default() };
+    assert_eq!(AuditRepository::list(&*store, &a.scope, &q).await.unwrap().total, 10);
+    // Filtered pages.
+    let q = AuditQuery { actor: Some(agent.id), page: 2, per_page: 2, ..AuditQuery::default() };
+    let want: Vec<_> =
+        events.iter().filter(|e| e.actor == Some(agent.id)).skip(2).take(2).map(|e| e.id).collect();
+    let got = AuditRepository::list(&*store, &a.scope, &q).await.unwrap();
+    assert_eq!((got.total, event_ids(&got.items)), (7, want));
+}
+
+pub async fn audit_log_is_confined_to_its_tenant<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Acme Agency", "owner@acme.test").await;
+    let b = signup(&*store, "Beta Studio", "owner@beta.test").await;
+    let now = now_ms();
+    for kind in [AuditKind::Signup, AuditKind::SettingsUpdated, AuditKind::LoginFailed] {
+        AuditRepository::record(&*store, &a.scope, &audit_event(&a, kind, now)).await.unwrap();
+    }
+    let everything = AuditQuery::default();
+    let seen_by_b = AuditRepository::list(&*store, &b.scope, &everything).await.unwrap();
+    assert_eq!((seen_by_b.total, seen_by_b.items.len()), (0, 0));
+    // Every filter stays inside the tenant, even naming the other tenant's admin.
+    let by_a_admin = AuditQuery { actor: Some(a.admin.id), ..AuditQuery::default() };
+    assert_eq!(AuditRepository::list(&*store, &b.scope, &by_a_admin).await.unwrap().total, 0);
+    // A write goes to the scope's tenant whatever the event claims.
+    let forged = audit_event(&a, AuditKind::RoleChanged, now);
+    AuditRepository::record(&*store, &b.scope, &forged).await.unwrap();
+    let a_log = AuditRepository::list(&*store, &a.scope, &everything).await.unwrap();
+    assert_eq!(a_log.total, 3);
+    assert!(a_log.items.iter().all(|e| e.tenant_id == a.tenant.id && e.id != forged.id));
+    let b_log = AuditRepository::list(&*store, &b.scope, &everything).await.unwrap();
+    assert_eq!(event_ids(&b_log.items), vec![forged.id]);
+    assert_eq!(b_log.items[0].tenant_id, b.tenant.id);
 }

@@ -8,7 +8,7 @@ use poem_openapi::payload::Json;
 use poem_openapi::{ApiResponse, OpenApi};
 
 use crate::api::ApiTags;
-use crate::auth::BearerAuth;
+use crate::auth::{BearerAuth, client_address};
 use crate::body::JsonBody;
 use crate::dto::{LoginRequest, MeResponse, PasswordChangeRequest, SessionResponse, SignupRequest};
 use crate::error::ApiResult;
@@ -16,22 +16,6 @@ use crate::state::AppState;
 
 /// Auth operations.
 pub struct AuthApi;
-
-/// The client's address for the throttles: the peer address, or, when the server is configured
-/// as behind a trusted proxy, the left-most `X-Forwarded-For` entry (falling back to the peer).
-fn client_address(state: &AppState, remote: &RemoteAddr, headers: &HeaderMap) -> Option<String> {
-    if state.trust_forwarded_for
-        && let Some(first) = headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.split(',').next())
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    {
-        return Some(first.to_owned());
-    }
-    remote.as_socket_addr().map(|a| a.ip().to_string())
-}
 
 /// Sign-up answer.
 #[derive(ApiResponse)]

@@ -1,5 +1,6 @@
 //! The REST operations, grouped by tag.
 
+pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod team;
@@ -17,6 +18,8 @@ pub enum ApiTags {
     Auth,
     /// The workspace and its team.
     Workspace,
+    /// The workspace audit log.
+    Audit,
     /// Tickets and replies.
     Tickets,
     /// AI triage runs and their history.

@@ -103,7 +103,7 @@ impl TeamApi {
             Some(p) => e.check("policies", d::Policies::new(p)),
         };
         e.into_result()?;
-        let t = state.tenants.update(&auth.0.scope, TenantPatch { name, policies }).await?;
+        let t = state.tenants.update(&auth.0, TenantPatch { name, policies }).await?;
         Ok(TenantResult::Ok(Json(t.into())))
     }
 
@@ -152,7 +152,7 @@ impl TeamApi {
         };
         let role = body.0.role.unwrap_or(RoleDto::Agent).into();
         let (user, temporary_password) =
-            state.team.create(&auth.0.scope, NewUser { name, email, role }).await?;
+            state.team.create(&auth.0, NewUser { name, email, role }).await?;
         Ok(UserCreatedResult::Created(Json(UserCreatedResponse {
             user: user.into(),
             temporary_password,
@@ -178,7 +178,7 @@ impl TeamApi {
         };
         e.into_result()?;
         let patch = UserPatch { name, role: body.0.role.map(Into::into), active: body.0.active };
-        let user = state.team.update(&auth.0.scope, id, patch).await?;
+        let user = state.team.update(&auth.0, id, patch).await?;
         Ok(UserResult::Ok(Json(user.into())))
     }
 
@@ -197,7 +197,7 @@ impl TeamApi {
     ) -> ApiResult<PasswordResetResult> {
         opsflow_ports::error::require_admin(&auth.0.scope)?;
         let id: UserId = parse_id("id", &id.0)?;
-        let temporary_password = state.team.reset_password(&auth.0.scope, id).await?;
+        let temporary_password = state.team.reset_password(&auth.0, id).await?;
         Ok(PasswordResetResult::Ok(Json(PasswordResetResponse { temporary_password })))
     }
 }

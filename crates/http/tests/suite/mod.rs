@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod audit;
 pub mod bad_input;
 pub mod concurrency;
 pub mod edges;
@@ -30,6 +31,16 @@ macro_rules! all_suites {
                 logout_and_logout_everywhere_end_sessions_at_once,
                 role_change_and_deactivation_end_that_users_sessions,
                 signup_policy_and_duplicate_workspace_guard,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            audit,
+            [
+                account_and_settings_changes_are_recorded_with_actor_and_target,
+                filters_and_paging_narrow_the_log,
+                agents_get_403_and_other_workspaces_see_none_of_it,
+                bad_audit_parameters_are_4xx_naming_the_field,
             ]
         );
         $crate::http_cases!(

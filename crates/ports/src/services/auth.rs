@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use opsflow_domain::{
-    AuthSession, Email, Password, PersonName, Policies, Role, SessionId, Slug, Tenant, TenantId,
-    TenantName, TenantScope, User, UserId,
+    AuditEvent, AuditKind, AuthSession, DetailKey, Email, Password, PersonName, Policies, Role,
+    SessionId, Slug, Tenant, TenantId, TenantName, TenantScope, User, UserId,
 };
 use tracing::instrument;
 
@@ -12,8 +12,10 @@ use crate::auth::{Clock, PasswordHasher, TokenError, TokenService};
 use crate::error::{AppError, AppResult, ConflictCode, Entity, WorkspaceChoice};
 use crate::password_policy::NewPassword;
 use crate::repos::{
-    AccountRepository, Conflict, RepoError, SessionRepository, ThrottleRepository, UserRepository,
+    Account, AccountRepository, Conflict, RepoError, SessionRepository, ThrottleRepository,
+    UserRepository,
 };
+use crate::services::audit::AuditLog;
 use crate::services::throttle::{LoginLimits, Throttle};
 
 /// Validated sign-up input.
@@ -64,6 +66,18 @@ pub struct AuthContext {
     pub tenant: Tenant,
     /// The session (token `jti`) the request was made with.
     pub session_id: SessionId,
+    /// The client address of the request, when the HTTP layer knows it (for the audit log).
+    pub address: Option<String>,
+}
+
+impl AuthContext {
+    /// An audit event of `kind` done by this user now, from this request's address.
+    #[must_use]
+    pub fn event(&self, kind: AuditKind, at: time::OffsetDateTime) -> AuditEvent {
+        AuditEvent::new(self.scope.tenant_id(), kind, at)
+            .by(self.user.id, &self.user.email)
+            .from_ip(self.address.as_deref())
+    }
 }
 
 /// How many slug suffixes are tried before giving up.
@@ -79,10 +93,13 @@ pub struct AuthService {
     clock: Arc<dyn Clock>,
     throttles: Arc<dyn ThrottleRepository>,
     throttle: Throttle,
+    audit: AuditLog,
 }
 
 impl AuthService {
-    /// Wires the service to its ports.
+    /// Wires the service to its ports. Every port is required (no default that would silently
+    /// drop audit events), hence the long list.
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         accounts: Arc<dyn AccountRepository>,
         users: Arc<dyn UserRepository>,
@@ -91,9 +108,10 @@ impl AuthService {
         tokens: Arc<dyn TokenService>,
         clock: Arc<dyn Clock>,
         throttles: Arc<dyn ThrottleRepository>,
+        audit: AuditLog,
     ) -> Self {
         let throttle = Throttle::new(throttles.clone(), clock.clone(), LoginLimits::default());
-        Self { accounts, users, sessions, hasher, tokens, clock, throttles, throttle }
+        Self { accounts, users, sessions, hasher, tokens, clock, throttles, throttle, audit }
     }
 
     /// Sets the throttle limits (default: [`LoginLimits::default`]).
@@ -126,7 +144,7 @@ impl AuthService {
         self.throttle.signup_attempt(address).await?;
         // Check-then-create is made atomic per email by a short lock in the store.
         let lock = self.throttle.signup_lock(&input.email).await?;
-        let result = self.signup_locked(input).await;
+        let result = self.signup_locked(input, address).await;
         if let Err(e) = self.throttle.signup_done(&lock).await {
             // The lock ends by itself within a minute.
             tracing::warn!(error = %e, "could not release the sign-up lock");
@@ -134,7 +152,7 @@ impl AuthService {
         result
     }
 
-    async fn signup_locked(&self, input: SignupInput) -> AppResult<Session> {
+    async fn signup_locked(&self, input: SignupInput, address: Option<&str>) -> AppResult<Session> {
         self.check_duplicate_signup(&input).await?;
         let now = self.clock.now();
         let password_hash =
@@ -167,8 +185,14 @@ impl AuthService {
             };
             match self.accounts.create_tenant_with_admin(&tenant, &user).await {
                 Ok(()) => {
-                    // Event: signup (workspace and first admin created).
                     tracing::info!(tenant_id = %tenant.id, user_id = %user.id, "workspace created");
+                    let scope = TenantScope::new(tenant.id, user.id, user.role);
+                    let event = AuditEvent::new(tenant.id, AuditKind::Signup, now)
+                        .by(user.id, &user.email)
+                        .on(user.id, &user.email)
+                        .from_ip(address)
+                        .with(DetailKey::WorkspaceName, &tenant.name);
+                    self.audit.record(&scope, event).await;
                     return self.session(user, tenant).await;
                 }
                 // Lost a race for this slug: try the next suffix.
@@ -210,13 +234,18 @@ impl AuthService {
     /// without checking the password until its window has passed. A success resets the email's
     /// count.
     ///
+    /// Audit: a success is recorded as `login_succeeded` in the user's workspace; a failure as
+    /// `login_failed` in every workspace where the email belongs to a user (matching
+    /// `tenant_slug` when given). Unknown emails and refused (throttled) attempts are not
+    /// recorded: the first belong to no workspace, the second were never checked.
+    ///
     /// # Errors
     /// [`AppError::InvalidCredentials`]; [`AppError::TenantRequired`] when several workspaces
     /// match and no slug was given; [`AppError::TooManyAttempts`]; `Unexpected`.
     #[instrument(skip_all)]
     pub async fn login(&self, input: LoginInput, address: Option<&str>) -> AppResult<Session> {
         let attempt = self.throttle.login_attempt(&input.email, address).await?;
-        let result = self.check_credentials(input).await;
+        let result = self.check_credentials(input, address).await;
         if matches!(result, Ok(_) | Err(AppError::TenantRequired(_)))
             && let Err(e) = self.throttle.login_succeeded(attempt).await
         {
@@ -226,20 +255,25 @@ impl AuthService {
         result
     }
 
-    async fn check_credentials(&self, input: LoginInput) -> AppResult<Session> {
-        let candidates: Vec<_> = self
+    async fn check_credentials(
+        &self,
+        input: LoginInput,
+        address: Option<&str>,
+    ) -> AppResult<Session> {
+        let (candidates, deactivated): (Vec<_>, Vec<_>) = self
             .accounts
             .find_by_email(&input.email)
             .await?
             .into_iter()
-            .filter(|a| a.user.active)
             .filter(|a| input.tenant_slug.as_ref().is_none_or(|s| &a.tenant.slug == s))
-            .collect();
+            .partition(|a| a.user.active);
         if candidates.is_empty() {
             self.hasher.verify_dummy(&input.password).await;
+            self.record_failed_logins(&[], &deactivated, address).await;
             return Err(AppError::InvalidCredentials);
         }
         let mut matched = Vec::new();
+        let mut wrong = Vec::new();
         for account in candidates {
             if self
                 .hasher
@@ -248,13 +282,25 @@ impl AuthService {
                 .map_err(AppError::unexpected)?
             {
                 matched.push(account);
+            } else {
+                wrong.push(account);
             }
         }
         match matched.len() {
-            0 => Err(AppError::InvalidCredentials),
+            0 => {
+                self.record_failed_logins(&wrong, &deactivated, address).await;
+                Err(AppError::InvalidCredentials)
+            }
             1 => {
                 let account = matched.remove(0);
-                // Event: login succeeded.
+                let user = &account.user;
+                let scope = TenantScope::new(account.tenant.id, user.id, user.role);
+                let event =
+                    AuditEvent::new(account.tenant.id, AuditKind::LoginSucceeded, self.clock.now())
+                        .by(user.id, &user.email)
+                        .on(user.id, &user.email)
+                        .from_ip(address);
+                self.audit.record(&scope, event).await;
                 self.session(account.user, account.tenant).await
             }
             _ => Err(AppError::TenantRequired(
@@ -263,6 +309,32 @@ impl AuthService {
                     .map(|a| WorkspaceChoice { slug: a.tenant.slug, name: a.tenant.name })
                     .collect(),
             )),
+        }
+    }
+
+    /// Records `login_failed` in the workspace of each account the failed attempt named: those
+    /// whose password did not match and those that are deactivated. Nobody is signed in, so the
+    /// event has no actor; it is written under the scope of the user the attempt was made
+    /// against.
+    async fn record_failed_logins(
+        &self,
+        wrong_password: &[Account],
+        deactivated: &[Account],
+        address: Option<&str>,
+    ) {
+        let now = self.clock.now();
+        let reasons = wrong_password
+            .iter()
+            .map(|a| (a, "wrong_password"))
+            .chain(deactivated.iter().map(|a| (a, "user_deactivated")));
+        for (account, reason) in reasons {
+            let user = &account.user;
+            let scope = TenantScope::new(account.tenant.id, user.id, user.role);
+            let event = AuditEvent::new(account.tenant.id, AuditKind::LoginFailed, now)
+                .on(user.id, &user.email)
+                .from_ip(address)
+                .with(DetailKey::Reason, reason);
+            self.audit.record(&scope, event).await;
         }
     }
 
@@ -304,6 +376,7 @@ impl AuthService {
             user: account.user,
             tenant: account.tenant,
             session_id: claims.session_id,
+            address: None,
         })
     }
 
@@ -344,8 +417,9 @@ impl AuthService {
         self.sessions
             .delete_user_sessions(ctx.scope.tenant_id(), ctx.user.id, Some(ctx.session_id))
             .await?;
-        // Event: password changed (by the user).
         tracing::info!(tenant_id = %ctx.scope.tenant_id(), user_id = %ctx.user.id, "password changed");
+        let event = ctx.event(AuditKind::PasswordChanged, now).on(ctx.user.id, &ctx.user.email);
+        self.audit.record(&ctx.scope, event).await;
         Ok(())
     }
 
@@ -355,8 +429,9 @@ impl AuthService {
     /// `Unexpected`.
     pub async fn logout(&self, ctx: &AuthContext) -> AppResult<()> {
         self.sessions.delete_session(ctx.scope.tenant_id(), ctx.user.id, ctx.session_id).await?;
-        // Event: logout.
         tracing::info!(tenant_id = %ctx.scope.tenant_id(), user_id = %ctx.user.id, "logged out");
+        let event = ctx.event(AuditKind::Logout, self.clock.now()).on(ctx.user.id, &ctx.user.email);
+        self.audit.record(&ctx.scope, event).await;
         Ok(())
     }
 
@@ -367,8 +442,12 @@ impl AuthService {
     pub async fn logout_all(&self, ctx: &AuthContext) -> AppResult<u64> {
         let ended =
             self.sessions.delete_user_sessions(ctx.scope.tenant_id(), ctx.user.id, None).await?;
-        // Event: logout everywhere.
         tracing::info!(tenant_id = %ctx.scope.tenant_id(), user_id = %ctx.user.id, ended, "logged out everywhere");
+        let event = ctx
+            .event(AuditKind::LogoutAll, self.clock.now())
+            .on(ctx.user.id, &ctx.user.email)
+            .with(DetailKey::SessionsEnded, ended);
+        self.audit.record(&ctx.scope, event).await;
         Ok(ended)
     }
 

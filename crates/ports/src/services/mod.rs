@@ -1,5 +1,6 @@
 //! Application services: the use cases, written against the ports they are given.
 
+pub mod audit;
 pub mod auth;
 pub mod team;
 pub mod tenant;

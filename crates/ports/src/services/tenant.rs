@@ -2,11 +2,13 @@
 
 use std::sync::Arc;
 
-use opsflow_domain::{Policies, Tenant, TenantName, TenantScope};
+use opsflow_domain::{AuditKind, DetailKey, Policies, Tenant, TenantName, TenantScope};
 
 use crate::auth::Clock;
 use crate::error::{AppError, AppResult, Entity, require_admin};
 use crate::repos::TenantRepository;
+use crate::services::audit::AuditLog;
+use crate::services::auth::AuthContext;
 
 /// Changes to a workspace; `None` keeps a field.
 #[derive(Debug, Clone, Default)]
@@ -21,12 +23,13 @@ pub struct TenantPatch {
 pub struct TenantService {
     tenants: Arc<dyn TenantRepository>,
     clock: Arc<dyn Clock>,
+    audit: AuditLog,
 }
 
 impl TenantService {
     /// Wires the service to its ports.
-    pub fn new(tenants: Arc<dyn TenantRepository>, clock: Arc<dyn Clock>) -> Self {
-        Self { tenants, clock }
+    pub fn new(tenants: Arc<dyn TenantRepository>, clock: Arc<dyn Clock>, audit: AuditLog) -> Self {
+        Self { tenants, clock, audit }
     }
 
     /// The caller's workspace.
@@ -38,20 +41,39 @@ impl TenantService {
     }
 
     /// Renames the workspace or changes its policies (admin only). The slug does not change.
+    /// Recorded as `settings_updated`, naming the fields whose value changed (the policies text
+    /// itself is not copied into the log); a patch that changes nothing is not recorded.
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `Unexpected`.
-    pub async fn update(&self, scope: &TenantScope, patch: TenantPatch) -> AppResult<Tenant> {
+    pub async fn update(&self, ctx: &AuthContext, patch: TenantPatch) -> AppResult<Tenant> {
+        let scope = &ctx.scope;
         require_admin(scope)?;
         let mut tenant = self.get(scope).await?;
+        let mut changed = Vec::new();
         if let Some(name) = patch.name {
+            if name != tenant.name {
+                changed.push("name");
+            }
             tenant.name = name;
         }
         if let Some(policies) = patch.policies {
+            if policies != tenant.policies {
+                changed.push("policies");
+            }
             tenant.policies = policies;
         }
         tenant.updated_at = self.clock.now();
         self.tenants.update(scope, &tenant).await.map_err(AppError::from_repo(Entity::Tenant))?;
+        if !changed.is_empty() {
+            let mut event = ctx
+                .event(AuditKind::SettingsUpdated, tenant.updated_at)
+                .with(DetailKey::Fields, changed.join(","));
+            if changed.contains(&"name") {
+                event = event.with(DetailKey::WorkspaceName, &tenant.name);
+            }
+            self.audit.record(scope, event).await;
+        }
         Ok(tenant)
     }
 }

@@ -1,5 +1,5 @@
 //! Query keys shared by features, so one feature's mutation can refresh another's view.
-import type { TicketListQuery } from './types';
+import type { AuditQuery, TicketListQuery } from './types';
 
 export const queryKeys = {
   me: ['auth', 'me'] as const,
@@ -10,4 +10,6 @@ export const queryKeys = {
   ticket: (id: string) => ['tickets', 'detail', id] as const,
   ticketRuns: (id: string) => ['tickets', 'detail', id, 'runs'] as const,
   run: (id: string) => ['runs', id] as const,
+  audit: ['audit'] as const,
+  auditList: (query: AuditQuery) => ['audit', 'list', query] as const,
 };

@@ -231,6 +231,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/audit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace audit log, newest first (admin): sign-ups, sign-ins (also failed ones for
+         *     emails of this workspace), password changes and resets, logouts, team changes and
+         *     settings changes. Filter by one or more `kind` (repeat the parameter), by `actor` (a
+         *     user id), and by time (`from` inclusive, `to` exclusive, RFC 3339).
+         */
+        get: operations["list_audit_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets": {
         parameters: {
             query?: never;
@@ -368,6 +390,75 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AuditEvent
+         * @description One entry of the workspace audit log.
+         */
+        AuditEvent: {
+            /**
+             * Format: uuid
+             * @description Unique id of this event (a UUID v7).
+             */
+            id: string;
+            /**
+             * Format: date-time
+             * @description When it happened (UTC).
+             */
+            at: string;
+            /** @description What happened. */
+            kind: components["schemas"]["AuditKind"] & unknown;
+            /**
+             * Format: uuid
+             * @description Who did it; null when nobody was signed in (a failed login).
+             */
+            actor_id?: string | null;
+            /** @description The actor's email at the time. */
+            actor_email?: string | null;
+            /**
+             * Format: uuid
+             * @description The user it was done to (for sign-ins, the user signing in).
+             */
+            target_user_id?: string | null;
+            /** @description The target's email at the time. */
+            target_email?: string | null;
+            /** @description The client address the request came from, when known. */
+            ip?: string | null;
+            /**
+             * @description Small facts about the change: `from_role`, `to_role`, `reason`, `fields`,
+             *     `sessions_ended`, `workspace_name`. Never a password or token.
+             */
+            detail: {
+                [key: string]: string;
+            };
+        };
+        /**
+         * @description What an audit event records.
+         * @enum {string}
+         */
+        AuditKind: "signup" | "login_succeeded" | "login_failed" | "password_changed" | "password_reset_by_admin" | "logout" | "logout_all" | "user_created" | "role_changed" | "user_deactivated" | "user_reactivated" | "settings_updated";
+        /**
+         * AuditPage
+         * @description A page of the audit log.
+         */
+        AuditPage: {
+            /** @description Events, newest first. */
+            items: components["schemas"]["AuditEvent"][];
+            /**
+             * Format: uint64
+             * @description Matching events in all.
+             */
+            total: number;
+            /**
+             * Format: uint32
+             * @description This page (from 1).
+             */
+            page: number;
+            /**
+             * Format: uint32
+             * @description Page size.
+             */
+            per_page: number;
+        };
         /**
          * @description Reply author type.
          * @enum {string}
@@ -2276,6 +2367,105 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["PasswordResetResponse"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_audit_events: {
+        parameters: {
+            query?: {
+                /** @description Only these kinds of event (repeat for several: `kind=login_failed&kind=logout`). */
+                kind?: components["schemas"]["AuditKind"][];
+                /** @description Only events done by this user (a user id). */
+                actor?: string;
+                /** @description Only events at or after this time (RFC 3339). */
+                from?: string;
+                /** @description Only events before this time (RFC 3339). */
+                to?: string;
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1–200 (default 50). */
+                per_page?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events, newest first. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AuditPage"];
                 };
             };
             /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */

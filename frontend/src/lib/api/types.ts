@@ -16,6 +16,11 @@ export type MeResponse = JsonOf<paths['/auth/me']['get']['responses'][200]>;
 export type SignupBody = BodyOf<paths['/auth/signup']['post']>;
 export type LoginBody = BodyOf<paths['/auth/login']['post']>;
 
+export type AuditEvent = Schemas['AuditEvent'];
+export type AuditKind = AuditEvent['kind'];
+export type AuditPage = JsonOf<paths['/audit']['get']['responses'][200]>;
+export type AuditQuery = NonNullable<paths['/audit']['get']['parameters']['query']>;
+
 export type Ticket = Schemas['Ticket'];
 export type TicketStatus = Ticket['status'];
 export type TicketPriority = NonNullable<Ticket['priority']>;

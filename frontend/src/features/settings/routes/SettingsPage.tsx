@@ -1,5 +1,6 @@
 import { Paper, Stack, Title } from '@mantine/core';
 import { ErrorState, PageLoader } from '@/components/QueryState';
+import { SettingsTabs } from '@/components/SettingsTabs';
 import { useTenant } from '../api/tenant';
 import { SettingsForm } from '../components/SettingsForm';
 
@@ -10,6 +11,7 @@ export function SettingsPage() {
       <Title order={1} size="h2">
         Settings
       </Title>
+      <SettingsTabs />
       <Paper withBorder p="lg" radius="md">
         {tenant.isPending ? (
           <PageLoader />
