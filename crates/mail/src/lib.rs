@@ -18,8 +18,10 @@
 
 #![deny(missing_docs)]
 
+pub mod imap;
 pub mod smtp;
 
+pub use imap::ImapFetcher;
 pub use smtp::SmtpSender;
 
 use mail_parser::{Address, HeaderValue, Message, MessageParser, MimeHeaders};
