@@ -60,14 +60,26 @@ curl -fsS -X POST "$BASE/api/tickets" -H 'content-type: application/json' -H "au
 
 log "running against $BASE (max $MAX_EXAMPLES examples per operation)"
 status=0
-"$VENV/bin/st" --no-color run "$BASE/api/openapi.json" \
-    --url "$BASE/api" \
-    --header "Authorization: Bearer $TOKEN" \
-    --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
-    --max-examples "$MAX_EXAMPLES" \
-    --phases examples,coverage,fuzzing \
-    --seed 1 \
-    || status=$?
+login() {
+    curl -fsS -X POST "$BASE/api/auth/login" -H 'content-type: application/json' \
+        -d '{"email":"fuzz@example.com","password":"Sturdy-Otter-4821"}' \
+        | "$VENV/bin/python" -c 'import json, sys; print(json.load(sys.stdin)["access_token"])'
+}
+run_st() {
+    "$VENV/bin/st" --no-color run "$BASE/api/openapi.json" \
+        --url "$BASE/api" \
+        --header "Authorization: Bearer $TOKEN" \
+        --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
+        --max-examples "$MAX_EXAMPLES" \
+        --phases examples,coverage,fuzzing \
+        --seed 1 \
+        "$@"
+}
+# Logging out ends the session the other operations run with: those two run last, each with a
+# login of its own, so every operation is exercised with a live session.
+run_st --exclude-operation-id logout --exclude-operation-id logout_all || status=$?
+TOKEN="$(login)" run_st --include-operation-id logout || status=$?
+TOKEN="$(login)" run_st --include-operation-id logout_all || status=$?
 if [ "$status" -ne 0 ]; then
     log "violations found (exit $status); server log:"
     tail -50 "$WORK/server.log" >&2

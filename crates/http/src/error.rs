@@ -73,6 +73,8 @@ pub enum ErrorCode {
     /// `additional_workspace_required`: The email already owns a workspace; set
     /// `additional_workspace` to create another.
     AdditionalWorkspaceRequired,
+    /// `own_password_reset`: Admins change their own password with `POST /api/auth/password`.
+    OwnPasswordReset,
     /// `password_change_required`: Signed in with a temporary password; change it first.
     PasswordChangeRequired,
     /// `uri_too_long`: The request URI is over the size limit.
@@ -116,6 +118,7 @@ impl ErrorCode {
             Self::EditConflict => "edit_conflict",
             Self::WorkspaceExists => "workspace_exists",
             Self::AdditionalWorkspaceRequired => "additional_workspace_required",
+            Self::OwnPasswordReset => "own_password_reset",
             Self::PasswordChangeRequired => "password_change_required",
             Self::UriTooLong => "uri_too_long",
             Self::RequestHeadersTooLarge => "request_headers_too_large",
@@ -149,6 +152,7 @@ impl From<ConflictCode> for ErrorCode {
             ConflictCode::EditConflict => Self::EditConflict,
             ConflictCode::WorkspaceExists => Self::WorkspaceExists,
             ConflictCode::AdditionalWorkspaceRequired => Self::AdditionalWorkspaceRequired,
+            ConflictCode::OwnPasswordReset => Self::OwnPasswordReset,
         }
     }
 }

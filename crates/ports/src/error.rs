@@ -109,6 +109,8 @@ pub enum ConflictCode {
     WorkspaceExists,
     /// The email already owns a workspace; another one needs an explicit choice.
     AdditionalWorkspaceRequired,
+    /// An admin asked for an admin reset of their own password (they change it themselves).
+    OwnPasswordReset,
 }
 
 impl From<Conflict> for ConflictCode {

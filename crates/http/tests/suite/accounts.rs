@@ -99,6 +99,14 @@ pub async fn admin_reset_gives_a_new_temporary_password_and_ends_sessions(ctx: C
     let path = format!("/api/users/{}/password-reset", admin.user_id);
     app.post_empty(&path, Some(&sam.token)).await.expect_error(403, Some("forbidden"), None);
 
+    // Nor may an admin reset their own: that would lock them out of the session they use.
+    let own = format!("/api/users/{}/password-reset", admin.user_id);
+    let r = app.post_empty(&own, Some(&admin.token)).await;
+    r.expect_error(409, Some("own_password_reset"), None);
+    assert!(r.json["error"]["message"].as_str().unwrap().contains("/api/auth/password"));
+    app.get("/api/tickets", Some(&admin.token)).await.expect(200);
+    app.login_raw("ada@example.com", PASSWORD, None).await.expect(200);
+
     let path = format!("/api/users/{}/password-reset", sam.user_id);
     let r = app.post_empty(&path, Some(&admin.token)).await;
     r.expect(200);

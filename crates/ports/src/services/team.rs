@@ -9,7 +9,7 @@ use rand::Rng;
 use rand::seq::SliceRandom;
 
 use crate::auth::{Clock, PasswordHasher};
-use crate::error::{AppError, AppResult, Entity, require_admin};
+use crate::error::{AppError, AppResult, ConflictCode, Entity, require_admin};
 use crate::repos::{SessionRepository, UserRepository};
 use crate::services::audit::AuditLog;
 use crate::services::auth::AuthContext;
@@ -138,10 +138,19 @@ impl TeamService {
     /// `password_reset_by_admin` (the temporary password is not).
     ///
     /// # Errors
-    /// `Forbidden`; `NotFound` (also for another tenant's user); `Unexpected`.
+    /// `Forbidden`; `NotFound` (also for another tenant's user); `Conflict`
+    /// (`own_password_reset`) for the caller themselves; `Unexpected`.
     pub async fn reset_password(&self, ctx: &AuthContext, id: UserId) -> AppResult<String> {
         let scope = &ctx.scope;
         require_admin(scope)?;
+        if id == scope.user_id() {
+            // It would end the admin's own sessions and replace a password they know with one
+            // they must change again: they use the password change instead.
+            return Err(AppError::Conflict {
+                code: ConflictCode::OwnPasswordReset,
+                message: "change your own password with POST /api/auth/password".to_owned(),
+            });
+        }
         let user = self.users.get(scope, id).await.map_err(AppError::from_repo(Entity::User))?;
         let temporary = generate_password();
         let password = Password::new(&temporary).map_err(AppError::unexpected)?;
