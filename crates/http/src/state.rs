@@ -4,8 +4,9 @@ use std::sync::Arc;
 
 use opsflow_ports::auth::{Clock, PasswordHasher, TokenService};
 use opsflow_ports::llm::LlmClient;
-use opsflow_ports::repos::{RunQueue, Store, StoreAdmin, TicketRepository, WorkflowRepository};
+use opsflow_ports::repos::{RunQueue, Store, StoreAdmin};
 use opsflow_ports::services::auth::AuthService;
+use opsflow_ports::services::runs::RunHistoryService;
 use opsflow_ports::services::team::TeamService;
 use opsflow_ports::services::tenant::TenantService;
 use opsflow_ports::services::throttle::LoginLimits;
@@ -26,10 +27,8 @@ pub struct AppState {
     pub tickets: TicketService,
     /// The AI triage workflow.
     pub triage: Arc<TicketTriageWorkflow>,
-    /// Read access to runs and steps (history views).
-    pub runs: Arc<dyn WorkflowRepository>,
-    /// Read access to tickets (history views check the ticket exists in scope).
-    pub ticket_repo: Arc<dyn TicketRepository>,
+    /// Run history: a ticket's runs, a run with its steps.
+    pub runs: RunHistoryService,
     /// The queue async runs are claimed from.
     pub queue: Arc<dyn RunQueue>,
     /// Store health and shutdown.
@@ -109,8 +108,7 @@ impl AppState {
                 deps.clock.clone(),
             ),
             triage: Arc::new(triage),
-            runs: store.clone(),
-            ticket_repo: store.clone(),
+            runs: RunHistoryService::new(store.clone(), store.clone()),
             queue: store.clone(),
             store,
             metrics,

@@ -476,7 +476,7 @@ async fn async_level<S: Store>(
                 still.push((t, run_id));
                 continue;
             }
-            let run = state.runs.get_run(&tickets.tenants[t].admin, run_id).await?;
+            let run = state.runs.run(&tickets.tenants[t].admin, run_id).await?;
             if run.status.is_active() {
                 blocked = true;
                 still.push((t, run_id));
