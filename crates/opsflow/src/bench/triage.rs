@@ -304,7 +304,7 @@ async fn bench<S: Store>(
     double: &LlmDouble,
     args: &TriageArgs,
 ) -> anyhow::Result<TriageReport> {
-    let state: Arc<AppState> = AppState::new(Arc::clone(&store), deps(llm));
+    let state: Arc<AppState> = crate::wiring::app_state(Arc::clone(&store), deps(llm));
     let tenants = create_tenants(&state, store.as_ref(), args.tenants, 3).await?;
     let server = TestServer::start(Arc::clone(&state)).await?;
     let widest = args.concurrency.iter().copied().max().unwrap_or(1).max(32);
