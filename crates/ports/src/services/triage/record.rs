@@ -50,13 +50,8 @@ impl TicketTriageWorkflow {
     ///
     /// Returns the run's error message when the step cannot be recorded.
     pub(super) async fn record(&self, ctx: &RunCtx<'_>, record: StepRecord) -> Result<(), String> {
-        let provider = match record.step_type {
-            StepType::Persist => None,
-            StepType::Classification
-            | StepType::Priority
-            | StepType::AssigneeSuggestion
-            | StepType::ReplyDraft => Some(self.llm.provider()),
-        };
+        // Every step but `persist` is answered by the model provider.
+        let provider = (record.step_type != StepType::Persist).then(|| self.llm.provider());
         let step = record.into_step(ctx, provider, self.clock.now());
         if step.succeeded {
             ctx.advance(RunEvent::StepCompleted(step.step_type))?;
