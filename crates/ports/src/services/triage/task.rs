@@ -83,3 +83,67 @@ impl TriageTask {
         serde_json::from_value(value).unwrap_or_else(|_| self.clone())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use opsflow_domain::{Category, PriorityOutput};
+    use serde_json::json;
+
+    use super::*;
+    use crate::llm::{ChatMessage, LlmRequest};
+    use crate::services::triage::priority::PriorityInput;
+    use crate::services::triage::prompt::TicketInput;
+
+    fn priority_task() -> TriageTask {
+        let ticket = TicketInput {
+            subject: "Site down".to_owned(),
+            body: "Nothing loads".to_owned(),
+            channel: "email".to_owned(),
+            customer_name: "Ann Lee".to_owned(),
+            customer_email: "ann@customer.example".to_owned(),
+        };
+        TriageTask::Priority(PriorityInput { ticket, category: Category::Bug })
+    }
+
+    #[test]
+    fn a_request_keeps_its_wire_shape_task_name_and_context() {
+        let request =
+            LlmRequest::new::<PriorityOutput>(priority_task(), vec![ChatMessage::user("x")]);
+        let wire = serde_json::to_value(&request).expect("serialises");
+        assert_eq!(wire["task"], "priority");
+        assert_eq!(wire["schema_name"], "priority");
+        assert_eq!(
+            wire["context"],
+            json!({
+                "ticket": {
+                    "subject": "Site down",
+                    "body": "Nothing loads",
+                    "channel": "email",
+                    "customer_name": "Ann Lee",
+                    "customer_email": "ann@customer.example",
+                },
+                "category": "bug",
+            })
+        );
+        assert_eq!(wire["context"], request.context());
+        let back: LlmRequest = serde_json::from_value(wire).expect("deserialises");
+        assert_eq!(back, request);
+    }
+
+    #[test]
+    fn redaction_rewrites_text_but_keeps_enum_values() {
+        let redacted = priority_task().map_strings(&|s| s.replace("Ann", "[name]"));
+        let TriageTask::Priority(input) = redacted else { panic!("still a priority task") };
+        assert_eq!(input.ticket.customer_name, "[name] Lee");
+        assert_eq!(input.category, Category::Bug);
+        // A rewrite that breaks an enum value leaves the task as it was instead of failing.
+        assert_eq!(priority_task().map_strings(&|s| s.to_uppercase()), priority_task());
+    }
+
+    #[test]
+    fn parts_name_a_known_step() {
+        assert!(TriageTask::from_parts("sentiment", json!({})).is_err());
+        let task = TriageTask::from_parts("classification", json!({})).expect("a partial context");
+        assert_eq!((task.name(), task.step()), ("classification", StepType::Classification));
+    }
+}
