@@ -259,11 +259,14 @@ impl TicketTriageWorkflow {
     /// Runs every model step once its prerequisites have completed, concurrently where the
     /// domain allows it, and returns their outputs or the run's error message.
     ///
+    /// A step with at most one prerequisite starts as soon as that one completed (so a chain
+    /// such as classification → priority runs beside the assignee suggestion). A step that
+    /// joins several (the reply draft) is a barrier: it starts only when every running branch
+    /// has settled and none failed, so a failed branch never leaves a draft behind.
+    ///
     /// After a failure the run only finishes what is under way: running steps complete and are
-    /// recorded, a step that follows a single completed step still runs (so a chain such as
-    /// classification → priority is recorded whole), and a step that joins several (the reply
-    /// draft) does not start. With several failures, the message of the earliest step in
-    /// [`StepType::ALL`] order is the run's.
+    /// recorded, and a chain's next step still runs (the chain is recorded whole). With several
+    /// failures, the message of the earliest step in [`StepType::ALL`] order is the run's.
     async fn walk_steps(&self, ctx: &RunCtx<'_>, data: &RunData) -> Result<Results, String> {
         let mut pending: Vec<StepType> =
             StepType::ALL.iter().copied().filter(|s| *s != StepType::Persist).collect();
@@ -276,7 +279,8 @@ impl TicketTriageWorkflow {
             for step in pending {
                 let needs = prerequisites(step);
                 let ready = needs.iter().all(|p| done.contains(p));
-                if ready && (failures.is_empty() || needs.len() == 1) {
+                let joins = needs.len() > 1;
+                if ready && (!joins || (failures.is_empty() && running.is_empty())) {
                     running.push(self.start_step(ctx, step, data, &outputs));
                 } else {
                     waiting.push(step);
