@@ -14,7 +14,7 @@
 //!
 //! The folder holds one module per model step ([`classification`], [`priority`], [`assignee`],
 //! [`reply_draft`]), each owning its prompt and prompt version, its typed input, its output's
-//! validation and its part of [`persist`]; the `orchestrator` walks the steps in the order of
+//! validation and its part of `persist`; the `orchestrator` walks the steps in the order of
 //! [`opsflow_domain::prerequisites`], `guardrails` regenerates flagged drafts, `record` appends
 //! steps and fails runs, and [`observer`] receives the measurements. [`TriageTask`] is the typed
 //! request a step sends through [`crate::llm::LlmRequest`].
@@ -24,7 +24,7 @@ pub mod classification;
 mod guardrails;
 pub mod observer;
 mod orchestrator;
-pub mod persist;
+mod persist;
 pub mod priority;
 mod prompt;
 mod record;

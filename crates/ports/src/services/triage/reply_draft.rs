@@ -1,5 +1,6 @@
 //! The reply-draft step: a reply to the customer for a person to review, written within the
-//! workspace's policies and checked by the guardrails (see [`super::guardrails`]).
+//! workspace's policies and checked by the guardrails (`guardrails.rs` regenerates a flagged
+//! draft once).
 
 use std::time::Instant;
 
