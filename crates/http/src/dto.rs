@@ -505,6 +505,23 @@ pub struct TenantPatchRequest {
     pub policies: Option<String>,
 }
 
+impl TenantPatchRequest {
+    /// Validates the changes.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(
+        self,
+    ) -> Result<opsflow_ports::services::tenant::TenantPatch, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let name = self.name.as_deref().and_then(|n| e.check("name", d::TenantName::new(n)));
+        let policies =
+            self.policies.as_deref().and_then(|p| e.check("policies", d::Policies::new(p)));
+        e.into_result()?;
+        Ok(opsflow_ports::services::tenant::TenantPatch { name, policies })
+    }
+}
+
 /// A new team member (admin).
 #[derive(Debug, Clone, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -516,6 +533,21 @@ pub struct UserCreateRequest {
     /// Role (default `agent`).
     #[serde(default)]
     pub role: Option<RoleDto>,
+}
+
+impl UserCreateRequest {
+    /// Validates the new user.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(self) -> Result<opsflow_ports::services::team::NewUser, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let name = e.check("name", d::PersonName::new(&self.name));
+        let email = e.check("email", d::Email::parse(&self.email));
+        let (Some(name), Some(email)) = (name, email) else { return Err(e) };
+        let role = self.role.unwrap_or(RoleDto::Agent).into();
+        Ok(opsflow_ports::services::team::NewUser { name, email, role })
+    }
 }
 
 /// Team member changes (admin).
@@ -531,6 +563,23 @@ pub struct UserPatchRequest {
     /// Activate or deactivate.
     #[serde(default)]
     pub active: Option<bool>,
+}
+
+impl UserPatchRequest {
+    /// Validates the changes.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(self) -> Result<opsflow_ports::services::team::UserPatch, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let name = self.name.as_deref().and_then(|n| e.check("name", d::PersonName::new(n)));
+        e.into_result()?;
+        Ok(opsflow_ports::services::team::UserPatch {
+            name,
+            role: self.role.map(Into::into),
+            active: self.active,
+        })
+    }
 }
 
 /// A created user and their one-time temporary password.
@@ -591,6 +640,34 @@ pub struct TicketCreateRequest {
     pub customer_name: String,
     /// Customer's email.
     pub customer_email: String,
+}
+
+impl TicketCreateRequest {
+    /// Validates the new ticket.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(
+        self,
+    ) -> Result<opsflow_ports::services::tickets::NewTicket, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let subject = e.check("subject", d::TicketSubject::new(&self.subject));
+        let body = e.check("body", d::TicketBody::new(&self.body));
+        let customer_name = e.check("customer_name", d::PersonName::new(&self.customer_name));
+        let customer_email = e.check("customer_email", d::Email::parse(&self.customer_email));
+        let (Some(subject), Some(body), Some(customer_name), Some(customer_email)) =
+            (subject, body, customer_name, customer_email)
+        else {
+            return Err(e);
+        };
+        Ok(opsflow_ports::services::tickets::NewTicket {
+            subject,
+            body,
+            channel: self.channel.unwrap_or(ChannelDto::Web).into(),
+            customer_name,
+            customer_email,
+        })
+    }
 }
 
 /// Ticket changes; a field left out stays, `null` clears priority, category or assignee.
@@ -712,6 +789,82 @@ pub struct TicketDetailResponse {
     pub latest_run: Option<RunSummary>,
 }
 
+/// Longest accepted search text.
+pub const MAX_Q_CHARS: usize = 200;
+
+/// The filters and paging of `GET /api/tickets`, as given in the query string.
+#[derive(Debug, Clone, Default)]
+pub struct TicketListParams {
+    /// Only this status.
+    pub status: Option<TicketStatusDto>,
+    /// Only this priority.
+    pub priority: Option<PriorityDto>,
+    /// Only this category.
+    pub category: Option<CategoryDto>,
+    /// Only tickets assigned to this user.
+    pub assignee_id: Option<String>,
+    /// Only unassigned tickets.
+    pub unassigned: Option<bool>,
+    /// Search words.
+    pub q: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Items per page.
+    pub page_size: Option<u32>,
+}
+
+impl TicketListParams {
+    /// Validates the filters and paging.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(self) -> Result<d::TicketQuery, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let page = self.page.unwrap_or(1);
+        if page == 0 || page > 1_000_000 {
+            e.add("page", "must be between 1 and 1000000");
+        }
+        let page_size = self.page_size.unwrap_or(d::TicketQuery::DEFAULT_PAGE_SIZE);
+        if page_size == 0 || page_size > d::TicketQuery::MAX_PAGE_SIZE {
+            e.add("page_size", "must be between 1 and 100");
+        }
+        let assignee = match (self.assignee_id.as_deref(), self.unassigned) {
+            (Some(_), Some(true)) => {
+                e.add("unassigned", "cannot be combined with assignee_id");
+                None
+            }
+            (Some(raw), _) => {
+                e.check("assignee_id", d::UserId::parse(raw)).map(d::AssigneeFilter::User)
+            }
+            (None, Some(true)) => Some(d::AssigneeFilter::Unassigned),
+            (None, _) => None,
+        };
+        // A q of just a ticket number (`1042` or `#1042`) finds that ticket.
+        let (search, number) = match self.q.as_deref() {
+            Some(text) if text.chars().count() > MAX_Q_CHARS => {
+                e.add("q", format!("must be at most {MAX_Q_CHARS} characters"));
+                (Vec::new(), None)
+            }
+            Some(text) => match d::parse_ticket_number(text) {
+                Some(n) => (Vec::new(), Some(n)),
+                None => (d::TicketQuery::search_words(text), None),
+            },
+            None => (Vec::new(), None),
+        };
+        e.into_result()?;
+        Ok(d::TicketQuery {
+            status: self.status.map(Into::into),
+            priority: self.priority.map(Into::into),
+            category: self.category.map(Into::into),
+            assignee,
+            number,
+            search,
+            page,
+            page_size,
+        })
+    }
+}
+
 /// A manual reply (also "Save & Mark Replied").
 #[derive(Debug, Clone, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -727,12 +880,45 @@ pub struct ReplyCreateRequest {
     pub draft_id: Option<String>,
 }
 
+impl ReplyCreateRequest {
+    /// Validates the reply.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(
+        self,
+    ) -> Result<opsflow_ports::services::tickets::NewReply, FieldErrors> {
+        let mut e = FieldErrors::new();
+        let body = e.check("body", d::ReplyBody::new(&self.body));
+        let draft_id = match self.draft_id.as_deref() {
+            None => Some(None),
+            Some(raw) => e.check("draft_id", d::ReplyId::parse(raw)).map(Some),
+        };
+        let (Some(body), Some(draft_id)) = (body, draft_id) else { return Err(e) };
+        Ok(opsflow_ports::services::tickets::NewReply {
+            body,
+            status: self.status.map(Into::into),
+            draft_id,
+        })
+    }
+}
+
 /// New text for an unsent draft ("Save Draft").
 #[derive(Debug, Clone, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DraftUpdateRequest {
     /// Text (1–20,000 characters).
     pub body: String,
+}
+
+impl DraftUpdateRequest {
+    /// Validates the new text.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(self) -> Result<d::ReplyBody, FieldErrors> {
+        d::ReplyBody::new(&self.body).map_err(|e| FieldErrors::single("body", e))
+    }
 }
 
 /// Result of a triage run.

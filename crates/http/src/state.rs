@@ -1,19 +1,20 @@
-//! Everything a request handler needs, built once by the composition root.
+//! Everything a request handler needs: the application services, built once by the composition
+//! root (`crates/opsflow`, `wiring.rs`), and the edge's own ports (store health, metrics).
 
 use std::sync::Arc;
 
-use opsflow_ports::auth::{Clock, PasswordHasher, TokenService};
-use opsflow_ports::llm::LlmClient;
-use opsflow_ports::repos::{RunQueue, Store, StoreAdmin, TicketRepository, WorkflowRepository};
+use opsflow_ports::auth::{Clock, PasswordHasher};
+use opsflow_ports::repos::{RunQueue, Store, StoreAdmin};
+use opsflow_ports::services::Services;
 use opsflow_ports::services::audit::AuditLog;
 use opsflow_ports::services::auth::AuthService;
+use opsflow_ports::services::runs::RunHistoryService;
 use opsflow_ports::services::team::TeamService;
 use opsflow_ports::services::tenant::TenantService;
-use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::tickets::TicketService;
-use opsflow_ports::services::triage::{TextRedactor, TicketTriageWorkflow, TriageConfig};
+use opsflow_ports::services::triage::TicketTriageWorkflow;
 
-use crate::metrics::{Metrics, PrometheusObserver};
+use crate::metrics::Metrics;
 
 /// Shared application state.
 pub struct AppState {
@@ -29,10 +30,8 @@ pub struct AppState {
     pub tickets: TicketService,
     /// The AI triage workflow.
     pub triage: Arc<TicketTriageWorkflow>,
-    /// Read access to runs and steps (history views).
-    pub runs: Arc<dyn WorkflowRepository>,
-    /// Read access to tickets (history views check the ticket exists in scope).
-    pub ticket_repo: Arc<dyn TicketRepository>,
+    /// Run history: a ticket's runs, a run with its steps.
+    pub runs: RunHistoryService,
     /// The queue async runs are claimed from.
     pub queue: Arc<dyn RunQueue>,
     /// Store health and shutdown.
@@ -48,82 +47,33 @@ pub struct AppState {
     pub trust_forwarded_for: bool,
 }
 
-/// The non-store ports the services need.
-pub struct Deps {
-    /// Password hashing.
-    pub hasher: Arc<dyn PasswordHasher>,
-    /// Access tokens.
-    pub tokens: Arc<dyn TokenService>,
-    /// The model provider.
-    pub llm: Arc<dyn LlmClient>,
-    /// The clock.
-    pub clock: Arc<dyn Clock>,
-    /// Triage settings.
-    pub triage: TriageConfig,
-    /// Login, sign-up and password throttle limits.
-    pub login: LoginLimits,
-    /// The server is behind a trusted reverse proxy: take the client address from the
-    /// left-most `X-Forwarded-For` entry instead of the peer address.
-    pub trust_forwarded_for: bool,
-    /// Rewrites triage prompts before they are sent and recorded (personal-data redaction).
-    pub redactor: Option<TextRedactor>,
-}
-
 impl AppState {
-    /// Wires every service to one store and the given ports.
-    pub fn new<S: Store>(store: Arc<S>, deps: Deps) -> Arc<Self> {
-        let metrics = Arc::new(Metrics::new());
-        let mut triage = TicketTriageWorkflow::new(
-            store.clone(),
-            store.clone(),
-            store.clone(),
-            store.clone(),
-            deps.llm,
-            deps.clock.clone(),
-        )
-        .with_config(deps.triage)
-        .with_observer(Arc::new(PrometheusObserver(metrics.clone())));
-        if let Some(redactor) = deps.redactor {
-            triage = triage.with_redactor(redactor);
-        }
-        let audit = AuditLog::new(store.clone());
+    /// Puts the services wired by the composition root (see
+    /// [`opsflow_ports::services::Services::new`]) behind the HTTP edge, with the store's
+    /// health and queue ports and the metrics the triage observer writes to.
+    pub fn new<S: Store>(
+        store: Arc<S>,
+        services: Services,
+        metrics: Arc<Metrics>,
+        hasher: Arc<dyn PasswordHasher>,
+        clock: Arc<dyn Clock>,
+        trust_forwarded_for: bool,
+    ) -> Arc<Self> {
+        let Services { auth, tenants, team, tickets, triage, runs, audit } = services;
         Arc::new(Self {
-            auth: AuthService::new(
-                store.clone(),
-                store.clone(),
-                store.clone(),
-                deps.hasher.clone(),
-                deps.tokens,
-                deps.clock.clone(),
-                store.clone(),
-                audit.clone(),
-            )
-            .with_login_limits(deps.login),
-            tenants: TenantService::new(store.clone(), deps.clock.clone(), audit.clone()),
-            team: TeamService::new(
-                store.clone(),
-                store.clone(),
-                deps.hasher.clone(),
-                deps.clock.clone(),
-                audit.clone(),
-            ),
+            auth,
+            tenants,
+            team,
+            tickets,
+            triage,
+            runs,
             audit,
-            tickets: TicketService::new(
-                store.clone(),
-                store.clone(),
-                store.clone(),
-                store.clone(),
-                deps.clock.clone(),
-            ),
-            triage: Arc::new(triage),
-            runs: store.clone(),
-            ticket_repo: store.clone(),
             queue: store.clone(),
             store,
             metrics,
-            hasher: deps.hasher,
-            clock: deps.clock,
-            trust_forwarded_for: deps.trust_forwarded_for,
+            hasher,
+            clock,
+            trust_forwarded_for,
         })
     }
 }

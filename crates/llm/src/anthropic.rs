@@ -100,7 +100,7 @@ impl AnthropicClient {
                 "description": format!(
                     "Record the answer for the `{}` task. Call this tool exactly once with \
                      arguments that match the schema.",
-                    request.task
+                    request.task_name()
                 ),
                 "input_schema": input_schema,
             }],

@@ -59,7 +59,8 @@
 //! ```
 //! use opsflow_domain::ClassificationOutput;
 //! use opsflow_llm::ScriptedLlm;
-//! use opsflow_ports::llm::{ChatMessage, LlmError, call_structured};
+//! use opsflow_ports::llm::{ChatMessage, LlmError, TriageTask, call_structured};
+//! use opsflow_ports::services::triage::classification::ClassificationInput;
 //! use serde_json::json;
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
@@ -71,9 +72,8 @@
 //!
 //! let done = call_structured::<ClassificationOutput, _>(
 //!     &llm,
-//!     "classification",
+//!     TriageTask::Classification(ClassificationInput::default()),
 //!     vec![ChatMessage::user("Saving a page fails")],
-//!     json!({"ticket": {"subject": "Save fails"}}),
 //!     |_| Ok(()),
 //! )
 //! .await
@@ -89,24 +89,20 @@
 //!
 //! ```
 //! use opsflow_llm::MockLlmClient;
-//! use opsflow_ports::llm::{LlmClient, LlmError, LlmRequest};
-//! use serde_json::json;
+//! use opsflow_domain::{Category, PriorityOutput};
+//! use opsflow_ports::llm::{LlmClient, LlmError, LlmRequest, TriageTask};
+//! use opsflow_ports::services::triage::priority::PriorityInput;
 //!
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let mut mock = MockLlmClient::new();
 //! mock.expect_provider().return_const("mock".to_owned());
 //! mock.expect_complete()
-//!     .withf(|r: &LlmRequest| r.task == "priority")
+//!     .withf(|r: &LlmRequest| matches!(r.task, TriageTask::Priority(_)))
 //!     .times(1)
 //!     .returning(|_| Err(LlmError::Timeout));
 //!
-//! let request = LlmRequest {
-//!     task: "priority".into(),
-//!     messages: vec![],
-//!     schema_name: "priority".into(),
-//!     schema: json!({}),
-//!     context: json!({}),
-//! };
+//! let input = PriorityInput { ticket: Default::default(), category: Category::Bug };
+//! let request = LlmRequest::new::<PriorityOutput>(TriageTask::Priority(input), vec![]);
 //! assert_eq!(mock.complete(&request).await, Err(LlmError::Timeout));
 //! assert_eq!(mock.provider(), "mock");
 //! # });

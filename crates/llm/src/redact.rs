@@ -109,7 +109,7 @@ pub fn redact_request(request: &LlmRequest) -> LlmRequest {
             message.content = clean;
         }
     }
-    out.context = redact_value(&request.context);
+    out.task = request.task.map_strings(&|s| redact_text(s).into_owned());
     out
 }
 
@@ -150,7 +150,7 @@ impl<C: LlmClient> LlmClient for Redacting<C> {
 mod tests {
     use super::*;
     use crate::scripted::ScriptedLlm;
-    use opsflow_ports::llm::ChatMessage;
+    use opsflow_ports::llm::{ChatMessage, TriageTask};
     use rstest::rstest;
     use serde_json::json;
 
@@ -196,18 +196,20 @@ mod tests {
         inner.push_ok(json!({"category": "billing", "reason": "r"}));
         let client = Redacting::new(inner);
         let id = "0190a3b2-7c11-7abc-8def-123456789012";
+        let context = json!({
+            "ticket": {"customer_email": "bob@client.io", "body": "ring +1 415 555 0100"},
+            "candidates": [{"id": id, "name": "Sam", "role": "agent", "open_tickets": 3}],
+        });
         let request = LlmRequest {
-            task: "classification".into(),
+            task: TriageTask::from_parts("assignee_suggestion", context).expect("task"),
             messages: vec![
                 ChatMessage::system("Classify."),
                 ChatMessage::user(
                     "From bob@client.io: card 5555 5555 5555 4444, call 555-867-5309",
                 ),
             ],
-            schema_name: "classification".into(),
+            schema_name: "assignee_suggestion".into(),
             schema: json!({"type": "object"}),
-            context: json!({"ticket": {"customer_email": "bob@client.io", "body": "ring +1 415 555 0100"},
-                            "candidates": [{"id": id, "open_tickets": 3}]}),
         };
         let response = client.complete(&request).await.expect("scripted answer");
         assert_eq!(response.value["category"], "billing");
@@ -215,9 +217,10 @@ mod tests {
         assert_eq!(seen.len(), 1);
         assert_eq!(seen[0].messages[0].content, "Classify.");
         assert_eq!(seen[0].messages[1].content, "From [email]: card [card], call [phone]");
-        assert_eq!(seen[0].context["ticket"]["customer_email"], "[email]");
-        assert_eq!(seen[0].context["ticket"]["body"], "ring [phone]");
-        assert_eq!(seen[0].context["candidates"][0]["id"], id);
-        assert_eq!(seen[0].context["candidates"][0]["open_tickets"], 3);
+        let context = seen[0].context();
+        assert_eq!(context["ticket"]["customer_email"], "[email]");
+        assert_eq!(context["ticket"]["body"], "ring [phone]");
+        assert_eq!(context["candidates"][0]["id"], id);
+        assert_eq!(context["candidates"][0]["open_tickets"], 3);
     }
 }

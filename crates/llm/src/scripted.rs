@@ -146,7 +146,7 @@ impl ScriptedLlm {
     /// The tasks of the requests received so far, in order.
     #[must_use]
     pub fn tasks(&self) -> Vec<String> {
-        self.lock().requests.iter().map(|r| r.task.clone()).collect()
+        self.lock().requests.iter().map(|r| r.task_name().to_owned()).collect()
     }
 
     /// Answers still queued (all tasks).
@@ -173,7 +173,7 @@ impl LlmClient for ScriptedLlm {
             script.requests.push(request.clone());
             let reply = script
                 .by_task
-                .get_mut(&request.task)
+                .get_mut(request.task_name())
                 .and_then(VecDeque::pop_front)
                 .or_else(|| script.global.pop_front());
             let delay = reply.as_ref().and_then(|r| r.delay).or(script.default_delay);
@@ -185,7 +185,7 @@ impl LlmClient for ScriptedLlm {
         let reply = reply.ok_or_else(|| {
             LlmError::Rejected(format!(
                 "ScriptedLlm has no scripted answer left for task `{}`",
-                request.task
+                request.task_name()
             ))
         })?;
         let value = reply.result?;
@@ -201,15 +201,16 @@ impl LlmClient for ScriptedLlm {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use opsflow_ports::llm::TriageTask;
     use serde_json::json;
 
     fn request(task: &str) -> LlmRequest {
+        let context = if task == "priority" { json!({"category": "bug"}) } else { json!({}) };
         LlmRequest {
-            task: task.to_owned(),
+            task: TriageTask::from_parts(task, context).expect("a task"),
             messages: vec![],
             schema_name: task.to_owned(),
             schema: json!({}),
-            context: json!({}),
         }
     }
 
@@ -243,7 +244,7 @@ mod tests {
                 .after(Duration::from_millis(30)),
         );
         let started = std::time::Instant::now();
-        let r = llm.complete(&request("x")).await.expect("answer");
+        let r = llm.complete(&request("classification")).await.expect("answer");
         assert!(started.elapsed() >= Duration::from_millis(30));
         assert_eq!(r.usage, TokenUsage { prompt_tokens: 10, completion_tokens: 4 });
         assert_eq!((r.attempts, r.model.as_str()), (2, "m1"));

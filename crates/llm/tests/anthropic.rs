@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use common::{classify, fast_http, received};
 use opsflow_domain::{Category, ReplyDraftOutput};
 use opsflow_llm::{AnthropicClient, AnthropicConfig};
-use opsflow_ports::llm::{ChatMessage, LlmError, TokenUsage, call_structured};
+use opsflow_ports::llm::{ChatMessage, LlmError, TokenUsage, TriageTask, call_structured};
 use secrecy::SecretString;
 use serde_json::{Value, json};
 use wiremock::matchers::{body_json, header, method, path};
@@ -120,9 +120,9 @@ async fn several_system_messages_are_joined_and_turns_keep_their_roles() {
     ];
     let done = call_structured::<ReplyDraftOutput, _>(
         &client(&server, 1),
-        "reply_draft",
+        TriageTask::from_parts("reply_draft", json!({"category": "bug", "priority": "low"}))
+            .expect("reply_draft task"),
         messages,
-        json!({}),
         |_| Ok(()),
     )
     .await

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::wiring::{Deps, app_state};
 use anyhow::Context as _;
 use futures::StreamExt as _;
 use opsflow_adapters::security::{Argon2Hasher, JwtTokens, generate_secret};
@@ -17,7 +18,6 @@ use opsflow_domain::{
     TicketBody, TicketSubject, User, UserId,
 };
 use opsflow_http::AppState;
-use opsflow_http::state::Deps;
 use opsflow_llm::eval::{EvalReport, LabelledTicket, load_path, parse_jsonl};
 use opsflow_llm::{LlmSettings, Provider};
 use opsflow_ports::auth::SystemClock;
@@ -107,7 +107,7 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<()> {
             .await
             .context("could not open the scratch store")?,
     );
-    let state = AppState::new(Arc::clone(&store), deps(llm)?);
+    let state = app_state(Arc::clone(&store), deps(llm)?);
     let scope = workspace(&state, store.as_ref()).await?;
     let started = Instant::now();
     let outcomes: Vec<Outcome> = futures::stream::iter(items.iter())

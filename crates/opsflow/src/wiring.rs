@@ -10,13 +10,15 @@ use opsflow_adapters::mongo::{MongoSettings, MongoStore};
 use opsflow_adapters::security::{Argon2Hasher, JwtTokens, generate_secret};
 use opsflow_adapters::sqlite::SqliteStore;
 use opsflow_http::AppState;
-use opsflow_http::state::Deps;
-use opsflow_ports::auth::SystemClock;
+use opsflow_http::metrics::{Metrics, PrometheusObserver};
+use opsflow_ports::auth::{Clock, PasswordHasher, SystemClock, TokenService};
 use opsflow_ports::cipher::SecretCipher;
+use opsflow_ports::llm::LlmClient;
 use opsflow_ports::repos::Store;
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
+use opsflow_ports::services::{ServiceDeps, Services};
 use secrecy::{ExposeSecret as _, SecretString};
 use tracing_subscriber::EnvFilter;
 
@@ -32,6 +34,47 @@ pub fn init_tracing(config: &Config) {
         LogFormat::Json => builder.json().flatten_event(true).init(),
         LogFormat::Pretty => builder.init(),
     }
+}
+
+/// The non-store ports, as configured.
+pub struct Deps {
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Access tokens.
+    pub tokens: Arc<dyn TokenService>,
+    /// The model provider.
+    pub llm: Arc<dyn LlmClient>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Triage settings.
+    pub triage: TriageConfig,
+    /// Login, sign-up and password throttle limits.
+    pub login: LoginLimits,
+    /// The server is behind a trusted reverse proxy: take the client address from the
+    /// left-most `X-Forwarded-For` entry instead of the peer address.
+    pub trust_forwarded_for: bool,
+    /// Rewrites triage prompts before they are sent and recorded (personal-data redaction).
+    pub redactor: Option<TextRedactor>,
+}
+
+/// Wires every service to one store and the given ports, and puts them behind the HTTP edge
+/// with the Prometheus metrics the triage workflow reports to.
+pub fn app_state<S: Store>(store: Arc<S>, deps: Deps) -> Arc<AppState> {
+    let metrics = Arc::new(Metrics::new());
+    let services = Services::new(
+        &store,
+        ServiceDeps {
+            hasher: deps.hasher.clone(),
+            tokens: deps.tokens,
+            llm: deps.llm,
+            clock: deps.clock.clone(),
+            triage: deps.triage,
+            login: deps.login,
+            redactor: deps.redactor,
+            observer: Arc::new(PrometheusObserver(metrics.clone())),
+        },
+    );
+    AppState::new(store, services, metrics, deps.hasher, deps.clock, deps.trust_forwarded_for)
 }
 
 /// The JWT secret: configured, or generated once and stored beside the SQLite file (mode 0600).
@@ -204,13 +247,13 @@ pub async fn seed_only(config: Config) -> anyhow::Result<()> {
     match &config.database {
         DatabaseConfig::Sqlite { url, .. } => {
             let store = open_sqlite(url).await?;
-            let state = AppState::new(store.clone(), deps(&config).await?);
+            let state = app_state(store.clone(), deps(&config).await?);
             crate::seed::seed_demo(&state, store.as_ref()).await?.print();
             state.store.close().await;
         }
         DatabaseConfig::Mongo { .. } => {
             let store = open_mongo(&config.database).await?;
-            let state = AppState::new(store.clone(), deps(&config).await?);
+            let state = app_state(store.clone(), deps(&config).await?);
             crate::seed::seed_demo(&state, store.as_ref()).await?.print();
         }
     }
@@ -218,7 +261,7 @@ pub async fn seed_only(config: Config) -> anyhow::Result<()> {
 }
 
 async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow::Result<()> {
-    let state = AppState::new(store.clone(), deps(&config).await?);
+    let state = app_state(store.clone(), deps(&config).await?);
     let logins =
         if seed_demo { Some(crate::seed::seed_demo(&state, store.as_ref()).await?) } else { None };
     let workers = TriageWorkerPool::spawn(

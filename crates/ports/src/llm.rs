@@ -11,6 +11,8 @@ use schemars::JsonSchema;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
+pub use crate::services::triage::TriageTask;
+
 /// Who says a chat message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -50,17 +52,39 @@ impl ChatMessage {
 /// A structured completion request.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LlmRequest {
-    /// The task (`classification`, `priority`, `assignee_suggestion`, `reply_draft`); providers
-    /// that do not read prompts (the offline engine, test doubles) decide by it.
-    pub task: String,
+    /// What is asked, keyed by triage step, with the typed data the prompt was rendered from
+    /// (ticket fields, candidates, policies). Providers that do not read prompts (the offline
+    /// engine, test doubles) decide by it. Serialised flat as `task` (the step name) and
+    /// `context` (the input).
+    #[serde(flatten)]
+    pub task: TriageTask,
     /// The rendered prompt.
     pub messages: Vec<ChatMessage>,
-    /// Name of the output schema (a short identifier).
+    /// Name of the output schema (the task's name).
     pub schema_name: String,
     /// JSON schema the answer must match.
     pub schema: serde_json::Value,
-    /// The structured data the prompt was rendered from (ticket fields, candidates, policies).
-    pub context: serde_json::Value,
+}
+
+impl LlmRequest {
+    /// A request for `task` with the JSON schema of `T` as its output schema.
+    #[must_use]
+    pub fn new<T: JsonSchema>(task: TriageTask, messages: Vec<ChatMessage>) -> Self {
+        Self { schema_name: task.name().to_owned(), task, messages, schema: schema_for::<T>() }
+    }
+
+    /// The task's wire name (`classification`, `priority`, `assignee_suggestion`,
+    /// `reply_draft`).
+    #[must_use]
+    pub const fn task_name(&self) -> &'static str {
+        self.task.name()
+    }
+
+    /// The task's input as JSON (what a step records as `input_snapshot.context`).
+    #[must_use]
+    pub fn context(&self) -> serde_json::Value {
+        self.task.context()
+    }
 }
 
 /// Tokens used by a call.
@@ -203,9 +227,8 @@ pub fn schema_for<T: JsonSchema>() -> serde_json::Value {
 /// [`CallFailure`] with the provider error, or [`LlmError::InvalidOutput`] after the repair.
 pub async fn call_structured<T, F>(
     client: &dyn LlmClient,
-    task: &str,
+    task: TriageTask,
     messages: Vec<ChatMessage>,
-    context: serde_json::Value,
     check: F,
 ) -> Result<Structured<T>, CallFailure>
 where
@@ -213,13 +236,7 @@ where
     F: Fn(&T) -> Result<(), String>,
 {
     let started = Instant::now();
-    let mut request = LlmRequest {
-        task: task.to_owned(),
-        messages,
-        schema_name: task.to_owned(),
-        schema: schema_for::<T>(),
-        context,
-    };
+    let mut request = LlmRequest::new::<T>(task, messages);
     let mut usage = TokenUsage::default();
     let mut attempts = 0;
     let mut last_raw = None;

@@ -488,7 +488,13 @@ impl FakeLlm {
     }
 
     fn requests(&self, task: &str) -> Vec<LlmRequest> {
-        self.requests.lock().expect("requests").iter().filter(|r| r.task == task).cloned().collect()
+        self.requests
+            .lock()
+            .expect("requests")
+            .iter()
+            .filter(|r| r.task_name() == task)
+            .cloned()
+            .collect()
     }
 }
 
@@ -505,7 +511,7 @@ impl LlmClient for FakeLlm {
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
         self.requests.lock().expect("requests").push(request.clone());
         if let Some((barrier, tasks)) = &self.barrier
-            && tasks.contains(&request.task.as_str())
+            && tasks.contains(&request.task_name())
         {
             barrier.wait().await;
         }
@@ -513,15 +519,19 @@ impl LlmClient for FakeLlm {
             .scripts
             .lock()
             .expect("scripts")
-            .get_mut(&request.task)
+            .get_mut(request.task_name())
             .and_then(VecDeque::pop_front);
         let value = match scripted {
             Some(answer) => answer(request)?,
-            None => {
-                self.defaults.lock().expect("defaults").get(&request.task).cloned().ok_or_else(
-                    || LlmError::Rejected(format!("no answer for task {}", request.task)),
-                )?
-            }
+            None => self
+                .defaults
+                .lock()
+                .expect("defaults")
+                .get(request.task_name())
+                .cloned()
+                .ok_or_else(|| {
+                    LlmError::Rejected(format!("no answer for task {}", request.task_name()))
+                })?,
         };
         Ok(LlmResponse {
             value,
@@ -762,7 +772,7 @@ async fn success_records_five_steps_updates_the_ticket_and_saves_an_unsent_ai_dr
     let classification = &steps[c];
     let sent = &w.llm.requests("classification")[0];
     assert_eq!(classification.input_snapshot["messages"], json!(sent.messages));
-    assert_eq!(classification.input_snapshot["context"], sent.context);
+    assert_eq!(classification.input_snapshot["context"], sent.context());
     assert_eq!(classification.input_snapshot["schema_name"], "classification");
     assert_eq!(classification.output_snapshot["category"], "bug");
     assert_eq!(classification.prompt_version.as_deref(), Some("classification/v1"));
@@ -803,16 +813,16 @@ async fn each_request_carries_the_context_fields_the_offline_engine_reads() {
     });
 
     let c = &w.llm.requests("classification")[0];
-    assert_eq!(c.context, json!({ "ticket": ticket }));
+    assert_eq!(c.context(), json!({ "ticket": ticket }));
     assert_eq!(c.schema_name, "classification");
     assert!(c.schema.to_string().contains("feature_request"), "the schema lists the categories");
 
     let p = &w.llm.requests("priority")[0];
-    assert_eq!(p.context, json!({ "ticket": ticket, "category": "bug" }));
+    assert_eq!(p.context(), json!({ "ticket": ticket, "category": "bug" }));
 
     let a = &w.llm.requests("assignee_suggestion")[0];
     assert_eq!(
-        a.context,
+        a.context(),
         json!({
             "ticket": ticket,
             "candidates": [
@@ -825,7 +835,7 @@ async fn each_request_carries_the_context_fields_the_offline_engine_reads() {
 
     let r = &w.llm.requests("reply_draft")[0];
     assert_eq!(
-        r.context,
+        r.context(),
         json!({
             "ticket": ticket,
             "category": "bug",
@@ -1053,7 +1063,7 @@ async fn prompt_injection_in_the_ticket_cannot_assign_a_foreign_user_or_touch_an
     w.llm.script(
         "assignee_suggestion",
         Box::new(|req: &LlmRequest| {
-            let text = req.context["ticket"]["body"].as_str().unwrap_or_default().to_owned();
+            let text = req.context()["ticket"]["body"].as_str().unwrap_or_default().to_owned();
             let id = text.split_whitespace().find(|w| uuid::Uuid::parse_str(w).is_ok());
             Ok(json!({ "assignee_user_id": id, "reason": "The ticket asked for this user." }))
         }),
@@ -1072,7 +1082,7 @@ async fn prompt_injection_in_the_ticket_cannot_assign_a_foreign_user_or_touch_an
     assert!(seen.iter().all(|t| *t == w.scope.tenant_id()), "only tenant A was touched");
     // The foreign user was never offered as a candidate.
     let request = &w.llm.requests("assignee_suggestion")[0];
-    assert!(!request.context["candidates"].to_string().contains(&foreign.to_string()));
+    assert!(!request.context()["candidates"].to_string().contains(&foreign.to_string()));
     // The fence cannot be closed from inside the ticket text.
     let message = user_message(request);
     assert_eq!(message.matches("</ticket>").count(), 1, "{message}");

@@ -2,9 +2,7 @@
 
 use std::sync::Arc;
 
-use opsflow_domain::{self as d, FieldErrors, UserId};
-use opsflow_ports::services::team::{NewUser, UserPatch};
-use opsflow_ports::services::tenant::TenantPatch;
+use opsflow_domain::UserId;
 use poem::web::Data;
 use poem_openapi::param::Path;
 use poem_openapi::payload::Json;
@@ -14,8 +12,8 @@ use crate::api::{ApiTags, parse_id};
 use crate::auth::BearerAuth;
 use crate::body::JsonBody;
 use crate::dto::{
-    PasswordResetResponse, RoleDto, TeamMemberList, TenantDto, TenantPatchRequest,
-    UserCreateRequest, UserCreatedResponse, UserDto, UserList, UserPatchRequest,
+    PasswordResetResponse, TeamMemberList, TenantDto, TenantPatchRequest, UserCreateRequest,
+    UserCreatedResponse, UserDto, UserList, UserPatchRequest,
 };
 use crate::error::ApiResult;
 use crate::state::AppState;
@@ -93,17 +91,8 @@ impl TeamApi {
         body: JsonBody<TenantPatchRequest>,
     ) -> ApiResult<TenantResult> {
         opsflow_ports::error::require_admin(&auth.0.scope)?;
-        let mut e = FieldErrors::new();
-        let name = match body.0.name.as_deref() {
-            None => None,
-            Some(n) => e.check("name", d::TenantName::new(n)),
-        };
-        let policies = match body.0.policies.as_deref() {
-            None => None,
-            Some(p) => e.check("policies", d::Policies::new(p)),
-        };
-        e.into_result()?;
-        let t = state.tenants.update(&auth.0, TenantPatch { name, policies }).await?;
+        let patch = body.0.try_into_domain()?;
+        let t = state.tenants.update(&auth.0, patch).await?;
         Ok(TenantResult::Ok(Json(t.into())))
     }
 
@@ -143,16 +132,8 @@ impl TeamApi {
         body: JsonBody<UserCreateRequest>,
     ) -> ApiResult<UserCreatedResult> {
         opsflow_ports::error::require_admin(&auth.0.scope)?;
-        let mut e = FieldErrors::new();
-        let name = e.check("name", d::PersonName::new(&body.0.name));
-        let email = e.check("email", d::Email::parse(&body.0.email));
-        e.into_result()?;
-        let (Some(name), Some(email)) = (name, email) else {
-            return Err(FieldErrors::single("name", "is invalid").into());
-        };
-        let role = body.0.role.unwrap_or(RoleDto::Agent).into();
-        let (user, temporary_password) =
-            state.team.create(&auth.0, NewUser { name, email, role }).await?;
+        let input = body.0.try_into_domain()?;
+        let (user, temporary_password) = state.team.create(&auth.0, input).await?;
         Ok(UserCreatedResult::Created(Json(UserCreatedResponse {
             user: user.into(),
             temporary_password,
@@ -171,13 +152,7 @@ impl TeamApi {
     ) -> ApiResult<UserResult> {
         opsflow_ports::error::require_admin(&auth.0.scope)?;
         let id: UserId = parse_id("id", &id.0)?;
-        let mut e = FieldErrors::new();
-        let name = match body.0.name.as_deref() {
-            None => None,
-            Some(n) => e.check("name", d::PersonName::new(n)),
-        };
-        e.into_result()?;
-        let patch = UserPatch { name, role: body.0.role.map(Into::into), active: body.0.active };
+        let patch = body.0.try_into_domain()?;
         let user = state.team.update(&auth.0, id, patch).await?;
         Ok(UserResult::Ok(Json(user.into())))
     }

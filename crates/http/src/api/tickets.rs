@@ -2,10 +2,7 @@
 
 use std::sync::Arc;
 
-use opsflow_domain::{
-    self as d, AssigneeFilter, FieldErrors, ReplyId, TicketId, TicketQuery, TicketRef,
-};
-use opsflow_ports::services::tickets::{NewReply, NewTicket};
+use opsflow_domain::{ReplyId, TicketId, TicketRef};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -15,15 +12,12 @@ use crate::api::{ApiTags, parse_id};
 use crate::auth::BearerAuth;
 use crate::body::JsonBody;
 use crate::dto::{
-    CategoryDto, ChannelDto, DraftUpdateRequest, PriorityDto, ReplyCreateRequest, ReplyDto,
-    RunSummary, TicketCreateRequest, TicketDetailResponse, TicketDto, TicketPage,
+    CategoryDto, DraftUpdateRequest, PriorityDto, ReplyCreateRequest, ReplyDto, RunSummary,
+    TicketCreateRequest, TicketDetailResponse, TicketDto, TicketListParams, TicketPage,
     TicketPatchRequest, TicketStatusDto,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
-
-/// Longest accepted search text.
-const MAX_Q_CHARS: usize = 200;
 
 /// Ticket operations.
 pub struct TicketsApi;
@@ -86,24 +80,7 @@ impl TicketsApi {
         auth: BearerAuth,
         body: JsonBody<TicketCreateRequest>,
     ) -> ApiResult<TicketCreated> {
-        let b = body.0;
-        let mut e = FieldErrors::new();
-        let subject = e.check("subject", d::TicketSubject::new(&b.subject));
-        let text = e.check("body", d::TicketBody::new(&b.body));
-        let customer_name = e.check("customer_name", d::PersonName::new(&b.customer_name));
-        let customer_email = e.check("customer_email", d::Email::parse(&b.customer_email));
-        let (Some(subject), Some(body), Some(customer_name), Some(customer_email)) =
-            (subject, text, customer_name, customer_email)
-        else {
-            return Err(e.into());
-        };
-        let input = NewTicket {
-            subject,
-            body,
-            channel: b.channel.unwrap_or(ChannelDto::Web).into(),
-            customer_name,
-            customer_email,
-        };
+        let input = body.0.try_into_domain()?;
         let t = state.tickets.create(&auth.0.scope, input).await?;
         Ok(TicketCreated::Created(Json(t.into())))
     }
@@ -133,48 +110,18 @@ impl TicketsApi {
         /// Items per page, 1–100 (default 25).
         page_size: Query<Option<u32>>,
     ) -> ApiResult<TicketPageResult> {
-        let mut e = FieldErrors::new();
-        let page = page.0.unwrap_or(1);
-        if page == 0 || page > 1_000_000 {
-            e.add("page", "must be between 1 and 1000000");
+        let query = TicketListParams {
+            status: status.0,
+            priority: priority.0,
+            category: category.0,
+            assignee_id: assignee_id.0,
+            unassigned: unassigned.0,
+            q: q.0,
+            page: page.0,
+            page_size: page_size.0,
         }
-        let page_size = page_size.0.unwrap_or(TicketQuery::DEFAULT_PAGE_SIZE);
-        if page_size == 0 || page_size > TicketQuery::MAX_PAGE_SIZE {
-            e.add("page_size", "must be between 1 and 100");
-        }
-        let assignee = match (assignee_id.0.as_deref(), unassigned.0) {
-            (Some(_), Some(true)) => {
-                e.add("unassigned", "cannot be combined with assignee_id");
-                None
-            }
-            (Some(raw), _) => {
-                e.check("assignee_id", d::UserId::parse(raw)).map(AssigneeFilter::User)
-            }
-            (None, Some(true)) => Some(AssigneeFilter::Unassigned),
-            (None, _) => None,
-        };
-        let (search, number) = match q.0.as_deref() {
-            Some(text) if text.chars().count() > MAX_Q_CHARS => {
-                e.add("q", format!("must be at most {MAX_Q_CHARS} characters"));
-                (Vec::new(), None)
-            }
-            Some(text) => match d::parse_ticket_number(text) {
-                Some(n) => (Vec::new(), Some(n)),
-                None => (TicketQuery::search_words(text), None),
-            },
-            None => (Vec::new(), None),
-        };
-        e.into_result()?;
-        let query = TicketQuery {
-            status: status.0.map(Into::into),
-            priority: priority.0.map(Into::into),
-            category: category.0.map(Into::into),
-            assignee,
-            number,
-            search,
-            page,
-            page_size,
-        };
+        .try_into_domain()?;
+        let (page, page_size) = (query.page, query.page_size);
         let result = state.tickets.list(&auth.0.scope, &query).await?;
         Ok(TicketPageResult::Ok(Json(TicketPage {
             items: result.items.into_iter().map(Into::into).collect(),
@@ -234,17 +181,7 @@ impl TicketsApi {
         body: JsonBody<ReplyCreateRequest>,
     ) -> ApiResult<ReplyCreated> {
         let id: TicketId = parse_id("id", &id.0)?;
-        let b = body.0;
-        let mut e = FieldErrors::new();
-        let text = e.check("body", d::ReplyBody::new(&b.body));
-        let draft_id = match b.draft_id.as_deref() {
-            None => Some(None),
-            Some(raw) => e.check("draft_id", ReplyId::parse(raw)).map(Some),
-        };
-        let (Some(body), Some(draft_id)) = (text, draft_id) else {
-            return Err(e.into());
-        };
-        let input = NewReply { body, status: b.status.map(Into::into), draft_id };
+        let input = body.0.try_into_domain()?;
         let r = state.tickets.reply(&auth.0.scope, id, input).await?;
         Ok(ReplyCreated::Created(Json(r.into())))
     }
@@ -261,7 +198,7 @@ impl TicketsApi {
     ) -> ApiResult<ReplyResult> {
         let id: TicketId = parse_id("id", &id.0)?;
         let reply_id: ReplyId = parse_id("reply_id", &reply_id.0)?;
-        let text = d::ReplyBody::new(&body.0.body).map_err(|e| FieldErrors::single("body", e))?;
+        let text = body.0.try_into_domain()?;
         let r = state.tickets.save_draft(&auth.0.scope, id, reply_id, text).await?;
         Ok(ReplyResult::Ok(Json(r.into())))
     }

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use opsflow_domain::{TicketId, WorkflowRunId};
-use opsflow_ports::error::{AppError, Entity};
 use opsflow_ports::services::triage::RunMode;
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
@@ -95,12 +94,7 @@ impl WorkflowsApi {
     ) -> ApiResult<RunDetailResult> {
         let id: WorkflowRunId = parse_id("id", &id.0)?;
         let scope = &auth.0.scope;
-        let run = state
-            .runs
-            .get_run(scope, id)
-            .await
-            .map_err(AppError::from_repo(Entity::WorkflowRun))?;
-        let steps = state.runs.list_steps(scope, id).await.map_err(AppError::from)?;
+        let (run, steps) = state.runs.run_with_steps(scope, id).await?;
         Ok(RunDetailResult::Ok(Json(RunDetailResponse {
             workflow_run: run.into(),
             steps: steps.into_iter().map(Into::into).collect(),
@@ -117,8 +111,7 @@ impl WorkflowsApi {
     ) -> ApiResult<RunListResult> {
         let id: TicketId = parse_id("id", &id.0)?;
         let scope = &auth.0.scope;
-        state.ticket_repo.get(scope, id).await.map_err(AppError::from_repo(Entity::Ticket))?;
-        let runs = state.runs.list_runs(scope, id).await.map_err(AppError::from)?;
+        let runs = state.runs.runs_of_ticket(scope, id).await?;
         Ok(RunListResult::Ok(Json(RunList { items: runs.into_iter().map(Into::into).collect() })))
     }
 }

@@ -19,7 +19,7 @@ use opsflow_adapters::mongo::{MongoSettings, MongoStore};
 use opsflow_adapters::security::{Argon2Hasher, JwtTokens};
 use opsflow_adapters::sqlite::SqliteStore;
 use opsflow_http::AppState;
-use opsflow_http::state::Deps;
+use opsflow_http::metrics::{Metrics, PrometheusObserver};
 use opsflow_llm::OfflineEngine;
 use opsflow_ports::auth::{PasswordHasher, SystemClock};
 use opsflow_ports::llm::LlmClient;
@@ -27,6 +27,7 @@ use opsflow_ports::repos::Store;
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
+use opsflow_ports::services::{ServiceDeps, Services};
 use reqwest::Method;
 use secrecy::SecretString;
 use serde_json::{Value, json};
@@ -269,19 +270,24 @@ pub async fn spawn_store<S: Store>(
     if let Some(lease) = options.lease {
         triage.lease = lease;
     }
-    let state = AppState::new(
-        store,
-        Deps {
-            hasher: options.hasher.unwrap_or_else(|| Arc::new(hasher())),
+    // The same wiring as the composition root (`opsflow::wiring::app_state`).
+    let hasher: Arc<dyn PasswordHasher> = options.hasher.unwrap_or_else(|| Arc::new(hasher()));
+    let clock = Arc::new(SystemClock);
+    let metrics = Arc::new(Metrics::new());
+    let services = Services::new(
+        &store,
+        ServiceDeps {
+            hasher: hasher.clone(),
             tokens: Arc::new(tokens(options.token_ttl)),
             llm,
-            clock: Arc::new(SystemClock),
+            clock: clock.clone(),
             triage,
             login: options.login,
-            trust_forwarded_for: options.trust_forwarded_for,
             redactor: options.redactor,
+            observer: Arc::new(PrometheusObserver(metrics.clone())),
         },
     );
+    let state = AppState::new(store, services, metrics, hasher, clock, options.trust_forwarded_for);
     let workers = (options.workers > 0).then(|| {
         TriageWorkerPool::spawn(
             state.triage.clone(),

@@ -17,7 +17,10 @@ use std::sync::{Arc, LazyLock};
 
 use async_trait::async_trait;
 use opsflow_domain::{Category, Priority, Role};
-use opsflow_ports::llm::{LlmClient, LlmError, LlmRequest, LlmResponse, TokenUsage};
+use opsflow_ports::llm::{LlmClient, LlmError, LlmRequest, LlmResponse, TokenUsage, TriageTask};
+use opsflow_ports::services::triage::TicketInput;
+use opsflow_ports::services::triage::assignee::CandidateInput;
+use opsflow_ports::services::triage::reply_draft::ReplyDraftInput;
 use serde_json::{Value, json};
 
 use classifier::{NaiveBayes, argmax, features, normalised};
@@ -165,7 +168,7 @@ impl OfflineEngine {
         PriorityDecision { priority, cues: named.iter().take(4).map(|s| (*s).to_owned()).collect() }
     }
 
-    fn answer_classification(&self, ticket: &TicketText) -> Value {
+    fn answer_classification(&self, ticket: &TicketInput) -> Value {
         let d = self.classify(&ticket.subject, &ticket.body);
         let reason = if d.cues.is_empty() {
             format!(
@@ -184,12 +187,7 @@ impl OfflineEngine {
         json!({"category": d.category, "reason": reason})
     }
 
-    fn answer_priority(&self, ticket: &TicketText, context: &Value) -> Value {
-        let category = context
-            .get("category")
-            .and_then(Value::as_str)
-            .and_then(|c| c.parse::<Category>().ok())
-            .unwrap_or_else(|| self.classify(&ticket.subject, &ticket.body).category);
+    fn answer_priority(&self, ticket: &TicketInput, category: Category) -> Value {
         let d = self.prioritise(&ticket.subject, &ticket.body, category);
         let reason = match (d.priority, d.cues.is_empty()) {
             (Priority::Urgent | Priority::High, false) => format!(
@@ -211,13 +209,8 @@ impl OfflineEngine {
         json!({"priority": d.priority, "reason": reason})
     }
 
-    fn answer_assignee(context: &Value) -> Value {
-        let candidates: Vec<Candidate> = context
-            .get("candidates")
-            .and_then(Value::as_array)
-            .map(|list| list.iter().filter_map(Candidate::from_json).collect())
-            .unwrap_or_default();
-        match choose_assignee(&candidates) {
+    fn answer_assignee(candidates: &[CandidateInput]) -> Value {
+        match choose_assignee(candidates) {
             None => json!({
                 "assignee_user_id": null,
                 "reason": "No active team members were available to suggest."
@@ -235,17 +228,14 @@ impl OfflineEngine {
         }
     }
 
-    fn answer_reply(ticket: &TicketText, context: &Value) -> Value {
-        let text = |key: &str| context.get(key).and_then(Value::as_str).unwrap_or_default();
-        let category = text("category").parse().unwrap_or(Category::General);
-        let priority = text("priority").parse().unwrap_or(Priority::Medium);
+    fn answer_reply(input: &ReplyDraftInput) -> Value {
         let body = reply::draft(&ReplyInput {
-            customer_name: &ticket.customer_name,
-            subject: &ticket.subject,
-            category,
-            priority,
-            policies: text("policies"),
-            tenant_name: text("tenant_name"),
+            customer_name: &input.ticket.customer_name,
+            subject: &input.ticket.subject,
+            category: input.category,
+            priority: input.priority,
+            policies: &input.policies,
+            tenant_name: &input.tenant_name,
         });
         json!({"reply_body": body})
     }
@@ -256,56 +246,11 @@ fn capitalised(s: &str) -> String {
     chars.next().map_or_else(String::new, |c| c.to_uppercase().chain(chars).collect())
 }
 
-#[derive(Debug, Default)]
-struct TicketText {
-    subject: String,
-    body: String,
-    customer_name: String,
-}
-
-impl TicketText {
-    fn from_context(context: &Value) -> Self {
-        let field = |k: &str| {
-            context
-                .pointer(&format!("/ticket/{k}"))
-                .and_then(Value::as_str)
-                .unwrap_or_default()
-                .to_owned()
-        };
-        Self {
-            subject: field("subject"),
-            body: field("body"),
-            customer_name: field("customer_name"),
-        }
-    }
-}
-
-/// A team member the assignee step may choose.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Candidate {
-    id: String,
-    name: String,
-    role: Option<Role>,
-    open_tickets: u64,
-}
-
-impl Candidate {
-    fn from_json(v: &Value) -> Option<Self> {
-        let id = v.get("id").and_then(Value::as_str)?.to_owned();
-        Some(Self {
-            name: v.get("name").and_then(Value::as_str).unwrap_or(&id).to_owned(),
-            role: v.get("role").and_then(Value::as_str).and_then(|r| r.parse().ok()),
-            open_tickets: v.get("open_tickets").and_then(Value::as_u64).unwrap_or(0),
-            id,
-        })
-    }
-}
-
 /// Agents work the queue, so they come first; admins only when there is no agent. Within the
 /// pool: fewest open tickets, then name, then id, so the choice is deterministic.
-fn choose_assignee(candidates: &[Candidate]) -> Option<(&Candidate, &'static str)> {
-    let agents: Vec<&Candidate> =
-        candidates.iter().filter(|c| c.role == Some(Role::Agent)).collect();
+fn choose_assignee(candidates: &[CandidateInput]) -> Option<(&CandidateInput, &'static str)> {
+    let agents: Vec<&CandidateInput> =
+        candidates.iter().filter(|c| c.role == Role::Agent).collect();
     let (pool, label) = if agents.is_empty() {
         (candidates.iter().collect::<Vec<_>>(), "the team (no agents available)")
     } else {
@@ -332,24 +277,13 @@ impl LlmClient for OfflineEngine {
     }
 
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
-        let ticket = TicketText::from_context(&request.context);
-        let needs_ticket = request.task != "assignee_suggestion";
-        if needs_ticket && request.context.pointer("/ticket").is_none() {
-            return Err(LlmError::Rejected(format!(
-                "the offline engine needs `context.ticket` for the `{}` task",
-                request.task
-            )));
-        }
-        let value = match request.task.as_str() {
-            "classification" => self.answer_classification(&ticket),
-            "priority" => self.answer_priority(&ticket, &request.context),
-            "assignee_suggestion" => Self::answer_assignee(&request.context),
-            "reply_draft" => Self::answer_reply(&ticket, &request.context),
-            other => {
-                return Err(LlmError::Rejected(format!(
-                    "the offline engine does not know the task `{other}`"
-                )));
-            }
+        // One arm per task, and no wildcard: a new triage step does not compile until the
+        // engine can answer it.
+        let value = match &request.task {
+            TriageTask::Classification(input) => self.answer_classification(&input.ticket),
+            TriageTask::Priority(input) => self.answer_priority(&input.ticket, input.category),
+            TriageTask::AssigneeSuggestion(input) => Self::answer_assignee(&input.candidates),
+            TriageTask::ReplyDraft(input) => Self::answer_reply(input),
         };
         Ok(LlmResponse {
             value,

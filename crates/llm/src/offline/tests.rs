@@ -4,7 +4,7 @@ use super::*;
 use crate::eval::{ConfusionMatrix, parse_jsonl};
 use opsflow_domain::guardrails::check_reply;
 use opsflow_domain::{AssigneeOutput, ClassificationOutput, PriorityOutput, ReplyDraftOutput};
-use opsflow_ports::llm::{ChatMessage, call_structured};
+use opsflow_ports::llm::{ChatMessage, TriageTask, call_structured};
 
 const HELDOUT: &str = include_str!("../../data/heldout.jsonl");
 
@@ -119,7 +119,8 @@ async fn ask<T: schemars::JsonSchema + serde::de::DeserializeOwned>(
 ) -> T {
     let engine = OfflineEngine::new();
     let messages = vec![ChatMessage::system("ignored by the offline engine")];
-    call_structured::<T, _>(&engine, task, messages, context, |_| Ok(()))
+    let task = TriageTask::from_parts(task, context).expect("a known task with its context");
+    call_structured::<T, _>(&engine, task, messages, |_| Ok(()))
         .await
         .expect("the offline engine answers every task with a valid output")
         .output
@@ -224,35 +225,27 @@ async fn reply_is_personal_policy_aware_and_safe() {
     assert_eq!(check_reply(&out.reply_body), []);
 }
 
-#[tokio::test]
-async fn unknown_tasks_and_missing_tickets_are_rejected() {
-    let engine = OfflineEngine::new();
-    let mut request = LlmRequest {
-        task: "summarise".into(),
-        messages: vec![],
-        schema_name: "summarise".into(),
-        schema: json!({}),
-        context: ticket("a", "b"),
-    };
-    assert!(
-        matches!(engine.complete(&request).await, Err(LlmError::Rejected(m)) if m.contains("summarise"))
-    );
-    request.task = "classification".into();
-    request.context = json!({});
-    assert!(
-        matches!(engine.complete(&request).await, Err(LlmError::Rejected(m)) if m.contains("context.ticket"))
-    );
+#[test]
+fn unknown_tasks_and_incomplete_contexts_cannot_be_built() {
+    // The engine matches on the typed task, so these never reach it: they fail when built.
+    let unknown = TriageTask::from_parts("summarise", ticket("a", "b"));
+    assert!(unknown.is_err_and(|e| e.to_string().contains("summarise")));
+    let no_category = TriageTask::from_parts("priority", ticket("a", "b"));
+    assert!(no_category.is_err_and(|e| e.to_string().contains("category")));
 }
 
 #[tokio::test]
 async fn answers_are_deterministic() {
     let engine = OfflineEngine::new();
     let request = LlmRequest {
-        task: "classification".into(),
+        task: TriageTask::from_parts(
+            "classification",
+            ticket("Add Apple Pay", "Could you add Apple Pay at checkout?"),
+        )
+        .expect("classification task"),
         messages: vec![],
         schema_name: "classification".into(),
         schema: json!({}),
-        context: ticket("Add Apple Pay", "Could you add Apple Pay at checkout?"),
     };
     let first = engine.complete(&request).await.expect("answer");
     for _ in 0..5 {

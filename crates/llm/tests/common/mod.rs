@@ -5,7 +5,9 @@ use std::time::Duration;
 
 use opsflow_domain::ClassificationOutput;
 use opsflow_llm::HttpSettings;
-use opsflow_ports::llm::{CallFailure, ChatMessage, LlmClient, Structured, call_structured};
+use opsflow_ports::llm::{
+    CallFailure, ChatMessage, LlmClient, Structured, TriageTask, call_structured,
+};
 use serde_json::{Value, json};
 
 /// Tiny delays so retry tests are fast; a short total timeout for the timeout test.
@@ -36,9 +38,8 @@ pub async fn classify(
 ) -> Result<Structured<ClassificationOutput>, CallFailure> {
     call_structured::<ClassificationOutput, _>(
         client,
-        "classification",
+        TriageTask::from_parts("classification", context()).expect("classification task"),
         messages(),
-        context(),
         |_| Ok(()),
     )
     .await

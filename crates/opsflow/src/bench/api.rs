@@ -11,7 +11,6 @@ use anyhow::Context as _;
 use opsflow_domain::{
     Email, PersonName, Ticket, TicketBody, TicketId, TicketStatus, TicketSubject,
 };
-use opsflow_http::AppState;
 use opsflow_ports::repos::{Store, StoreAdmin as _, TicketRepository};
 use serde_json::{Value, json};
 
@@ -147,7 +146,7 @@ pub async fn run(args: ApiArgs) -> anyhow::Result<()> {
 async fn bench<S: Store>(store: Arc<S>, args: &ApiArgs) -> anyhow::Result<ApiReport> {
     let llm = opsflow_llm::build_client(&opsflow_llm::LlmSettings::default())
         .map_err(|e| anyhow::anyhow!("could not build the offline engine: {e}"))?;
-    let state = AppState::new(Arc::clone(&store), deps(llm));
+    let state = crate::wiring::app_state(Arc::clone(&store), deps(llm));
     println!("creating {} workspaces ...", args.tenants);
     let tenants = create_tenants(&state, store.as_ref(), args.tenants, AGENTS_PER_TENANT).await?;
     let seeded = seed(store.as_ref(), &tenants, args.tickets, args.batch).await?;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
+use opsflow_domain::StepType;
 use poem::listener::{Acceptor as _, Listener as _, TcpListener};
 use poem::web::{Data, Json};
 use poem::{EndpointExt as _, Route, handler, post};
@@ -123,26 +124,34 @@ async fn chat(state: Data<&Arc<State>>, body: Json<Value>) -> poem::Result<Json<
                 .join("\n")
         })
         .unwrap_or_default();
-    let answer = match task.as_str() {
-        "classification" => json!({
+    let Ok(step) = task.parse::<StepType>() else {
+        return Err(poem::Error::from_string(
+            format!("the LLM double does not know the schema `{task}`"),
+            poem::http::StatusCode::BAD_REQUEST,
+        ));
+    };
+    // One arm per step, and no wildcard: a new triage step does not compile until the double
+    // can answer it.
+    let answer = match step {
+        StepType::Classification => json!({
             "category": "bug",
             "reason": "The customer reports that part of their website is broken."
         }),
-        "priority" => json!({
+        StepType::Priority => json!({
             "priority": "high",
             "reason": "Customers cannot complete an important task and there is no workaround."
         }),
-        "assignee_suggestion" => json!({
+        StepType::AssigneeSuggestion => json!({
             "assignee_user_id": first_candidate(&prompt),
             "reason": "An agent with a light open-ticket load."
         }),
-        "reply_draft" => json!({
+        StepType::ReplyDraft => json!({
             "reply_body": "Hi there,\n\nThanks, we are looking into this and will update you.\n\n\
                            Best regards,\nThe support team"
         }),
-        other => {
+        StepType::Persist => {
             return Err(poem::Error::from_string(
-                format!("the LLM double does not know the schema `{other}`"),
+                "persist is written by the store, never asked of a model",
                 poem::http::StatusCode::BAD_REQUEST,
             ));
         }

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::wiring::Deps;
 use anyhow::Context as _;
 use opsflow_adapters::mongo::{MongoSettings, MongoStore, redact_uri};
 use opsflow_adapters::security::{Argon2Hasher, JwtTokens, generate_secret};
@@ -23,7 +24,6 @@ use opsflow_domain::{
     Email, Password, PersonName, Role, TenantId, TenantName, TenantScope, User, UserId,
 };
 use opsflow_http::AppState;
-use opsflow_http::state::Deps;
 use opsflow_ports::auth::SystemClock;
 use opsflow_ports::llm::LlmClient;
 use opsflow_ports::repos::{Store, UserRepository};

@@ -305,7 +305,7 @@ async fn bench<S: Store>(
     double: &LlmDouble,
     args: &TriageArgs,
 ) -> anyhow::Result<TriageReport> {
-    let state: Arc<AppState> = AppState::new(Arc::clone(&store), deps(llm));
+    let state: Arc<AppState> = crate::wiring::app_state(Arc::clone(&store), deps(llm));
     let tenants = create_tenants(&state, store.as_ref(), args.tenants, 3).await?;
     let server = TestServer::start(Arc::clone(&state)).await?;
     let widest = args.concurrency.iter().copied().max().unwrap_or(1).max(32);
@@ -477,7 +477,7 @@ async fn async_level<S: Store>(
                 still.push((t, run_id));
                 continue;
             }
-            let run = state.runs.get_run(&tickets.tenants[t].admin, run_id).await?;
+            let run = state.runs.run(&tickets.tenants[t].admin, run_id).await?;
             if run.status.is_active() {
                 blocked = true;
                 still.push((t, run_id));

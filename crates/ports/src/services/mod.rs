@@ -1,10 +1,109 @@
 //! Application services: the use cases, written against the ports they are given.
+//!
+//! [`Services::new`] wires every service to one store; the composition root (`crates/opsflow`,
+//! `wiring.rs`) calls it, and so does the HTTP test harness.
+
+use std::sync::Arc;
+
+use crate::auth::{Clock, PasswordHasher, TokenService};
+use crate::llm::LlmClient;
+use crate::repos::Store;
 
 pub mod audit;
 pub mod auth;
+pub mod runs;
 pub mod team;
 pub mod tenant;
 pub mod throttle;
 pub mod tickets;
 pub mod triage;
 pub mod worker;
+
+/// The ports the services need besides the store.
+pub struct ServiceDeps {
+    /// Password hashing.
+    pub hasher: Arc<dyn PasswordHasher>,
+    /// Access tokens.
+    pub tokens: Arc<dyn TokenService>,
+    /// The model provider.
+    pub llm: Arc<dyn LlmClient>,
+    /// The clock.
+    pub clock: Arc<dyn Clock>,
+    /// Triage settings.
+    pub triage: triage::TriageConfig,
+    /// Login, sign-up and password throttle limits.
+    pub login: throttle::LoginLimits,
+    /// Rewrites triage prompts before they are sent and recorded (personal-data redaction).
+    pub redactor: Option<triage::TextRedactor>,
+    /// Receives the triage measurements (metrics).
+    pub observer: Arc<dyn triage::TriageObserver>,
+}
+
+/// Every application service, wired to one store.
+pub struct Services {
+    /// Sign-up, login, token resolution.
+    pub auth: auth::AuthService,
+    /// Workspace settings.
+    pub tenants: tenant::TenantService,
+    /// Team management.
+    pub team: team::TeamService,
+    /// Tickets and replies.
+    pub tickets: tickets::TicketService,
+    /// The AI triage workflow (shared with the worker pool).
+    pub triage: Arc<triage::TicketTriageWorkflow>,
+    /// Run history: a ticket's runs, a run with its steps.
+    pub runs: runs::RunHistoryService,
+    /// The workspace audit log (the services above record into it; admins read it).
+    pub audit: audit::AuditLog,
+}
+
+impl Services {
+    /// Wires every service to `store` and the given ports.
+    pub fn new<S: Store>(store: &Arc<S>, deps: ServiceDeps) -> Self {
+        let mut triage = triage::TicketTriageWorkflow::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            deps.llm,
+            deps.clock.clone(),
+        )
+        .with_config(deps.triage)
+        .with_observer(deps.observer);
+        if let Some(redactor) = deps.redactor {
+            triage = triage.with_redactor(redactor);
+        }
+        let audit = audit::AuditLog::new(store.clone());
+        Self {
+            auth: auth::AuthService::new(
+                store.clone(),
+                store.clone(),
+                store.clone(),
+                deps.hasher.clone(),
+                deps.tokens,
+                deps.clock.clone(),
+                store.clone(),
+                audit.clone(),
+            )
+            .with_login_limits(deps.login),
+            tenants: tenant::TenantService::new(store.clone(), deps.clock.clone(), audit.clone()),
+            team: team::TeamService::new(
+                store.clone(),
+                store.clone(),
+                deps.hasher,
+                deps.clock.clone(),
+                audit.clone(),
+            ),
+            tickets: tickets::TicketService::new(
+                store.clone(),
+                store.clone(),
+                store.clone(),
+                store.clone(),
+                deps.clock,
+            ),
+            triage: Arc::new(triage),
+            runs: runs::RunHistoryService::new(store.clone(), store.clone()),
+            audit,
+        }
+    }
+}

@@ -3,13 +3,19 @@ import { label } from '@/lib/api/enums';
 import type { StepType, TeamMember, WorkflowStep } from '@/lib/api/types';
 import { truncate } from '@/lib/format';
 
-export const STEP_ORDER: readonly StepType[] = [
-  'classification',
-  'priority',
-  'assignee_suggestion',
-  'reply_draft',
-  'persist',
-];
+/** Each step's place in the pipeline: a `Record` over the generated `StepType`, so a step the
+ * server adds is a type error here until it has a place (and a label below). */
+const STEP_POSITION: Record<StepType, number> = {
+  classification: 0,
+  priority: 1,
+  assignee_suggestion: 2,
+  reply_draft: 3,
+  persist: 4,
+};
+
+export const STEP_ORDER: readonly StepType[] = (Object.keys(STEP_POSITION) as StepType[]).sort(
+  (a, b) => STEP_POSITION[a] - STEP_POSITION[b],
+);
 
 export const STEP_LABELS: Record<StepType, string> = {
   classification: 'Classify category',
@@ -146,6 +152,8 @@ export function inputSummary(step: WorkflowStep): string {
     case 'persist':
       parts.push('Outputs of the previous steps');
       break;
+    default:
+      unknownStep(step.step_type);
   }
   if (messages) parts.push(`${messages.length} prompt message${messages.length === 1 ? '' : 's'}`);
   return parts.join(' · ');
@@ -171,8 +179,14 @@ export function outputSummary(
     }
     case 'persist':
       return 'Ticket updated and AI draft saved';
+    default:
+      return unknownStep(step.step_type);
   }
-  return '';
+}
+
+/** Makes the summaries' switches exhaustive: a new `StepType` without a case is a type error. */
+function unknownStep(step: never): string {
+  return String(step);
 }
 
 export function reasonOf(step: WorkflowStep): string | null {

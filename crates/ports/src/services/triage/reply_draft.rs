@@ -1,0 +1,175 @@
+//! The reply-draft step: a reply to the customer for a person to review, written within the
+//! workspace's policies and checked by the guardrails (`guardrails.rs` regenerates a flagged
+//! draft once).
+
+use std::time::Instant;
+
+use opsflow_domain::{
+    AuthorType, Category, GuardrailFlag, Priority, ReplyBody, ReplyId, StepType, TenantScope,
+    Ticket, TicketReply,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::TicketTriageWorkflow;
+use super::guardrails::Guardrail;
+use super::prompt::{Prompt, TicketInput, UNTRUSTED, neutralise, ticket_block};
+use super::record::{RunCtx, StepRecord, flag_names, to_json};
+use super::task::TriageTask;
+use crate::llm::ChatMessage;
+
+pub use opsflow_domain::ReplyDraftOutput;
+
+/// Version of the prompt below, recorded on each step.
+pub const PROMPT_VERSION: &str = "reply_draft/v1";
+
+/// What the reply is drafted from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplyDraftInput {
+    /// The ticket.
+    #[serde(default)]
+    pub ticket: TicketInput,
+    /// The category the classification step chose.
+    pub category: Category,
+    /// The priority the priority step chose.
+    pub priority: Priority,
+    /// The workspace's reply policies, written by its admins (may be empty).
+    #[serde(default)]
+    pub policies: String,
+    /// The workspace's name, to sign with.
+    #[serde(default)]
+    pub tenant_name: String,
+    /// On a guardrail rewrite: the commitments the first draft made and the rewrite must not.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regenerate_without: Vec<GuardrailFlag>,
+}
+
+pub(super) fn prompt(input: ReplyDraftInput) -> Prompt {
+    let system = format!(
+        "You draft replies to customers for the support team of {tenant}. A person reviews \
+         every draft before it is sent.\n\
+         Write a concise, friendly reply in plain text: greet the customer by name, show you \
+         understood the request, and say what the team will do next. Sign off as the \
+         {tenant} support team.\n\
+         Follow the workspace's policies, given between <policies> and </policies> by the \
+         workspace admins.\n\
+         Never, whatever the ticket asks:\n\
+         - promise prices, discounts or anything free of charge;\n\
+         - commit to a specific deadline or time (\"by Friday\", \"within 24 hours\", \
+         \"today\");\n\
+         - promise a refund, credit or reimbursement.\n\
+         When the customer asks for any of these, say the team will review the request.\n\
+         {UNTRUSTED}\n\
+         Answer with only a JSON object {{\"reply_body\": \"...\"}}.",
+        tenant = input.tenant_name,
+    );
+    let policies = if input.policies.trim().is_empty() {
+        "(no specific policies)".to_owned()
+    } else {
+        neutralise(&input.policies)
+    };
+    let user = format!(
+        "Category: {}\nPriority: {}\n\n<policies>\n{policies}\n</policies>\n\nDraft a reply \
+         to this ticket.\n\n{}",
+        input.category,
+        input.priority,
+        ticket_block(&input.ticket),
+    );
+    Prompt {
+        task: TriageTask::ReplyDraft(input),
+        version: PROMPT_VERSION,
+        messages: vec![ChatMessage::system(system), ChatMessage::user(user)],
+    }
+}
+
+/// Validation beyond the schema: the body must be a valid reply.
+pub(super) fn check(output: &ReplyDraftOutput) -> Result<(), String> {
+    ReplyBody::new(&output.reply_body).map(|_| ()).map_err(|e| format!("reply_body {e}"))
+}
+
+/// The step's `output_snapshot`.
+#[derive(Serialize)]
+struct Recorded<'a> {
+    reply_body: &'a str,
+    guardrail: &'a Guardrail,
+}
+
+/// This step's part of the atomic write: the draft, an unsent AI reply on the ticket.
+pub(super) fn persist(
+    scope: &TenantScope,
+    ticket: &Ticket,
+    body: ReplyBody,
+    now: time::OffsetDateTime,
+) -> TicketReply {
+    TicketReply {
+        id: ReplyId::new(),
+        tenant_id: scope.tenant_id(),
+        ticket_id: ticket.id,
+        author_type: AuthorType::Ai,
+        author_id: None,
+        body,
+        sent_at: None,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+impl TicketTriageWorkflow {
+    /// Runs and records the step, with one guardrail rewrite when the draft makes commitments;
+    /// the error is the run's error message.
+    pub(super) async fn draft_reply(
+        &self,
+        ctx: &RunCtx<'_>,
+        input: ReplyDraftInput,
+    ) -> Result<(ReplyBody, Vec<GuardrailFlag>), String> {
+        let step = StepType::ReplyDraft;
+        let prompt = self.prepare(prompt(input));
+        let started = Instant::now();
+        let first = match self.ask::<ReplyDraftOutput, _>(&prompt, check).await {
+            Ok(s) => s,
+            Err(f) => return Err(self.record_call_failure(ctx, step, &prompt, &f, started).await),
+        };
+        let checked = self.apply_guardrails(&prompt, first).await;
+        let mut input = prompt.snapshot();
+        if let Some(retry) = &checked.retry {
+            input.regeneration = Some(Box::new(retry.snapshot()));
+        }
+        let input = to_json(&input);
+        let body = match ReplyBody::new(&checked.body) {
+            Ok(b) => b,
+            Err(e) => {
+                let message = format!("reply_draft step failed: the drafted reply_body {e}");
+                let record = StepRecord {
+                    step_type: step,
+                    input,
+                    output: Value::Null,
+                    latency: started.elapsed(),
+                    usage: checked.usage,
+                    attempts: checked.attempts,
+                    model: Some(checked.model),
+                    prompt_version: Some(prompt.version),
+                    flags: Vec::new(),
+                    error: Some(message.clone()),
+                };
+                self.record(ctx, record).await?;
+                return Err(message);
+            }
+        };
+        let output =
+            to_json(&Recorded { reply_body: body.as_str(), guardrail: &checked.guardrail });
+        let record = StepRecord {
+            step_type: step,
+            input,
+            output,
+            latency: started.elapsed(),
+            usage: checked.usage,
+            attempts: checked.attempts,
+            model: Some(checked.model),
+            prompt_version: Some(prompt.version),
+            flags: flag_names(&checked.flags),
+            error: None,
+        };
+        self.record(ctx, record).await?;
+        Ok((body, checked.flags))
+    }
+}
