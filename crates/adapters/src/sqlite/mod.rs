@@ -75,6 +75,10 @@ pub struct SqliteStore {
     /// would cap write throughput under concurrent requests. Other processes still wait on the
     /// busy timeout.
     write_lock: Arc<Mutex<()>>,
+    /// In memory only: a connection outside the pool that keeps the database alive. sqlx
+    /// closes a pool connection whose query was cancelled (a client that hung up); without this
+    /// the database would go with it and the next connection would open an empty one.
+    _keeper: Option<Arc<Mutex<SqliteConnection>>>,
 }
 
 /// A write transaction together with this process's write lock; dropping it rolls back.
@@ -120,12 +124,23 @@ impl SqliteStore {
         let memory = location == ":memory:" || location == "//:memory:";
         let open_err = |source| SqliteConnectError::Open { url: url.to_owned(), source };
 
+        let mut keeper = None;
         let pool = if memory {
-            let options = SqliteConnectOptions::from_str("sqlite::memory:")
+            // A uniquely named, shared-cache in-memory database: every connection of this store
+            // (and only this store) sees the same one, for as long as one connection is open.
+            let name =
+                format!("file:opsflow-{}?mode=memory&cache=shared", uuid::Uuid::now_v7().simple());
+            let options = SqliteConnectOptions::from_str(&format!("sqlite:{name}"))
                 .map_err(open_err)?
                 .foreign_keys(true)
                 .busy_timeout(StdDuration::from_secs(5));
-            // Every connection to :memory: is its own database: keep exactly one, forever.
+            keeper = Some(Arc::new(Mutex::new(
+                <SqliteConnection as sqlx::Connection>::connect_with(&options)
+                    .await
+                    .map_err(open_err)?,
+            )));
+            // One pool connection: shared-cache connections lock whole tables against each
+            // other, so writers and readers take turns on the one connection, as before.
             SqlitePoolOptions::new()
                 .max_connections(1)
                 .min_connections(1)
@@ -172,7 +187,7 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(SqliteConnectError::Migrate)?;
-        Ok(Self { pool, write_lock: Arc::default() })
+        Ok(Self { pool, write_lock: Arc::default(), _keeper: keeper })
     }
 
     /// The names of the indexes in the schema (without SQLite's automatic ones).
@@ -257,5 +272,41 @@ impl StoreAdmin for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn an_in_memory_database_survives_its_pool_connection_being_closed() {
+        let store = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        let before = store.index_names().await.unwrap();
+        assert!(!before.is_empty(), "migrated");
+        // What sqlx does to a connection whose query was cancelled by a client hanging up.
+        let conn = store.pool.acquire().await.unwrap().detach();
+        sqlx::Connection::close(conn).await.unwrap();
+        assert_eq!(
+            store.index_names().await.unwrap(),
+            before,
+            "same database, not a new empty one"
+        );
+        // Two stores in one process have their own databases.
+        let other = SqliteStore::connect("sqlite::memory:").await.unwrap();
+        sqlx::query("CREATE TABLE only_in_other (x INTEGER)").execute(&other.pool).await.unwrap();
+        let tables = |s: &SqliteStore| {
+            let pool = s.pool.clone();
+            async move {
+                sqlx::query_scalar::<_, String>(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'",
+                )
+                .fetch_all(&pool)
+                .await
+                .unwrap()
+            }
+        };
+        assert!(tables(&other).await.contains(&"only_in_other".to_owned()));
+        assert!(!tables(&store).await.contains(&"only_in_other".to_owned()));
     }
 }
