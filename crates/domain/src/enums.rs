@@ -104,6 +104,32 @@ str_enum!(
     }
 );
 
+impl TicketStatus {
+    /// The statuses of work still waiting on the team: new, open and pending.
+    pub const WAITING: &'static [Self] = &[Self::New, Self::Open, Self::Pending];
+}
+
+str_enum!(
+    /// The order of a ticket list.
+    TicketSort {
+        /// Newest first (`created_at` desc, then id desc): the default.
+        Created => "created",
+        /// Most urgent first (urgent, high, medium, low, unset), oldest first within a priority.
+        Priority => "priority",
+        /// Most recently changed first (`updated_at` desc, then id desc).
+        LastActivity => "last_activity",
+        /// Oldest first (`created_at` asc, then id asc): who has waited longest.
+        OldestWaiting => "oldest_waiting",
+    }
+);
+
+#[allow(clippy::derivable_impls)]
+impl Default for TicketSort {
+    fn default() -> Self {
+        Self::Created
+    }
+}
+
 str_enum!(
     /// How soon a ticket needs attention.
     Priority {
@@ -117,6 +143,21 @@ str_enum!(
         Urgent => "urgent",
     }
 );
+
+impl Priority {
+    /// The sort rank of an optional priority: urgent 4, high 3, medium 2, low 1, unset 0. Both
+    /// stores keep it beside the priority so "most urgent first" is read from an index.
+    #[must_use]
+    pub const fn rank(priority: Option<Self>) -> i64 {
+        match priority {
+            Some(Self::Urgent) => 4,
+            Some(Self::High) => 3,
+            Some(Self::Medium) => 2,
+            Some(Self::Low) => 1,
+            None => 0,
+        }
+    }
+}
 
 str_enum!(
     /// What kind of request a ticket is.

@@ -40,7 +40,7 @@ pub use entities::{
     TicketReply, User, parse_ticket_number,
 };
 pub use enums::{
-    AuthorType, Category, Channel, ParseEnumError, Priority, Role, RunStatus, StepType,
+    AuthorType, Category, Channel, ParseEnumError, Priority, Role, RunStatus, StepType, TicketSort,
     TicketStatus,
 };
 pub use errors::FieldErrors;

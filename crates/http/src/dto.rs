@@ -51,6 +51,15 @@ mirror_enum!(
     PriorityDto => Priority as "Priority" { Low => "low", Medium => "medium", High => "high", Urgent => "urgent" }
 );
 mirror_enum!(
+    /// The order of a ticket list: `created` newest first (the default); `priority` most urgent
+    /// first (urgent, high, medium, low, unset), oldest first within a priority;
+    /// `last_activity` most recently changed first; `oldest_waiting` oldest first.
+    TicketSortDto => TicketSort as "TicketSort" {
+        Created => "created", Priority => "priority", LastActivity => "last_activity",
+        OldestWaiting => "oldest_waiting"
+    }
+);
+mirror_enum!(
     /// Ticket category.
     CategoryDto => Category as "Category" {
         Bug => "bug", FeatureRequest => "feature_request", Billing => "billing",
@@ -682,7 +691,7 @@ impl TicketPatchRequest {
 /// A page of tickets.
 #[derive(Debug, Clone, Object)]
 pub struct TicketPage {
-    /// Tickets, newest first.
+    /// Tickets, in the requested order.
     pub items: Vec<TicketDto>,
     /// Matching tickets in all.
     pub total: u64,

@@ -355,7 +355,7 @@ impl TicketRepository for MongoStore {
             let cursor = self
                 .tickets
                 .find(filter.clone())
-                .sort(f::newest_first())
+                .sort(f::ticket_sort(query.sort))
                 .skip(query.offset())
                 .limit(i64::from(query.page_size))
                 .await?;

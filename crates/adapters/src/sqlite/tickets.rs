@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use opsflow_domain::{
     AssigneeFilter, ReplyBody, ReplyId, TenantId, TenantScope, Ticket, TicketId, TicketPatch,
-    TicketQuery, TicketReply, TicketStatus, UserId, search,
+    TicketQuery, TicketReply, TicketSort, TicketStatus, UserId, search,
 };
 use opsflow_ports::repos::{Conflict, ReplyRepository, RepoError, RepoResult, TicketRepository};
 use sqlx::sqlite::SqliteArguments;
@@ -296,14 +296,8 @@ fn list_filter(
         "tenant_id = ?"
     });
     let mut args = vec![Arg::Blob(tenant_blob.clone())];
-    if let Some(s) = query.status {
-        sql.push_str(" AND status = ?");
-        args.push(Arg::Text(s.as_str().to_owned()));
-    }
-    if let Some(p) = query.priority {
-        sql.push_str(" AND priority = ?");
-        args.push(Arg::Text(p.as_str().to_owned()));
-    }
+    in_list(&mut sql, &mut args, "status", query.statuses.iter().map(|s| s.as_str()));
+    in_list(&mut sql, &mut args, "priority", query.priorities.iter().map(|p| p.as_str()));
     if let Some(c) = query.category {
         sql.push_str(" AND category = ?");
         args.push(Arg::Text(c.as_str().to_owned()));
@@ -332,6 +326,33 @@ fn list_filter(
     (sql, args)
 }
 
+/// Appends ` AND column IN (?, ...)` for a non-empty list of values.
+fn in_list<'a>(
+    sql: &mut String,
+    args: &mut Vec<Arg>,
+    column: &str,
+    values: impl ExactSizeIterator<Item = &'a str>,
+) {
+    if values.len() == 0 {
+        return;
+    }
+    let marks = vec!["?"; values.len()].join(", ");
+    for part in [" AND ", column, " IN (", &marks, ")"] {
+        sql.push_str(part);
+    }
+    args.extend(values.map(|v| Arg::Text(v.to_owned())));
+}
+
+/// The `ORDER BY` of a ticket list; each has an index that starts with the tenant.
+const fn order_by(sort: TicketSort) -> &'static str {
+    match sort {
+        TicketSort::Created => "created_at DESC, id DESC",
+        TicketSort::Priority => "priority_rank DESC, created_at ASC, id ASC",
+        TicketSort::LastActivity => "updated_at DESC, id DESC",
+        TicketSort::OldestWaiting => "created_at ASC, id ASC",
+    }
+}
+
 /// The count of a pure search (search words and no other filter) from the keyword index alone:
 /// the distinct tickets in the rarest word's keyword range that also have every other word.
 /// Keyword rows carry their ticket's tenant, so the tickets table is not touched. `None` when
@@ -341,12 +362,7 @@ fn keyword_count(
     query: &TicketQuery,
     words: &[String],
 ) -> Option<(String, Vec<Arg>)> {
-    let only_search = query.status.is_none()
-        && query.priority.is_none()
-        && query.category.is_none()
-        && query.assignee.is_none()
-        && query.number.is_none();
-    let (first, rest) = words.split_first().filter(|_| only_search)?;
+    let (first, rest) = words.split_first().filter(|_| !query.has_field_filters())?;
     let tenant_blob = blob(tenant.as_uuid());
     let mut sql = String::from(
         "SELECT COUNT(*) AS n FROM (SELECT DISTINCT ticket_seq FROM ticket_keywords \
@@ -448,9 +464,9 @@ impl TicketRepository for SqliteStore {
         }
 
         let mut page = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
-            "SELECT {} FROM tickets WHERE {filter} ORDER BY created_at DESC, id DESC \
-             LIMIT ? OFFSET ?",
-            rows::TICKET_COLS
+            "SELECT {} FROM tickets WHERE {filter} ORDER BY {} LIMIT ? OFFSET ?",
+            rows::TICKET_COLS,
+            order_by(query.sort)
         )));
         for a in &args {
             page = bind(page, a);

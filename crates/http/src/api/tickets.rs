@@ -17,7 +17,7 @@ use crate::body::JsonBody;
 use crate::dto::{
     CategoryDto, ChannelDto, DraftUpdateRequest, PriorityDto, ReplyCreateRequest, ReplyDto,
     RunSummary, TicketCreateRequest, TicketDetailResponse, TicketDto, TicketPage,
-    TicketPatchRequest, TicketStatusDto,
+    TicketPatchRequest, TicketSortDto, TicketStatusDto,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -27,6 +27,17 @@ const MAX_Q_CHARS: usize = 200;
 
 /// Ticket operations.
 pub struct TicketsApi;
+
+/// The values in their first order, each once (a repeated filter value changes nothing).
+fn dedup<T: PartialEq>(values: Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
 
 /// Ticket created.
 #[derive(ApiResponse)]
@@ -39,7 +50,7 @@ pub enum TicketCreated {
 /// A page of tickets.
 #[derive(ApiResponse)]
 pub enum TicketPageResult {
-    /// Tickets, newest first.
+    /// Tickets in the requested order.
     #[oai(status = 200)]
     Ok(Json<TicketPage>),
 }
@@ -108,26 +119,36 @@ impl TicketsApi {
         Ok(TicketCreated::Created(Json(t.into())))
     }
 
-    /// List tickets, newest first, with filters and paging.
+    /// List tickets with filters, an order and paging. Several statuses or priorities are
+    /// given by repeating the parameter (`status=new&status=open`): a ticket matches any of
+    /// them.
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/", method = "get", operation_id = "list_tickets")]
     async fn list(
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-        /// Only this status.
-        status: Query<Option<TicketStatusDto>>,
-        /// Only this priority.
-        priority: Query<Option<PriorityDto>>,
+        /// Only these statuses (repeat the parameter for several).
+        #[oai(default)]
+        status: Query<Vec<TicketStatusDto>>,
+        /// Only these priorities (repeat the parameter for several).
+        #[oai(default)]
+        priority: Query<Vec<PriorityDto>>,
         /// Only this category.
         category: Query<Option<CategoryDto>>,
-        /// Only tickets assigned to this user.
+        /// Only tickets assigned to `me` (the caller), `unassigned` ones, or those of the user
+        /// with this id.
+        assignee: Query<Option<String>>,
+        /// Only tickets assigned to this user (same as `assignee=<id>`).
         assignee_id: Query<Option<String>>,
-        /// Only unassigned tickets.
+        /// Only unassigned tickets (same as `assignee=unassigned`).
         unassigned: Query<Option<bool>>,
         /// Words that must all appear (as word prefixes) in subject, body, customer name or
         /// email. A ticket number alone (`1042` or `#1042`) finds that ticket instead.
         q: Query<Option<String>>,
+        /// The order (default `created`, newest first). `oldest_waiting` without a `status`
+        /// lists only tickets still waiting on the team (new, open, pending).
+        sort: Query<Option<TicketSortDto>>,
         /// Page number, from 1.
         page: Query<Option<u32>>,
         /// Items per page, 1–100 (default 25).
@@ -142,16 +163,31 @@ impl TicketsApi {
         if page_size == 0 || page_size > TicketQuery::MAX_PAGE_SIZE {
             e.add("page_size", "must be between 1 and 100");
         }
-        let assignee = match (assignee_id.0.as_deref(), unassigned.0) {
-            (Some(_), Some(true)) => {
+        let assignee = match (assignee.0.as_deref(), assignee_id.0.as_deref(), unassigned.0) {
+            (Some(_), Some(_), _) | (Some(_), _, Some(true)) => {
+                e.add("assignee", "cannot be combined with assignee_id or unassigned");
+                None
+            }
+            (Some(raw), None, _) => match raw.trim() {
+                "me" => Some(AssigneeFilter::User(auth.0.scope.user_id())),
+                "unassigned" => Some(AssigneeFilter::Unassigned),
+                other => e
+                    .check(
+                        "assignee",
+                        d::UserId::parse(other)
+                            .map_err(|_| "must be me, unassigned or a user id (UUID)"),
+                    )
+                    .map(AssigneeFilter::User),
+            },
+            (None, Some(_), Some(true)) => {
                 e.add("unassigned", "cannot be combined with assignee_id");
                 None
             }
-            (Some(raw), _) => {
+            (None, Some(raw), _) => {
                 e.check("assignee_id", d::UserId::parse(raw)).map(AssigneeFilter::User)
             }
-            (None, Some(true)) => Some(AssigneeFilter::Unassigned),
-            (None, _) => None,
+            (None, None, Some(true)) => Some(AssigneeFilter::Unassigned),
+            (None, None, _) => None,
         };
         let (search, number) = match q.0.as_deref() {
             Some(text) if text.chars().count() > MAX_Q_CHARS => {
@@ -165,13 +201,19 @@ impl TicketsApi {
             None => (Vec::new(), None),
         };
         e.into_result()?;
+        let sort: d::TicketSort = sort.0.map_or(d::TicketSort::Created, Into::into);
+        let mut statuses: Vec<d::TicketStatus> = status.0.into_iter().map(Into::into).collect();
+        if statuses.is_empty() && sort == d::TicketSort::OldestWaiting {
+            statuses = d::TicketStatus::WAITING.to_vec();
+        }
         let query = TicketQuery {
-            status: status.0.map(Into::into),
-            priority: priority.0.map(Into::into),
+            statuses: dedup(statuses),
+            priorities: dedup(priority.0.into_iter().map(Into::into).collect()),
             category: category.0.map(Into::into),
             assignee,
             number,
             search,
+            sort,
             page,
             page_size,
         };

@@ -119,7 +119,10 @@ macro_rules! all_suites {
         $crate::http_cases!(
             $backend,
             ticket_list,
-            [ticket_numbers_are_per_workspace_and_resolve_in_urls_and_search,]
+            [
+                ticket_numbers_are_per_workspace_and_resolve_in_urls_and_search,
+                list_filters_take_several_values_assignees_and_sorts,
+            ]
         );
         $crate::http_cases!(
             $backend,

@@ -238,7 +238,11 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tickets, newest first, with filters and paging. */
+        /**
+         * List tickets with filters, an order and paging. Several statuses or priorities are
+         *     given by repeating the parameter (`status=new&status=open`): a ticket matches any of
+         *     them.
+         */
         get: operations["list_tickets"];
         put?: never;
         /** Open a ticket. */
@@ -779,7 +783,7 @@ export interface components {
          * @description A page of tickets.
          */
         TicketPage: {
-            /** @description Tickets, newest first. */
+            /** @description Tickets, in the requested order. */
             items: components["schemas"]["Ticket"][];
             /**
              * Format: uint64
@@ -817,6 +821,13 @@ export interface components {
             /** @description New assignee (an active user of this workspace), or null to unassign. */
             assignee_id?: string | null;
         };
+        /**
+         * @description The order of a ticket list: `created` newest first (the default); `priority` most urgent
+         *     first (urgent, high, medium, low, unset), oldest first within a priority;
+         *     `last_activity` most recently changed first; `oldest_waiting` oldest first.
+         * @enum {string}
+         */
+        TicketSort: "created" | "priority" | "last_activity" | "oldest_waiting";
         /**
          * @description Ticket status.
          * @enum {string}
@@ -2349,21 +2360,31 @@ export interface operations {
     list_tickets: {
         parameters: {
             query?: {
-                /** @description Only this status. */
-                status?: components["schemas"]["TicketStatus"];
-                /** @description Only this priority. */
-                priority?: components["schemas"]["Priority"];
+                /** @description Only these statuses (repeat the parameter for several). */
+                status?: components["schemas"]["TicketStatus"][];
+                /** @description Only these priorities (repeat the parameter for several). */
+                priority?: components["schemas"]["Priority"][];
                 /** @description Only this category. */
                 category?: components["schemas"]["Category"];
-                /** @description Only tickets assigned to this user. */
+                /**
+                 * @description Only tickets assigned to `me` (the caller), `unassigned` ones, or those of the user
+                 *     with this id.
+                 */
+                assignee?: string;
+                /** @description Only tickets assigned to this user (same as `assignee=<id>`). */
                 assignee_id?: string;
-                /** @description Only unassigned tickets. */
+                /** @description Only unassigned tickets (same as `assignee=unassigned`). */
                 unassigned?: boolean;
                 /**
                  * @description Words that must all appear (as word prefixes) in subject, body, customer name or
                  *     email. A ticket number alone (`1042` or `#1042`) finds that ticket instead.
                  */
                 q?: string;
+                /**
+                 * @description The order (default `created`, newest first). `oldest_waiting` without a `status`
+                 *     lists only tickets still waiting on the team (new, open, pending).
+                 */
+                sort?: components["schemas"]["TicketSort"];
                 /** @description Page number, from 1. */
                 page?: number;
                 /** @description Items per page, 1–100 (default 25). */
@@ -2375,7 +2396,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Tickets, newest first. */
+            /** @description Tickets in the requested order. */
             200: {
                 headers: {
                     [name: string]: unknown;
