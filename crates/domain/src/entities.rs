@@ -296,6 +296,23 @@ impl TicketQuery {
         crate::search::tokens(q).into_iter().take(Self::MAX_SEARCH_WORDS).collect()
     }
 
+    /// The filter and order of a view for the user `me` (first page, default size).
+    #[must_use]
+    pub fn for_view(view: crate::TicketView, me: UserId) -> Self {
+        let assignee = match view {
+            crate::TicketView::MyOpen => Some(AssigneeFilter::User(me)),
+            crate::TicketView::Unassigned => Some(AssigneeFilter::Unassigned),
+            _ => None,
+        };
+        Self {
+            statuses: view.statuses().to_vec(),
+            priorities: view.priorities().to_vec(),
+            assignee,
+            sort: view.sort(),
+            ..Self::default()
+        }
+    }
+
     /// Whether the query filters on anything besides search words (stores count a pure
     /// search from their keyword index alone).
     #[must_use]

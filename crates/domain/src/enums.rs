@@ -131,6 +131,70 @@ impl Default for TicketSort {
 }
 
 str_enum!(
+    /// A saved view of the ticket list, shown with its count in the sidebar.
+    TicketView {
+        /// New, open or pending tickets assigned to the caller.
+        MyOpen => "my_open",
+        /// New, open or pending tickets assigned to nobody.
+        Unassigned => "unassigned",
+        /// New, open or pending tickets of urgent or high priority, most urgent first.
+        UrgentHigh => "urgent_high",
+        /// Every new, open or pending ticket.
+        AllOpen => "all_open",
+        /// Tickets a reply was sent on.
+        Replied => "replied",
+        /// Closed tickets.
+        Closed => "closed",
+    }
+);
+
+impl TicketView {
+    /// The name shown in the sidebar.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::MyOpen => "My open",
+            Self::Unassigned => "Unassigned",
+            Self::UrgentHigh => "Urgent & high",
+            Self::AllOpen => "All open",
+            Self::Replied => "Replied",
+            Self::Closed => "Closed",
+        }
+    }
+
+    /// The statuses the view shows.
+    #[must_use]
+    pub const fn statuses(self) -> &'static [TicketStatus] {
+        match self {
+            Self::MyOpen | Self::Unassigned | Self::UrgentHigh | Self::AllOpen => {
+                TicketStatus::WAITING
+            }
+            Self::Replied => &[TicketStatus::Replied],
+            Self::Closed => &[TicketStatus::Closed],
+        }
+    }
+
+    /// The priorities the view shows (empty: any).
+    #[must_use]
+    pub const fn priorities(self) -> &'static [Priority] {
+        match self {
+            Self::UrgentHigh => &[Priority::Urgent, Priority::High],
+            _ => &[],
+        }
+    }
+
+    /// The view's order when the caller picks none.
+    #[must_use]
+    pub const fn sort(self) -> TicketSort {
+        match self {
+            Self::UrgentHigh => TicketSort::Priority,
+            Self::Replied | Self::Closed => TicketSort::LastActivity,
+            Self::MyOpen | Self::Unassigned | Self::AllOpen => TicketSort::Created,
+        }
+    }
+}
+
+str_enum!(
     /// How soon a ticket needs attention.
     Priority {
         /// Can wait.

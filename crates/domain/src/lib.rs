@@ -41,7 +41,7 @@ pub use entities::{
 };
 pub use enums::{
     AuthorType, Category, Channel, ParseEnumError, Priority, Role, RunStatus, StepType, TicketSort,
-    TicketStatus,
+    TicketStatus, TicketView,
 };
 pub use errors::FieldErrors;
 pub use guardrails::GuardrailFlag;

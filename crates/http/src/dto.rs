@@ -60,6 +60,13 @@ mirror_enum!(
     }
 );
 mirror_enum!(
+    /// A saved view of the ticket list.
+    TicketViewIdDto => TicketView as "TicketViewId" {
+        MyOpen => "my_open", Unassigned => "unassigned", UrgentHigh => "urgent_high",
+        AllOpen => "all_open", Replied => "replied", Closed => "closed"
+    }
+);
+mirror_enum!(
     /// Ticket category.
     CategoryDto => Category as "Category" {
         Bug => "bug", FeatureRequest => "feature_request", Billing => "billing",
@@ -699,6 +706,34 @@ pub struct TicketPage {
     pub page: u32,
     /// Page size.
     pub page_size: u32,
+}
+
+/// A view of the ticket list: its filter (the list parameters it stands for) and how many
+/// tickets it shows right now.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "TicketView")]
+pub struct TicketViewDto {
+    /// The view (`GET /api/tickets?view=<id>` lists it).
+    pub id: TicketViewIdDto,
+    /// Display name.
+    pub name: String,
+    /// The statuses it shows (empty: any).
+    pub status: Vec<TicketStatusDto>,
+    /// The priorities it shows (empty: any).
+    pub priority: Vec<PriorityDto>,
+    /// `me` or `unassigned`, or null for anyone.
+    pub assignee: Option<String>,
+    /// Its default order.
+    pub sort: TicketSortDto,
+    /// How many tickets it shows (exact).
+    pub count: u64,
+}
+
+/// The views of the ticket list, in sidebar order.
+#[derive(Debug, Clone, Object)]
+pub struct TicketViewsResponse {
+    /// The views with their counts.
+    pub items: Vec<TicketViewDto>,
 }
 
 /// The latest triage run of a ticket, in brief.

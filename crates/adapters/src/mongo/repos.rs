@@ -365,6 +365,10 @@ impl TicketRepository for MongoStore {
         Ok(Page { items: collect(cursor, ticket_from).await?, total })
     }
 
+    async fn count(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<u64> {
+        self.tickets.count_documents(f::ticket_list(scope, query)).await.map_err(driver)
+    }
+
     async fn update(
         &self,
         scope: &TenantScope,

@@ -386,8 +386,54 @@ fn keyword_count(
     Some((sql, args))
 }
 
+/// The search words (rarest first) and the `WHERE` clause with its arguments of a list.
+async fn planned_filter(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    query: &TicketQuery,
+) -> RepoResult<(Vec<String>, String, Vec<Arg>)> {
+    let (words, by_keywords) = if query.search.is_empty() {
+        (Vec::new(), false)
+    } else {
+        plan_search(conn, tenant, &query.search).await?
+    };
+    let (filter, args) = list_filter(tenant, query, &words, by_keywords);
+    Ok((words, filter, args))
+}
+
+/// How many tickets match: from the keyword index alone for a pure search, otherwise a
+/// `COUNT` over the filter (served by the tenant's indexes).
+async fn count_rows(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    query: &TicketQuery,
+    words: &[String],
+    filter: &str,
+    args: &[Arg],
+) -> RepoResult<u64> {
+    let (count_sql, count_args) = keyword_count(tenant, query, words).unwrap_or_else(|| {
+        (format!("SELECT COUNT(*) AS n FROM tickets WHERE {filter}"), args.to_vec())
+    });
+    let mut count = sqlx::query::<Sqlite>(AssertSqlSafe(count_sql));
+    for a in &count_args {
+        count = bind(count, a);
+    }
+    let total: i64 = {
+        use sqlx::Row;
+        let row = count.fetch_one(&mut *conn).await.map_err(db_err)?;
+        row.try_get("n").map_err(RepoError::unexpected)?
+    };
+    u64::try_from(total).map_err(RepoError::unexpected)
+}
+
 #[async_trait]
 impl TicketRepository for SqliteStore {
+    async fn count(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<u64> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let (words, filter, args) = planned_filter(&mut conn, scope.tenant_id(), query).await?;
+        count_rows(&mut conn, scope.tenant_id(), query, &words, &filter, &args).await
+    }
+
     async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<u64> {
         let mut tx = self.begin_write().await?;
         let number =
@@ -438,27 +484,8 @@ impl TicketRepository for SqliteStore {
         query: &TicketQuery,
     ) -> RepoResult<opsflow_domain::Page<Ticket>> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let (words, by_keywords) = if query.search.is_empty() {
-            (Vec::new(), false)
-        } else {
-            plan_search(&mut conn, scope.tenant_id(), &query.search).await?
-        };
-        let (filter, args) = list_filter(scope.tenant_id(), query, &words, by_keywords);
-
-        let (count_sql, count_args) = keyword_count(scope.tenant_id(), query, &words)
-            .unwrap_or_else(|| {
-                (format!("SELECT COUNT(*) AS n FROM tickets WHERE {filter}"), args.clone())
-            });
-        let mut count = sqlx::query::<Sqlite>(AssertSqlSafe(count_sql));
-        for a in &count_args {
-            count = bind(count, a);
-        }
-        let total: i64 = {
-            use sqlx::Row;
-            let row = count.fetch_one(&mut *conn).await.map_err(db_err)?;
-            row.try_get("n").map_err(RepoError::unexpected)?
-        };
-        let total = u64::try_from(total).map_err(RepoError::unexpected)?;
+        let (words, filter, args) = planned_filter(&mut conn, scope.tenant_id(), query).await?;
+        let total = count_rows(&mut conn, scope.tenant_id(), query, &words, &filter, &args).await?;
         if total <= query.offset() {
             return Ok(opsflow_domain::Page { items: Vec::new(), total });
         }

@@ -663,6 +663,20 @@ pub async fn ticket_list_sorts_and_multi_value_filters<S: Store>(store: Arc<S>) 
     .await;
     assert_eq!(ids(&with_search.items), pick(&[1]));
     assert_eq!(with_search.total, 1);
+
+    // Counts ignore paging and order, and stay in the tenant.
+    let urgent = TicketQuery { priorities: vec![Priority::Urgent], page: 9, ..query() };
+    assert_eq!(TicketRepository::count(&*store, &a.scope, &urgent).await.unwrap(), 2);
+    assert_eq!(TicketRepository::count(&*store, &b.scope, &urgent).await.unwrap(), 1);
+    let waiting = TicketQuery {
+        statuses: TicketStatus::WAITING.to_vec(),
+        assignee: Some(AssigneeFilter::Unassigned),
+        sort: TicketSort::Priority,
+        ..query()
+    };
+    assert_eq!(TicketRepository::count(&*store, &a.scope, &waiting).await.unwrap(), 4);
+    let searched = TicketQuery { search: words("t5 body"), ..query() };
+    assert_eq!(TicketRepository::count(&*store, &a.scope, &searched).await.unwrap(), 1);
 }
 
 pub async fn ticket_search_by_prefix_and_all_words<S: Store>(store: Arc<S>) {

@@ -17,7 +17,8 @@ use crate::body::JsonBody;
 use crate::dto::{
     CategoryDto, ChannelDto, DraftUpdateRequest, PriorityDto, ReplyCreateRequest, ReplyDto,
     RunSummary, TicketCreateRequest, TicketDetailResponse, TicketDto, TicketPage,
-    TicketPatchRequest, TicketSortDto, TicketStatusDto,
+    TicketPatchRequest, TicketSortDto, TicketStatusDto, TicketViewDto, TicketViewIdDto,
+    TicketViewsResponse,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -53,6 +54,14 @@ pub enum TicketPageResult {
     /// Tickets in the requested order.
     #[oai(status = 200)]
     Ok(Json<TicketPage>),
+}
+
+/// The views of the ticket list.
+#[derive(ApiResponse)]
+pub enum TicketViewsResult {
+    /// Every view with its filter and exact count.
+    #[oai(status = 200)]
+    Ok(Json<TicketViewsResponse>),
 }
 
 /// A ticket with replies.
@@ -128,6 +137,9 @@ impl TicketsApi {
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
+        /// Start from this view's filter and order; `status`, `priority`, `assignee` and
+        /// `sort` given as well replace the view's.
+        view: Query<Option<TicketViewIdDto>>,
         /// Only these statuses (repeat the parameter for several).
         #[oai(default)]
         status: Query<Vec<TicketStatusDto>>,
@@ -201,16 +213,26 @@ impl TicketsApi {
             None => (Vec::new(), None),
         };
         e.into_result()?;
-        let sort: d::TicketSort = sort.0.map_or(d::TicketSort::Created, Into::into);
+        let base = view.0.map_or_else(TicketQuery::default, |v| {
+            TicketQuery::for_view(v.into(), auth.0.scope.user_id())
+        });
+        let sort: d::TicketSort = sort.0.map_or(base.sort, Into::into);
         let mut statuses: Vec<d::TicketStatus> = status.0.into_iter().map(Into::into).collect();
+        if statuses.is_empty() {
+            statuses = base.statuses;
+        }
         if statuses.is_empty() && sort == d::TicketSort::OldestWaiting {
             statuses = d::TicketStatus::WAITING.to_vec();
         }
+        let mut priorities: Vec<d::Priority> = priority.0.into_iter().map(Into::into).collect();
+        if priorities.is_empty() {
+            priorities = base.priorities;
+        }
         let query = TicketQuery {
             statuses: dedup(statuses),
-            priorities: dedup(priority.0.into_iter().map(Into::into).collect()),
+            priorities: dedup(priorities),
             category: category.0.map(Into::into),
-            assignee,
+            assignee: assignee.or(base.assignee),
             number,
             search,
             sort,
@@ -224,6 +246,34 @@ impl TicketsApi {
             page,
             page_size,
         })))
+    }
+
+    /// The views of the ticket list (My open, Unassigned, Urgent & high, All open, Replied,
+    /// Closed) with their filters and exact counts. Each count is one indexed `COUNT` query.
+    #[oai(path = "/views", method = "get", operation_id = "list_ticket_views")]
+    async fn views(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> ApiResult<TicketViewsResult> {
+        let views = state.tickets.views(&auth.0.scope).await?;
+        let items = views
+            .into_iter()
+            .map(|v| TicketViewDto {
+                id: v.view.into(),
+                name: v.view.name().to_owned(),
+                status: v.query.statuses.iter().map(|s| (*s).into()).collect(),
+                priority: v.query.priorities.iter().map(|p| (*p).into()).collect(),
+                assignee: match v.query.assignee {
+                    Some(AssigneeFilter::User(_)) => Some("me".to_owned()),
+                    Some(AssigneeFilter::Unassigned) => Some("unassigned".to_owned()),
+                    None => None,
+                },
+                sort: v.query.sort.into(),
+                count: v.count,
+            })
+            .collect();
+        Ok(TicketViewsResult::Ok(Json(TicketViewsResponse { items })))
     }
 
     /// A ticket with its replies and latest triage run. `id` is the ticket's UUID or its

@@ -122,6 +122,7 @@ macro_rules! all_suites {
             [
                 ticket_numbers_are_per_workspace_and_resolve_in_urls_and_search,
                 list_filters_take_several_values_assignees_and_sorts,
+                views_have_exact_counts_and_list_what_they_count,
             ]
         );
         $crate::http_cases!(

@@ -253,6 +253,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/tickets/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The views of the ticket list (My open, Unassigned, Urgent & high, All open, Replied,
+         *     Closed) with their filters and exact counts. Each count is one indexed `COUNT` query.
+         */
+        get: operations["list_ticket_views"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{id}": {
         parameters: {
             query?: never;
@@ -833,6 +853,43 @@ export interface components {
          * @enum {string}
          */
         TicketStatus: "new" | "open" | "pending" | "replied" | "closed";
+        /**
+         * TicketView
+         * @description A view of the ticket list: its filter (the list parameters it stands for) and how many
+         *     tickets it shows right now.
+         */
+        TicketView: {
+            /** @description The view (`GET /api/tickets?view=<id>` lists it). */
+            id: components["schemas"]["TicketViewId"] & unknown;
+            /** @description Display name. */
+            name: string;
+            /** @description The statuses it shows (empty: any). */
+            status: components["schemas"]["TicketStatus"][];
+            /** @description The priorities it shows (empty: any). */
+            priority: components["schemas"]["Priority"][];
+            /** @description `me` or `unassigned`, or null for anyone. */
+            assignee?: string | null;
+            /** @description Its default order. */
+            sort: components["schemas"]["TicketSort"] & unknown;
+            /**
+             * Format: uint64
+             * @description How many tickets it shows (exact).
+             */
+            count: number;
+        };
+        /**
+         * @description A saved view of the ticket list.
+         * @enum {string}
+         */
+        TicketViewId: "my_open" | "unassigned" | "urgent_high" | "all_open" | "replied" | "closed";
+        /**
+         * TicketViewsResponse
+         * @description The views of the ticket list, in sidebar order.
+         */
+        TicketViewsResponse: {
+            /** @description The views with their counts. */
+            items: components["schemas"]["TicketView"][];
+        };
         /**
          * TriageResponse
          * @description Result of a triage run.
@@ -2360,6 +2417,11 @@ export interface operations {
     list_tickets: {
         parameters: {
             query?: {
+                /**
+                 * @description Start from this view's filter and order; `status`, `priority`, `assignee` and
+                 *     `sort` given as well replace the view's.
+                 */
+                view?: components["schemas"]["TicketViewId"];
                 /** @description Only these statuses (repeat the parameter for several). */
                 status?: components["schemas"]["TicketStatus"][];
                 /** @description Only these priorities (repeat the parameter for several). */
@@ -2554,6 +2616,92 @@ export interface operations {
             };
             /** @description The request body is not JSON (`Content-Type: application/json`). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_ticket_views: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every view with its filter and exact count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketViewsResponse"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };
