@@ -6,6 +6,7 @@ import type {
   TicketPriority,
   TicketSort,
   TicketStatus,
+  TicketViewId,
 } from './types';
 
 export const TICKET_STATUSES: readonly TicketStatus[] = [
@@ -25,6 +26,14 @@ export const TICKET_CATEGORIES: readonly TicketCategory[] = [
 ];
 export const TICKET_CHANNELS: readonly TicketChannel[] = ['web', 'email', 'chat', 'phone', 'api'];
 export const ROLES: readonly Role[] = ['admin', 'agent'];
+export const TICKET_VIEWS: readonly TicketViewId[] = [
+  'my_open',
+  'unassigned',
+  'urgent_high',
+  'all_open',
+  'replied',
+  'closed',
+];
 export const TICKET_SORTS: readonly TicketSort[] = [
   'created',
   'priority',

@@ -29,7 +29,10 @@ export function TicketFiltersBar({
   active,
   users,
   currentUser,
+  defaultSort = 'created',
 }: {
+  /** The order used when none is chosen (the view's). */
+  defaultSort?: TicketSort;
   filters: TicketFilters;
   onChange: (changes: Partial<TicketFilters>) => void;
   onReset: () => void;
@@ -116,8 +119,10 @@ export function TicketFiltersBar({
       <Select
         label="Sort"
         data={options(TICKET_SORTS)}
-        value={filters.sort ?? 'created'}
-        onChange={(value) => onChange({ sort: value === 'created' ? null : (value as TicketSort) })}
+        value={filters.sort ?? defaultSort}
+        onChange={(value) =>
+          onChange({ sort: value === defaultSort ? null : (value as TicketSort) })
+        }
         allowDeselect={false}
         w={170}
       />

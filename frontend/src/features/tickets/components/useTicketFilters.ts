@@ -6,6 +6,7 @@ import {
   TICKET_PRIORITIES,
   TICKET_SORTS,
   TICKET_STATUSES,
+  TICKET_VIEWS,
 } from '@/lib/api/enums';
 import type {
   TicketCategory,
@@ -13,6 +14,7 @@ import type {
   TicketPriority,
   TicketSort,
   TicketStatus,
+  TicketViewId,
 } from '@/lib/api/types';
 
 export const PAGE_SIZE = 25;
@@ -20,6 +22,8 @@ export const UNASSIGNED = 'unassigned';
 export const ME = 'me';
 
 export interface TicketFilters {
+  /** A view of the sidebar; the filters below narrow it or replace its parts. */
+  view: TicketViewId | null;
   /** Any of these statuses (none: any status). Repeated in the URL: `status=new&status=open`. */
   status: TicketStatus[];
   /** Any of these priorities (none: any priority). */
@@ -45,6 +49,7 @@ function allOf<T extends string>(values: readonly T[], raw: readonly string[]): 
 export function filtersFromParams(params: URLSearchParams): TicketFilters {
   const page = Number.parseInt(params.get('page') ?? '1', 10);
   return {
+    view: oneOf(TICKET_VIEWS, params.get('view')),
     status: allOf(TICKET_STATUSES, params.getAll('status')),
     priority: allOf(TICKET_PRIORITIES, params.getAll('priority')),
     category: oneOf(TICKET_CATEGORIES, params.get('category')),
@@ -58,6 +63,7 @@ export function filtersFromParams(params: URLSearchParams): TicketFilters {
 /** The list request for a set of filters. */
 export function listQuery(filters: TicketFilters): TicketListQuery {
   const q: TicketListQuery = { page: filters.page, page_size: PAGE_SIZE };
+  if (filters.view) q.view = filters.view;
   if (filters.status.length) q.status = filters.status;
   if (filters.priority.length) q.priority = filters.priority;
   if (filters.category) q.category = filters.category;
@@ -98,7 +104,15 @@ export function useTicketFilters() {
     [setParams],
   );
 
-  const reset = useCallback(() => setParams(new URLSearchParams()), [setParams]);
+  /** Clears the filters, staying in the current view. */
+  const reset = useCallback(
+    () =>
+      setParams((current) => {
+        const view = current.get('view');
+        return new URLSearchParams(view ? { view } : {});
+      }),
+    [setParams],
+  );
 
   const query = useMemo(() => listQuery(filters), [filters]);
 
