@@ -46,7 +46,7 @@ export function TicketsTable({
                   #{ticket.number}
                 </Text>
               </Table.Td>
-              <Table.Td maw={320}>
+              <Table.Td maw={320} miw={200}>
                 {/* The link makes each row reachable by keyboard; the row click is for pointers. */}
                 <Anchor
                   component={Link}

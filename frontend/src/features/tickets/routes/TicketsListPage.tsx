@@ -43,10 +43,10 @@ export function TicketsListPage() {
 
   return (
     <Grid gap="lg">
-      <Grid.Col span={{ base: 12, md: 3, xl: 2 }}>
+      <Grid.Col span={{ base: 12, md: 3, lg: 2 }}>
         <TicketViewsNav views={viewList} current={filters.view} loading={views.isPending} />
       </Grid.Col>
-      <Grid.Col span={{ base: 12, md: 9, xl: 10 }}>
+      <Grid.Col span={{ base: 12, md: 9, lg: 10 }}>
         <Stack gap="md">
           <Group justify="space-between">
             <Title order={1} size="h2">
