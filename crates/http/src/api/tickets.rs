@@ -256,7 +256,14 @@ impl TicketsApi {
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
     ) -> ApiResult<TicketViewsResult> {
-        let views = state.tickets.views(&auth.0.scope).await?;
+        // The six counts run in their own task: a client that goes away (the UI refetches the
+        // counts while the user navigates) must not cancel store queries half-way, which makes
+        // the driver drop their connection (and with it an in-memory SQLite database).
+        let state = Arc::clone(state.0);
+        let scope = auth.0.scope;
+        let views = tokio::spawn(async move { state.tickets.views(&scope).await })
+            .await
+            .map_err(|e| ApiError::from(opsflow_ports::error::AppError::unexpected(e)))??;
         let items = views
             .into_iter()
             .map(|v| TicketViewDto {
