@@ -466,11 +466,13 @@ const tests = [
         await page.getByRole('link', { name: 'All tickets' }).click();
         await page.getByTestId('ticket-row').first().waitFor();
         // Every status and priority badge shows its whole label (no "MEDI…").
-        const cut = await page.evaluate(() =>
-          [...document.querySelectorAll('[data-testid="ticket-row"] .mantine-Badge-label')]
-            .filter((label) => label.scrollWidth > label.clientWidth + 1)
-            .map((label) => label.textContent),
-        );
+        const cut = await page
+          .locator('[data-testid="ticket-row"] .mantine-Badge-label')
+          .evaluateAll((labels) =>
+            labels
+              .filter((label) => label.scrollWidth > label.clientWidth + 1)
+              .map((label) => label.textContent),
+          );
         assert.deepEqual(cut, []);
         await page.getByRole('columnheader', { name: 'Updated' }).waitFor();
       } finally {

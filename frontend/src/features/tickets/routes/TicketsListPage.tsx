@@ -6,6 +6,7 @@ import {
   Modal,
   Pagination,
   Paper,
+  Select,
   Stack,
   Text,
   Title,
@@ -23,6 +24,8 @@ import { TicketFiltersBar } from '../components/TicketFiltersBar';
 import { TicketsTable } from '../components/TicketsTable';
 import { TicketViewsNav } from '../components/TicketViewsNav';
 import { PAGE_SIZE, useTicketFilters } from '../components/useTicketFilters';
+
+const ALL = 'all';
 
 export function TicketsListPage() {
   const { user } = useAuth();
@@ -43,7 +46,7 @@ export function TicketsListPage() {
 
   return (
     <Grid gap="lg">
-      <Grid.Col span={{ base: 12, md: 3, lg: 2 }}>
+      <Grid.Col span={{ base: 12, md: 3, lg: 2 }} visibleFrom="md">
         <TicketViewsNav views={viewList} current={filters.view} loading={views.isPending} />
       </Grid.Col>
       <Grid.Col span={{ base: 12, md: 9, lg: 10 }}>
@@ -56,6 +59,20 @@ export function TicketsListPage() {
               New ticket
             </Button>
           </Group>
+          {/* Below the md breakpoint the sidebar is hidden: the views are a select instead. */}
+          <Select
+            hiddenFrom="md"
+            label="View"
+            data={[
+              { value: ALL, label: 'All tickets' },
+              ...viewList.map((v) => ({ value: v.id, label: `${v.name} (${v.count})` })),
+            ]}
+            value={filters.view ?? ALL}
+            onChange={(value) =>
+              void navigate(value && value !== ALL ? `/tickets?view=${value}` : '/tickets')
+            }
+            allowDeselect={false}
+          />
           {denied && (
             <Alert color="yellow" role="status">
               That page is for workspace admins only.
