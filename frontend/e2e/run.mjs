@@ -538,6 +538,35 @@ const tests = [
     },
   },
   {
+    name: 'at 1366 px the views show counts, a view opens from the sidebar and no badge is cut',
+    async run({ browser, base }) {
+      const { context, page } = await newPage(browser, base, { width: 1366, height: 768 });
+      try {
+        await logInAt(page, admin.email, PASSWORD);
+        const views = page.getByRole('navigation', { name: 'Views' });
+        const allOpen = await apiAs(page, 'GET', '/api/tickets?view=all_open&page_size=100');
+        await views.getByTestId('view-all_open').getByText(String(allOpen.body.total)).waitFor();
+        await views.getByTestId('view-urgent_high').click();
+        await page.getByRole('heading', { name: 'Urgent & high' }).waitFor();
+        assert.ok(page.url().endsWith('/tickets?view=urgent_high'), page.url());
+        await page.getByRole('link', { name: 'All tickets' }).click();
+        await page.getByTestId('ticket-row').first().waitFor();
+        // Every status and priority badge shows its whole label (no "MEDI…").
+        const cut = await page
+          .locator('[data-testid="ticket-row"] .mantine-Badge-label')
+          .evaluateAll((labels) =>
+            labels
+              .filter((label) => label.scrollWidth > label.clientWidth + 1)
+              .map((label) => label.textContent),
+          );
+        assert.deepEqual(cut, []);
+        await page.getByRole('columnheader', { name: 'Updated' }).waitFor();
+      } finally {
+        await context.close();
+      }
+    },
+  },
+  {
     name: 'tablet width: the sidebar opens from the menu button',
     async run({ browser, base }) {
       const { context, page } = await newPage(browser, base, { width: 768, height: 1024 });

@@ -21,7 +21,8 @@ use contract::{
 use futures::TryStreamExt;
 use opsflow_adapters::mongo::{MongoSettings, MongoStore, index_specs};
 use opsflow_domain::{
-    Category, Priority, Role, RunStatus, StepType, TicketPatch, TicketQuery, TicketStatus,
+    Category, Priority, Role, RunStatus, StepType, TicketPatch, TicketQuery, TicketSort,
+    TicketStatus,
 };
 use opsflow_ports::repos::{
     AccountRepository, Conflict, ReplyRepository, RepoError, StoreAdmin, ThrottleRepository,
@@ -531,7 +532,8 @@ async fn tickets_stored_before_numbers_are_numbered_at_start_up() {
         // Created out of time order, so creation time (not insertion order) must decide.
         let a_late = new_ticket(&a.scope, "A late", "body", base + time::Duration::seconds(5));
         let a_early = new_ticket(&a.scope, "A early", "body", base);
-        let b_only = new_ticket(&b.scope, "B only", "body", base);
+        let mut b_only = new_ticket(&b.scope, "B only", "body", base);
+        b_only.priority = Some(Priority::Urgent);
         for (scope, t) in [(a.scope, &a_late), (a.scope, &a_early), (b.scope, &b_only)] {
             TicketRepository::create(&*s, &scope, t).await.unwrap();
         }
@@ -539,7 +541,7 @@ async fn tickets_stored_before_numbers_are_numbered_at_start_up() {
         let db = s.database();
         db.collection::<Document>("tickets").drop_index("tenant_number_unique").await.unwrap();
         db.collection::<Document>("tickets")
-            .update_many(doc! {}, doc! { "$unset": { "number": "" } })
+            .update_many(doc! {}, doc! { "$unset": { "number": "", "priority_rank": "" } })
             .await
             .unwrap();
         db.collection::<Document>("ticket_counters").drop().await.unwrap();
@@ -561,6 +563,13 @@ async fn tickets_stored_before_numbers_are_numbered_at_start_up() {
             .filter_map(|d| d.get_str("name").ok().map(str::to_owned))
             .collect();
         assert!(names.contains(&"tenant_number_unique".to_owned()), "{names:?}");
+        // Priority ranks are restored too: B's urgent ticket sorts before a new unset one.
+        let b_new = new_ticket(&b.scope, "B new", "body", base + time::Duration::seconds(1));
+        TicketRepository::create(&again, &b.scope, &b_new).await.unwrap();
+        let by_priority = TicketQuery { sort: TicketSort::Priority, ..TicketQuery::default() };
+        let listed = TicketRepository::list(&again, &b.scope, &by_priority).await.unwrap();
+        let order: Vec<_> = listed.items.iter().map(|t| t.id).collect();
+        assert_eq!(order, vec![b_only.id, b_new.id]);
         // A second start finds nothing to number.
         MongoStore::connect(settings(db.name())).await.expect("reconnect twice");
         assert_eq!(number(a.scope, a_late.id).await, 2);

@@ -102,10 +102,20 @@ async fn list_queries_use_their_indexes() {
         ("tenant_id = x'00' AND priority = 'high'", "tickets_tenant_priority_created"),
         ("tenant_id = x'00' AND category = 'bug'", "tickets_tenant_category_created"),
     ];
-    for (filter, index) in cases {
+    let newest = "created_at DESC, id DESC";
+    let cases = cases.into_iter().map(|(filter, index)| (filter, newest, index)).chain([
+        (
+            "tenant_id = x'00'",
+            "priority_rank DESC, created_at ASC, id ASC",
+            "tickets_tenant_rank_created",
+        ),
+        ("tenant_id = x'00'", "updated_at DESC, id DESC", "tickets_tenant_updated"),
+        ("tenant_id = x'00'", "created_at ASC, id ASC", "tickets_tenant_created"),
+    ]);
+    for (filter, order, index) in cases {
         let plan = store
             .explain(&format!(
-                "SELECT * FROM tickets WHERE {filter} ORDER BY created_at DESC, id DESC LIMIT 25 OFFSET 4975"
+                "SELECT * FROM tickets WHERE {filter} ORDER BY {order} LIMIT 25 OFFSET 4975"
             ))
             .await
             .unwrap()
@@ -216,8 +226,13 @@ async fn broad_and_rare_search_words_agree_with_the_reference() {
             .map(|t| t.id)
             .collect();
         want.reverse();
-        let query =
-            TicketQuery { search: words, status, page: 2, page_size: 10, ..TicketQuery::default() };
+        let query = TicketQuery {
+            search: words,
+            statuses: status.into_iter().collect(),
+            page: 2,
+            page_size: 10,
+            ..TicketQuery::default()
+        };
         let page = store.list(&a.scope, &query).await.unwrap();
         assert_eq!(page.total, want.len() as u64, "{q}");
         let got: Vec<_> = page.items.iter().map(|t| t.id).collect();

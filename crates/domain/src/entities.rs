@@ -240,13 +240,13 @@ pub enum AssigneeFilter {
     Unassigned,
 }
 
-/// Filters and paging for a ticket list; results are newest first.
+/// Filters, order and paging for a ticket list.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TicketQuery {
-    /// Only this status.
-    pub status: Option<TicketStatus>,
-    /// Only this priority.
-    pub priority: Option<Priority>,
+    /// Only these statuses (empty: any).
+    pub statuses: Vec<TicketStatus>,
+    /// Only these priorities (empty: any; unset priorities never match a non-empty list).
+    pub priorities: Vec<Priority>,
     /// Only this category.
     pub category: Option<Category>,
     /// Only this assignee, or only unassigned.
@@ -256,6 +256,8 @@ pub struct TicketQuery {
     /// Lower-cased tokens (see [`TicketQuery::search_words`]); each must be a prefix of a keyword
     /// of the ticket's subject, body, customer name or customer email.
     pub search: Vec<String>,
+    /// The order of the results.
+    pub sort: crate::TicketSort,
     /// Page number, from 1.
     pub page: u32,
     /// Items per page, 1..=100.
@@ -265,12 +267,13 @@ pub struct TicketQuery {
 impl Default for TicketQuery {
     fn default() -> Self {
         Self {
-            status: None,
-            priority: None,
+            statuses: Vec::new(),
+            priorities: Vec::new(),
             category: None,
             assignee: None,
             number: None,
             search: Vec::new(),
+            sort: crate::TicketSort::Created,
             page: 1,
             page_size: Self::DEFAULT_PAGE_SIZE,
         }
@@ -291,6 +294,34 @@ impl TicketQuery {
     #[must_use]
     pub fn search_words(q: &str) -> Vec<String> {
         crate::search::tokens(q).into_iter().take(Self::MAX_SEARCH_WORDS).collect()
+    }
+
+    /// The filter and order of a view for the user `me` (first page, default size).
+    #[must_use]
+    pub fn for_view(view: crate::TicketView, me: UserId) -> Self {
+        let assignee = match view {
+            crate::TicketView::MyOpen => Some(AssigneeFilter::User(me)),
+            crate::TicketView::Unassigned => Some(AssigneeFilter::Unassigned),
+            _ => None,
+        };
+        Self {
+            statuses: view.statuses().to_vec(),
+            priorities: view.priorities().to_vec(),
+            assignee,
+            sort: view.sort(),
+            ..Self::default()
+        }
+    }
+
+    /// Whether the query filters on anything besides search words (stores count a pure
+    /// search from their keyword index alone).
+    #[must_use]
+    pub const fn has_field_filters(&self) -> bool {
+        !self.statuses.is_empty()
+            || !self.priorities.is_empty()
+            || self.category.is_some()
+            || self.assignee.is_some()
+            || self.number.is_some()
     }
 
     /// Rows to skip for the requested page.

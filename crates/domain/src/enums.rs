@@ -104,6 +104,96 @@ str_enum!(
     }
 );
 
+impl TicketStatus {
+    /// The statuses of work still waiting on the team: new, open and pending.
+    pub const WAITING: &'static [Self] = &[Self::New, Self::Open, Self::Pending];
+}
+
+str_enum!(
+    /// The order of a ticket list.
+    TicketSort {
+        /// Newest first (`created_at` desc, then id desc): the default.
+        Created => "created",
+        /// Most urgent first (urgent, high, medium, low, unset), oldest first within a priority.
+        Priority => "priority",
+        /// Most recently changed first (`updated_at` desc, then id desc).
+        LastActivity => "last_activity",
+        /// Oldest first (`created_at` asc, then id asc): who has waited longest.
+        OldestWaiting => "oldest_waiting",
+    }
+);
+
+#[allow(clippy::derivable_impls)]
+impl Default for TicketSort {
+    fn default() -> Self {
+        Self::Created
+    }
+}
+
+str_enum!(
+    /// A saved view of the ticket list, shown with its count in the sidebar.
+    TicketView {
+        /// New, open or pending tickets assigned to the caller.
+        MyOpen => "my_open",
+        /// New, open or pending tickets assigned to nobody.
+        Unassigned => "unassigned",
+        /// New, open or pending tickets of urgent or high priority, most urgent first.
+        UrgentHigh => "urgent_high",
+        /// Every new, open or pending ticket.
+        AllOpen => "all_open",
+        /// Tickets a reply was sent on.
+        Replied => "replied",
+        /// Closed tickets.
+        Closed => "closed",
+    }
+);
+
+impl TicketView {
+    /// The name shown in the sidebar.
+    #[must_use]
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::MyOpen => "My open",
+            Self::Unassigned => "Unassigned",
+            Self::UrgentHigh => "Urgent & high",
+            Self::AllOpen => "All open",
+            Self::Replied => "Replied",
+            Self::Closed => "Closed",
+        }
+    }
+
+    /// The statuses the view shows.
+    #[must_use]
+    pub const fn statuses(self) -> &'static [TicketStatus] {
+        match self {
+            Self::MyOpen | Self::Unassigned | Self::UrgentHigh | Self::AllOpen => {
+                TicketStatus::WAITING
+            }
+            Self::Replied => &[TicketStatus::Replied],
+            Self::Closed => &[TicketStatus::Closed],
+        }
+    }
+
+    /// The priorities the view shows (empty: any).
+    #[must_use]
+    pub const fn priorities(self) -> &'static [Priority] {
+        match self {
+            Self::UrgentHigh => &[Priority::Urgent, Priority::High],
+            _ => &[],
+        }
+    }
+
+    /// The view's order when the caller picks none.
+    #[must_use]
+    pub const fn sort(self) -> TicketSort {
+        match self {
+            Self::UrgentHigh => TicketSort::Priority,
+            Self::Replied | Self::Closed => TicketSort::LastActivity,
+            Self::MyOpen | Self::Unassigned | Self::AllOpen => TicketSort::Created,
+        }
+    }
+}
+
 str_enum!(
     /// How soon a ticket needs attention.
     Priority {
@@ -117,6 +207,21 @@ str_enum!(
         Urgent => "urgent",
     }
 );
+
+impl Priority {
+    /// The sort rank of an optional priority: urgent 4, high 3, medium 2, low 1, unset 0. Both
+    /// stores keep it beside the priority so "most urgent first" is read from an index.
+    #[must_use]
+    pub const fn rank(priority: Option<Self>) -> i64 {
+        match priority {
+            Some(Self::Urgent) => 4,
+            Some(Self::High) => 3,
+            Some(Self::Medium) => 2,
+            Some(Self::Low) => 1,
+            None => 0,
+        }
+    }
+}
 
 str_enum!(
     /// What kind of request a ticket is.

@@ -44,8 +44,8 @@ pub use entities::{
     TicketReply, User, parse_ticket_number,
 };
 pub use enums::{
-    AuthorType, Category, Channel, ParseEnumError, Priority, Role, RunStatus, StepType,
-    TicketStatus,
+    AuthorType, Category, Channel, ParseEnumError, Priority, Role, RunStatus, StepType, TicketSort,
+    TicketStatus, TicketView,
 };
 pub use errors::FieldErrors;
 pub use guardrails::GuardrailFlag;

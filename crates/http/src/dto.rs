@@ -51,6 +51,22 @@ mirror_enum!(
     PriorityDto => Priority as "Priority" { Low => "low", Medium => "medium", High => "high", Urgent => "urgent" }
 );
 mirror_enum!(
+    /// The order of a ticket list: `created` newest first (the default); `priority` most urgent
+    /// first (urgent, high, medium, low, unset), oldest first within a priority;
+    /// `last_activity` most recently changed first; `oldest_waiting` oldest first.
+    TicketSortDto => TicketSort as "TicketSort" {
+        Created => "created", Priority => "priority", LastActivity => "last_activity",
+        OldestWaiting => "oldest_waiting"
+    }
+);
+mirror_enum!(
+    /// A saved view of the ticket list.
+    TicketViewIdDto => TicketView as "TicketViewId" {
+        MyOpen => "my_open", Unassigned => "unassigned", UrgentHigh => "urgent_high",
+        AllOpen => "all_open", Replied => "replied", Closed => "closed"
+    }
+);
+mirror_enum!(
     /// Ticket category.
     CategoryDto => Category as "Category" {
         Bug => "bug", FeatureRequest => "feature_request", Billing => "billing",
@@ -759,7 +775,7 @@ impl TicketPatchRequest {
 /// A page of tickets.
 #[derive(Debug, Clone, Object)]
 pub struct TicketPage {
-    /// Tickets, newest first.
+    /// Tickets, in the requested order.
     pub items: Vec<TicketDto>,
     /// Matching tickets in all.
     pub total: u64,
@@ -767,6 +783,34 @@ pub struct TicketPage {
     pub page: u32,
     /// Page size.
     pub page_size: u32,
+}
+
+/// A view of the ticket list: its filter (the list parameters it stands for) and how many
+/// tickets it shows right now.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "TicketView")]
+pub struct TicketViewDto {
+    /// The view (`GET /api/tickets?view=<id>` lists it).
+    pub id: TicketViewIdDto,
+    /// Display name.
+    pub name: String,
+    /// The statuses it shows (empty: any).
+    pub status: Vec<TicketStatusDto>,
+    /// The priorities it shows (empty: any).
+    pub priority: Vec<PriorityDto>,
+    /// `me` or `unassigned`, or null for anyone.
+    pub assignee: Option<String>,
+    /// Its default order.
+    pub sort: TicketSortDto,
+    /// How many tickets it shows (exact).
+    pub count: u64,
+}
+
+/// The views of the ticket list, in sidebar order.
+#[derive(Debug, Clone, Object)]
+pub struct TicketViewsResponse {
+    /// The views with their counts.
+    pub items: Vec<TicketViewDto>,
 }
 
 /// The latest triage run of a ticket, in brief.
@@ -792,33 +836,49 @@ pub struct TicketDetailResponse {
 /// Longest accepted search text.
 pub const MAX_Q_CHARS: usize = 200;
 
-/// The filters and paging of `GET /api/tickets`, as given in the query string.
+/// The filters, order and paging of `GET /api/tickets`, as given in the query string.
 #[derive(Debug, Clone, Default)]
 pub struct TicketListParams {
-    /// Only this status.
-    pub status: Option<TicketStatusDto>,
-    /// Only this priority.
-    pub priority: Option<PriorityDto>,
+    /// Start from this view's filter and order.
+    pub view: Option<TicketViewIdDto>,
+    /// Only these statuses (any of them).
+    pub status: Vec<TicketStatusDto>,
+    /// Only these priorities (any of them).
+    pub priority: Vec<PriorityDto>,
     /// Only this category.
     pub category: Option<CategoryDto>,
+    /// `me`, `unassigned` or a user id.
+    pub assignee: Option<String>,
     /// Only tickets assigned to this user.
     pub assignee_id: Option<String>,
     /// Only unassigned tickets.
     pub unassigned: Option<bool>,
-    /// Search words.
+    /// Search words, or a ticket number.
     pub q: Option<String>,
+    /// The order.
+    pub sort: Option<TicketSortDto>,
     /// Page number, from 1.
     pub page: Option<u32>,
     /// Items per page.
     pub page_size: Option<u32>,
 }
 
+fn dedup<T: PartialEq>(values: Vec<T>) -> Vec<T> {
+    let mut out = Vec::with_capacity(values.len());
+    for v in values {
+        if !out.contains(&v) {
+            out.push(v);
+        }
+    }
+    out
+}
+
 impl TicketListParams {
-    /// Validates the filters and paging.
+    /// Validates the filters and paging; `me` is the caller (for `assignee=me` and the views).
     ///
     /// # Errors
     /// Field errors.
-    pub fn try_into_domain(self) -> Result<d::TicketQuery, FieldErrors> {
+    pub fn try_into_domain(self, me: d::UserId) -> Result<d::TicketQuery, FieldErrors> {
         let mut e = FieldErrors::new();
         let page = self.page.unwrap_or(1);
         if page == 0 || page > 1_000_000 {
@@ -828,17 +888,33 @@ impl TicketListParams {
         if page_size == 0 || page_size > d::TicketQuery::MAX_PAGE_SIZE {
             e.add("page_size", "must be between 1 and 100");
         }
-        let assignee = match (self.assignee_id.as_deref(), self.unassigned) {
-            (Some(_), Some(true)) => {
-                e.add("unassigned", "cannot be combined with assignee_id");
-                None
-            }
-            (Some(raw), _) => {
-                e.check("assignee_id", d::UserId::parse(raw)).map(d::AssigneeFilter::User)
-            }
-            (None, Some(true)) => Some(d::AssigneeFilter::Unassigned),
-            (None, _) => None,
-        };
+        let assignee =
+            match (self.assignee.as_deref(), self.assignee_id.as_deref(), self.unassigned) {
+                (Some(_), Some(_), _) | (Some(_), _, Some(true)) => {
+                    e.add("assignee", "cannot be combined with assignee_id or unassigned");
+                    None
+                }
+                (Some(raw), None, _) => match raw.trim() {
+                    "me" => Some(d::AssigneeFilter::User(me)),
+                    "unassigned" => Some(d::AssigneeFilter::Unassigned),
+                    other => e
+                        .check(
+                            "assignee",
+                            d::UserId::parse(other)
+                                .map_err(|_| "must be me, unassigned or a user id (UUID)"),
+                        )
+                        .map(d::AssigneeFilter::User),
+                },
+                (None, Some(_), Some(true)) => {
+                    e.add("unassigned", "cannot be combined with assignee_id");
+                    None
+                }
+                (None, Some(raw), _) => {
+                    e.check("assignee_id", d::UserId::parse(raw)).map(d::AssigneeFilter::User)
+                }
+                (None, None, Some(true)) => Some(d::AssigneeFilter::Unassigned),
+                (None, None, _) => None,
+            };
         // A q of just a ticket number (`1042` or `#1042`) finds that ticket.
         let (search, number) = match self.q.as_deref() {
             Some(text) if text.chars().count() > MAX_Q_CHARS => {
@@ -852,13 +928,29 @@ impl TicketListParams {
             None => (Vec::new(), None),
         };
         e.into_result()?;
+        let base = self
+            .view
+            .map_or_else(d::TicketQuery::default, |v| d::TicketQuery::for_view(v.into(), me));
+        let sort: d::TicketSort = self.sort.map_or(base.sort, Into::into);
+        let mut statuses: Vec<d::TicketStatus> = self.status.into_iter().map(Into::into).collect();
+        if statuses.is_empty() {
+            statuses = base.statuses;
+        }
+        if statuses.is_empty() && sort == d::TicketSort::OldestWaiting {
+            statuses = d::TicketStatus::WAITING.to_vec();
+        }
+        let mut priorities: Vec<d::Priority> = self.priority.into_iter().map(Into::into).collect();
+        if priorities.is_empty() {
+            priorities = base.priorities;
+        }
         Ok(d::TicketQuery {
-            status: self.status.map(Into::into),
-            priority: self.priority.map(Into::into),
+            statuses: dedup(statuses),
+            priorities: dedup(priorities),
             category: self.category.map(Into::into),
-            assignee,
+            assignee: assignee.or(base.assignee),
             number,
             search,
+            sort,
             page,
             page_size,
         })

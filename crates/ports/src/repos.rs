@@ -274,6 +274,13 @@ pub trait TicketRepository: Send + Sync + 'static {
     /// `Unexpected`.
     async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<Page<Ticket>>;
 
+    /// How many tickets match the query's filters (paging and order are ignored): an exact,
+    /// indexed `COUNT`, used for the views' counts.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn count(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<u64>;
+
     /// Applies a patch (and sets `updated_at = now`); returns the updated ticket.
     ///
     /// # Errors

@@ -187,6 +187,12 @@ impl TicketRepository for FakeStore {
         }))
     }
 
+    async fn count(&self, scope: &TenantScope, _query: &TicketQuery) -> RepoResult<u64> {
+        self.seen(scope);
+        Ok(self.with(|d| d.tickets.iter().filter(|t| t.tenant_id == scope.tenant_id()).count())
+            as u64)
+    }
+
     async fn get_by_number(&self, scope: &TenantScope, number: u64) -> RepoResult<Ticket> {
         self.seen(scope);
         self.with(|d| {

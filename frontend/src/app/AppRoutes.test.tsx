@@ -73,6 +73,7 @@ describe('app routes and auth', () => {
       'GET /api/tickets': () =>
         expired ? apiError(401, 'token_expired', 'Token expired') : page(),
       'GET /api/team': () => json({ items: [admin] }),
+      'GET /api/tickets/views': () => json({ items: [] }),
       'GET /api/tickets/:id': () => apiError(401, 'token_expired', 'Token expired'),
     });
     const user = renderApp('/tickets');
@@ -132,7 +133,7 @@ describe('app routes and auth', () => {
     const first = api.find('GET', '/api/tickets')[0]!;
     expect(Object.fromEntries(first.query)).toEqual({
       status: 'open',
-      unassigned: 'true',
+      assignee: 'unassigned',
       q: 'refund',
       page: '2',
       page_size: '25',

@@ -15,9 +15,9 @@ use std::collections::BTreeSet;
 use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Document, doc};
 use opsflow_domain::{
-    AuditEventId, Email, PersonName, Policies, ReplyBody, ReplyId, SessionId, Slug, Tenant,
-    TenantId, TenantName, Ticket, TicketBody, TicketId, TicketReply, TicketSubject, User, UserId,
-    WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
+    AuditEventId, Email, PersonName, Policies, Priority, ReplyBody, ReplyId, SessionId, Slug,
+    Tenant, TenantId, TenantName, Ticket, TicketBody, TicketId, TicketReply, TicketSubject, User,
+    UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -400,6 +400,7 @@ pub fn ticket_doc(t: &Ticket) -> Document {
         "channel": t.channel.as_str(),
         "status": t.status.as_str(),
         "priority": opt_str(t.priority.as_ref().map(|p| p.as_str())),
+        "priority_rank": Priority::rank(t.priority),
         "category": opt_str(t.category.as_ref().map(|c| c.as_str())),
         "customer_name": t.customer_name.as_str(),
         "customer_email": t.customer_email.as_str(),
@@ -587,6 +588,7 @@ pub fn ticket_patch_set(patch: &opsflow_domain::TicketPatch, now: OffsetDateTime
     }
     if let Some(p) = patch.priority {
         set.insert("priority", opt_str(p.as_ref().map(|p| p.as_str())));
+        set.insert("priority_rank", Priority::rank(p));
     }
     if let Some(c) = patch.category {
         set.insert("category", opt_str(c.as_ref().map(|c| c.as_str())));

@@ -3,8 +3,8 @@
 
 use bson::{Bson, Document, doc};
 use opsflow_domain::{
-    AssigneeFilter, ReplyId, RunStatus, TenantId, TenantScope, TicketId, TicketQuery, TicketStatus,
-    UserId, WorkflowRunId,
+    AssigneeFilter, ReplyId, RunStatus, TenantId, TenantScope, TicketId, TicketQuery, TicketSort,
+    TicketStatus, UserId, WorkflowRunId,
 };
 use time::OffsetDateTime;
 
@@ -138,11 +138,11 @@ pub fn regex_escape(s: &str) -> String {
 /// `(tenant_id, keywords, created_at)` index gives tight bounds).
 pub fn ticket_list(scope: &TenantScope, q: &TicketQuery) -> Document {
     let mut f = in_tenant(scope);
-    if let Some(s) = q.status {
-        f.insert("status", s.as_str());
+    if let Some(statuses) = one_or_in(q.statuses.iter().map(|s| s.as_str())) {
+        f.insert("status", statuses);
     }
-    if let Some(p) = q.priority {
-        f.insert("priority", p.as_str());
+    if let Some(priorities) = one_or_in(q.priorities.iter().map(|p| p.as_str())) {
+        f.insert("priority", priorities);
     }
     if let Some(c) = q.category {
         f.insert("category", c.as_str());
@@ -171,9 +171,25 @@ pub fn ticket_list(scope: &TenantScope, q: &TicketQuery) -> Document {
     f
 }
 
-/// The sort of a ticket list: newest first, id as the tie-breaker.
-pub fn newest_first() -> Document {
-    doc! { "created_at": -1, "_id": -1 }
+/// A field condition for a list of values: the value itself for one (an equality, as before
+/// lists existed), `{$in: [...]}` for several, nothing for none.
+fn one_or_in<'a>(values: impl Iterator<Item = &'a str>) -> Option<Bson> {
+    let mut values: Vec<Bson> = values.map(|v| Bson::String(v.to_owned())).collect();
+    match values.len() {
+        0 => None,
+        1 => values.pop(),
+        _ => Some(Bson::Document(doc! { "$in": values })),
+    }
+}
+
+/// The sort of a ticket list, `_id` as the tie-breaker; each has an index after `tenant_id`.
+pub fn ticket_sort(sort: TicketSort) -> Document {
+    match sort {
+        TicketSort::Created => doc! { "created_at": -1, "_id": -1 },
+        TicketSort::Priority => doc! { "priority_rank": -1, "created_at": 1, "_id": 1 },
+        TicketSort::LastActivity => doc! { "updated_at": -1, "_id": -1 },
+        TicketSort::OldestWaiting => doc! { "created_at": 1, "_id": 1 },
+    }
 }
 
 /// The `$match` of the open-ticket count per assignee.
@@ -291,12 +307,13 @@ mod tests {
         let reply = ReplyId::new();
         let run = WorkflowRunId::new();
         let full_query = TicketQuery {
-            status: Some(TicketStatus::Open),
-            priority: Some(Priority::High),
+            statuses: vec![TicketStatus::Open],
+            priorities: vec![Priority::High],
             category: Some(Category::Bug),
             assignee: Some(AssigneeFilter::Unassigned),
             number: Some(7),
             search: vec!["login".to_owned(), "broken".to_owned()],
+            sort: TicketSort::Priority,
             page: 3,
             page_size: 10,
         };
@@ -345,8 +362,8 @@ mod tests {
         let scope = TenantScope::new(TenantId::new(), UserId::new(), Role::Agent);
         let user = UserId::new();
         let q = TicketQuery {
-            status: Some(TicketStatus::Pending),
-            priority: Some(Priority::Urgent),
+            statuses: vec![TicketStatus::Pending],
+            priorities: vec![Priority::Urgent, Priority::High],
             category: Some(Category::Billing),
             assignee: Some(AssigneeFilter::User(user)),
             search: vec!["inv".to_owned(), "a.b".to_owned()],
@@ -354,7 +371,7 @@ mod tests {
         };
         let f = ticket_list(&scope, &q);
         assert_eq!(f.get_str("status").ok(), Some("pending"));
-        assert_eq!(f.get_str("priority").ok(), Some("urgent"));
+        assert_eq!(f.get("priority"), Some(&Bson::Document(doc! { "$in": ["urgent", "high"] })));
         assert_eq!(f.get_str("category").ok(), Some("billing"));
         assert_eq!(f.get("assignee_id"), Some(&user.bson()));
         let words = f.get_array("$and").expect("$and of words");

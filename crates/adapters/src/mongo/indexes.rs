@@ -63,6 +63,24 @@ pub fn index_specs() -> Vec<IndexSpec> {
             "tenant_assignee_created",
             doc! { "tenant_id": 1, "assignee_id": 1, "created_at": 1, "_id": 1 },
         ),
+        // Sort by priority (urgent first, then oldest) and by last activity.
+        spec(
+            "tickets",
+            "tenant_priority_rank_created",
+            doc! { "tenant_id": 1, "priority_rank": -1, "created_at": 1, "_id": 1 },
+        ),
+        spec("tickets", "tenant_updated", doc! { "tenant_id": 1, "updated_at": 1, "_id": 1 }),
+        // The exact counts of the sidebar views.
+        spec(
+            "tickets",
+            "tenant_status_assignee",
+            doc! { "tenant_id": 1, "status": 1, "assignee_id": 1 },
+        ),
+        spec(
+            "tickets",
+            "tenant_status_priority",
+            doc! { "tenant_id": 1, "status": 1, "priority": 1 },
+        ),
         spec(
             "tickets",
             "tenant_keywords_created",

@@ -217,6 +217,9 @@ impl MongoStore {
         numbers::backfill(&store.tickets, &store.counters)
             .await
             .map_err(|source| MongoConnectError::Setup { step: "number tickets", source })?;
+        numbers::backfill_priority_ranks(&store.tickets)
+            .await
+            .map_err(|source| MongoConnectError::Setup { step: "rank priorities", source })?;
         indexes::create_all(&store.db)
             .await
             .map_err(|source| MongoConnectError::Setup { step: "createIndexes", source })?;

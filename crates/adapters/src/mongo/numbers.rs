@@ -15,7 +15,7 @@ use bson::{Bson, Document, doc};
 use futures::TryStreamExt;
 use mongodb::Collection;
 use mongodb::options::ReturnDocument;
-use opsflow_domain::TenantId;
+use opsflow_domain::{Priority, TenantId};
 
 use super::codec::{AsUuid, get_i64};
 
@@ -109,4 +109,24 @@ pub(super) async fn backfill(
         tracing::info!(numbered, "numbered tickets stored before ticket numbers existed");
     }
     Ok(numbered)
+}
+
+/// Sets `priority_rank` (the sort key of "most urgent first") on tickets stored before it
+/// existed: one update per priority value, each a no-op once every ticket has a rank.
+pub(super) async fn backfill_priority_ranks(
+    tickets: &Collection<Document>,
+) -> mongodb::error::Result<u64> {
+    let mut ranked = 0;
+    let values = Priority::ALL.iter().map(|p| Some(*p)).chain([None]);
+    for priority in values {
+        let value = priority.map_or(Bson::Null, |p| Bson::String(p.as_str().to_owned()));
+        ranked += tickets
+            .update_many(
+                doc! { "priority_rank": { "$exists": false }, "priority": value },
+                doc! { "$set": { "priority_rank": Priority::rank(priority) } },
+            )
+            .await?
+            .modified_count;
+    }
+    Ok(ranked)
 }

@@ -355,7 +355,7 @@ impl TicketRepository for MongoStore {
             let cursor = self
                 .tickets
                 .find(filter.clone())
-                .sort(f::newest_first())
+                .sort(f::ticket_sort(query.sort))
                 .skip(query.offset())
                 .limit(i64::from(query.page_size))
                 .await?;
@@ -363,6 +363,10 @@ impl TicketRepository for MongoStore {
         };
         let (total, cursor) = futures::try_join!(total.into_future(), items).map_err(driver)?;
         Ok(Page { items: collect(cursor, ticket_from).await?, total })
+    }
+
+    async fn count(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<u64> {
+        self.tickets.count_documents(f::ticket_list(scope, query)).await.map_err(driver)
     }
 
     async fn update(

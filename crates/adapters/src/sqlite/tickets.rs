@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use opsflow_domain::{
     AssigneeFilter, ReplyBody, ReplyId, TenantId, TenantScope, Ticket, TicketId, TicketPatch,
-    TicketQuery, TicketReply, TicketStatus, UserId, search,
+    TicketQuery, TicketReply, TicketSort, TicketStatus, UserId, search,
 };
 use opsflow_ports::repos::{Conflict, ReplyRepository, RepoError, RepoResult, TicketRepository};
 use sqlx::sqlite::SqliteArguments;
@@ -296,14 +296,8 @@ fn list_filter(
         "tenant_id = ?"
     });
     let mut args = vec![Arg::Blob(tenant_blob.clone())];
-    if let Some(s) = query.status {
-        sql.push_str(" AND status = ?");
-        args.push(Arg::Text(s.as_str().to_owned()));
-    }
-    if let Some(p) = query.priority {
-        sql.push_str(" AND priority = ?");
-        args.push(Arg::Text(p.as_str().to_owned()));
-    }
+    in_list(&mut sql, &mut args, "status", query.statuses.iter().map(|s| s.as_str()));
+    in_list(&mut sql, &mut args, "priority", query.priorities.iter().map(|p| p.as_str()));
     if let Some(c) = query.category {
         sql.push_str(" AND category = ?");
         args.push(Arg::Text(c.as_str().to_owned()));
@@ -332,6 +326,33 @@ fn list_filter(
     (sql, args)
 }
 
+/// Appends ` AND column IN (?, ...)` for a non-empty list of values.
+fn in_list<'a>(
+    sql: &mut String,
+    args: &mut Vec<Arg>,
+    column: &str,
+    values: impl ExactSizeIterator<Item = &'a str>,
+) {
+    if values.len() == 0 {
+        return;
+    }
+    let marks = vec!["?"; values.len()].join(", ");
+    for part in [" AND ", column, " IN (", &marks, ")"] {
+        sql.push_str(part);
+    }
+    args.extend(values.map(|v| Arg::Text(v.to_owned())));
+}
+
+/// The `ORDER BY` of a ticket list; each has an index that starts with the tenant.
+const fn order_by(sort: TicketSort) -> &'static str {
+    match sort {
+        TicketSort::Created => "created_at DESC, id DESC",
+        TicketSort::Priority => "priority_rank DESC, created_at ASC, id ASC",
+        TicketSort::LastActivity => "updated_at DESC, id DESC",
+        TicketSort::OldestWaiting => "created_at ASC, id ASC",
+    }
+}
+
 /// The count of a pure search (search words and no other filter) from the keyword index alone:
 /// the distinct tickets in the rarest word's keyword range that also have every other word.
 /// Keyword rows carry their ticket's tenant, so the tickets table is not touched. `None` when
@@ -341,12 +362,7 @@ fn keyword_count(
     query: &TicketQuery,
     words: &[String],
 ) -> Option<(String, Vec<Arg>)> {
-    let only_search = query.status.is_none()
-        && query.priority.is_none()
-        && query.category.is_none()
-        && query.assignee.is_none()
-        && query.number.is_none();
-    let (first, rest) = words.split_first().filter(|_| only_search)?;
+    let (first, rest) = words.split_first().filter(|_| !query.has_field_filters())?;
     let tenant_blob = blob(tenant.as_uuid());
     let mut sql = String::from(
         "SELECT COUNT(*) AS n FROM (SELECT DISTINCT ticket_seq FROM ticket_keywords \
@@ -370,8 +386,54 @@ fn keyword_count(
     Some((sql, args))
 }
 
+/// The search words (rarest first) and the `WHERE` clause with its arguments of a list.
+async fn planned_filter(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    query: &TicketQuery,
+) -> RepoResult<(Vec<String>, String, Vec<Arg>)> {
+    let (words, by_keywords) = if query.search.is_empty() {
+        (Vec::new(), false)
+    } else {
+        plan_search(conn, tenant, &query.search).await?
+    };
+    let (filter, args) = list_filter(tenant, query, &words, by_keywords);
+    Ok((words, filter, args))
+}
+
+/// How many tickets match: from the keyword index alone for a pure search, otherwise a
+/// `COUNT` over the filter (served by the tenant's indexes).
+async fn count_rows(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    query: &TicketQuery,
+    words: &[String],
+    filter: &str,
+    args: &[Arg],
+) -> RepoResult<u64> {
+    let (count_sql, count_args) = keyword_count(tenant, query, words).unwrap_or_else(|| {
+        (format!("SELECT COUNT(*) AS n FROM tickets WHERE {filter}"), args.to_vec())
+    });
+    let mut count = sqlx::query::<Sqlite>(AssertSqlSafe(count_sql));
+    for a in &count_args {
+        count = bind(count, a);
+    }
+    let total: i64 = {
+        use sqlx::Row;
+        let row = count.fetch_one(&mut *conn).await.map_err(db_err)?;
+        row.try_get("n").map_err(RepoError::unexpected)?
+    };
+    u64::try_from(total).map_err(RepoError::unexpected)
+}
+
 #[async_trait]
 impl TicketRepository for SqliteStore {
+    async fn count(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<u64> {
+        let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        let (words, filter, args) = planned_filter(&mut conn, scope.tenant_id(), query).await?;
+        count_rows(&mut conn, scope.tenant_id(), query, &words, &filter, &args).await
+    }
+
     async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<u64> {
         let mut tx = self.begin_write().await?;
         let number =
@@ -422,35 +484,16 @@ impl TicketRepository for SqliteStore {
         query: &TicketQuery,
     ) -> RepoResult<opsflow_domain::Page<Ticket>> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let (words, by_keywords) = if query.search.is_empty() {
-            (Vec::new(), false)
-        } else {
-            plan_search(&mut conn, scope.tenant_id(), &query.search).await?
-        };
-        let (filter, args) = list_filter(scope.tenant_id(), query, &words, by_keywords);
-
-        let (count_sql, count_args) = keyword_count(scope.tenant_id(), query, &words)
-            .unwrap_or_else(|| {
-                (format!("SELECT COUNT(*) AS n FROM tickets WHERE {filter}"), args.clone())
-            });
-        let mut count = sqlx::query::<Sqlite>(AssertSqlSafe(count_sql));
-        for a in &count_args {
-            count = bind(count, a);
-        }
-        let total: i64 = {
-            use sqlx::Row;
-            let row = count.fetch_one(&mut *conn).await.map_err(db_err)?;
-            row.try_get("n").map_err(RepoError::unexpected)?
-        };
-        let total = u64::try_from(total).map_err(RepoError::unexpected)?;
+        let (words, filter, args) = planned_filter(&mut conn, scope.tenant_id(), query).await?;
+        let total = count_rows(&mut conn, scope.tenant_id(), query, &words, &filter, &args).await?;
         if total <= query.offset() {
             return Ok(opsflow_domain::Page { items: Vec::new(), total });
         }
 
         let mut page = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
-            "SELECT {} FROM tickets WHERE {filter} ORDER BY created_at DESC, id DESC \
-             LIMIT ? OFFSET ?",
-            rows::TICKET_COLS
+            "SELECT {} FROM tickets WHERE {filter} ORDER BY {} LIMIT ? OFFSET ?",
+            rows::TICKET_COLS,
+            order_by(query.sort)
         )));
         for a in &args {
             page = bind(page, a);

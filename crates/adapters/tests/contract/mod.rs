@@ -29,7 +29,7 @@ use opsflow_domain::{
     AssigneeFilter, AuditEvent, AuditEventId, AuditKind, AuditQuery, AuthSession, AuthorType,
     Category, Channel, DetailKey, Email, PersonName, Policies, Priority, ReplyBody, ReplyId, Role,
     RunStatus, SessionId, Slug, StepType, TICKET_TRIAGE, Tenant, TenantId, TenantName, TenantScope,
-    Ticket, TicketBody, TicketId, TicketPatch, TicketQuery, TicketReply, TicketStatus,
+    Ticket, TicketBody, TicketId, TicketPatch, TicketQuery, TicketReply, TicketSort, TicketStatus,
     TicketSubject, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use opsflow_ports::repos::{
@@ -74,6 +74,7 @@ macro_rules! contract_tests {
             last_active_admin_cannot_be_demoted_or_deactivated,
             ticket_round_trips_every_field_and_updates,
             ticket_list_filters,
+            ticket_list_sorts_and_multi_value_filters,
             ticket_search_by_prefix_and_all_words,
             ticket_edits_reindex_search,
             ticket_list_paginates_newest_first_with_total,
@@ -545,16 +546,16 @@ pub async fn ticket_list_filters<S: Store>(store: Arc<S>) {
     assert_eq!(ids(&all.items), vec![t5.id, t4.id, t3.id, t2.id, t1.id]);
     assert_eq!(all.total, 5);
 
-    let open = run(TicketQuery { status: Some(TicketStatus::Open), ..query() }).await;
+    let open = run(TicketQuery { statuses: vec![TicketStatus::Open], ..query() }).await;
     assert_eq!(ids(&open.items), vec![t3.id, t1.id]);
     assert_eq!(open.total, 2);
-    let new = run(TicketQuery { status: Some(TicketStatus::New), ..query() }).await;
+    let new = run(TicketQuery { statuses: vec![TicketStatus::New], ..query() }).await;
     assert_eq!(ids(&new.items), vec![t4.id, t2.id]);
-    let pending = run(TicketQuery { status: Some(TicketStatus::Pending), ..query() }).await;
+    let pending = run(TicketQuery { statuses: vec![TicketStatus::Pending], ..query() }).await;
     assert!(pending.items.is_empty());
     assert_eq!(pending.total, 0);
 
-    let high = run(TicketQuery { priority: Some(Priority::High), ..query() }).await;
+    let high = run(TicketQuery { priorities: vec![Priority::High], ..query() }).await;
     assert_eq!(ids(&high.items), vec![t3.id, t1.id]);
     let billing = run(TicketQuery { category: Some(Category::Billing), ..query() }).await;
     assert_eq!(ids(&billing.items), vec![t3.id, t2.id]);
@@ -566,8 +567,8 @@ pub async fn ticket_list_filters<S: Store>(store: Arc<S>) {
     assert_eq!(unassigned.total, 2);
 
     let combined = run(TicketQuery {
-        status: Some(TicketStatus::Open),
-        priority: Some(Priority::High),
+        statuses: vec![TicketStatus::Open],
+        priorities: vec![Priority::High],
         category: Some(Category::Billing),
         assignee: Some(AssigneeFilter::Unassigned),
         ..query()
@@ -578,6 +579,107 @@ pub async fn ticket_list_filters<S: Store>(store: Arc<S>) {
     let nobody =
         run(TicketQuery { assignee: Some(AssigneeFilter::User(UserId::new())), ..query() }).await;
     assert!(nobody.items.is_empty());
+}
+
+pub async fn ticket_list_sorts_and_multi_value_filters<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let base = now_ms();
+    let spec = [
+        (TicketStatus::Open, Some(Priority::Low)),
+        (TicketStatus::New, Some(Priority::Urgent)),
+        (TicketStatus::Pending, None),
+        (TicketStatus::Closed, Some(Priority::Urgent)),
+        (TicketStatus::Replied, Some(Priority::High)),
+        (TicketStatus::New, Some(Priority::Medium)),
+    ];
+    let mut t = Vec::new();
+    for (i, (status, priority)) in (1_i64..).zip(spec) {
+        let mut ticket = new_ticket(&a.scope, &format!("T{i}"), "body", at(base, i));
+        ticket.status = status;
+        ticket.priority = priority;
+        TicketRepository::create(&*store, &a.scope, &ticket).await.unwrap();
+        t.push(ticket.id);
+    }
+    // Another workspace's urgent ticket never shows up.
+    let mut foreign = new_ticket(&b.scope, "Foreign", "body", at(base, 0));
+    foreign.priority = Some(Priority::Urgent);
+    TicketRepository::create(&*store, &b.scope, &foreign).await.unwrap();
+    // Activity on T1 and T5 (a change sets updated_at), T5 last.
+    let touch = TicketPatch { category: Some(Some(Category::Bug)), ..TicketPatch::default() };
+    TicketRepository::update(&*store, &a.scope, t[0], &touch, at(base, 50)).await.unwrap();
+    TicketRepository::update(&*store, &a.scope, t[4], &touch, at(base, 60)).await.unwrap();
+    // A priority change moves a ticket in the priority order.
+    let low = TicketPatch { priority: Some(Some(Priority::Low)), ..TicketPatch::default() };
+    let urgent = TicketPatch { priority: Some(Some(Priority::Urgent)), ..TicketPatch::default() };
+    TicketRepository::update(&*store, &a.scope, t[3], &low, at(base, 4)).await.unwrap();
+    TicketRepository::update(&*store, &a.scope, t[3], &urgent, at(base, 4)).await.unwrap();
+
+    let list = |q: TicketQuery| {
+        let store = store.clone();
+        let scope = a.scope;
+        async move { TicketRepository::list(&*store, &scope, &q).await.unwrap() }
+    };
+    let by = |sort| TicketQuery { sort, ..query() };
+    let pick = |idx: &[usize]| idx.iter().map(|i| t[*i]).collect::<Vec<_>>();
+
+    let newest = list(by(TicketSort::Created)).await;
+    assert_eq!(ids(&newest.items), pick(&[5, 4, 3, 2, 1, 0]));
+    // Urgent first, then high, medium, low, unset; oldest first within a priority.
+    let priority = list(by(TicketSort::Priority)).await;
+    assert_eq!(ids(&priority.items), pick(&[1, 3, 4, 5, 0, 2]));
+    assert_eq!(priority.total, 6);
+    let activity = list(by(TicketSort::LastActivity)).await;
+    assert_eq!(ids(&activity.items), pick(&[4, 0, 5, 3, 2, 1]));
+    let oldest = list(by(TicketSort::OldestWaiting)).await;
+    assert_eq!(ids(&oldest.items), pick(&[0, 1, 2, 3, 4, 5]));
+    // Pages follow the order.
+    let page2 = list(TicketQuery { page: 2, page_size: 4, ..by(TicketSort::Priority) }).await;
+    assert_eq!(ids(&page2.items), pick(&[0, 2]));
+    assert_eq!(page2.total, 6);
+
+    // Several values of one filter: any of them; different filters: all of them.
+    let waiting =
+        list(TicketQuery { statuses: vec![TicketStatus::New, TicketStatus::Pending], ..query() })
+            .await;
+    assert_eq!(ids(&waiting.items), pick(&[5, 2, 1]));
+    assert_eq!(waiting.total, 3);
+    let hot = list(TicketQuery {
+        priorities: vec![Priority::Urgent, Priority::High],
+        ..by(TicketSort::Priority)
+    })
+    .await;
+    assert_eq!(ids(&hot.items), pick(&[1, 3, 4]));
+    assert_eq!(hot.total, 3);
+    let both = list(TicketQuery {
+        statuses: vec![TicketStatus::New, TicketStatus::Open],
+        priorities: vec![Priority::Urgent, Priority::Low],
+        ..query()
+    })
+    .await;
+    assert_eq!(ids(&both.items), pick(&[1, 0]));
+    let with_search = list(TicketQuery {
+        statuses: vec![TicketStatus::New, TicketStatus::Open],
+        search: words("t2"),
+        ..query()
+    })
+    .await;
+    assert_eq!(ids(&with_search.items), pick(&[1]));
+    assert_eq!(with_search.total, 1);
+
+    // Counts ignore paging and order, and stay in the tenant.
+    let urgent = TicketQuery { priorities: vec![Priority::Urgent], page: 9, ..query() };
+    assert_eq!(TicketRepository::count(&*store, &a.scope, &urgent).await.unwrap(), 2);
+    assert_eq!(TicketRepository::count(&*store, &b.scope, &urgent).await.unwrap(), 1);
+    let waiting = TicketQuery {
+        statuses: TicketStatus::WAITING.to_vec(),
+        assignee: Some(AssigneeFilter::Unassigned),
+        sort: TicketSort::Priority,
+        ..query()
+    };
+    assert_eq!(TicketRepository::count(&*store, &a.scope, &waiting).await.unwrap(), 4);
+    let searched = TicketQuery { search: words("t5 body"), ..query() };
+    assert_eq!(TicketRepository::count(&*store, &a.scope, &searched).await.unwrap(), 1);
 }
 
 pub async fn ticket_search_by_prefix_and_all_words<S: Store>(store: Arc<S>) {
@@ -610,7 +712,8 @@ pub async fn ticket_search_by_prefix_and_all_words<S: Store>(store: Arc<S>) {
     let search = |q: &str, status: Option<TicketStatus>| {
         let store = store.clone();
         let scope = a.scope;
-        let query = TicketQuery { search: words(q), status, ..query() };
+        let query =
+            TicketQuery { search: words(q), statuses: status.into_iter().collect(), ..query() };
         async move { TicketRepository::list(&*store, &scope, &query).await.unwrap() }
     };
 
@@ -790,7 +893,7 @@ pub async fn create_many_stores_every_ticket<S: Store>(store: Arc<S>) {
     let open = TicketRepository::list(
         &*store,
         &a.scope,
-        &TicketQuery { status: Some(TicketStatus::Open), ..query() },
+        &TicketQuery { statuses: vec![TicketStatus::Open], ..query() },
     )
     .await
     .unwrap();

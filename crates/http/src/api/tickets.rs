@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use opsflow_domain::{ReplyId, TicketId, TicketRef};
+use opsflow_domain::{AssigneeFilter, ReplyId, TicketId, TicketRef};
 use poem::web::Data;
 use poem_openapi::param::{Path, Query};
 use poem_openapi::payload::Json;
@@ -14,13 +14,16 @@ use crate::body::JsonBody;
 use crate::dto::{
     CategoryDto, DraftUpdateRequest, PriorityDto, ReplyCreateRequest, ReplyDto, RunSummary,
     TicketCreateRequest, TicketDetailResponse, TicketDto, TicketListParams, TicketPage,
-    TicketPatchRequest, TicketStatusDto,
+    TicketPatchRequest, TicketSortDto, TicketStatusDto, TicketViewDto, TicketViewIdDto,
+    TicketViewsResponse,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 
 /// Ticket operations.
 pub struct TicketsApi;
+
+/// The values in their first order, each once (a repeated filter value changes nothing).
 
 /// Ticket created.
 #[derive(ApiResponse)]
@@ -33,9 +36,17 @@ pub enum TicketCreated {
 /// A page of tickets.
 #[derive(ApiResponse)]
 pub enum TicketPageResult {
-    /// Tickets, newest first.
+    /// Tickets in the requested order.
     #[oai(status = 200)]
     Ok(Json<TicketPage>),
+}
+
+/// The views of the ticket list.
+#[derive(ApiResponse)]
+pub enum TicketViewsResult {
+    /// Every view with its filter and exact count.
+    #[oai(status = 200)]
+    Ok(Json<TicketViewsResponse>),
 }
 
 /// A ticket with replies.
@@ -85,42 +96,58 @@ impl TicketsApi {
         Ok(TicketCreated::Created(Json(t.into())))
     }
 
-    /// List tickets, newest first, with filters and paging.
+    /// List tickets with filters, an order and paging. Several statuses or priorities are
+    /// given by repeating the parameter (`status=new&status=open`): a ticket matches any of
+    /// them.
     #[allow(clippy::too_many_arguments)]
     #[oai(path = "/", method = "get", operation_id = "list_tickets")]
     async fn list(
         &self,
         state: Data<&Arc<AppState>>,
         auth: BearerAuth,
-        /// Only this status.
-        status: Query<Option<TicketStatusDto>>,
-        /// Only this priority.
-        priority: Query<Option<PriorityDto>>,
+        /// Start from this view's filter and order; `status`, `priority`, `assignee` and
+        /// `sort` given as well replace the view's.
+        view: Query<Option<TicketViewIdDto>>,
+        /// Only these statuses (repeat the parameter for several).
+        #[oai(default)]
+        status: Query<Vec<TicketStatusDto>>,
+        /// Only these priorities (repeat the parameter for several).
+        #[oai(default)]
+        priority: Query<Vec<PriorityDto>>,
         /// Only this category.
         category: Query<Option<CategoryDto>>,
-        /// Only tickets assigned to this user.
+        /// Only tickets assigned to `me` (the caller), `unassigned` ones, or those of the user
+        /// with this id.
+        assignee: Query<Option<String>>,
+        /// Only tickets assigned to this user (same as `assignee=<id>`).
         assignee_id: Query<Option<String>>,
-        /// Only unassigned tickets.
+        /// Only unassigned tickets (same as `assignee=unassigned`).
         unassigned: Query<Option<bool>>,
         /// Words that must all appear (as word prefixes) in subject, body, customer name or
         /// email. A ticket number alone (`1042` or `#1042`) finds that ticket instead.
         q: Query<Option<String>>,
+        /// The order (default `created`, newest first). `oldest_waiting` without a `status`
+        /// lists only tickets still waiting on the team (new, open, pending).
+        sort: Query<Option<TicketSortDto>>,
         /// Page number, from 1.
         page: Query<Option<u32>>,
         /// Items per page, 1–100 (default 25).
         page_size: Query<Option<u32>>,
     ) -> ApiResult<TicketPageResult> {
         let query = TicketListParams {
+            view: view.0,
             status: status.0,
             priority: priority.0,
             category: category.0,
+            assignee: assignee.0,
             assignee_id: assignee_id.0,
             unassigned: unassigned.0,
             q: q.0,
+            sort: sort.0,
             page: page.0,
             page_size: page_size.0,
         }
-        .try_into_domain()?;
+        .try_into_domain(auth.0.scope.user_id())?;
         let (page, page_size) = (query.page, query.page_size);
         let result = state.tickets.list(&auth.0.scope, &query).await?;
         Ok(TicketPageResult::Ok(Json(TicketPage {
@@ -129,6 +156,41 @@ impl TicketsApi {
             page,
             page_size,
         })))
+    }
+
+    /// The views of the ticket list (My open, Unassigned, Urgent & high, All open, Replied,
+    /// Closed) with their filters and exact counts. Each count is one indexed `COUNT` query.
+    #[oai(path = "/views", method = "get", operation_id = "list_ticket_views")]
+    async fn views(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> ApiResult<TicketViewsResult> {
+        // The six counts run in their own task: a client that goes away (the UI refetches the
+        // counts while the user navigates) must not cancel store queries half-way, which makes
+        // the driver drop their connection (and with it an in-memory SQLite database).
+        let state = Arc::clone(state.0);
+        let scope = auth.0.scope;
+        let views = tokio::spawn(async move { state.tickets.views(&scope).await })
+            .await
+            .map_err(|e| ApiError::from(opsflow_ports::error::AppError::unexpected(e)))??;
+        let items = views
+            .into_iter()
+            .map(|v| TicketViewDto {
+                id: v.view.into(),
+                name: v.view.name().to_owned(),
+                status: v.query.statuses.iter().map(|s| (*s).into()).collect(),
+                priority: v.query.priorities.iter().map(|p| (*p).into()).collect(),
+                assignee: match v.query.assignee {
+                    Some(AssigneeFilter::User(_)) => Some("me".to_owned()),
+                    Some(AssigneeFilter::Unassigned) => Some("unassigned".to_owned()),
+                    None => None,
+                },
+                sort: v.query.sort.into(),
+                count: v.count,
+            })
+            .collect();
+        Ok(TicketViewsResult::Ok(Json(TicketViewsResponse { items })))
     }
 
     /// A ticket with its replies and latest triage run. `id` is the ticket's UUID or its

@@ -131,7 +131,11 @@ macro_rules! all_suites {
         $crate::http_cases!(
             $backend,
             ticket_list,
-            [ticket_numbers_are_per_workspace_and_resolve_in_urls_and_search,]
+            [
+                ticket_numbers_are_per_workspace_and_resolve_in_urls_and_search,
+                list_filters_take_several_values_assignees_and_sorts,
+                views_have_exact_counts_and_list_what_they_count,
+            ]
         );
         $crate::http_cases!(
             $backend,

@@ -70,3 +70,200 @@ pub async fn ticket_numbers_are_per_workspace_and_resolve_in_urls_and_search(ctx
         all["items"].as_array().unwrap().iter().map(|t| t["number"].as_u64().unwrap()).collect();
     assert_eq!(numbers, vec![3, 2, 1]);
 }
+
+/// Sets status, priority and (optionally) assignee of a ticket.
+async fn set(
+    app: &TestApp,
+    s: &Session,
+    t: &Value,
+    status: &str,
+    priority: &str,
+    who: Option<&str>,
+) {
+    let mut body = serde_json::json!({"status": status, "priority": priority});
+    if let Some(user) = who {
+        body["assignee_id"] = Value::String(user.to_owned());
+    }
+    app.patch(&format!("/api/tickets/{}", id(t)), Some(&s.token), body).await.expect(200);
+}
+
+pub async fn list_filters_take_several_values_assignees_and_sorts(ctx: Ctx) {
+    let app = ctx.spawn().await;
+    let a = app.signup("Alpha Agency", "ann@alpha.example").await;
+    let agent = app.add_user(&a, "Alan Agent", "alan@alpha.example", "agent").await;
+    let b = app.signup("Beta Bureau", "ben@beta.example").await;
+    let t1 = make(&app, &a, "Low and open").await;
+    let t2 = make(&app, &a, "Urgent and new").await;
+    let t3 = make(&app, &a, "High and closed").await;
+    let t4 = make(&app, &a, "Medium and pending").await;
+    let t5 = make(&app, &a, "Urgent and replied").await;
+    set(&app, &a, &t1, "open", "low", Some(&agent.user_id)).await;
+    set(&app, &a, &t2, "new", "urgent", None).await;
+    set(&app, &a, &t3, "closed", "high", Some(&agent.user_id)).await;
+    set(&app, &a, &t4, "pending", "medium", Some(&a.user_id)).await;
+    set(&app, &a, &t5, "replied", "urgent", None).await;
+    // The last change makes T2 the most recently active.
+    set(&app, &a, &t2, "new", "urgent", None).await;
+    // B's tickets match every filter below, and must never show up in A's lists.
+    for subject in ["Beta urgent", "Beta other"] {
+        let bt = make(&app, &b, subject).await;
+        set(&app, &b, &bt, "new", "urgent", Some(&b.user_id)).await;
+    }
+    let list = async |s: &Session, query: &str| ids(&app.list(&s.token, query).await);
+    let tok = &a;
+
+    assert_eq!(list(tok, "status=new&status=pending").await, vec![id(&t4), id(&t2)]);
+    assert_eq!(list(tok, "status=new&status=new").await, vec![id(&t2)], "repeats are harmless");
+    assert_eq!(list(tok, "priority=urgent&priority=high").await, vec![id(&t5), id(&t3), id(&t2)]);
+    assert_eq!(list(tok, "status=open&status=closed&priority=high").await, vec![id(&t3)]);
+    // `me` is the caller: the agent sees their own tickets, the admin theirs.
+    assert_eq!(list(&agent, "assignee=me").await, vec![id(&t3), id(&t1)]);
+    assert_eq!(list(tok, "assignee=me").await, vec![id(&t4)]);
+    assert_eq!(list(tok, "assignee=unassigned").await, vec![id(&t5), id(&t2)]);
+    assert_eq!(list(tok, &format!("assignee={}", agent.user_id)).await, vec![id(&t3), id(&t1)]);
+    assert_eq!(list(tok, &format!("assignee={}", b.user_id)).await, Vec::<String>::new());
+
+    // Sorts.
+    assert_eq!(
+        list(tok, "sort=priority").await,
+        vec![id(&t2), id(&t5), id(&t3), id(&t4), id(&t1)],
+        "urgent first, oldest first within a priority"
+    );
+    assert_eq!(list(tok, "sort=last_activity").await[0], id(&t2));
+    assert_eq!(
+        list(tok, "sort=oldest_waiting").await,
+        vec![id(&t1), id(&t2), id(&t4)],
+        "only tickets still waiting, oldest first"
+    );
+    assert_eq!(
+        list(tok, "sort=oldest_waiting&status=closed&status=replied").await,
+        vec![id(&t3), id(&t5)],
+        "an explicit status wins"
+    );
+    assert_eq!(list(tok, "").await, list(tok, "sort=created").await, "newest first is the default");
+    let paged = app.list(&a.token, "sort=priority&page=2&page_size=2").await;
+    assert_eq!(ids(&paged), vec![id(&t3), id(&t4)]);
+    assert_eq!(paged["total"], 5);
+
+    // Bad values name their parameter.
+    for (query, field) in [
+        ("sort=random", "sort"),
+        ("status=new&status=bogus", "status"),
+        ("priority=urgent,high", "priority"),
+        ("assignee=nobody", "assignee"),
+        ("assignee=", "assignee"),
+        ("assignee=me&unassigned=true", "assignee"),
+        ("assignee=me&assignee_id=0190f3a4-0000-7000-8000-000000000000", "assignee"),
+    ] {
+        let r = app.get(&format!("/api/tickets?{query}"), Some(&a.token)).await;
+        assert!(matches!(r.status, 400 | 422), "{query}: {}", r.status);
+        r.expect_error(r.status, None, Some(field));
+    }
+}
+
+/// `(view id, count)` pairs of `GET /api/tickets/views`, in order.
+async fn view_counts(app: &TestApp, s: &Session) -> Vec<(String, u64)> {
+    let r = app.get("/api/tickets/views", Some(&s.token)).await;
+    r.expect(200);
+    r.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|v| (v["id"].as_str().unwrap().to_owned(), v["count"].as_u64().unwrap()))
+        .collect()
+}
+
+fn counts(pairs: &[(&str, u64)]) -> Vec<(String, u64)> {
+    pairs.iter().map(|(v, n)| ((*v).to_owned(), *n)).collect()
+}
+
+pub async fn views_have_exact_counts_and_list_what_they_count(ctx: Ctx) {
+    let app = ctx.spawn().await;
+    let a = app.signup("Alpha Agency", "ann@alpha.example").await;
+    let agent = app.add_user(&a, "Alan Agent", "alan@alpha.example", "agent").await;
+    let b = app.signup("Beta Bureau", "ben@beta.example").await;
+    let t1 = make(&app, &a, "Low and open").await;
+    let t2 = make(&app, &a, "Urgent and new").await;
+    let t3 = make(&app, &a, "High and closed").await;
+    let t4 = make(&app, &a, "Medium and pending").await;
+    let t5 = make(&app, &a, "Urgent and replied").await;
+    let t6 = make(&app, &a, "High and new").await;
+    set(&app, &a, &t1, "open", "low", Some(&agent.user_id)).await;
+    set(&app, &a, &t2, "new", "urgent", None).await;
+    set(&app, &a, &t3, "closed", "high", Some(&agent.user_id)).await;
+    set(&app, &a, &t4, "pending", "medium", Some(&a.user_id)).await;
+    set(&app, &a, &t5, "replied", "urgent", None).await;
+    set(&app, &a, &t6, "new", "high", None).await;
+    // B has open urgent work of its own; none of it may count in A's views.
+    for subject in ["Beta one", "Beta two", "Beta three"] {
+        let bt = make(&app, &b, subject).await;
+        set(&app, &b, &bt, "new", "urgent", Some(&b.user_id)).await;
+    }
+
+    let r = app.get("/api/tickets/views", Some(&a.token)).await;
+    r.expect(200);
+    let first = &r.json["items"][2];
+    assert_eq!(first["name"], "Urgent & high");
+    assert_eq!(first["status"], serde_json::json!(["new", "open", "pending"]));
+    assert_eq!(first["priority"], serde_json::json!(["urgent", "high"]));
+    assert_eq!(first["sort"], "priority");
+    assert_eq!(r.json["items"][0]["assignee"], "me");
+
+    let admin_view = counts(&[
+        ("my_open", 1),
+        ("unassigned", 2),
+        ("urgent_high", 2),
+        ("all_open", 4),
+        ("replied", 1),
+        ("closed", 1),
+    ]);
+    assert_eq!(view_counts(&app, &a).await, admin_view);
+    // "My open" is the caller's.
+    let mut agent_view = admin_view.clone();
+    agent_view[0].1 = 1;
+    assert_eq!(view_counts(&app, &agent).await, agent_view);
+    assert_eq!(
+        view_counts(&app, &b).await,
+        counts(&[
+            ("my_open", 3),
+            ("unassigned", 0),
+            ("urgent_high", 3),
+            ("all_open", 3),
+            ("replied", 0),
+            ("closed", 0),
+        ])
+    );
+
+    // Each view lists exactly the tickets it counts, in its order.
+    for (view, n) in &admin_view {
+        let page = app.list(&a.token, &format!("view={view}&page_size=100")).await;
+        assert_eq!(page["total"].as_u64(), Some(*n), "{view}");
+        assert_eq!(page["items"].as_array().unwrap().len() as u64, *n, "{view}");
+    }
+    assert_eq!(ids(&app.list(&a.token, "view=urgent_high").await), vec![id(&t2), id(&t6)]);
+    assert_eq!(ids(&app.list(&agent.token, "view=my_open").await), vec![id(&t1)]);
+    assert_eq!(ids(&app.list(&a.token, "view=my_open").await), vec![id(&t4)]);
+    // Parameters given with a view replace its filter or order.
+    assert_eq!(
+        ids(&app.list(&a.token, "view=unassigned&sort=oldest_waiting").await),
+        vec![id(&t2), id(&t6)]
+    );
+    assert_eq!(ids(&app.list(&a.token, "view=all_open&status=closed").await), vec![id(&t3)]);
+
+    // Counts follow changes at once.
+    set(&app, &a, &t2, "closed", "urgent", None).await;
+    assert_eq!(
+        view_counts(&app, &a).await,
+        counts(&[
+            ("my_open", 1),
+            ("unassigned", 1),
+            ("urgent_high", 1),
+            ("all_open", 3),
+            ("replied", 1),
+            ("closed", 2),
+        ])
+    );
+
+    app.get("/api/tickets?view=bogus", Some(&a.token)).await.expect_error(400, None, Some("view"));
+    app.get("/api/tickets/views", None).await.expect_error(401, None, None);
+}

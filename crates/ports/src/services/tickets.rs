@@ -5,7 +5,7 @@ use std::sync::Arc;
 use opsflow_domain::{
     AuthorType, Channel, Email, Page, PersonName, ReplyBody, ReplyId, TenantScope, Ticket,
     TicketBody, TicketId, TicketPatch, TicketQuery, TicketRef, TicketReply, TicketStatus,
-    TicketSubject, WorkflowRun,
+    TicketSubject, TicketView, WorkflowRun,
 };
 
 use crate::auth::Clock;
@@ -38,6 +38,17 @@ pub struct NewReply {
     /// The AI draft this reply replaces; it is removed in the same transaction (the original
     /// draft text stays in the workflow run's `reply_draft` step).
     pub draft_id: Option<ReplyId>,
+}
+
+/// A view of the ticket list with its filter and count.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewCount {
+    /// Which view.
+    pub view: TicketView,
+    /// Its filter and order for the caller.
+    pub query: TicketQuery,
+    /// How many tickets it shows.
+    pub count: u64,
 }
 
 /// A ticket with its thread and latest triage run.
@@ -111,6 +122,20 @@ impl TicketService {
     /// `Unexpected`.
     pub async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> AppResult<Page<Ticket>> {
         Ok(self.tickets.list(scope, query).await?)
+    }
+
+    /// Every view of the ticket list with its filter (for the caller) and its exact count. The
+    /// counts are one indexed `COUNT` per view, run concurrently.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    pub async fn views(&self, scope: &TenantScope) -> AppResult<Vec<ViewCount>> {
+        let counts = TicketView::ALL.iter().map(|view| async move {
+            let query = TicketQuery::for_view(*view, scope.user_id());
+            let count = self.tickets.count(scope, &query).await?;
+            Ok::<_, RepoError>(ViewCount { view: *view, query, count })
+        });
+        Ok(futures::future::try_join_all(counts).await?)
     }
 
     /// A ticket (by id or workspace number) with replies and its latest triage run.

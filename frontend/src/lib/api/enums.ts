@@ -1,5 +1,13 @@
 //! Enum values and their labels, in the order the UI lists them.
-import type { Role, TicketCategory, TicketChannel, TicketPriority, TicketStatus } from './types';
+import type {
+  Role,
+  TicketCategory,
+  TicketChannel,
+  TicketPriority,
+  TicketSort,
+  TicketStatus,
+  TicketViewId,
+} from './types';
 
 export const TICKET_STATUSES: readonly TicketStatus[] = [
   'new',
@@ -18,6 +26,20 @@ export const TICKET_CATEGORIES: readonly TicketCategory[] = [
 ];
 export const TICKET_CHANNELS: readonly TicketChannel[] = ['web', 'email', 'chat', 'phone', 'api'];
 export const ROLES: readonly Role[] = ['admin', 'agent'];
+export const TICKET_VIEWS: readonly TicketViewId[] = [
+  'my_open',
+  'unassigned',
+  'urgent_high',
+  'all_open',
+  'replied',
+  'closed',
+];
+export const TICKET_SORTS: readonly TicketSort[] = [
+  'created',
+  'priority',
+  'last_activity',
+  'oldest_waiting',
+];
 
 const LABELS: Record<string, string> = {
   new: 'New',
@@ -41,6 +63,10 @@ const LABELS: Record<string, string> = {
   api: 'API',
   admin: 'Admin',
   agent: 'Agent',
+  created: 'Newest first',
+  priority: 'Priority',
+  last_activity: 'Last activity',
+  oldest_waiting: 'Oldest waiting',
 };
 
 /** A human label for an enum value; unknown values are shown as they are. */

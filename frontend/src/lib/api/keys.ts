@@ -7,6 +7,8 @@ export const queryKeys = {
   users: ['users'] as const,
   tickets: ['tickets'] as const,
   ticketList: (query: TicketListQuery) => ['tickets', 'list', query] as const,
+  /** Under `tickets`, so every ticket change refreshes the counts. */
+  ticketViews: ['tickets', 'views'] as const,
   ticket: (id: string) => ['tickets', 'detail', id] as const,
   ticketRuns: (id: string) => ['tickets', 'detail', id, 'runs'] as const,
   run: (id: string) => ['runs', id] as const,

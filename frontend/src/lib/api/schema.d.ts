@@ -260,11 +260,35 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** List tickets, newest first, with filters and paging. */
+        /**
+         * List tickets with filters, an order and paging. Several statuses or priorities are
+         *     given by repeating the parameter (`status=new&status=open`): a ticket matches any of
+         *     them.
+         */
         get: operations["list_tickets"];
         put?: never;
         /** Open a ticket. */
         post: operations["create_ticket"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/views": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The views of the ticket list (My open, Unassigned, Urgent & high, All open, Replied,
+         *     Closed) with their filters and exact counts. Each count is one indexed `COUNT` query.
+         */
+        get: operations["list_ticket_views"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -870,7 +894,7 @@ export interface components {
          * @description A page of tickets.
          */
         TicketPage: {
-            /** @description Tickets, newest first. */
+            /** @description Tickets, in the requested order. */
             items: components["schemas"]["Ticket"][];
             /**
              * Format: uint64
@@ -909,10 +933,54 @@ export interface components {
             assignee_id?: string | null;
         };
         /**
+         * @description The order of a ticket list: `created` newest first (the default); `priority` most urgent
+         *     first (urgent, high, medium, low, unset), oldest first within a priority;
+         *     `last_activity` most recently changed first; `oldest_waiting` oldest first.
+         * @enum {string}
+         */
+        TicketSort: "created" | "priority" | "last_activity" | "oldest_waiting";
+        /**
          * @description Ticket status.
          * @enum {string}
          */
         TicketStatus: "new" | "open" | "pending" | "replied" | "closed";
+        /**
+         * TicketView
+         * @description A view of the ticket list: its filter (the list parameters it stands for) and how many
+         *     tickets it shows right now.
+         */
+        TicketView: {
+            /** @description The view (`GET /api/tickets?view=<id>` lists it). */
+            id: components["schemas"]["TicketViewId"] & unknown;
+            /** @description Display name. */
+            name: string;
+            /** @description The statuses it shows (empty: any). */
+            status: components["schemas"]["TicketStatus"][];
+            /** @description The priorities it shows (empty: any). */
+            priority: components["schemas"]["Priority"][];
+            /** @description `me` or `unassigned`, or null for anyone. */
+            assignee?: string | null;
+            /** @description Its default order. */
+            sort: components["schemas"]["TicketSort"] & unknown;
+            /**
+             * Format: uint64
+             * @description How many tickets it shows (exact).
+             */
+            count: number;
+        };
+        /**
+         * @description A saved view of the ticket list.
+         * @enum {string}
+         */
+        TicketViewId: "my_open" | "unassigned" | "urgent_high" | "all_open" | "replied" | "closed";
+        /**
+         * TicketViewsResponse
+         * @description The views of the ticket list, in sidebar order.
+         */
+        TicketViewsResponse: {
+            /** @description The views with their counts. */
+            items: components["schemas"]["TicketView"][];
+        };
         /**
          * TriageResponse
          * @description Result of a triage run.
@@ -2539,21 +2607,36 @@ export interface operations {
     list_tickets: {
         parameters: {
             query?: {
-                /** @description Only this status. */
-                status?: components["schemas"]["TicketStatus"];
-                /** @description Only this priority. */
-                priority?: components["schemas"]["Priority"];
+                /**
+                 * @description Start from this view's filter and order; `status`, `priority`, `assignee` and
+                 *     `sort` given as well replace the view's.
+                 */
+                view?: components["schemas"]["TicketViewId"];
+                /** @description Only these statuses (repeat the parameter for several). */
+                status?: components["schemas"]["TicketStatus"][];
+                /** @description Only these priorities (repeat the parameter for several). */
+                priority?: components["schemas"]["Priority"][];
                 /** @description Only this category. */
                 category?: components["schemas"]["Category"];
-                /** @description Only tickets assigned to this user. */
+                /**
+                 * @description Only tickets assigned to `me` (the caller), `unassigned` ones, or those of the user
+                 *     with this id.
+                 */
+                assignee?: string;
+                /** @description Only tickets assigned to this user (same as `assignee=<id>`). */
                 assignee_id?: string;
-                /** @description Only unassigned tickets. */
+                /** @description Only unassigned tickets (same as `assignee=unassigned`). */
                 unassigned?: boolean;
                 /**
                  * @description Words that must all appear (as word prefixes) in subject, body, customer name or
                  *     email. A ticket number alone (`1042` or `#1042`) finds that ticket instead.
                  */
                 q?: string;
+                /**
+                 * @description The order (default `created`, newest first). `oldest_waiting` without a `status`
+                 *     lists only tickets still waiting on the team (new, open, pending).
+                 */
+                sort?: components["schemas"]["TicketSort"];
                 /** @description Page number, from 1. */
                 page?: number;
                 /** @description Items per page, 1–100 (default 25). */
@@ -2565,7 +2648,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Tickets, newest first. */
+            /** @description Tickets in the requested order. */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -2723,6 +2806,92 @@ export interface operations {
             };
             /** @description The request body is not JSON (`Content-Type: application/json`). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_ticket_views: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every view with its filter and exact count. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketViewsResponse"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

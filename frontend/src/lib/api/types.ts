@@ -28,6 +28,9 @@ export type TicketCategory = NonNullable<Ticket['category']>;
 export type TicketChannel = Ticket['channel'];
 export type TicketPage = JsonOf<paths['/tickets']['get']['responses'][200]>;
 export type TicketListQuery = NonNullable<paths['/tickets']['get']['parameters']['query']>;
+export type TicketSort = Schemas['TicketSort'];
+export type TicketView = Schemas['TicketView'];
+export type TicketViewId = TicketView['id'];
 export type TicketDetail = JsonOf<paths['/tickets/{id}']['get']['responses'][200]>;
 export type CreateTicketBody = BodyOf<paths['/tickets']['post']>;
 /**

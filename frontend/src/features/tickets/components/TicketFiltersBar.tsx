@@ -1,16 +1,23 @@
-import { Button, Group, Select, TextInput } from '@mantine/core';
+import { Button, Group, MultiSelect, Select, TextInput } from '@mantine/core';
 import { useDebouncedCallback } from '@mantine/hooks';
 import { IconSearch, IconX } from '@tabler/icons-react';
 import { useState } from 'react';
-import { label, TICKET_CATEGORIES, TICKET_PRIORITIES, TICKET_STATUSES } from '@/lib/api/enums';
+import {
+  label,
+  TICKET_CATEGORIES,
+  TICKET_PRIORITIES,
+  TICKET_SORTS,
+  TICKET_STATUSES,
+} from '@/lib/api/enums';
 import type {
   TeamMember,
   TicketCategory,
   TicketPriority,
+  TicketSort,
   TicketStatus,
   User,
 } from '@/lib/api/types';
-import { type TicketFilters, UNASSIGNED } from './useTicketFilters';
+import { ME, type TicketFilters, UNASSIGNED } from './useTicketFilters';
 
 const options = (values: readonly string[]) =>
   values.map((value) => ({ value, label: label(value) }));
@@ -22,7 +29,10 @@ export function TicketFiltersBar({
   active,
   users,
   currentUser,
+  defaultSort = 'created',
 }: {
+  /** The order used when none is chosen (the view's). */
+  defaultSort?: TicketSort;
   filters: TicketFilters;
   onChange: (changes: Partial<TicketFilters>) => void;
   onReset: () => void;
@@ -42,6 +52,7 @@ export function TicketFiltersBar({
 
   const people = users.length ? users : currentUser ? [currentUser] : [];
   const assigneeOptions = [
+    { value: ME, label: 'Me' },
     { value: UNASSIGNED, label: 'Unassigned' },
     ...people.map((user) => ({
       value: user.id,
@@ -68,23 +79,23 @@ export function TicketFiltersBar({
         }}
         w={{ base: '100%', sm: 240 }}
       />
-      <Select
+      <MultiSelect
         label="Status"
-        placeholder="Any status"
+        placeholder={filters.status.length ? undefined : 'Any status'}
         data={options(TICKET_STATUSES)}
         value={filters.status}
-        onChange={(value) => onChange({ status: value as TicketStatus | null })}
+        onChange={(value) => onChange({ status: value as TicketStatus[] })}
         clearable
-        w={150}
+        w={200}
       />
-      <Select
+      <MultiSelect
         label="Priority"
-        placeholder="Any priority"
+        placeholder={filters.priority.length ? undefined : 'Any priority'}
         data={options(TICKET_PRIORITIES)}
         value={filters.priority}
-        onChange={(value) => onChange({ priority: value as TicketPriority | null })}
+        onChange={(value) => onChange({ priority: value as TicketPriority[] })}
         clearable
-        w={150}
+        w={200}
       />
       <Select
         label="Category"
@@ -104,6 +115,16 @@ export function TicketFiltersBar({
         clearable
         searchable
         w={180}
+      />
+      <Select
+        label="Sort"
+        data={options(TICKET_SORTS)}
+        value={filters.sort ?? defaultSort}
+        onChange={(value) =>
+          onChange({ sort: value === defaultSort ? null : (value as TicketSort) })
+        }
+        allowDeselect={false}
+        w={170}
       />
       {active && (
         <Button

@@ -18,7 +18,7 @@ export function TicketsTable({
   const navigate = useNavigate();
   const people = currentUser && !users.length ? [currentUser] : users;
   return (
-    <Table.ScrollContainer minWidth={860}>
+    <Table.ScrollContainer minWidth={1040}>
       <Table highlightOnHover verticalSpacing="sm" aria-label="Tickets">
         <Table.Thead>
           <Table.Tr>
@@ -29,6 +29,7 @@ export function TicketsTable({
             <Table.Th>Priority</Table.Th>
             <Table.Th>Category</Table.Th>
             <Table.Th>Assignee</Table.Th>
+            <Table.Th>Updated</Table.Th>
             <Table.Th>Created</Table.Th>
           </Table.Tr>
         </Table.Thead>
@@ -45,7 +46,7 @@ export function TicketsTable({
                   #{ticket.number}
                 </Text>
               </Table.Td>
-              <Table.Td maw={320}>
+              <Table.Td maw={320} miw={200}>
                 {/* The link makes each row reachable by keyboard; the row click is for pointers. */}
                 <Anchor
                   component={Link}
@@ -64,10 +65,10 @@ export function TicketsTable({
                   {ticket.customer_email}
                 </Text>
               </Table.Td>
-              <Table.Td>
+              <Table.Td style={{ whiteSpace: 'nowrap' }}>
                 <StatusBadge status={ticket.status} />
               </Table.Td>
-              <Table.Td>
+              <Table.Td style={{ whiteSpace: 'nowrap' }}>
                 <PriorityBadge priority={ticket.priority} />
               </Table.Td>
               <Table.Td>
@@ -76,6 +77,11 @@ export function TicketsTable({
               <Table.Td>
                 <Text size="sm" c={ticket.assignee_id ? undefined : 'dimmed'}>
                   {userName(people, ticket.assignee_id)}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm" style={{ whiteSpace: 'nowrap' }} data-testid="ticket-updated">
+                  {formatDateTime(ticket.updated_at)}
                 </Text>
               </Table.Td>
               <Table.Td>

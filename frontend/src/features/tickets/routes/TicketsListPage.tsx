@@ -1,4 +1,16 @@
-import { Alert, Button, Group, Modal, Pagination, Paper, Stack, Text, Title } from '@mantine/core';
+import {
+  Alert,
+  Button,
+  Grid,
+  Group,
+  Modal,
+  Pagination,
+  Paper,
+  Select,
+  Stack,
+  Text,
+  Title,
+} from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconPlus } from '@tabler/icons-react';
 import { useLocation, useNavigate } from 'react-router';
@@ -6,10 +18,14 @@ import { ErrorState, PageLoader } from '@/components/QueryState';
 import { useDirectory } from '@/lib/api/users';
 import { useAuth } from '@/lib/auth/context';
 import { useTickets } from '../api/tickets';
+import { useTicketViews } from '../api/views';
 import { NewTicketForm } from '../components/NewTicketForm';
 import { TicketFiltersBar } from '../components/TicketFiltersBar';
 import { TicketsTable } from '../components/TicketsTable';
+import { TicketViewsNav } from '../components/TicketViewsNav';
 import { PAGE_SIZE, useTicketFilters } from '../components/useTicketFilters';
+
+const ALL = 'all';
 
 export function TicketsListPage() {
   const { user } = useAuth();
@@ -21,67 +37,102 @@ export function TicketsListPage() {
   const tickets = useTickets(query);
   const directory = useDirectory();
   const users = directory.data ?? [];
+  const views = useTicketViews();
+  const viewList = Array.isArray(views.data) ? views.data : [];
+  const view = viewList.find((v) => v.id === filters.view) ?? null;
 
   const total = tickets.data?.total ?? 0;
   const pages = Math.max(1, Math.ceil(total / (tickets.data?.page_size ?? PAGE_SIZE)));
 
   return (
-    <Stack gap="md">
-      <Group justify="space-between">
-        <Title order={1} size="h2">
-          Tickets
-        </Title>
-        <Button leftSection={<IconPlus size={16} />} onClick={open}>
-          New ticket
-        </Button>
-      </Group>
-      {denied && (
-        <Alert color="yellow" role="status">
-          That page is for workspace admins only.
-        </Alert>
-      )}
-      <TicketFiltersBar
-        filters={filters}
-        onChange={update}
-        onReset={reset}
-        active={active}
-        users={users}
-        currentUser={user}
-      />
-      <Paper withBorder radius="md" p={0}>
-        {tickets.isPending ? (
-          <PageLoader label="Loading tickets…" />
-        ) : tickets.isError ? (
-          <Stack p="md">
-            <ErrorState error={tickets.error} onRetry={() => void tickets.refetch()} />
-          </Stack>
-        ) : tickets.data.items.length === 0 ? (
-          <Stack p="xl" align="center" gap="xs">
-            <Text fw={600}>{active ? 'No tickets match these filters' : 'No tickets yet'}</Text>
-            <Text c="dimmed" size="sm">
-              {active ? 'Try clearing the filters.' : 'Create the first ticket to get started.'}
-            </Text>
-          </Stack>
-        ) : (
-          <TicketsTable tickets={tickets.data.items} users={users} currentUser={user} />
-        )}
-      </Paper>
-      {tickets.data && total > 0 && (
-        <Group justify="space-between">
-          <Text size="sm" c="dimmed" aria-live="polite">
-            {total} {total === 1 ? 'ticket' : 'tickets'}
-            {tickets.isFetching ? ' · updating…' : ''}
-          </Text>
-          {pages > 1 && (
-            <Pagination
-              total={pages}
-              value={Math.min(filters.page, pages)}
-              onChange={(page) => update({ page })}
-              aria-label="Pages"
-            />
+    <Grid gap="lg">
+      <Grid.Col span={{ base: 12, md: 3, lg: 2 }} visibleFrom="md">
+        <TicketViewsNav views={viewList} current={filters.view} loading={views.isPending} />
+      </Grid.Col>
+      <Grid.Col span={{ base: 12, md: 9, lg: 10 }}>
+        <Stack gap="md">
+          <Group justify="space-between">
+            <Title order={1} size="h2">
+              {view ? view.name : 'Tickets'}
+            </Title>
+            <Button leftSection={<IconPlus size={16} />} onClick={open}>
+              New ticket
+            </Button>
+          </Group>
+          {/* Below the md breakpoint the sidebar is hidden: the views are a select instead. */}
+          <Select
+            hiddenFrom="md"
+            label="View"
+            data={[
+              { value: ALL, label: 'All tickets' },
+              ...viewList.map((v) => ({ value: v.id, label: `${v.name} (${v.count})` })),
+            ]}
+            value={filters.view ?? ALL}
+            onChange={(value) =>
+              void navigate(value && value !== ALL ? `/tickets?view=${value}` : '/tickets')
+            }
+            allowDeselect={false}
+          />
+          {denied && (
+            <Alert color="yellow" role="status">
+              That page is for workspace admins only.
+            </Alert>
           )}
-        </Group>
-      )}
+          <TicketFiltersBar
+            filters={filters}
+            onChange={update}
+            onReset={reset}
+            active={active}
+            users={users}
+            currentUser={user}
+            defaultSort={view?.sort ?? 'created'}
+          />
+          <Paper withBorder radius="md" p={0}>
+            {tickets.isPending ? (
+              <PageLoader label="Loading tickets…" />
+            ) : tickets.isError ? (
+              <Stack p="md">
+                <ErrorState error={tickets.error} onRetry={() => void tickets.refetch()} />
+              </Stack>
+            ) : tickets.data.items.length === 0 ? (
+              <Stack p="xl" align="center" gap="xs">
+                <Text fw={600}>
+                  {active
+                    ? 'No tickets match these filters'
+                    : view
+                      ? 'No tickets in this view'
+                      : 'No tickets yet'}
+                </Text>
+                <Text c="dimmed" size="sm">
+                  {active
+                    ? 'Try clearing the filters.'
+                    : view
+                      ? 'Nothing to do here right now.'
+                      : 'Create the first ticket to get started.'}
+                </Text>
+              </Stack>
+            ) : (
+              <TicketsTable tickets={tickets.data.items} users={users} currentUser={user} />
+            )}
+          </Paper>
+          {tickets.data && total > 0 && (
+            <Group justify="space-between">
+              <Text size="sm" c="dimmed" aria-live="polite">
+                {total} {total === 1 ? 'ticket' : 'tickets'}
+                {tickets.isFetching ? ' · updating…' : ''}
+              </Text>
+              {pages > 1 && (
+                <Pagination
+                  total={pages}
+                  value={Math.min(filters.page, pages)}
+                  onChange={(page) => update({ page })}
+                  aria-label="Pages"
+                />
+              )}
+            </Group>
+          )}
+        </Stack>
+      </Grid.Col>
       <Modal opened={creating} onClose={close} title="New ticket" size="lg">
         <NewTicketForm
           onCancel={close}
@@ -91,6 +142,6 @@ export function TicketsListPage() {
           }}
         />
       </Modal>
-    </Stack>
+    </Grid>
   );
 }

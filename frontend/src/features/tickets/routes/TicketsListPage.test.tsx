@@ -1,0 +1,153 @@
+import { screen, waitFor, within } from '@testing-library/react';
+import { describe, expect, it } from 'vitest';
+import type { Ticket, TicketView } from '@/lib/api/types';
+import { json, mockApi } from '@/test/api';
+import { admin, agent, ticket, triagedTicket } from '@/test/fixtures';
+import { renderWithApp } from '@/test/render';
+import { formatDateTime } from '@/lib/format';
+import { TicketsListPage } from './TicketsListPage';
+
+const views: TicketView[] = [
+  {
+    id: 'my_open',
+    name: 'My open',
+    status: ['new', 'open', 'pending'],
+    priority: [],
+    assignee: 'me',
+    sort: 'created',
+    count: 3,
+  },
+  {
+    id: 'unassigned',
+    name: 'Unassigned',
+    status: ['new', 'open', 'pending'],
+    priority: [],
+    assignee: 'unassigned',
+    sort: 'created',
+    count: 12,
+  },
+  {
+    id: 'urgent_high',
+    name: 'Urgent & high',
+    status: ['new', 'open', 'pending'],
+    priority: ['urgent', 'high'],
+    assignee: null,
+    sort: 'priority',
+    count: 1042,
+  },
+  {
+    id: 'all_open',
+    name: 'All open',
+    status: ['new', 'open', 'pending'],
+    priority: [],
+    assignee: null,
+    sort: 'created',
+    count: 15,
+  },
+  {
+    id: 'replied',
+    name: 'Replied',
+    status: ['replied'],
+    priority: [],
+    assignee: null,
+    sort: 'last_activity',
+    count: 0,
+  },
+  {
+    id: 'closed',
+    name: 'Closed',
+    status: ['closed'],
+    priority: [],
+    assignee: null,
+    sort: 'last_activity',
+    count: 7,
+  },
+] as TicketView[];
+
+const urgent: Ticket = {
+  ...triagedTicket,
+  id: '0193a000-0000-7000-8000-00000000c002',
+  number: 1042,
+  subject: 'Checkout is down',
+  priority: 'urgent',
+  updated_at: '2026-11-26T08:30:00Z',
+};
+
+function server() {
+  return mockApi({
+    'GET /api/tickets/views': () => json({ items: views }),
+    'GET /api/tickets': (request) => {
+      const items = request.query.get('view') === 'urgent_high' ? [urgent] : [ticket, urgent];
+      return json({ items, total: items.length, page: 1, page_size: 25 });
+    },
+    'GET /api/team': () => json({ items: [admin, agent] }),
+  });
+}
+
+describe('TicketsListPage', () => {
+  it('lists the views with their counts in the sidebar', async () => {
+    server();
+    renderWithApp(<TicketsListPage />, { route: '/tickets', path: '/tickets' });
+    const nav = await screen.findByRole('navigation', { name: 'Views' });
+    await within(nav).findByText('Urgent & high');
+    for (const view of views) {
+      const link = within(nav).getByTestId(`view-${view.id}`);
+      expect(link).toHaveTextContent(view.name);
+      expect(link).toHaveTextContent(view.count.toLocaleString());
+    }
+    expect(within(nav).getByRole('link', { name: 'All tickets' })).toHaveAttribute(
+      'aria-current',
+      'page',
+    );
+  });
+
+  it('opens a view from the sidebar: URL, request, title and its default sort', async () => {
+    const api = server();
+    const { user } = renderWithApp(<TicketsListPage />, { route: '/tickets', path: '/tickets' });
+    const nav = await screen.findByRole('navigation', { name: 'Views' });
+    await user.click(await within(nav).findByTestId('view-urgent_high'));
+
+    await waitFor(() =>
+      expect(screen.getByTestId('location')).toHaveTextContent('/tickets?view=urgent_high'),
+    );
+    expect(await screen.findByRole('heading', { name: 'Urgent & high' })).toBeInTheDocument();
+    await waitFor(() =>
+      expect(
+        api.find('GET', '/api/tickets').some((r) => r.query.get('view') === 'urgent_high'),
+      ).toBe(true),
+    );
+    expect(await screen.findByRole('link', { name: urgent.subject })).toBeInTheDocument();
+    expect(screen.queryByRole('link', { name: ticket.subject })).not.toBeInTheDocument();
+    expect(screen.getByRole('combobox', { name: 'Sort' })).toHaveValue('Priority');
+    expect(within(nav).getByTestId('view-urgent_high')).toHaveAttribute('aria-current', 'page');
+  });
+
+  it('shows number and Updated column, links by number and keeps the sort in the URL', async () => {
+    const api = server();
+    const { user } = renderWithApp(<TicketsListPage />, {
+      route: '/tickets?view=all_open',
+      path: '/tickets',
+    });
+    const link = await screen.findByRole('link', { name: urgent.subject });
+    expect(link).toHaveAttribute('href', '/tickets/1042');
+    const row = link.closest('tr') as HTMLElement;
+    expect(within(row).getByText('#1042')).toBeInTheDocument();
+    expect(within(row).getByTestId('ticket-updated')).toHaveTextContent(
+      formatDateTime(urgent.updated_at),
+    );
+    expect(screen.getByRole('columnheader', { name: 'Updated' })).toBeInTheDocument();
+
+    await user.click(screen.getByRole('combobox', { name: 'Sort' }));
+    await user.click(await screen.findByRole('option', { name: 'Oldest waiting' }));
+    await waitFor(() =>
+      expect(screen.getByTestId('location')).toHaveTextContent(
+        '/tickets?view=all_open&sort=oldest_waiting',
+      ),
+    );
+    await waitFor(() =>
+      expect(
+        api.find('GET', '/api/tickets').some((r) => r.query.get('sort') === 'oldest_waiting'),
+      ).toBe(true),
+    );
+  });
+});
