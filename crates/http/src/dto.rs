@@ -863,6 +863,7 @@ pub struct TicketListParams {
     pub page_size: Option<u32>,
 }
 
+/// The values in their first order, each once (a repeated filter value changes nothing).
 fn dedup<T: PartialEq>(values: Vec<T>) -> Vec<T> {
     let mut out = Vec::with_capacity(values.len());
     for v in values {

@@ -23,8 +23,6 @@ use crate::state::AppState;
 /// Ticket operations.
 pub struct TicketsApi;
 
-/// The values in their first order, each once (a repeated filter value changes nothing).
-
 /// Ticket created.
 #[derive(ApiResponse)]
 pub enum TicketCreated {
