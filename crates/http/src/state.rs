@@ -1,14 +1,14 @@
 //! Everything a request handler needs: the application services, built once by the composition
-//! root (`crates/opsflow`, `wiring.rs`), and the edge's own ports (store health, metrics).
+//! root (`crates/opsflow`, `wiring.rs`), and the edge's own metrics registry. No repository or
+//! other port is reachable from a handler except through a service.
 
 use std::sync::Arc;
 
-use opsflow_ports::auth::{Clock, PasswordHasher};
-use opsflow_ports::repos::{RunQueue, Store, StoreAdmin};
 use opsflow_ports::services::Services;
 use opsflow_ports::services::audit::AuditLog;
 use opsflow_ports::services::auth::AuthService;
 use opsflow_ports::services::runs::RunHistoryService;
+use opsflow_ports::services::system::SystemService;
 use opsflow_ports::services::team::TeamService;
 use opsflow_ports::services::tenant::TenantService;
 use opsflow_ports::services::tickets::TicketService;
@@ -32,16 +32,10 @@ pub struct AppState {
     pub triage: Arc<TicketTriageWorkflow>,
     /// Run history: a ticket's runs, a run with its steps.
     pub runs: RunHistoryService,
-    /// The queue async runs are claimed from.
-    pub queue: Arc<dyn RunQueue>,
-    /// Store health and shutdown.
-    pub store: Arc<dyn StoreAdmin>,
+    /// Store health and shutdown, the clock, password hashing.
+    pub system: SystemService,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
-    /// Password hashing (seeding and imports).
-    pub hasher: Arc<dyn PasswordHasher>,
-    /// The clock.
-    pub clock: Arc<dyn Clock>,
     /// Whether the client address is the left-most `X-Forwarded-For` entry (behind a trusted
     /// proxy) rather than the peer address.
     pub trust_forwarded_for: bool,
@@ -49,17 +43,10 @@ pub struct AppState {
 
 impl AppState {
     /// Puts the services wired by the composition root (see
-    /// [`opsflow_ports::services::Services::new`]) behind the HTTP edge, with the store's
-    /// health and queue ports and the metrics the triage observer writes to.
-    pub fn new<S: Store>(
-        store: Arc<S>,
-        services: Services,
-        metrics: Arc<Metrics>,
-        hasher: Arc<dyn PasswordHasher>,
-        clock: Arc<dyn Clock>,
-        trust_forwarded_for: bool,
-    ) -> Arc<Self> {
-        let Services { auth, tenants, team, tickets, triage, runs, audit } = services;
+    /// [`opsflow_ports::services::Services::new`]) behind the HTTP edge, with the metrics the
+    /// triage observer writes to.
+    pub fn new(services: Services, metrics: Arc<Metrics>, trust_forwarded_for: bool) -> Arc<Self> {
+        let Services { auth, tenants, team, tickets, triage, runs, audit, system } = services;
         Arc::new(Self {
             auth,
             tenants,
@@ -68,11 +55,8 @@ impl AppState {
             triage,
             runs,
             audit,
-            queue: store.clone(),
-            store,
+            system,
             metrics,
-            hasher,
-            clock,
             trust_forwarded_for,
         })
     }

@@ -245,10 +245,10 @@ async fn workspace(state: &AppState, store: &SqliteStore) -> anyhow::Result<Tena
         .tenants
         .update(&ctx, TenantPatch { name: None, policies: Some(Policies::new(POLICIES)?) })
         .await?;
-    let hash = state.hasher.hash(&password).await?;
+    let hash = state.system.hash_password(&password).await?;
     for (name, email) in [("Sam Rivera", "sam@eval.example"), ("Priya Shah", "priya@eval.example")]
     {
-        let now = state.clock.now();
+        let now = state.system.now();
         let user = User {
             id: UserId::new(),
             tenant_id: session.tenant.id,

@@ -224,13 +224,13 @@ pub async fn seed_demo<S: Store>(state: &AppState, store: &S) -> anyhow::Result<
     let password = Password::new(DEMO_PASSWORD)?;
     let mut agents: Vec<UserId> = Vec::new();
     for (name, email) in AGENTS {
-        let now = state.clock.now();
+        let now = state.system.now();
         let user = User {
             id: UserId::new(),
             tenant_id: session.tenant.id,
             name: PersonName::new(name)?,
             email: Email::parse(email)?,
-            password_hash: state.hasher.hash(&password).await?,
+            password_hash: state.system.hash_password(&password).await?,
             role: Role::Agent,
             active: true,
             must_change_password: false,

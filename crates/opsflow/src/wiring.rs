@@ -74,7 +74,7 @@ pub fn app_state<S: Store>(store: Arc<S>, deps: Deps) -> Arc<AppState> {
             observer: Arc::new(PrometheusObserver(metrics.clone())),
         },
     );
-    AppState::new(store, services, metrics, deps.hasher, deps.clock, deps.trust_forwarded_for)
+    AppState::new(services, metrics, deps.trust_forwarded_for)
 }
 
 /// The JWT secret: configured, or generated once and stored beside the SQLite file (mode 0600).
@@ -249,7 +249,7 @@ pub async fn seed_only(config: Config) -> anyhow::Result<()> {
             let store = open_sqlite(url).await?;
             let state = app_state(store.clone(), deps(&config).await?);
             crate::seed::seed_demo(&state, store.as_ref()).await?.print();
-            state.store.close().await;
+            state.system.close().await;
         }
         DatabaseConfig::Mongo { .. } => {
             let store = open_mongo(&config.database).await?;
@@ -266,14 +266,14 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
         if seed_demo { Some(crate::seed::seed_demo(&state, store.as_ref()).await?) } else { None };
     let workers = TriageWorkerPool::spawn(
         state.triage.clone(),
-        state.queue.clone(),
+        store.clone(),
         &WorkerConfig { size: config.workers, poll_interval: config.worker_poll },
     );
     let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| {
         format!("invalid setting OPSFLOW_BIND: could not listen on {}", config.bind)
     })?;
     let url = format!("http://{}", config.bind);
-    tracing::info!(%url, backend = state.store.health().await.backend, provider = %config.llm.provider, workers = config.workers, "OpsFlow Agent Desk is listening");
+    tracing::info!(%url, backend = state.system.health().await.backend, provider = %config.llm.provider, workers = config.workers, "OpsFlow Agent Desk is listening");
     println!("OpsFlow Agent Desk is running at {url}  (API docs: {url}/api/docs)");
     if let Some(l) = logins {
         l.print();
@@ -292,7 +292,7 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
         .context("the HTTP server failed")?;
     tracing::info!("shutting down: finishing triage runs in progress");
     workers.shutdown().await;
-    state.store.close().await;
+    state.system.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
 }

@@ -29,7 +29,7 @@ impl HealthApi {
     /// Server and store status.
     #[oai(path = "/health", method = "get", operation_id = "health")]
     async fn health(&self, state: Data<&Arc<AppState>>) -> HealthResult {
-        let h = state.store.health().await;
+        let h = state.system.health().await;
         let body = HealthResponse {
             status: if h.ok { "ok" } else { "degraded" }.to_owned(),
             store: StoreHealthDto { backend: h.backend.to_owned(), ok: h.ok, detail: h.detail },

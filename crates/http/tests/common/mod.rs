@@ -287,11 +287,11 @@ pub async fn spawn_store<S: Store>(
             observer: Arc::new(PrometheusObserver(metrics.clone())),
         },
     );
-    let state = AppState::new(store, services, metrics, hasher, clock, options.trust_forwarded_for);
+    let state = AppState::new(services, metrics, options.trust_forwarded_for);
     let workers = (options.workers > 0).then(|| {
         TriageWorkerPool::spawn(
             state.triage.clone(),
-            state.queue.clone(),
+            store.clone(),
             &WorkerConfig { size: options.workers, poll_interval: Duration::from_millis(50) },
         )
     });
@@ -696,7 +696,7 @@ impl TestApp {
         if let Some(workers) = self.workers.take() {
             workers.shutdown().await;
         }
-        self.state.store.close().await;
+        self.state.system.close().await;
     }
 }
 

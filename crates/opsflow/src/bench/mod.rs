@@ -261,7 +261,7 @@ async fn create_tenants<S: Store>(
     let password = Password::new(PASSWORD)?;
     // One hash for every agent: the login cost is measured through the admins, and seeding 150
     // argon2 hashes would only add seconds. Each hash embeds its own salt, so reuse is valid.
-    let agent_hash = state.hasher.hash(&password).await?;
+    let agent_hash = state.system.hash_password(&password).await?;
     let mut tenants = Vec::with_capacity(count);
     for i in 0..count {
         let email = format!("admin@bench-{i:03}.example");
@@ -285,7 +285,7 @@ async fn create_tenants<S: Store>(
         let admin = TenantScope::new(session.tenant.id, session.user.id, Role::Admin);
         let mut agent_ids = Vec::with_capacity(agents);
         for a in 0..agents {
-            let now = state.clock.now();
+            let now = state.system.now();
             let user = User {
                 id: UserId::new(),
                 tenant_id: session.tenant.id,

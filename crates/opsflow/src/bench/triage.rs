@@ -373,17 +373,8 @@ async fn bench<S: Store>(
     let mut asynchronous = Vec::new();
     for &w in &args.workers {
         asynchronous.push(
-            async_level(
-                &state,
-                &client,
-                &server.base,
-                &bearer,
-                &mut tickets,
-                store.as_ref(),
-                w,
-                args,
-            )
-            .await?,
+            async_level(&state, &client, &server.base, &bearer, &mut tickets, &store, w, args)
+                .await?,
         );
         let _ = double.take_calls();
     }
@@ -423,11 +414,11 @@ async fn async_level<S: Store>(
     base: &str,
     bearer: &[String],
     tickets: &mut Tickets,
-    store: &S,
+    store: &Arc<S>,
     workers: usize,
     args: &TriageArgs,
 ) -> anyhow::Result<AsyncLevel> {
-    let batch = tickets.create(store, args.async_runs).await?;
+    let batch = tickets.create(store.as_ref(), args.async_runs).await?;
     let queued: Vec<anyhow::Result<(usize, WorkflowRunId)>> = futures::stream::iter(batch)
         .map(|(t, id, _)| async move {
             let response = client
@@ -453,7 +444,7 @@ async fn async_level<S: Store>(
     let started = Instant::now();
     let pool = TriageWorkerPool::spawn(
         Arc::clone(&state.triage),
-        Arc::clone(&state.queue),
+        Arc::clone(store) as Arc<dyn opsflow_ports::repos::RunQueue>,
         &WorkerConfig { size: workers, poll_interval: Duration::from_millis(100) },
     );
     let limit = Duration::from_millis(args.delay_ms.saturating_mul(8))

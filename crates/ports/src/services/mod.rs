@@ -12,6 +12,7 @@ use crate::repos::Store;
 pub mod audit;
 pub mod auth;
 pub mod runs;
+pub mod system;
 pub mod team;
 pub mod tenant;
 pub mod throttle;
@@ -55,6 +56,8 @@ pub struct Services {
     pub runs: runs::RunHistoryService,
     /// The workspace audit log (the services above record into it; admins read it).
     pub audit: audit::AuditLog,
+    /// Store health and shutdown, the clock, password hashing.
+    pub system: system::SystemService,
 }
 
 impl Services {
@@ -74,6 +77,8 @@ impl Services {
             triage = triage.with_redactor(redactor);
         }
         let audit = audit::AuditLog::new(store.clone());
+        let system =
+            system::SystemService::new(store.clone(), deps.hasher.clone(), deps.clock.clone());
         Self {
             auth: auth::AuthService::new(
                 store.clone(),
@@ -104,6 +109,7 @@ impl Services {
             triage: Arc::new(triage),
             runs: runs::RunHistoryService::new(store.clone(), store.clone()),
             audit,
+            system,
         }
     }
 }
