@@ -6,17 +6,22 @@ import { errorMessage } from '@/lib/api/errors';
 import type { TicketStatus } from '@/lib/api/types';
 import { applyFieldErrors } from '@/lib/forms';
 import { LIMITS, required } from '@/lib/validation';
+import { useAuth } from '@/lib/auth/context';
 import { useCreateReply } from '../api/tickets';
+import { loadReplyDraft, storeReplyDraft, useConfirmLeave } from './replyDraft';
 
 const KEEP = 'keep';
 
 export function ReplyForm({ ticketId }: { ticketId: string }) {
   const reply = useCreateReply(ticketId);
+  const { user } = useAuth();
   const form = useForm({
     mode: 'controlled',
-    initialValues: { body: '', status: 'replied' as string },
+    initialValues: { body: loadReplyDraft(user?.id, ticketId), status: 'replied' as string },
     validate: { body: required('Reply', LIMITS.body) },
+    onValuesChange: (values) => storeReplyDraft(user?.id, ticketId, values.body),
   });
+  useConfirmLeave(form.values.body.trim().length > 0);
 
   const submit = form.onSubmit((values) => {
     reply.mutate(
@@ -26,11 +31,12 @@ export function ReplyForm({ ticketId }: { ticketId: string }) {
       },
       {
         onSuccess: () => {
-          form.reset();
+          form.setValues({ body: '', status: 'replied' });
+          storeReplyDraft(user?.id, ticketId, '');
           notifications.show({
             color: 'teal',
-            title: 'Reply sent',
-            message: 'Your reply was saved.',
+            title: 'Reply recorded',
+            message: 'Saved on the ticket. Email is not connected, so nothing was emailed.',
           });
         },
         onError: (error) => applyFieldErrors(form, error),
@@ -70,7 +76,7 @@ export function ReplyForm({ ticketId }: { ticketId: string }) {
             {...form.getInputProps('status')}
           />
           <Button type="submit" loading={reply.isPending}>
-            Send reply
+            Save reply
           </Button>
         </Group>
       </Stack>

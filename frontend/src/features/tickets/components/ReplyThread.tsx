@@ -111,7 +111,7 @@ export function ReplyThread({
             key={reply.id}
             testId="message-agent"
             who={reply.author_type === 'ai' ? 'AI assistant' : authorName(users, reply.author_id)}
-            badge={reply.author_type === 'ai' ? 'AI reply · sent' : 'Agent reply · sent'}
+            badge={reply.author_type === 'ai' ? 'AI reply · recorded' : 'Agent reply · recorded'}
             icon={reply.author_type === 'ai' ? <IconRobot size={16} /> : <IconUser size={16} />}
             color="indigo"
             when={formatDateTime(reply.sent_at ?? reply.created_at)}

@@ -65,7 +65,7 @@ describe('TicketDetailPage', () => {
     expect(await screen.findByRole('heading', { name: ticket.subject })).toBeInTheDocument();
     expect(screen.getByTestId('message-customer')).toHaveTextContent(ticket.body);
     expect(screen.getByTestId('message-agent')).toHaveTextContent('Ada Admin');
-    expect(screen.getByTestId('message-agent')).toHaveTextContent('Agent reply · sent');
+    expect(screen.getByTestId('message-agent')).toHaveTextContent('Agent reply · recorded');
     expect(screen.getByTestId('message-draft')).toHaveTextContent('AI draft · not sent');
   });
 
@@ -155,11 +155,11 @@ describe('TicketDetailPage', () => {
     const { user } = renderDetail();
     await screen.findByRole('heading', { name: ticket.subject });
     const form = screen.getByRole('form', { name: 'Reply to customer' });
-    await user.click(within(form).getByRole('button', { name: 'Send reply' }));
+    await user.click(within(form).getByRole('button', { name: 'Save reply' }));
     expect(await within(form).findByText('Reply is required')).toBeInTheDocument();
 
     await user.type(within(form).getByLabelText(/Your reply/), 'Refund issued today.');
-    await user.click(within(form).getByRole('button', { name: 'Send reply' }));
+    await user.click(within(form).getByRole('button', { name: 'Save reply' }));
     await waitFor(() =>
       expect(api.find('POST', `/api/tickets/${ticket.id}/replies`)[0]?.body).toEqual({
         body: 'Refund issued today.',
@@ -169,14 +169,68 @@ describe('TicketDetailPage', () => {
     await waitFor(() => expect(within(form).getByLabelText(/Your reply/)).toHaveValue(''));
   });
 
-  it('shows a missing ticket as not found', async () => {
+  it('shows a missing ticket as not found, with the way back and no retry', async () => {
     mockApi({
       'GET /api/tickets/:id': () => apiError(404, 'ticket_not_found', 'Ticket not found'),
       'GET /api/team': () => json({ items: [admin] }),
     });
-    renderDetail();
+    renderWithApp(<TicketDetailPage />, { route: '/tickets/1042', path: '/tickets/:id' });
     const alert = await screen.findByRole('alert');
-    expect(alert).toHaveTextContent('Not found');
-    expect(alert).toHaveTextContent('Ticket not found');
+    expect(within(alert).getByRole('heading', { name: 'Ticket not found' })).toBeInTheDocument();
+    expect(alert).toHaveTextContent('There is no ticket #1042 in this workspace.');
+    expect(within(alert).getByRole('link', { name: 'Back to tickets' })).toHaveAttribute(
+      'href',
+      '/tickets',
+    );
+    expect(within(alert).queryByRole('button', { name: 'Retry' })).not.toBeInTheDocument();
+  });
+
+  it('treats a malformed ticket id as not found', async () => {
+    mockApi({
+      'GET /api/tickets/:id': () =>
+        apiError(400, 'validation_failed', 'invalid request', { id: 'is not a valid ticket id' }),
+      'GET /api/team': () => json({ items: [admin] }),
+    });
+    renderWithApp(<TicketDetailPage />, { route: '/tickets/not-a-ticket', path: '/tickets/:id' });
+    const alert = await screen.findByRole('alert');
+    expect(within(alert).getByRole('heading', { name: 'Ticket not found' })).toBeInTheDocument();
+    expect(alert).toHaveTextContent('This link does not lead to a ticket in this workspace.');
+  });
+
+  it('keeps a reply being typed across a remount (an expired session) until it is saved', async () => {
+    server();
+    const first = renderDetail();
+    await screen.findByRole('heading', { name: ticket.subject });
+    const box = () =>
+      within(screen.getByRole('form', { name: 'Reply to customer' })).getByLabelText(/Your reply/);
+    await first.user.type(box(), 'Half-written answer');
+    first.unmount();
+
+    const second = renderDetail();
+    await screen.findByRole('heading', { name: ticket.subject });
+    expect(box()).toHaveValue('Half-written answer');
+    // Another user on this browser does not see it.
+    second.unmount();
+    renderWithApp(<TicketDetailPage />, {
+      route: `/tickets/${ticket.id}`,
+      path: '/tickets/:id',
+      user: agent,
+    });
+    await screen.findByRole('heading', { name: ticket.subject });
+    expect(box()).toHaveValue('');
+  });
+
+  it('forgets the kept reply once it is saved', async () => {
+    server();
+    const first = renderDetail();
+    await screen.findByRole('heading', { name: ticket.subject });
+    const form = () => screen.getByRole('form', { name: 'Reply to customer' });
+    await first.user.type(within(form()).getByLabelText(/Your reply/), 'Done, thanks.');
+    await first.user.click(within(form()).getByRole('button', { name: 'Save reply' }));
+    await waitFor(() => expect(within(form()).getByLabelText(/Your reply/)).toHaveValue(''));
+    first.unmount();
+    renderDetail();
+    await screen.findByRole('heading', { name: ticket.subject });
+    expect(within(form()).getByLabelText(/Your reply/)).toHaveValue('');
   });
 });

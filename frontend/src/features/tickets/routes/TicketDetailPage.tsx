@@ -1,8 +1,21 @@
-import { Anchor, Breadcrumbs, Grid, Group, Paper, Stack, Text, Title } from '@mantine/core';
+import {
+  Anchor,
+  Breadcrumbs,
+  Button,
+  Grid,
+  Group,
+  Paper,
+  Stack,
+  Text,
+  ThemeIcon,
+  Title,
+} from '@mantine/core';
+import { IconArrowLeft, IconTicketOff } from '@tabler/icons-react';
 import { type ReactNode, useEffect } from 'react';
 import { Link, useParams } from 'react-router';
 import { StatusBadge } from '@/components/Badges';
 import { ErrorState, PageLoader } from '@/components/QueryState';
+import { ApiError } from '@/lib/api/errors';
 import { useTicket } from '@/lib/api/tickets';
 import type { TeamMember, TicketDetail } from '@/lib/api/types';
 import { useDirectory } from '@/lib/api/users';
@@ -39,8 +52,14 @@ export function TicketDetailPage({ aside }: { aside?: (props: TicketAsideProps) 
   }, [title]);
 
   if (ticket.isPending) return <PageLoader label="Loading ticket…" />;
-  if (ticket.isError)
+  if (ticket.isError) {
+    // A missing ticket, another workspace's, or a malformed id: no retry can help.
+    const missing =
+      ticket.error instanceof ApiError &&
+      (ticket.error.status === 404 || ticket.error.status === 400);
+    if (missing) return <TicketNotFound id={id} />;
     return <ErrorState error={ticket.error} onRetry={() => void ticket.refetch()} />;
+  }
 
   const { ticket: t, replies } = ticket.data;
   return (
@@ -79,5 +98,31 @@ export function TicketDetailPage({ aside }: { aside?: (props: TicketAsideProps) 
         )}
       </Grid>
     </Stack>
+  );
+}
+
+/** A ticket that does not exist here: says so plainly and leads back to the list. */
+function TicketNotFound({ id }: { id: string }) {
+  const number = /^#?\d+$/.test(id) ? `#${id.replace('#', '')}` : null;
+  return (
+    <Paper withBorder p="xl" radius="md" role="alert" aria-labelledby="ticket-not-found">
+      <Stack align="center" gap="sm">
+        <ThemeIcon size={48} radius="xl" variant="light" color="gray">
+          <IconTicketOff size={28} />
+        </ThemeIcon>
+        <Title order={1} size="h3" id="ticket-not-found">
+          Ticket not found
+        </Title>
+        <Text c="dimmed" ta="center" maw={460}>
+          {number
+            ? `There is no ticket ${number} in this workspace.`
+            : 'This link does not lead to a ticket in this workspace.'}{' '}
+          It may have been mistyped, or it belongs to another workspace.
+        </Text>
+        <Button component={Link} to="/tickets" leftSection={<IconArrowLeft size={16} />}>
+          Back to tickets
+        </Button>
+      </Stack>
+    </Paper>
   );
 }

@@ -51,8 +51,9 @@ export function DraftEditor({
           onSuccess: () =>
             notifications.show({
               color: 'teal',
-              title: 'Reply sent',
-              message: 'The ticket is marked replied.',
+              title: 'Reply recorded',
+              message:
+                'The ticket is marked replied. Email is not connected, so nothing was emailed.',
             }),
         },
       );
