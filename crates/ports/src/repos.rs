@@ -308,7 +308,9 @@ pub trait TicketRepository: Send + Sync + 'static {
 #[async_trait]
 pub trait ReplyRepository: Send + Sync + 'static {
     /// Adds a reply; in the same transaction optionally sets the ticket's status (and
-    /// `updated_at = now`) and deletes the unsent draft `consume_draft` the reply replaces.
+    /// `updated_at = now`) and deletes the unsent draft `consume_draft` the reply replaces. A
+    /// sent reply by a person also retires every unsent AI draft of the ticket, so the customer
+    /// is not answered twice (without transactions, MongoDB does that last, best effort).
     ///
     /// # Errors
     /// `NotFound` if the ticket (or the draft, on that ticket) is not in the tenant;
@@ -417,9 +419,11 @@ pub trait WorkflowRepository: Send + Sync + 'static {
         now: OffsetDateTime,
     ) -> RepoResult<()>;
 
-    /// Persists a successful run atomically: patches the ticket, inserts the draft reply and the
-    /// persist step, and marks the run succeeded with `finished_at = now`. Either all of it is
-    /// written or none. Returns the updated ticket.
+    /// Persists a successful run atomically: patches the ticket, replaces any unsent AI draft of
+    /// the ticket with the new one (one AI draft per ticket), inserts the persist step, and marks
+    /// the run succeeded with `finished_at = now`. Either all of it is written or none (without
+    /// transactions, MongoDB retires the older draft last, best effort). Returns the updated
+    /// ticket.
     ///
     /// # Errors
     /// `NotFound` (run or ticket not in the tenant, or run no longer active); `Unexpected`.

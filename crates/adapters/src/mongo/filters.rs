@@ -222,6 +222,21 @@ pub fn draft_on_ticket(scope: &TenantScope, ticket_id: TicketId, id: ReplyId) ->
     with(reply_on_ticket(scope, ticket_id, id), doc! { "sent_at": Bson::Null })
 }
 
+/// The unsent AI drafts of one ticket (at most one is kept: a new one or a sent reply retires
+/// them).
+pub fn ai_drafts_of_ticket(scope: &TenantScope, ticket_id: TicketId) -> Document {
+    with(replies_of_ticket(scope, ticket_id), doc! { "author_type": "ai", "sent_at": Bson::Null })
+}
+
+/// The unsent AI drafts of one ticket other than `keep`.
+pub fn ai_drafts_of_ticket_except(
+    scope: &TenantScope,
+    ticket_id: TicketId,
+    keep: ReplyId,
+) -> Document {
+    with(ai_drafts_of_ticket(scope, ticket_id), doc! { "_id": { "$ne": keep.bson() } })
+}
+
 /// One unsent draft of the tenant.
 pub fn draft_by_id(scope: &TenantScope, id: ReplyId) -> Document {
     with(reply_by_id(scope, id), doc! { "sent_at": Bson::Null })

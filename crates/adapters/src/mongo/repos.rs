@@ -517,6 +517,12 @@ impl ReplyRepository for MongoStore {
                         return Err(self.draft_failure(exists, Some(&mut *s)).await?);
                     }
                 }
+                if retires_drafts(reply) {
+                    self.replies
+                        .delete_many(f::ai_drafts_of_ticket(scope, reply.ticket_id))
+                        .session(&mut *s)
+                        .await?;
+                }
                 self.replies.insert_one(reply_d).session(&mut *s).await?;
                 Ok(())
             });
@@ -571,6 +577,13 @@ impl ReplyRepository for MongoStore {
                 return Err(err);
             }
         }
+        // Without transactions, retiring the other AI drafts comes last and is best effort.
+        if retires_drafts(reply)
+            && let Err(e) =
+                self.replies.delete_many(f::ai_drafts_of_ticket(scope, reply.ticket_id)).await
+        {
+            tracing::warn!(error = %e, ticket_id = %reply.ticket_id, "could not retire AI drafts");
+        }
         Ok(())
     }
 
@@ -604,4 +617,10 @@ impl ReplyRepository for MongoStore {
             None => Err(self.draft_failure(f::reply_by_id(scope, id), None).await?.into()),
         }
     }
+}
+
+/// A sent reply by a person answers the customer: unsent AI drafts of the ticket go (their text
+/// stays in the triage run's `reply_draft` step), so nobody answers twice.
+fn retires_drafts(reply: &TicketReply) -> bool {
+    reply.sent_at.is_some() && reply.author_type != opsflow_domain::AuthorType::Ai
 }

@@ -188,6 +188,11 @@ impl WorkflowRepository for MongoStore {
                     .session(&mut *s)
                     .await?
                     .ok_or_else(not_found)?;
+                // One AI draft per ticket: the new one replaces any unsent one.
+                self.replies
+                    .delete_many(f::ai_drafts_of_ticket(scope, run.ticket_id))
+                    .session(&mut *s)
+                    .await?;
                 self.replies.insert_one(draft).session(&mut *s).await?;
                 self.steps.insert_one(step).session(&mut *s).await?;
                 Ok(ticket_from(&ticket)?)
@@ -249,6 +254,15 @@ impl WorkflowRepository for MongoStore {
             undo("ticket triage fields", restore_ticket()).await;
             undo("run status", restore_run()).await;
             return Err(driver(e));
+        }
+        // One AI draft per ticket. Without transactions this comes last and is best effort: an
+        // older draft left behind is what every earlier version did, not a lost write.
+        if let Err(e) = self
+            .replies
+            .delete_many(f::ai_drafts_of_ticket_except(scope, old.id, outcome.draft.id))
+            .await
+        {
+            tracing::warn!(error = %e, ticket_id = %old.id, "could not retire an older AI draft");
         }
         let mut ticket = old.clone();
         outcome.patch.apply_to(&mut ticket, now);

@@ -544,6 +544,25 @@ impl TicketRepository for SqliteStore {
     }
 }
 
+/// Removes the unsent AI drafts of a ticket: one AI draft per ticket, and none once a person
+/// answered (their text stays in the triage run's `reply_draft` step).
+pub(super) async fn retire_ai_drafts(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    ticket_id: TicketId,
+) -> RepoResult<()> {
+    sqlx::query::<Sqlite>(
+        "DELETE FROM ticket_replies WHERE tenant_id = ? AND ticket_id = ? \
+         AND author_type = 'ai' AND sent_at IS NULL",
+    )
+    .bind(blob(tenant.as_uuid()))
+    .bind(blob(ticket_id.as_uuid()))
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 /// Inserts a reply under `tenant` (the struct's tenant is not trusted).
 pub(super) async fn insert_reply(
     conn: &mut SqliteConnection,
@@ -606,6 +625,9 @@ impl ReplyRepository for SqliteStore {
                 .execute(&mut *tx)
                 .await
                 .map_err(db_err)?;
+        }
+        if reply.sent_at.is_some() && reply.author_type != opsflow_domain::AuthorType::Ai {
+            retire_ai_drafts(&mut tx, tenant, reply.ticket_id).await?;
         }
         insert_reply(&mut tx, tenant, reply.ticket_id, reply).await?;
         if let Some(status) = set_status {

@@ -9,7 +9,7 @@ use sqlx::{AssertSqlSafe, Sqlite, SqliteConnection};
 use time::{Duration, OffsetDateTime};
 
 use super::rows::{self, blob, int, nanos, opt_nanos};
-use super::tickets::{insert_reply, patch_ticket, row_in, ticket_in};
+use super::tickets::{insert_reply, patch_ticket, retire_ai_drafts, row_in, ticket_in};
 use super::{SqliteStore, db_err};
 
 async fn run_in(
@@ -193,6 +193,8 @@ impl WorkflowRepository for SqliteStore {
             return Err(RepoError::NotFound);
         }
         let ticket = patch_ticket(&mut tx, tenant, run.ticket_id, &outcome.patch, now).await?;
+        // One AI draft per ticket: the new one replaces any unsent one.
+        retire_ai_drafts(&mut tx, tenant, run.ticket_id).await?;
         insert_reply(&mut tx, tenant, run.ticket_id, &outcome.draft).await?;
         insert_step(&mut tx, tenant, id, &outcome.persist_step).await?;
         sqlx::query::<Sqlite>(

@@ -83,6 +83,7 @@ macro_rules! contract_tests {
             drafts_update_consume_and_not_draft,
             runs_active_conflict_steps_and_fail,
             complete_run_is_atomic,
+            one_ai_draft_per_ticket_and_a_sent_reply_retires_it,
             claim_next_claims_oldest_once_under_concurrency,
             claim_next_leases,
             open_counts_by_assignee_counts_open_work,
@@ -1411,6 +1412,64 @@ pub async fn complete_run_is_atomic<S: Store>(store: Arc<S>) {
     assert!(store.list_steps(&a.scope, run2.id).await.unwrap().is_empty());
     assert_eq!(store.get_run(&a.scope, run2.id).await.unwrap().status, RunStatus::Failed);
     assert_not_found(store.complete_run(&a.scope, WorkflowRunId::new(), &late, at(base, 32)).await);
+}
+
+pub async fn one_ai_draft_per_ticket_and_a_sent_reply_retires_it<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let base = now_ms();
+    let mut t = new_ticket(&a.scope, "Checkout broken", "500 on pay", base);
+    t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    let mut other = new_ticket(&a.scope, "Invoice", "Wrong VAT", base);
+    other.number = TicketRepository::create(&*store, &a.scope, &other).await.unwrap();
+    let mut theirs = new_ticket(&b.scope, "Theirs", "Beta's ticket", base);
+    theirs.number = TicketRepository::create(&*store, &b.scope, &theirs).await.unwrap();
+    let complete = |scope: TenantScope, ticket: TicketId, text: &'static str, n: i64| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut run = new_run(&scope, ticket, at(base, n));
+            run.status = RunStatus::Running;
+            run.attempts = 1;
+            run.lease_expires_at = Some(at(base, n + 300));
+            store.create_run(&scope, &run).await.unwrap();
+            let outcome = TriageOutcome {
+                patch: TicketPatch::default(),
+                draft: ai_draft(&scope, ticket, text, at(base, n + 1)),
+                persist_step: new_step(&scope, run.id, StepType::Persist, at(base, n + 1)),
+            };
+            store.complete_run(&scope, run.id, &outcome, at(base, n + 1)).await.unwrap();
+            outcome.draft
+        }
+    };
+    let drafts = |scope: TenantScope, ticket: TicketId| {
+        let store = Arc::clone(&store);
+        async move {
+            ReplyRepository::list(&*store, &scope, ticket)
+                .await
+                .unwrap()
+                .into_iter()
+                .filter(|r| r.author_type == AuthorType::Ai && r.is_draft())
+                .map(|r| r.body.as_str().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    complete(a.scope, t.id, "First draft", 10).await;
+    complete(a.scope, other.id, "Other ticket's draft", 20).await;
+    complete(b.scope, theirs.id, "Beta's draft", 30).await;
+    let second = complete(a.scope, t.id, "Second draft", 40).await;
+    // The new run's draft replaced the unsent one, on that ticket only, in that tenant only.
+    assert_eq!(drafts(a.scope, t.id).await, ["Second draft"]);
+    assert_eq!(drafts(a.scope, other.id).await, ["Other ticket's draft"]);
+    assert_eq!(drafts(b.scope, theirs.id).await, ["Beta's draft"]);
+
+    // A person's sent reply (not replacing the draft explicitly) retires it all the same.
+    let reply = human_reply(&a.scope, t.id, "Answered by hand.", at(base, 50));
+    ReplyRepository::add(&*store, &a.scope, &reply, None, None, at(base, 50)).await.unwrap();
+    assert!(drafts(a.scope, t.id).await.is_empty(), "no unsent AI draft after a sent reply");
+    let thread = ReplyRepository::list(&*store, &a.scope, t.id).await.unwrap();
+    assert_eq!(thread, vec![reply], "the reply stays, the retired draft {} is gone", second.id);
+    assert_eq!(drafts(a.scope, other.id).await, ["Other ticket's draft"]);
+    assert_eq!(drafts(b.scope, theirs.id).await, ["Beta's draft"]);
 }
 
 pub async fn claim_next_claims_oldest_once_under_concurrency<S: Store>(store: Arc<S>) {
