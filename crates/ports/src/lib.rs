@@ -37,6 +37,7 @@ pub mod cipher;
 pub mod error;
 pub mod llm;
 pub mod mail;
+pub mod mail_intake;
 pub mod password_policy;
 pub mod repos;
 pub mod services;
