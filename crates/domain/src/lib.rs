@@ -60,5 +60,6 @@ pub use values::{
 };
 pub use workflow::{
     AssigneeOutput, ClassificationOutput, PriorityOutput, ReplyDraftOutput, RunEvent, RunState,
-    TICKET_TRIAGE, TransitionError, WorkflowRun, WorkflowStep, prerequisites, transition,
+    StepDescription, TICKET_TRIAGE, TransitionError, WorkflowRun, WorkflowStep, describe,
+    prerequisites, transition,
 };
