@@ -777,9 +777,13 @@ impl TicketPatchRequest {
 pub struct TicketPage {
     /// Tickets, in the requested order.
     pub items: Vec<TicketDto>,
-    /// Matching tickets in all.
+    /// Matching tickets in all, counted up to 1,000 (see `total_exact`).
     pub total: u64,
-    /// This page (from 1).
+    /// `false` when more than 1,000 tickets match: `total` is then 1,000 and means "1,000+".
+    pub total_exact: bool,
+    /// Pass as `cursor` (same filters and sort) for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+    /// This page (from 1; 1 when `cursor` was given).
     pub page: u32,
     /// Page size.
     pub page_size: u32,
@@ -861,6 +865,8 @@ pub struct TicketListParams {
     pub page: Option<u32>,
     /// Items per page.
     pub page_size: Option<u32>,
+    /// Keyset paging: the previous page's `next_cursor`.
+    pub cursor: Option<String>,
 }
 
 /// The values in their first order, each once (a repeated filter value changes nothing).
@@ -928,11 +934,19 @@ impl TicketListParams {
             },
             None => (Vec::new(), None),
         };
-        e.into_result()?;
         let base = self
             .view
             .map_or_else(d::TicketQuery::default, |v| d::TicketQuery::for_view(v.into(), me));
         let sort: d::TicketSort = self.sort.map_or(base.sort, Into::into);
+        let after = match self.cursor.as_deref() {
+            None => None,
+            Some(_) if self.page.is_some_and(|p| p != 1) => {
+                e.add("cursor", "cannot be combined with page");
+                None
+            }
+            Some(token) => e.check("cursor", d::TicketCursor::decode(token.trim(), sort)),
+        };
+        e.into_result()?;
         let mut statuses: Vec<d::TicketStatus> = self.status.into_iter().map(Into::into).collect();
         if statuses.is_empty() {
             statuses = base.statuses;
@@ -954,6 +968,7 @@ impl TicketListParams {
             sort,
             page,
             page_size,
+            after,
         })
     }
 }

@@ -7,9 +7,9 @@ use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
 use opsflow_domain::{
-    AuthorType, Category, Channel, Email, GuardrailFlag, Page, PersonName, Policies, Priority,
-    Role, RunStatus, Slug, StepType, TICKET_TRIAGE, Tenant, TenantId, TenantName, TenantScope,
-    Ticket, TicketBody, TicketId, TicketPatch, TicketQuery, TicketReply, TicketStatus,
+    AuthorType, Category, Channel, Email, GuardrailFlag, PersonName, Policies, Priority, Role,
+    RunStatus, Slug, StepType, TICKET_TRIAGE, Tenant, TenantId, TenantName, TenantScope, Ticket,
+    TicketBody, TicketId, TicketListPage, TicketPatch, TicketQuery, TicketReply, TicketStatus,
     TicketSubject, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use opsflow_ports::auth::SystemClock;
@@ -214,13 +214,13 @@ impl TicketRepository for FakeStore {
         .ok_or(RepoError::NotFound)
     }
 
-    async fn list(&self, scope: &TenantScope, _query: &TicketQuery) -> RepoResult<Page<Ticket>> {
+    async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<TicketListPage> {
         self.seen(scope);
         let items: Vec<Ticket> = self.with(|d| {
             d.tickets.iter().filter(|t| t.tenant_id == scope.tenant_id()).cloned().collect()
         });
         let total = items.len() as u64;
-        Ok(Page { items, total })
+        Ok(TicketListPage::from_rows(items, query.page_size, query.sort, total))
     }
 
     async fn update(

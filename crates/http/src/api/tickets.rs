@@ -127,10 +127,14 @@ impl TicketsApi {
         /// The order (default `created`, newest first). `oldest_waiting` without a `status`
         /// lists only tickets still waiting on the team (new, open, pending).
         sort: Query<Option<TicketSortDto>>,
-        /// Page number, from 1.
+        /// Page number, from 1. For deep lists use `cursor` instead: its cost does not grow
+        /// with depth.
         page: Query<Option<u32>>,
         /// Items per page, 1–100 (default 25).
         page_size: Query<Option<u32>>,
+        /// Start after the previous page: its `next_cursor`, with the same filters and `sort`
+        /// (not combined with `page`).
+        cursor: Query<Option<String>>,
     ) -> ApiResult<TicketPageResult> {
         let query = TicketListParams {
             view: view.0,
@@ -144,6 +148,7 @@ impl TicketsApi {
             sort: sort.0,
             page: page.0,
             page_size: page_size.0,
+            cursor: cursor.0,
         }
         .try_into_domain(auth.0.scope.user_id())?;
         let (page, page_size) = (query.page, query.page_size);
@@ -151,6 +156,8 @@ impl TicketsApi {
         Ok(TicketPageResult::Ok(Json(TicketPage {
             items: result.items.into_iter().map(Into::into).collect(),
             total: result.total,
+            total_exact: result.total_exact,
+            next_cursor: result.next.map(|c| c.encode()),
             page,
             page_size,
         })))

@@ -135,6 +135,7 @@ macro_rules! all_suites {
                 ticket_numbers_are_per_workspace_and_resolve_in_urls_and_search,
                 list_filters_take_several_values_assignees_and_sorts,
                 views_have_exact_counts_and_list_what_they_count,
+                cursor_pages_follow_the_sort_and_stay_in_the_workspace,
             ]
         );
         $crate::http_cases!(

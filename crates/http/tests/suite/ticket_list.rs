@@ -267,3 +267,52 @@ pub async fn views_have_exact_counts_and_list_what_they_count(ctx: Ctx) {
     app.get("/api/tickets?view=bogus", Some(&a.token)).await.expect_error(400, None, Some("view"));
     app.get("/api/tickets/views", None).await.expect_error(401, None, None);
 }
+
+pub async fn cursor_pages_follow_the_sort_and_stay_in_the_workspace(ctx: Ctx) {
+    let app = ctx.spawn().await;
+    let a = app.signup("Alpha Agency", "ann@alpha.example").await;
+    let b = app.signup("Beta Bureau", "ben@beta.example").await;
+    let mut made = Vec::new();
+    for (i, priority) in
+        ["low", "urgent", "high", "urgent", "medium", "low", "high"].iter().enumerate()
+    {
+        let t = make(&app, &a, &format!("Cursor ticket {i}")).await;
+        set(&app, &a, &t, "open", priority, None).await;
+        made.push(t);
+    }
+    let beta = make(&app, &b, "Beta cursor ticket").await;
+
+    for sort in ["created", "priority", "last_activity", "oldest_waiting"] {
+        let whole = app.list(&a.token, &format!("sort={sort}&page_size=100")).await;
+        assert!(whole["next_cursor"].is_null(), "{sort}: one page holds all");
+        assert_eq!(whole["total_exact"], true);
+        let mut walked = Vec::new();
+        let mut query = format!("sort={sort}&page_size=3");
+        loop {
+            let page = app.list(&a.token, &query).await;
+            assert_eq!(page["total"], 7, "{sort}: the count ignores the cursor");
+            walked.extend(ids(&page));
+            let Some(next) = page["next_cursor"].as_str() else { break };
+            query = format!("sort={sort}&page_size=3&cursor={next}");
+        }
+        assert_eq!(walked, ids(&whole), "{sort}");
+    }
+
+    // Bad cursors are 4xx errors naming the field, never 500s.
+    let first = app.list(&a.token, "page_size=2").await;
+    let cursor = first["next_cursor"].as_str().expect("a next page").to_owned();
+    for query in [
+        "cursor=garbage".to_owned(),
+        "cursor=t1.created.0.99999999999999999999.0196a1b2c3d4e5f60718293a4b5c6d7e".to_owned(),
+        format!("sort=priority&cursor={cursor}"),
+        format!("page=2&cursor={cursor}"),
+    ] {
+        let got = app.get(&format!("/api/tickets?{query}"), Some(&a.token)).await;
+        got.expect_error(422, Some("validation_failed"), Some("cursor"));
+    }
+
+    // A's cursor in B's workspace lists B's tickets only.
+    let in_b = app.list(&b.token, &format!("cursor={cursor}")).await;
+    assert!(ids(&in_b).iter().all(|i| *i == id(&beta)), "{in_b}");
+    assert!(!ids(&in_b).iter().any(|i| made.iter().any(|t| id(t) == *i)));
+}

@@ -3,8 +3,8 @@
 use std::sync::Arc;
 
 use opsflow_domain::{
-    AuthorType, Channel, Email, Page, PersonName, ReplyBody, ReplyId, TenantScope, Ticket,
-    TicketBody, TicketId, TicketPatch, TicketQuery, TicketRef, TicketReply, TicketStatus,
+    AuthorType, Channel, Email, PersonName, ReplyBody, ReplyId, TenantScope, Ticket, TicketBody,
+    TicketId, TicketListPage, TicketPatch, TicketQuery, TicketRef, TicketReply, TicketStatus,
     TicketSubject, TicketView, WorkflowRun,
 };
 
@@ -116,11 +116,16 @@ impl TicketService {
         Ok(ticket)
     }
 
-    /// A filtered page of tickets, newest first.
+    /// A filtered page of tickets in the query's order, with a capped count and the next
+    /// page's cursor.
     ///
     /// # Errors
     /// `Unexpected`.
-    pub async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> AppResult<Page<Ticket>> {
+    pub async fn list(
+        &self,
+        scope: &TenantScope,
+        query: &TicketQuery,
+    ) -> AppResult<TicketListPage> {
         Ok(self.tickets.list(scope, query).await?)
     }
 

@@ -898,12 +898,16 @@ export interface components {
             items: components["schemas"]["Ticket"][];
             /**
              * Format: uint64
-             * @description Matching tickets in all.
+             * @description Matching tickets in all, counted up to 1,000 (see `total_exact`).
              */
             total: number;
+            /** @description `false` when more than 1,000 tickets match: `total` is then 1,000 and means "1,000+". */
+            total_exact: boolean;
+            /** @description Pass as `cursor` (same filters and sort) for the next page; `null` on the last page. */
+            next_cursor?: string | null;
             /**
              * Format: uint32
-             * @description This page (from 1).
+             * @description This page (from 1; 1 when `cursor` was given).
              */
             page: number;
             /**
@@ -2637,10 +2641,18 @@ export interface operations {
                  *     lists only tickets still waiting on the team (new, open, pending).
                  */
                 sort?: components["schemas"]["TicketSort"];
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1. For deep lists use `cursor` instead: its cost does not grow
+                 *     with depth.
+                 */
                 page?: number;
                 /** @description Items per page, 1–100 (default 25). */
                 page_size?: number;
+                /**
+                 * @description Start after the previous page: its `next_cursor`, with the same filters and `sort`
+                 *     (not combined with `page`).
+                 */
+                cursor?: string;
             };
             header?: never;
             path?: never;

@@ -150,4 +150,43 @@ describe('TicketsListPage', () => {
       ).toBe(true),
     );
   });
+
+  it('says 1,000+ past the counting cap and pages on by cursor', async () => {
+    const api = mockApi({
+      'GET /api/tickets/views': () => json({ items: views }),
+      'GET /api/tickets': (request) =>
+        request.query.get('cursor') === 't1.second'
+          ? json({
+              items: [urgent],
+              total: 1000,
+              total_exact: false,
+              next_cursor: null,
+              page: 1,
+              page_size: 25,
+            })
+          : json({
+              items: [ticket],
+              total: 1000,
+              total_exact: false,
+              next_cursor: 't1.second',
+              page: 1,
+              page_size: 25,
+            }),
+      'GET /api/team': () => json({ items: [admin, agent] }),
+    });
+    const { user } = renderWithApp(<TicketsListPage />, { route: '/tickets', path: '/tickets' });
+    expect(await screen.findByText('1,000+ tickets')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'First page' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Next page' }));
+    await waitFor(() =>
+      expect(screen.getByTestId('location')).toHaveTextContent('/tickets?cursor=t1.second'),
+    );
+    expect(await screen.findByRole('link', { name: urgent.subject })).toBeInTheDocument();
+    expect(api.find('GET', '/api/tickets').some((r) => r.query.get('cursor') === 't1.second')).toBe(
+      true,
+    );
+    expect(screen.getByRole('button', { name: 'Next page' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'First page' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent(/\/tickets$/));
+  });
 });

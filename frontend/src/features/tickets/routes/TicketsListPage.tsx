@@ -42,7 +42,11 @@ export function TicketsListPage() {
   const view = viewList.find((v) => v.id === filters.view) ?? null;
 
   const total = tickets.data?.total ?? 0;
+  // Up to 1,000 matches the count is exact and pages are numbered; beyond, the list pages by
+  // cursor (each page starts after the last ticket of the one before).
+  const exact = tickets.data?.total_exact ?? true;
   const pages = Math.max(1, Math.ceil(total / (tickets.data?.page_size ?? PAGE_SIZE)));
+  const nextCursor = tickets.data?.next_cursor ?? null;
 
   return (
     <Grid gap="lg">
@@ -118,16 +122,39 @@ export function TicketsListPage() {
           {tickets.data && total > 0 && (
             <Group justify="space-between">
               <Text size="sm" c="dimmed" aria-live="polite">
-                {total} {total === 1 ? 'ticket' : 'tickets'}
+                {exact
+                  ? `${total.toLocaleString('en')} ${total === 1 ? 'ticket' : 'tickets'}`
+                  : `${total.toLocaleString('en')}+ tickets`}
                 {tickets.isFetching ? ' · updating…' : ''}
               </Text>
-              {pages > 1 && (
-                <Pagination
-                  total={pages}
-                  value={Math.min(filters.page, pages)}
-                  onChange={(page) => update({ page })}
-                  aria-label="Pages"
-                />
+              {exact && !filters.cursor ? (
+                pages > 1 && (
+                  <Pagination
+                    total={pages}
+                    value={Math.min(filters.page, pages)}
+                    onChange={(page) => update({ page })}
+                    aria-label="Pages"
+                  />
+                )
+              ) : (
+                <Group gap="xs" role="navigation" aria-label="Pages">
+                  <Button
+                    variant="default"
+                    size="xs"
+                    disabled={!filters.cursor && filters.page <= 1}
+                    onClick={() => update({ page: 1, cursor: null })}
+                  >
+                    First page
+                  </Button>
+                  <Button
+                    variant="default"
+                    size="xs"
+                    disabled={!nextCursor}
+                    onClick={() => update({ cursor: nextCursor })}
+                  >
+                    Next page
+                  </Button>
+                </Group>
               )}
             </Group>
           )}
