@@ -713,6 +713,106 @@ pub struct TicketPatchRequest {
     pub assignee_id: MaybeUndefined<String>,
 }
 
+/// One change for several tickets ("bulk action").
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketBulkUpdateRequest {
+    /// The tickets (ids), 1–100, each once.
+    pub ids: Vec<String>,
+    /// What to change on each; a field left out stays, `null` clears priority, category or
+    /// assignee. At least one field.
+    pub changes: TicketBulkChanges,
+}
+
+/// The fields a bulk update can change.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketBulkChanges {
+    /// New status (cannot be null).
+    #[serde(default)]
+    pub status: MaybeUndefined<TicketStatusDto>,
+    /// New priority, or null to clear.
+    #[serde(default)]
+    pub priority: MaybeUndefined<PriorityDto>,
+    /// New category, or null to clear.
+    #[serde(default)]
+    pub category: MaybeUndefined<CategoryDto>,
+    /// New assignee (an active user of this workspace), or null to unassign.
+    #[serde(default)]
+    pub assignee_id: MaybeUndefined<String>,
+}
+
+/// Most tickets in one bulk update.
+pub const MAX_BULK_TICKETS: usize = 100;
+
+impl TicketBulkUpdateRequest {
+    /// Validates the ids and the changes.
+    ///
+    /// # Errors
+    /// Field errors (`ids`: empty, too many, malformed or repeated; `changes.*`).
+    pub fn try_into_domain(self) -> Result<(Vec<d::TicketId>, d::TicketPatch), FieldErrors> {
+        let mut e = FieldErrors::new();
+        if self.ids.is_empty() || self.ids.len() > MAX_BULK_TICKETS {
+            e.add("ids", format!("must list 1 to {MAX_BULK_TICKETS} tickets"));
+        }
+        let mut ids: Vec<d::TicketId> = Vec::with_capacity(self.ids.len());
+        for (i, raw) in self.ids.iter().enumerate() {
+            match d::TicketId::parse(raw.trim()) {
+                Ok(id) if ids.contains(&id) => e.add("ids", format!("item {i} is listed twice")),
+                Ok(id) => ids.push(id),
+                Err(_) => e.add("ids", format!("item {i} is not a ticket id (UUID)")),
+            }
+        }
+        let c = self.changes;
+        let status = required(&mut e, "changes.status", c.status, |s| {
+            Ok::<_, std::convert::Infallible>(s.into())
+        });
+        let assignee_id = match c.assignee_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(raw) => {
+                e.check("changes.assignee_id", d::UserId::parse(raw.trim())).map(Some)
+            }
+        };
+        let patch = d::TicketPatch {
+            status,
+            priority: nullable(c.priority),
+            category: nullable(c.category),
+            assignee_id,
+            ..d::TicketPatch::default()
+        };
+        if patch.is_empty() && e.is_empty() {
+            e.add("changes", "must change at least one of status, priority, category, assignee_id");
+        }
+        e.into_result()?;
+        Ok((ids, patch))
+    }
+}
+
+/// What became of one ticket of a bulk update.
+#[derive(Debug, Clone, Object)]
+pub struct TicketBulkResult {
+    /// The ticket id as sent.
+    pub id: String,
+    /// Whether the change was applied.
+    pub ok: bool,
+    /// The ticket after the change (when `ok`).
+    pub ticket: Option<TicketDto>,
+    /// Why not (when not `ok`), e.g. `ticket_not_found`.
+    pub error: Option<crate::error::ErrorDetail>,
+}
+
+/// The answer to a bulk update: one result per ticket, in the order sent.
+#[derive(Debug, Clone, Object)]
+pub struct TicketBulkResponse {
+    /// Per-ticket results.
+    pub results: Vec<TicketBulkResult>,
+    /// How many tickets changed.
+    pub updated: u32,
+    /// How many did not.
+    pub failed: u32,
+}
+
 fn nullable<T, U: From<T>>(v: MaybeUndefined<T>) -> Option<Option<U>> {
     match v {
         MaybeUndefined::Undefined => None,

@@ -13,9 +13,9 @@ use crate::auth::BearerAuth;
 use crate::body::JsonBody;
 use crate::dto::{
     CategoryDto, DraftUpdateRequest, PriorityDto, ReplyCreateRequest, ReplyDto, RunSummary,
-    TicketCreateRequest, TicketDetailResponse, TicketDto, TicketListParams, TicketPage,
-    TicketPatchRequest, TicketSortDto, TicketStatusDto, TicketViewDto, TicketViewIdDto,
-    TicketViewsResponse,
+    TicketBulkResponse, TicketBulkResult, TicketBulkUpdateRequest, TicketCreateRequest,
+    TicketDetailResponse, TicketDto, TicketListParams, TicketPage, TicketPatchRequest,
+    TicketSortDto, TicketStatusDto, TicketViewDto, TicketViewIdDto, TicketViewsResponse,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -40,6 +40,14 @@ pub enum TicketPageResult {
 }
 
 /// The views of the ticket list.
+/// Bulk update done (also when some tickets could not be changed: see each result).
+#[derive(ApiResponse)]
+pub enum TicketBulkAnswer {
+    /// One result per ticket, in the order sent.
+    #[oai(status = 200)]
+    Ok(Json<TicketBulkResponse>),
+}
+
 #[derive(ApiResponse)]
 pub enum TicketViewsResult {
     /// Every view with its filter and exact count.
@@ -235,6 +243,44 @@ impl TicketsApi {
         let patch = body.0.try_into_domain()?;
         let t = state.tickets.update(&auth.0.scope, id, patch).await?;
         Ok(TicketResult::Ok(Json(t.into())))
+    }
+
+    /// Apply one change (status, priority, category, assignee) to up to 100 tickets in one
+    /// request ("bulk action"). Each ticket is updated on its own and gets its own result, so
+    /// one missing ticket does not stop the others; a ticket of another workspace is
+    /// `ticket_not_found`.
+    #[oai(path = "/bulk", method = "post", operation_id = "bulk_update_tickets")]
+    async fn bulk_update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        body: JsonBody<TicketBulkUpdateRequest>,
+    ) -> ApiResult<TicketBulkAnswer> {
+        let (ids, changes) = body.0.try_into_domain()?;
+        let outcomes = state.tickets.bulk_update(&auth.0.scope, &ids, changes).await?;
+        let mut updated = 0_u32;
+        let results: Vec<TicketBulkResult> = outcomes
+            .into_iter()
+            .map(|(id, outcome)| match outcome {
+                Ok(ticket) => {
+                    updated += 1;
+                    TicketBulkResult {
+                        id: id.to_string(),
+                        ok: true,
+                        ticket: Some(ticket.into()),
+                        error: None,
+                    }
+                }
+                Err(e) => TicketBulkResult {
+                    id: id.to_string(),
+                    ok: false,
+                    ticket: None,
+                    error: Some(ApiError::from(e).into_body().error),
+                },
+            })
+            .collect();
+        let failed = u32::try_from(results.len()).unwrap_or(u32::MAX) - updated;
+        Ok(TicketBulkAnswer::Ok(Json(TicketBulkResponse { results, updated, failed })))
     }
 
     /// Reply to the ticket as the current user; optionally set its status and replace an AI

@@ -316,3 +316,94 @@ pub async fn cursor_pages_follow_the_sort_and_stay_in_the_workspace(ctx: Ctx) {
     assert!(ids(&in_b).iter().all(|i| *i == id(&beta)), "{in_b}");
     assert!(!ids(&in_b).iter().any(|i| made.iter().any(|t| id(t) == *i)));
 }
+
+pub async fn bulk_update_changes_each_ticket_and_reports_each_result(ctx: Ctx) {
+    use serde_json::json;
+    let app = ctx.spawn().await;
+    let a = app.signup("Alpha Agency", "ann@alpha.example").await;
+    let agent = app.add_user(&a, "Alan Agent", "alan@alpha.example", "agent").await;
+    let b = app.signup("Beta Bureau", "ben@beta.example").await;
+    let a1 = make(&app, &a, "Bulk one").await;
+    let a2 = make(&app, &a, "Bulk two").await;
+    let a3 = make(&app, &a, "Bulk three").await;
+    let b1 = make(&app, &b, "Beta bulk").await;
+
+    // An agent assigns, prioritises and opens two of A's tickets, and tries B's.
+    let r = app
+        .post(
+            "/api/tickets/bulk",
+            Some(&agent.token),
+            json!({
+                "ids": [id(&a1), id(&b1), id(&a2)],
+                "changes": {"status": "open", "priority": "high", "assignee_id": agent.user_id}
+            }),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!((r.json["updated"].as_u64(), r.json["failed"].as_u64()), (Some(2), Some(1)));
+    let results = r.json["results"].as_array().expect("results");
+    assert_eq!(
+        results.iter().map(|x| x["id"].as_str().unwrap()).collect::<Vec<_>>(),
+        [id(&a1), id(&b1), id(&a2)]
+    );
+    assert_eq!(results[0]["ok"], true);
+    assert_eq!(results[0]["ticket"]["priority"], "high");
+    assert_eq!(results[1]["ok"], false);
+    assert_eq!(results[1]["error"]["code"], "ticket_not_found");
+    assert!(results[1]["ticket"].is_null(), "nothing of B's ticket is shown");
+    for t in [&a1, &a2] {
+        let got = app.ticket(&a.token, &id(t)).await;
+        assert_eq!(got["ticket"]["status"], "open");
+        assert_eq!(got["ticket"]["assignee_id"], agent.user_id.as_str());
+    }
+    assert_eq!(app.ticket(&a.token, &id(&a3)).await["ticket"]["status"], "new", "not listed");
+    let beta = app.ticket(&b.token, &id(&b1)).await;
+    assert_eq!(beta["ticket"]["status"], "new", "B's ticket is unchanged");
+    assert!(beta["ticket"]["priority"].is_null());
+
+    // Null clears; closing in bulk.
+    let r = app
+        .post(
+            "/api/tickets/bulk",
+            Some(&a.token),
+            json!({"ids": [id(&a1), id(&a2)], "changes": {"assignee_id": null, "status": "closed"}}),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.json["updated"], 2);
+    let got = app.ticket(&a.token, &id(&a2)).await;
+    assert!(got["ticket"]["assignee_id"].is_null());
+    assert_eq!(got["ticket"]["status"], "closed");
+
+    // Bad requests name the field and change nothing.
+    let many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let b_user = b.user_id.clone();
+    for (body, field) in [
+        (json!({"ids": [], "changes": {"status": "open"}}), "ids"),
+        (json!({"ids": many, "changes": {"status": "open"}}), "ids"),
+        (json!({"ids": ["nope"], "changes": {"status": "open"}}), "ids"),
+        (json!({"ids": [id(&a3), id(&a3)], "changes": {"status": "open"}}), "ids"),
+        (json!({"ids": [id(&a3)], "changes": {}}), "changes"),
+        (json!({"ids": [id(&a3)], "changes": {"status": null}}), "changes.status"),
+        (json!({"ids": [id(&a3)], "changes": {"assignee_id": "x"}}), "changes.assignee_id"),
+        (json!({"ids": [id(&a3)], "changes": {"assignee_id": b_user}}), "assignee_id"),
+    ] {
+        app.post("/api/tickets/bulk", Some(&a.token), body.clone()).await.expect_error(
+            422,
+            Some("validation_failed"),
+            Some(field),
+        );
+    }
+    let r = app
+        .post(
+            "/api/tickets/bulk",
+            Some(&a.token),
+            json!({"ids": [id(&a3)], "changes": {"subject": "x"}}),
+        )
+        .await;
+    assert!(matches!(r.status, 400 | 422), "{}", r.text);
+    app.post("/api/tickets/bulk", None, json!({"ids": [id(&a3)], "changes": {"status": "open"}}))
+        .await
+        .expect(401);
+    assert_eq!(app.ticket(&a.token, &id(&a3)).await["ticket"]["status"], "new");
+}

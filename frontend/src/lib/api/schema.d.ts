@@ -319,6 +319,28 @@ export interface paths {
         patch: operations["update_ticket"];
         trace?: never;
     };
+    "/tickets/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply one change (status, priority, category, assignee) to up to 100 tickets in one
+         *     request ("bulk action"). Each ticket is updated on its own and gets its own result, so
+         *     one missing ticket does not stop the others; a ticket of another workspace is
+         *     `ticket_not_found`.
+         */
+        post: operations["bulk_update_tickets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{id}/replies": {
         parameters: {
             query?: never;
@@ -860,6 +882,65 @@ export interface components {
              * @description Last changed (UTC).
              */
             updated_at: string;
+        };
+        /**
+         * TicketBulkChanges
+         * @description The fields a bulk update can change.
+         */
+        TicketBulkChanges: {
+            /** @description New status (cannot be null). */
+            status?: components["schemas"]["TicketStatus"] & unknown;
+            /** @description New priority, or null to clear. */
+            priority?: components["schemas"]["Priority"] & unknown;
+            /** @description New category, or null to clear. */
+            category?: components["schemas"]["Category"] & unknown;
+            /** @description New assignee (an active user of this workspace), or null to unassign. */
+            assignee_id?: string;
+        };
+        /**
+         * TicketBulkResponse
+         * @description The answer to a bulk update: one result per ticket, in the order sent.
+         */
+        TicketBulkResponse: {
+            /** @description Per-ticket results. */
+            results: components["schemas"]["TicketBulkResult"][];
+            /**
+             * Format: uint32
+             * @description How many tickets changed.
+             */
+            updated: number;
+            /**
+             * Format: uint32
+             * @description How many did not.
+             */
+            failed: number;
+        };
+        /**
+         * TicketBulkResult
+         * @description What became of one ticket of a bulk update.
+         */
+        TicketBulkResult: {
+            /** @description The ticket id as sent. */
+            id: string;
+            /** @description Whether the change was applied. */
+            ok: boolean;
+            /** @description The ticket after the change (when `ok`). */
+            ticket?: (components["schemas"]["Ticket"] & unknown) | null;
+            /** @description Why not (when not `ok`), e.g. `ticket_not_found`. */
+            error?: (components["schemas"]["ErrorDetail"] & unknown) | null;
+        };
+        /**
+         * TicketBulkUpdateRequest
+         * @description One change for several tickets ("bulk action").
+         */
+        TicketBulkUpdateRequest: {
+            /** @description The tickets (ids), 1–100, each once. */
+            ids: string[];
+            /**
+             * @description What to change on each; a field left out stays, `null` clears priority, category or
+             *     assignee. At least one field.
+             */
+            changes: components["schemas"]["TicketBulkChanges"] & unknown;
         };
         /**
          * TicketCreateRequest
@@ -3042,6 +3123,114 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["Ticket"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    bulk_update_tickets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TicketBulkUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description One result per ticket, in the order sent. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketBulkResponse"];
                 };
             };
             /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
