@@ -189,4 +189,65 @@ describe('TicketsListPage', () => {
     await user.click(screen.getByRole('button', { name: 'First page' }));
     await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent(/\/tickets$/));
   });
+
+  it('selects rows (shift-click for a range) and changes them in one bulk request', async () => {
+    const third: Ticket = {
+      ...ticket,
+      id: '0193a000-0000-7000-8000-00000000c003',
+      number: 77,
+      subject: 'Third one',
+    };
+    const api = mockApi({
+      'GET /api/tickets/views': () => json({ items: views }),
+      'GET /api/tickets': () =>
+        json({
+          items: [ticket, urgent, third],
+          total: 3,
+          total_exact: true,
+          page: 1,
+          page_size: 25,
+        }),
+      'GET /api/team': () => json({ items: [admin, agent] }),
+      'POST /api/tickets/bulk': (request) => {
+        const ids = (request.body as { ids: string[] }).ids;
+        return json({
+          results: ids.map((id) =>
+            id === third.id
+              ? { id, ok: false, error: { code: 'ticket_not_found', message: 'ticket not found' } }
+              : { id, ok: true, ticket: { ...ticket, id, status: 'closed' } },
+          ),
+          updated: ids.length - 1,
+          failed: 1,
+        });
+      },
+    });
+    const { user } = renderWithApp(<TicketsListPage />, { route: '/tickets', path: '/tickets' });
+    await user.click(await screen.findByRole('checkbox', { name: `Select #${ticket.number}` }));
+    await user.keyboard('{Shift>}');
+    await user.click(screen.getByRole('checkbox', { name: 'Select #77' }));
+    await user.keyboard('{/Shift}');
+    const bar = await screen.findByRole('region', { name: 'Bulk actions' });
+    expect(within(bar).getByText('3 selected')).toBeInTheDocument();
+    await user.click(within(bar).getByRole('button', { name: 'Close' }));
+
+    await waitFor(() => expect(api.find('POST', '/api/tickets/bulk')).toHaveLength(1));
+    expect(api.find('POST', '/api/tickets/bulk')[0]?.body).toEqual({
+      ids: [ticket.id, urgent.id, third.id],
+      changes: { status: 'closed' },
+    });
+    expect(await screen.findByText('2 of 3 tickets updated')).toBeInTheDocument();
+    expect(screen.getByText('1 not changed: ticket not found')).toBeInTheDocument();
+    // The ticket that could not be changed stays selected.
+    expect(
+      within(screen.getByRole('region', { name: 'Bulk actions' })).getByText('1 selected'),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('checkbox', { name: 'Select #77' })).toBeChecked();
+
+    await user.click(screen.getByRole('checkbox', { name: 'Select all tickets shown' }));
+    expect(
+      within(screen.getByRole('region', { name: 'Bulk actions' })).getByText('3 selected'),
+    ).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Clear selection' }));
+    expect(screen.queryByRole('region', { name: 'Bulk actions' })).not.toBeInTheDocument();
+  });
 });
