@@ -75,7 +75,7 @@ mirror_enum!(
 );
 mirror_enum!(
     /// Reply author type.
-    AuthorTypeDto => AuthorType as "AuthorType" { Human => "human", Ai => "ai", Customer => "customer" }
+    AuthorTypeDto => AuthorType as "AuthorType" { Human => "human", Ai => "ai", Customer => "customer", Note => "note" }
 );
 mirror_enum!(
     /// Workflow run status.
@@ -1117,6 +1117,24 @@ impl ReplyCreateRequest {
 pub struct DraftUpdateRequest {
     /// Text (1–20,000 characters).
     pub body: String,
+}
+
+/// An internal note.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteCreateRequest {
+    /// Text (1–20,000 characters). Mention colleagues as `@Name`.
+    pub body: String,
+}
+
+impl NoteCreateRequest {
+    /// Validates the text.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(self) -> Result<d::ReplyBody, FieldErrors> {
+        d::ReplyBody::new(&self.body).map_err(|e| FieldErrors::single("body", e))
+    }
 }
 
 impl DraftUpdateRequest {

@@ -625,5 +625,9 @@ impl ReplyRepository for MongoStore {
 /// A sent reply by a person answers the customer: unsent AI drafts of the ticket go (their text
 /// stays in the triage run's `reply_draft` step), so nobody answers twice.
 fn retires_drafts(reply: &TicketReply) -> bool {
-    reply.sent_at.is_some() && reply.author_type != opsflow_domain::AuthorType::Ai
+    reply.sent_at.is_some()
+        && !matches!(
+            reply.author_type,
+            opsflow_domain::AuthorType::Ai | opsflow_domain::AuthorType::Note
+        )
 }

@@ -678,7 +678,13 @@ impl ReplyRepository for SqliteStore {
                 .await
                 .map_err(db_err)?;
         }
-        if reply.sent_at.is_some() && reply.author_type != opsflow_domain::AuthorType::Ai {
+        // A person's (or the customer's) message retires the AI drafts; a note is internal.
+        if reply.sent_at.is_some()
+            && !matches!(
+                reply.author_type,
+                opsflow_domain::AuthorType::Ai | opsflow_domain::AuthorType::Note
+            )
+        {
             retire_ai_drafts(&mut tx, tenant, reply.ticket_id).await?;
         }
         insert_reply(&mut tx, tenant, reply.ticket_id, reply).await?;

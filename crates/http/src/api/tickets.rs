@@ -12,8 +12,8 @@ use crate::api::{ApiTags, parse_id};
 use crate::auth::BearerAuth;
 use crate::body::JsonBody;
 use crate::dto::{
-    CategoryDto, DraftUpdateRequest, PriorityDto, ReplyCreateRequest, ReplyDto, RunSummary,
-    TicketBulkResponse, TicketBulkResult, TicketBulkUpdateRequest, TicketCreateRequest,
+    CategoryDto, DraftUpdateRequest, NoteCreateRequest, PriorityDto, ReplyCreateRequest, ReplyDto,
+    RunSummary, TicketBulkResponse, TicketBulkResult, TicketBulkUpdateRequest, TicketCreateRequest,
     TicketDetailResponse, TicketDto, TicketListParams, TicketPage, TicketPatchRequest,
     TicketSortDto, TicketStatusDto, TicketViewDto, TicketViewIdDto, TicketViewsResponse,
 };
@@ -296,6 +296,22 @@ impl TicketsApi {
         let id: TicketId = parse_id("id", &id.0)?;
         let input = body.0.try_into_domain()?;
         let r = state.tickets.reply(&auth.0.scope, id, input).await?;
+        Ok(ReplyCreated::Created(Json(r.into())))
+    }
+
+    /// Add an internal note: seen by the team only, never sent or emailed to the customer; it
+    /// changes neither the status nor the AI draft. Mention colleagues as `@Name`.
+    #[oai(path = "/:id/notes", method = "post", operation_id = "create_note")]
+    async fn note(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<NoteCreateRequest>,
+    ) -> ApiResult<ReplyCreated> {
+        let id: TicketId = parse_id("id", &id.0)?;
+        let text = body.0.try_into_domain()?;
+        let r = state.tickets.note(&auth.0.scope, id, text).await?;
         Ok(ReplyCreated::Created(Json(r.into())))
     }
 

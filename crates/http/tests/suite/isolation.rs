@@ -114,6 +114,12 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
             Some(json!({"body": "Injected by A", "status": "closed"})),
         ),
         (
+            Method::POST,
+            format!("/api/tickets/{bt}/notes"),
+            format!("/api/tickets/{missing}/notes"),
+            Some(json!({"body": "Note planted by A"})),
+        ),
+        (
             Method::PATCH,
             format!("/api/tickets/{bt}/replies/{draft}"),
             format!("/api/tickets/{missing}/replies/{missing}"),

@@ -137,6 +137,7 @@ macro_rules! all_suites {
                 views_have_exact_counts_and_list_what_they_count,
                 cursor_pages_follow_the_sort_and_stay_in_the_workspace,
                 bulk_update_changes_each_ticket_and_reports_each_result,
+                internal_notes_stay_internal_and_in_the_workspace,
             ]
         );
         $crate::http_cases!(

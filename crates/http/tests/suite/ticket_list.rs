@@ -407,3 +407,64 @@ pub async fn bulk_update_changes_each_ticket_and_reports_each_result(ctx: Ctx) {
         .expect(401);
     assert_eq!(app.ticket(&a.token, &id(&a3)).await["ticket"]["status"], "new");
 }
+
+pub async fn internal_notes_stay_internal_and_in_the_workspace(ctx: Ctx) {
+    use serde_json::json;
+    let app = ctx.spawn().await;
+    let a = app.signup("Alpha Agency", "ann@alpha.example").await;
+    let agent = app.add_user(&a, "Alan Agent", "alan@alpha.example", "agent").await;
+    let b = app.signup("Beta Bureau", "ben@beta.example").await;
+    let t = make(&app, &a, "Needs a second opinion").await;
+    let path = format!("/api/tickets/{}/notes", id(&t));
+    // The offline engine drafts a reply; a note must leave it in place.
+    app.post(&format!("/api/tickets/{}/workflows/triage", id(&t)), Some(&a.token), json!({}))
+        .await
+        .expect(200);
+    let before = app.ticket(&a.token, &id(&t)).await;
+
+    let r = app
+        .post(&path, Some(&agent.token), json!({"body": "@Ann Admin can you check the invoice?"}))
+        .await;
+    r.expect(201);
+    assert_eq!(r.json["author_type"], "note");
+    assert_eq!(r.json["author_id"], agent.user_id.as_str());
+    assert_eq!(r.json["draft"], false);
+
+    let after = app.ticket(&a.token, &id(&t)).await;
+    assert_eq!(after["ticket"]["status"], before["ticket"]["status"], "a note is not a reply");
+    assert_eq!(after["ticket"]["updated_at"], before["ticket"]["updated_at"]);
+    let replies = after["replies"].as_array().expect("replies");
+    let drafts = replies.iter().filter(|r| r["author_type"] == "ai" && r["draft"] == true).count();
+    assert_eq!(drafts, 1, "the AI draft stays: {replies:?}");
+    assert!(replies.iter().any(|r| r["author_type"] == "note"));
+
+    // Bad input and other workspaces.
+    for body in [json!({"body": ""}), json!({"body": "x".repeat(20_001)})] {
+        app.post(&path, Some(&a.token), body).await.expect_error(
+            422,
+            Some("validation_failed"),
+            Some("body"),
+        );
+    }
+    app.post(&path, Some(&a.token), json!({"body": "hi", "status": "closed"})).await.expect_error(
+        400,
+        None,
+        Some("status"),
+    );
+    app.post(&path, Some(&b.token), json!({"body": "planted"})).await.expect_error(
+        404,
+        Some("ticket_not_found"),
+        None,
+    );
+    app.post("/api/tickets/not-an-id/notes", Some(&a.token), json!({"body": "x"}))
+        .await
+        .expect_error(400, None, Some("id"));
+    app.post(&path, None, json!({"body": "x"})).await.expect(401);
+    let notes = app.ticket(&a.token, &id(&t)).await["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["author_type"] == "note")
+        .count();
+    assert_eq!(notes, 1, "nothing else was added");
+}

@@ -274,6 +274,36 @@ impl TicketService {
         Ok(reply)
     }
 
+    /// Adds an internal note by the caller: for the team only, never sent to the customer. It
+    /// changes neither the status nor the AI draft.
+    ///
+    /// # Errors
+    /// `NotFound` (ticket), `Unexpected`.
+    pub async fn note(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+        body: ReplyBody,
+    ) -> AppResult<TicketReply> {
+        let now = self.clock.now();
+        let note = TicketReply {
+            id: ReplyId::new(),
+            tenant_id: scope.tenant_id(),
+            ticket_id,
+            author_type: AuthorType::Note,
+            author_id: Some(scope.user_id()),
+            body,
+            sent_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        };
+        self.replies
+            .add(scope, &note, None, None, now)
+            .await
+            .map_err(AppError::from_repo(Entity::Ticket))?;
+        Ok(note)
+    }
+
     /// Edits an unsent AI draft on a ticket ("Save Draft").
     ///
     /// # Errors
