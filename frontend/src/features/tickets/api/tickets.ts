@@ -79,3 +79,18 @@ export function useBulkUpdate() {
     onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
   });
 }
+
+export function createNote(ticketId: string, body: string): Promise<Reply> {
+  return unwrap(
+    api.POST('/tickets/{id}/notes', { params: { path: { id: ticketId } }, body: { body } }),
+  );
+}
+
+/** Adds an internal note; the ticket's thread refreshes. */
+export function useCreateNote(ticketId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: string) => createNote(ticketId, body),
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
+  });
+}
