@@ -11,7 +11,7 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
+import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { IconPlus } from '@tabler/icons-react';
 import { useMemo, useState } from 'react';
 import { useLocation, useNavigate } from 'react-router';
@@ -23,7 +23,7 @@ import { useTicketViews } from '../api/views';
 import { BulkActionsBar, type BulkOutcome } from '../components/BulkActionsBar';
 import { NewTicketForm } from '../components/NewTicketForm';
 import { TicketFiltersBar } from '../components/TicketFiltersBar';
-import { TicketsTable } from '../components/TicketsTable';
+import { TicketCards, TicketsTable } from '../components/TicketsTable';
 import { TicketViewsNav } from '../components/TicketViewsNav';
 import { useSelection } from '../components/useSelection';
 import { PAGE_SIZE, useTicketFilters } from '../components/useTicketFilters';
@@ -44,6 +44,9 @@ export function TicketsListPage() {
   const viewList = Array.isArray(views.data) ? views.data : [];
   const view = viewList.find((v) => v.id === filters.view) ?? null;
 
+  // Phones get cards (every field, nothing cut); wider screens the table.
+  const phone = useMediaQuery('(max-width: 48em)');
+  const List = phone ? TicketCards : TicketsTable;
   const shown = tickets.data?.items;
   const shownIds = useMemo(() => (shown ?? []).map((t) => t.id), [shown]);
   const selection = useSelection(shownIds);
@@ -147,7 +150,7 @@ export function TicketsListPage() {
                 </Text>
               </Stack>
             ) : (
-              <TicketsTable
+              <List
                 tickets={tickets.data.items}
                 users={users}
                 currentUser={user}
