@@ -81,34 +81,52 @@ pub struct WorkflowStep {
 }
 
 /// Output of the classification step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClassificationOutput {
     /// The category.
     pub category: Category,
     /// Why.
     pub reason: String,
+    // The doc line below is what a language model reads in the answer's schema. The offline
+    // engine gives its calibrated probability here; a language model its own estimate (the
+    // run's provider tells which). Absent when not given.
+    /// How sure you are that this answer is right, from 0 (a guess) to 1 (certain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
 }
 
 /// Output of the priority step.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PriorityOutput {
     /// The priority.
     pub priority: Priority,
     /// Why.
     pub reason: String,
+    // The doc line below is what a language model reads in the answer's schema. The offline
+    // engine gives its calibrated probability here; a language model its own estimate (the
+    // run's provider tells which). Absent when not given.
+    /// How sure you are that this answer is right, from 0 (a guess) to 1 (certain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
 }
 
 /// Output of the assignee-suggestion step. The id is untrusted text until checked against the
 /// tenant's active users.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AssigneeOutput {
     /// A user id from the candidates given, or null.
     pub assignee_user_id: Option<String>,
     /// Why.
     pub reason: String,
+    // The doc line below is what a language model reads in the answer's schema. The offline
+    // engine gives its calibrated probability here; a language model its own estimate (the
+    // run's provider tells which). Absent when not given.
+    /// How sure you are that this answer is right, from 0 (a guess) to 1 (certain).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub confidence: Option<f64>,
 }
 
 /// Output of the reply-draft step.

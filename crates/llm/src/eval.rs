@@ -339,6 +339,10 @@ pub struct EvalReport {
     pub usage: TokenUsage,
     /// Items that failed (no prediction), with the reason.
     pub failures: Vec<String>,
+    /// The category's stated confidence and whether the prediction was right.
+    pub category_confidence: Vec<(f64, bool)>,
+    /// The priority's stated confidence and whether the prediction was right.
+    pub priority_confidence: Vec<(f64, bool)>,
 }
 
 impl Default for EvalReport {
@@ -357,6 +361,24 @@ impl EvalReport {
             latencies: Vec::new(),
             usage: TokenUsage::default(),
             failures: Vec::new(),
+            category_confidence: Vec::new(),
+            priority_confidence: Vec::new(),
+        }
+    }
+
+    /// Records the confidences the provider gave with an item's predictions (`None`: not
+    /// given), next to whether each prediction was right.
+    pub fn record_confidence(
+        &mut self,
+        expected: &LabelledTicket,
+        predicted: (Category, Priority),
+        confidence: (Option<f64>, Option<f64>),
+    ) {
+        if let Some(c) = confidence.0 {
+            self.category_confidence.push((c, predicted.0 == expected.category));
+        }
+        if let Some(c) = confidence.1 {
+            self.priority_confidence.push((c, predicted.1 == expected.priority));
         }
     }
 
@@ -398,6 +420,16 @@ impl EvalReport {
         let _ = writeln!(out, "{}", self.category.render());
         let _ = writeln!(out, "== priority ==\n{}", self.priority.render_metrics());
         let _ = writeln!(out, "{}", self.priority.render());
+        for (name, samples) in
+            [("category", &self.category_confidence), ("priority", &self.priority_confidence)]
+        {
+            if samples.is_empty() {
+                let _ = writeln!(out, "== {name} confidence ==\nnot given by this provider\n");
+            } else {
+                let _ =
+                    writeln!(out, "== {name} confidence ==\n{}", calibration(samples, 5).render());
+            }
+        }
         let _ = writeln!(
             out,
             "latency p50 {:.1} ms, p99 {:.1} ms",
@@ -408,6 +440,104 @@ impl EvalReport {
             out,
             "tokens: prompt {}, completion {}",
             self.usage.prompt_tokens, self.usage.completion_tokens
+        );
+        out
+    }
+}
+
+/// One bin of a reliability table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CalibrationBin {
+    /// Confidences from (exclusive, except for the first bin)…
+    pub lower: f64,
+    /// …to (inclusive).
+    pub upper: f64,
+    /// Predictions in the bin.
+    pub count: usize,
+    /// Their mean confidence.
+    pub mean_confidence: f64,
+    /// The share of them that was right.
+    pub accuracy: f64,
+}
+
+/// How well stated confidences match how often predictions are right.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Calibration {
+    /// Equal-width bins over 0..=1 (empty bins included).
+    pub bins: Vec<CalibrationBin>,
+    /// Expected calibration error: the mean over predictions of |accuracy − confidence| of
+    /// their bin (0 is perfect).
+    pub ece: f64,
+    /// Mean confidence over all predictions.
+    pub mean_confidence: f64,
+    /// Share of predictions that were right.
+    pub accuracy: f64,
+}
+
+/// The reliability table and expected calibration error of `(confidence, right)` pairs in
+/// `bins` equal-width bins (at least 1).
+#[must_use]
+#[allow(clippy::cast_precision_loss)] // counts are tiny
+pub fn calibration(samples: &[(f64, bool)], bins: usize) -> Calibration {
+    let bins = bins.max(1);
+    let mut table: Vec<CalibrationBin> = (0..bins)
+        .map(|i| CalibrationBin {
+            lower: i as f64 / bins as f64,
+            upper: (i + 1) as f64 / bins as f64,
+            count: 0,
+            mean_confidence: 0.0,
+            accuracy: 0.0,
+        })
+        .collect();
+    for &(c, right) in samples {
+        let c = c.clamp(0.0, 1.0);
+        // (lower, upper]; 0 goes to the first bin.
+        let i = ((c * bins as f64).ceil() as usize).saturating_sub(1).min(bins - 1);
+        let bin = &mut table[i];
+        bin.count += 1;
+        bin.mean_confidence += c;
+        bin.accuracy += f64::from(u8::from(right));
+    }
+    let n = samples.len() as f64;
+    let mut ece = 0.0;
+    for bin in &mut table {
+        if bin.count > 0 {
+            bin.mean_confidence /= bin.count as f64;
+            bin.accuracy /= bin.count as f64;
+            ece += bin.count as f64 / n * (bin.accuracy - bin.mean_confidence).abs();
+        }
+    }
+    let mean = |f: &dyn Fn(&(f64, bool)) -> f64| {
+        if samples.is_empty() { 0.0 } else { samples.iter().map(f).sum::<f64>() / n }
+    };
+    Calibration {
+        bins: table,
+        ece,
+        mean_confidence: mean(&|s| s.0),
+        accuracy: mean(&|s| f64::from(u8::from(s.1))),
+    }
+}
+
+impl Calibration {
+    /// The table as plain text.
+    #[must_use]
+    pub fn render(&self) -> String {
+        let mut out = String::from("confidence      n   mean conf   accuracy\n");
+        for b in &self.bins {
+            let _ = writeln!(
+                out,
+                "{:.1}–{:.1}    {:>5}   {:>9}   {:>8}",
+                b.lower,
+                b.upper,
+                b.count,
+                if b.count > 0 { format!("{:.3}", b.mean_confidence) } else { "—".to_owned() },
+                if b.count > 0 { format!("{:.3}", b.accuracy) } else { "—".to_owned() },
+            );
+        }
+        let _ = writeln!(
+            out,
+            "expected calibration error {:.3} (mean confidence {:.3}, accuracy {:.3})",
+            self.ece, self.mean_confidence, self.accuracy
         );
         out
     }
@@ -429,6 +559,28 @@ pub fn percentile(values: &[Duration], q: f64) -> Duration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn calibration_bins_confidences_and_measures_the_gap() {
+        // 0.9 confident and right 9 times in 10; 0.3 confident and right 1 time in 2.
+        let mut samples: Vec<(f64, bool)> = (0..10).map(|i| (0.9, i < 9)).collect();
+        samples.extend([(0.3, true), (0.3, false)]);
+        let c = calibration(&samples, 5);
+        assert_eq!(c.bins.len(), 5);
+        let top = &c.bins[4];
+        assert_eq!(top.count, 10);
+        assert!((top.accuracy - 0.9).abs() < 1e-9 && (top.mean_confidence - 0.9).abs() < 1e-9);
+        assert_eq!(c.bins[1].count, 2);
+        // Only the low bin is off, by 0.2, for 2 of 12 predictions.
+        assert!((c.ece - 0.2 * 2.0 / 12.0).abs() < 1e-9, "{}", c.ece);
+        assert!((c.accuracy - 10.0 / 12.0).abs() < 1e-9);
+        assert!(c.render().contains("expected calibration error 0.033"));
+        // Edges: 0 lands in the first bin, 1 in the last; nothing gives zeros.
+        let edges = calibration(&[(0.0, false), (1.0, true)], 5);
+        assert_eq!((edges.bins[0].count, edges.bins[4].count), (1, 1));
+        assert!(edges.ece.abs() < 1e-9);
+        assert_eq!(calibration(&[], 5).ece, 0.0);
+    }
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-9

@@ -10,6 +10,9 @@ use serde_json::{Map, Value};
 /// Keys that carry no constraint a provider needs and that strict mode may reject.
 const DROPPED_KEYS: &[&str] = &["$schema", "$defs", "definitions", "default", "examples", "title"];
 
+/// Keys strict mode rejects on top of those (schemars writes `format: double` for `f64`).
+const STRICT_DROPPED_KEYS: &[&str] = &["format"];
+
 /// The schema with every local `$ref` inlined and metadata dropped (Anthropic `input_schema`).
 #[must_use]
 pub fn inline(schema: &Value) -> Value {
@@ -73,7 +76,9 @@ fn rewrite_object(
     }
     let mut out = Map::new();
     for (key, value) in map {
-        if DROPPED_KEYS.contains(&key.as_str()) {
+        if DROPPED_KEYS.contains(&key.as_str())
+            || (strict && STRICT_DROPPED_KEYS.contains(&key.as_str()))
+        {
             continue;
         }
         let value = if key == "properties" {
@@ -178,8 +183,11 @@ mod tests {
         let strict = strict(&schema_for::<ClassificationOutput>());
         assert_eq!(strict["type"], "object");
         assert_eq!(strict["additionalProperties"], false);
-        assert_eq!(strict["required"], json!(["category", "reason"]));
+        assert_eq!(strict["required"], json!(["category", "confidence", "reason"]));
         assert_eq!(strict["properties"]["category"]["type"], "string");
+        // The optional self-reported confidence is required-but-nullable in strict mode.
+        let c = &strict["properties"]["confidence"]["type"];
+        assert!(c.as_array().is_some_and(|a| a.contains(&json!("null"))), "{strict}");
         assert_eq!(
             strict["properties"]["category"]["enum"],
             json!(["bug", "feature_request", "billing", "general", "other"])
@@ -192,7 +200,7 @@ mod tests {
     #[test]
     fn nullable_assignee_stays_nullable() {
         let strict = strict(&schema_for::<AssigneeOutput>());
-        assert_eq!(strict["required"], json!(["assignee_user_id", "reason"]));
+        assert_eq!(strict["required"], json!(["assignee_user_id", "confidence", "reason"]));
         let t = &strict["properties"]["assignee_user_id"]["type"];
         assert!(t.as_array().is_some_and(|a| a.contains(&json!("null"))), "{strict}");
     }

@@ -183,14 +183,17 @@ pub fn default_answer(task: &TriageTask) -> Value {
         TriageTask::Classification(_) => serde_json::to_value(ClassificationOutput {
             category: Category::General,
             reason: WHY.to_owned(),
+            confidence: None,
         }),
         TriageTask::Priority(_) => serde_json::to_value(PriorityOutput {
             priority: Priority::Medium,
             reason: WHY.to_owned(),
+            confidence: None,
         }),
         TriageTask::AssigneeSuggestion(input) => serde_json::to_value(AssigneeOutput {
             assignee_user_id: input.candidates.first().map(|c| c.id.clone()),
             reason: WHY.to_owned(),
+            confidence: None,
         }),
         TriageTask::ReplyDraft(input) => serde_json::to_value(ReplyDraftOutput {
             reply_body: format!(

@@ -75,7 +75,12 @@ async fn sends_the_exact_body_and_reads_the_tool_call() {
                             {"const": "other", "description": "Anything else.", "type": "string"}
                         ]
                     },
-                    "reason": {"type": "string", "description": "Why."}
+                    "reason": {"type": "string", "description": "Why."},
+                    "confidence": {
+                        "type": ["number", "null"],
+                        "format": "double",
+                        "description": "How sure you are that this answer is right, from 0 (a guess) to 1 (certain)."
+                    }
                 },
                 "required": ["category", "reason"],
                 "additionalProperties": false

@@ -14,8 +14,8 @@ use futures::StreamExt as _;
 use opsflow_adapters::security::{Argon2Hasher, JwtTokens, generate_secret};
 use opsflow_adapters::sqlite::SqliteStore;
 use opsflow_domain::{
-    Channel, Email, Password, PersonName, Policies, Role, RunStatus, TenantName, TenantScope,
-    TicketBody, TicketSubject, User, UserId,
+    Channel, Email, Password, PersonName, Policies, Role, RunStatus, StepType, TenantName,
+    TenantScope, TicketBody, TicketSubject, User, UserId,
 };
 use opsflow_http::AppState;
 use opsflow_llm::eval::{EvalReport, LabelledTicket, load_path, parse_jsonl};
@@ -123,6 +123,7 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<()> {
         match outcome.prediction {
             Ok((category, priority)) => {
                 report.record(item, category, priority, outcome.latency, outcome.usage);
+                report.record_confidence(item, (category, priority), outcome.confidence);
             }
             Err(why) => report.record_failure(why, outcome.latency, outcome.usage),
         }
@@ -268,6 +269,8 @@ async fn workspace(state: &AppState, store: &SqliteStore) -> anyhow::Result<Tena
 
 struct Outcome {
     prediction: Result<(opsflow_domain::Category, opsflow_domain::Priority), String>,
+    /// The confidences the classification and priority steps stated, if any.
+    confidence: (Option<f64>, Option<f64>),
     latency: Duration,
     usage: TokenUsage,
 }
@@ -276,6 +279,7 @@ struct Outcome {
 async fn triage(state: &AppState, scope: &TenantScope, item: &LabelledTicket) -> Outcome {
     let failed = |why: String| Outcome {
         prediction: Err(why),
+        confidence: (None, None),
         latency: Duration::ZERO,
         usage: TokenUsage::default(),
     };
@@ -316,10 +320,20 @@ async fn triage(state: &AppState, scope: &TenantScope, item: &LabelledTicket) ->
                     r.run.error_message.unwrap_or_default()
                 )),
             };
-            Outcome { prediction, latency, usage }
+            let stated = |step: StepType| {
+                r.steps
+                    .iter()
+                    .rev()
+                    .find(|s| s.step_type == step && s.succeeded)
+                    .and_then(|s| s.output_snapshot.get("confidence"))
+                    .and_then(serde_json::Value::as_f64)
+            };
+            let confidence = (stated(StepType::Classification), stated(StepType::Priority));
+            Outcome { prediction, confidence, latency, usage }
         }
         Err(e) => Outcome {
             prediction: Err(format!("{:?}: {e}", item.subject)),
+            confidence: (None, None),
             latency,
             usage: TokenUsage::default(),
         },
@@ -392,6 +406,37 @@ fn markdown(report: &EvalReport, f: &Facts<'_>) -> String {
             "\nConfusion matrix (rows: expected, columns: predicted):\n\n```text\n{}```",
             matrix.render()
         );
+    }
+    for (name, samples) in
+        [("Category", &report.category_confidence), ("Priority", &report.priority_confidence)]
+    {
+        if samples.is_empty() {
+            let _ = writeln!(out, "\n### {name} confidence\n\nNot given by this provider.");
+            continue;
+        }
+        let cal = opsflow_llm::eval::calibration(samples, 5);
+        let source = if f.provider == "offline" {
+            "the offline engine's probability, temperature-calibrated by five-fold \
+             cross-validation on the training split"
+        } else {
+            "the model's own estimate (self-reported, not calibrated)"
+        };
+        let _ = writeln!(
+            out,
+            "\n### {name} confidence\n\nConfidence is {source}. Expected calibration error \
+             **{:.3}** (mean confidence {:.3}, accuracy {:.3}).\n\n| Confidence | Predictions | \
+             Mean confidence | Accuracy |\n|---|---:|---:|---:|",
+            cal.ece, cal.mean_confidence, cal.accuracy
+        );
+        for b in &cal.bins {
+            let (conf, acc) = if b.count > 0 {
+                (format!("{:.3}", b.mean_confidence), format!("{:.3}", b.accuracy))
+            } else {
+                ("—".to_owned(), "—".to_owned())
+            };
+            let _ =
+                writeln!(out, "| {:.1}–{:.1} | {} | {conf} | {acc} |", b.lower, b.upper, b.count);
+        }
     }
     let _ = writeln!(
         out,

@@ -922,6 +922,7 @@ async fn invalid_json_is_repaired_once() {
 #[case::empty_reason(StepType::Priority, json!({"priority": "low", "reason": "  "}))]
 #[case::extra_field(StepType::AssigneeSuggestion, json!({"assignee_user_id": null, "reason": "x", "admin": true}))]
 #[case::empty_reply(StepType::ReplyDraft, json!({"reply_body": "   "}))]
+#[case::confidence_out_of_range(StepType::Priority, json!({"priority": "low", "reason": "x", "confidence": 1.5}))]
 #[tokio::test]
 async fn an_answer_still_invalid_after_the_repair_fails_the_step(
     #[case] step: StepType,

@@ -56,9 +56,13 @@ pub fn strict_classification_schema() -> Value {
                 "description": "The category.",
                 "enum": ["bug", "feature_request", "billing", "general", "other"]
             },
-            "reason": {"type": "string", "description": "Why."}
+            "reason": {"type": "string", "description": "Why."},
+            "confidence": {
+                "type": ["number", "null"],
+                "description": "How sure you are that this answer is right, from 0 (a guess) to 1 (certain)."
+            }
         },
-        "required": ["category", "reason"],
+        "required": ["category", "confidence", "reason"],
         "additionalProperties": false
     })
 }

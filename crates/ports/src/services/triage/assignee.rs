@@ -10,7 +10,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::TicketTriageWorkflow;
-use super::prompt::{Prompt, TicketInput, UNTRUSTED, neutralise, non_empty_reason, ticket_block};
+use super::prompt::{
+    Prompt, TicketInput, UNTRUSTED, neutralise, non_empty_reason, ticket_block, valid_confidence,
+};
 use super::record::{RunCtx, StepRecord, to_json};
 use super::task::TriageTask;
 use crate::llm::ChatMessage;
@@ -96,6 +98,7 @@ pub(super) fn prompt(input: AssigneeInput) -> Prompt {
 
 /// Validation beyond the schema (the id is checked after the call, see [`verdict`]).
 fn check(output: &AssigneeOutput) -> Result<(), String> {
+    valid_confidence(output.confidence)?;
     non_empty_reason(&output.reason)
 }
 
@@ -104,6 +107,8 @@ fn check(output: &AssigneeOutput) -> Result<(), String> {
 struct Verdict<'a> {
     assignee_user_id: Option<String>,
     reason: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confidence: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     rejected_assignee_user_id: Option<&'a str>,
     validation: &'static str,
@@ -118,6 +123,7 @@ fn verdict<'a>(
     let mut verdict = Verdict {
         assignee_user_id: None,
         reason: &output.reason,
+        confidence: output.confidence,
         rejected_assignee_user_id: None,
         validation: "no assignee suggested",
     };

@@ -6,7 +6,9 @@ use opsflow_domain::{Category, StepType, TicketPatch};
 use serde::{Deserialize, Serialize};
 
 use super::TicketTriageWorkflow;
-use super::prompt::{Prompt, TicketInput, UNTRUSTED, allowed, non_empty_reason, ticket_block};
+use super::prompt::{
+    Prompt, TicketInput, UNTRUSTED, allowed, non_empty_reason, ticket_block, valid_confidence,
+};
 use super::record::{RunCtx, StepRecord, to_json};
 use super::task::TriageTask;
 use crate::llm::ChatMessage;
@@ -50,6 +52,7 @@ pub(super) fn prompt(input: ClassificationInput) -> Prompt {
 
 /// Validation beyond the schema.
 fn check(output: &ClassificationOutput) -> Result<(), String> {
+    valid_confidence(output.confidence)?;
     non_empty_reason(&output.reason)
 }
 

@@ -170,6 +170,16 @@ pub(super) fn non_empty_reason(reason: &str) -> Result<(), String> {
     if reason.trim().is_empty() { Err("reason must not be empty".to_owned()) } else { Ok(()) }
 }
 
+/// A confidence, when given, is a number from 0 to 1.
+pub(super) fn valid_confidence(confidence: Option<f64>) -> Result<(), String> {
+    match confidence {
+        Some(c) if !(0.0..=1.0).contains(&c) => {
+            Err(format!("confidence must be between 0 and 1, not {c}"))
+        }
+        _ => Ok(()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::neutralise;

@@ -1,7 +1,8 @@
-import { Anchor, Badge, Group, Stack, Text } from '@mantine/core';
+import { Anchor, Badge, Group, Stack, Text, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconSparkles } from '@tabler/icons-react';
 import { type ReactNode, useId } from 'react';
+import type { Confidence } from './steps';
 
 /** One AI suggestion: its value, its reasoning on demand, and the control to override it. */
 export function SuggestionRow({
@@ -9,12 +10,14 @@ export function SuggestionRow({
   suggested,
   reason,
   overridden,
+  confidence = null,
   children,
 }: {
   title: string;
   suggested: string;
   reason: string | null;
   overridden: boolean;
+  confidence?: Confidence | null;
   children: ReactNode;
 }) {
   const [open, { toggle }] = useDisclosure(false);
@@ -34,6 +37,28 @@ export function SuggestionRow({
           >
             AI: {suggested}
           </Badge>
+          {confidence && (
+            <Tooltip
+              label={
+                confidence.source === 'calibrated'
+                  ? 'Calibrated probability: of suggestions with this score, about this share is right'
+                  : 'The language model’s own estimate (not calibrated)'
+              }
+              multiline
+              w={260}
+            >
+              <Badge
+                variant="outline"
+                color={
+                  confidence.value >= 0.8 ? 'teal' : confidence.value >= 0.5 ? 'gray' : 'orange'
+                }
+                data-testid="confidence"
+              >
+                {Math.round(confidence.value * 100)}% sure
+                {confidence.source === 'self_reported' ? ' (self-reported)' : ''}
+              </Badge>
+            </Tooltip>
+          )}
           {overridden && (
             <Badge variant="outline" color="orange">
               Overridden

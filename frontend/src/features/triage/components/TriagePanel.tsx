@@ -165,6 +165,7 @@ export function TriagePanel({
                 title="Category"
                 suggested={label(suggestions.category.value)}
                 reason={suggestions.category.reason}
+                confidence={suggestions.category.confidence}
                 overridden={ticket.category !== suggestions.category.value}
               >
                 <Select
@@ -191,6 +192,7 @@ export function TriagePanel({
                 title="Priority"
                 suggested={label(suggestions.priority.value)}
                 reason={suggestions.priority.reason}
+                confidence={suggestions.priority.confidence}
                 overridden={ticket.priority !== suggestions.priority.value}
               >
                 <SegmentedControl
@@ -211,6 +213,7 @@ export function TriagePanel({
                 title="Assignee"
                 suggested={nameOf(people, suggestions.assignee.value)}
                 reason={suggestions.assignee.reason}
+                confidence={suggestions.assignee.confidence}
                 overridden={ticket.assignee_id !== suggestions.assignee.value}
               >
                 <Select

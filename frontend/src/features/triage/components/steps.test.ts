@@ -3,7 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { STEP_CATALOG } from '@/lib/api/steps.gen';
 import type { WorkflowStep } from '@/lib/api/types';
 
-import { STEP_ORDER, inputSummary, sortSteps, stepLabel } from './steps';
+import {
+  STEP_ORDER,
+  confidenceOf,
+  inputSummary,
+  sortSteps,
+  stepLabel,
+  suggestionsFrom,
+} from './steps';
 
 function step(over: Partial<WorkflowStep>): WorkflowStep {
   return {
@@ -57,5 +64,24 @@ describe('the step catalogue generated from the OpenAPI document', () => {
       },
     });
     expect(inputSummary(s)).toBe('Ticket text and 2 active users with their open load');
+  });
+});
+
+describe('confidence of a suggestion', () => {
+  it('is labelled calibrated for the offline engine and self-reported for a language model', () => {
+    const offline = step({
+      step_type: 'priority',
+      provider: 'offline',
+      output_snapshot: { priority: 'high', reason: 'Outage', confidence: 0.83 },
+    });
+    expect(confidenceOf(offline)).toEqual({ value: 0.83, source: 'calibrated' });
+    const llm = step({ provider: 'openai', output_snapshot: { category: 'bug', confidence: 1.2 } });
+    expect(confidenceOf(llm)).toEqual({ value: 1, source: 'self_reported' });
+    expect(confidenceOf(step({ output_snapshot: { category: 'bug' } }))).toBeNull();
+    expect(suggestionsFrom([offline]).priority).toEqual({
+      value: 'high',
+      reason: 'Outage',
+      confidence: { value: 0.83, source: 'calibrated' },
+    });
   });
 });

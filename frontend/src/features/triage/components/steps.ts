@@ -60,24 +60,56 @@ export function sortSteps(steps: readonly WorkflowStep[]): WorkflowStep[] {
   );
 }
 
+/** A suggested field value, why, and how sure the AI was (0..1, when it said). */
+export interface FieldSuggestion {
+  value: string | null;
+  reason: string | null;
+  confidence: Confidence | null;
+}
+
+export interface Confidence {
+  value: number;
+  /** The offline engine's calibrated probability, or a language model's own estimate. */
+  source: 'calibrated' | 'self_reported';
+}
+
 export interface Suggestions {
-  category: { value: string | null; reason: string | null } | null;
-  priority: { value: string | null; reason: string | null } | null;
-  assignee: { value: string | null; reason: string | null } | null;
+  category: FieldSuggestion | null;
+  priority: FieldSuggestion | null;
+  assignee: FieldSuggestion | null;
   draft: { body: string | null; flags: string[] } | null;
+}
+
+/** The confidence a step stated, labelled by where it came from. */
+export function confidenceOf(step: WorkflowStep | undefined): Confidence | null {
+  const value = asObject(step?.output_snapshot).confidence;
+  if (!step || typeof value !== 'number' || !Number.isFinite(value)) return null;
+  return {
+    value: Math.min(1, Math.max(0, value)),
+    source: step.provider === 'offline' ? 'calibrated' : 'self_reported',
+  };
 }
 
 export function suggestionsFrom(steps: readonly WorkflowStep[]): Suggestions {
   const by = stepsByType(steps);
   const out = (step: WorkflowStep | undefined) => asObject(step?.output_snapshot);
-  const c = by.classification?.succeeded ? out(by.classification) : null;
-  const p = by.priority?.succeeded ? out(by.priority) : null;
-  const a = by.assignee_suggestion?.succeeded ? out(by.assignee_suggestion) : null;
+  const ok = (step: WorkflowStep | undefined) => (step?.succeeded ? step : undefined);
+  const c = ok(by.classification);
+  const p = ok(by.priority);
+  const a = ok(by.assignee_suggestion);
   const r = by.reply_draft;
+  const field = (step: WorkflowStep | undefined, key: string): FieldSuggestion | null =>
+    step
+      ? {
+          value: str(out(step)[key]),
+          reason: str(out(step).reason),
+          confidence: confidenceOf(step),
+        }
+      : null;
   return {
-    category: c ? { value: str(c.category), reason: str(c.reason) } : null,
-    priority: p ? { value: str(p.priority), reason: str(p.reason) } : null,
-    assignee: a ? { value: str(a.assignee_user_id), reason: str(a.reason) } : null,
+    category: field(c, 'category'),
+    priority: field(p, 'priority'),
+    assignee: field(a, 'assignee_user_id'),
     draft: r
       ? { body: str(out(r).reply_body), flags: [...new Set(r.guardrail_flags ?? [])] }
       : null,
