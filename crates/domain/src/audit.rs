@@ -43,6 +43,9 @@ str_enum!(
         UserReactivated => "user_reactivated",
         /// An admin changed the workspace name or reply policies.
         SettingsUpdated => "settings_updated",
+        /// A person sent a reply the guardrails flagged (a promise of a refund, a price or a
+        /// date), after confirming the warning.
+        ReplyWarningOverridden => "reply_warning_overridden",
     }
 );
 
@@ -62,6 +65,10 @@ str_enum!(
         SessionsEnded => "sessions_ended",
         /// The workspace name (sign-up) or the new name (settings change).
         WorkspaceName => "workspace_name",
+        /// The ticket an event is about, as its workspace number (`#1042`).
+        Ticket => "ticket",
+        /// The guardrail findings a person confirmed, comma-separated (`refund_commitment`).
+        Flags => "flags",
     }
 );
 

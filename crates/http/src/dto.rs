@@ -1086,6 +1086,10 @@ pub struct ReplyCreateRequest {
     /// stays in the workflow run's history).
     #[serde(default)]
     pub draft_id: Option<String>,
+    /// Send even though the guardrails flag the text (a refund, price or date commitment): set
+    /// after a `reply_needs_confirmation` answer. The confirmation is audited.
+    #[serde(default)]
+    pub confirm_warnings: Option<bool>,
 }
 
 impl ReplyCreateRequest {
@@ -1107,6 +1111,7 @@ impl ReplyCreateRequest {
             body,
             status: self.status.map(Into::into),
             draft_id,
+            confirm_warnings: self.confirm_warnings.unwrap_or(false),
         })
     }
 }
@@ -1215,6 +1220,7 @@ mirror_enum!(
         UserDeactivated => "user_deactivated",
         UserReactivated => "user_reactivated",
         SettingsUpdated => "settings_updated",
+        ReplyWarningOverridden => "reply_warning_overridden",
     }
 );
 

@@ -64,6 +64,9 @@ pub enum ErrorCode {
     ReplyNotDraft,
     /// `workflow_run_active`: A triage run is already queued or running for the ticket.
     WorkflowRunActive,
+    /// `reply_needs_confirmation`: The reply makes a commitment the guardrails flag; send it
+    /// again with `confirm_warnings: true` to go ahead.
+    ReplyNeedsConfirmation,
     /// `workflow_run_finished`: The triage run already finished.
     WorkflowRunFinished,
     /// `edit_conflict`: The ticket was edited concurrently.
@@ -114,6 +117,7 @@ impl ErrorCode {
             Self::LastAdmin => "last_admin",
             Self::ReplyNotDraft => "reply_not_draft",
             Self::WorkflowRunActive => "workflow_run_active",
+            Self::ReplyNeedsConfirmation => "reply_needs_confirmation",
             Self::WorkflowRunFinished => "workflow_run_finished",
             Self::EditConflict => "edit_conflict",
             Self::WorkspaceExists => "workspace_exists",
@@ -181,6 +185,10 @@ pub struct ErrorDetail {
     /// For `workflow_run_active`: the run already in progress.
     #[oai(skip_serializing_if_is_none)]
     pub workflow_run_id: Option<Uuid>,
+    /// For `reply_needs_confirmation`: what the guardrails found (`refund_commitment`,
+    /// `pricing_promise`, `hard_deadline`).
+    #[oai(skip_serializing_if_is_none)]
+    pub guardrail_flags: Option<Vec<String>>,
     /// For 5xx: the id under which the full cause is logged.
     #[oai(skip_serializing_if_is_none)]
     pub error_id: Option<String>,
@@ -203,6 +211,7 @@ impl ErrorBody {
                 fields: BTreeMap::new(),
                 workspaces: None,
                 workflow_run_id: None,
+                guardrail_flags: None,
                 error_id: None,
             },
         }
@@ -326,6 +335,16 @@ impl From<AppError> for ApiError {
             AppError::NotFound(entity) => Self::not_found(entity),
             AppError::Conflict { code, message } => {
                 Self::Conflict(Json(ErrorBody::new(code.into(), message)))
+            }
+            AppError::ReplyNeedsConfirmation(flags) => {
+                let mut body = ErrorBody::new(
+                    ErrorCode::ReplyNeedsConfirmation,
+                    "this reply may promise a refund, a price or a date; check it, then send it \
+                     again with confirm_warnings set to send it anyway",
+                );
+                body.error.guardrail_flags =
+                    Some(flags.iter().map(|f| f.as_str().to_owned()).collect());
+                Self::Conflict(Json(body))
             }
             AppError::RunInProgress(run_id) => {
                 let mut body = ErrorBody::new(

@@ -275,6 +275,7 @@ pub async fn seed_demo<S: Store>(state: &AppState, store: &S) -> anyhow::Result<
                         body: ReplyBody::new(reply)?,
                         status: Some(t.status),
                         draft_id: None,
+                        confirm_warnings: false,
                     },
                 )
                 .await?;

@@ -30,6 +30,10 @@ pub enum AppError {
         /// Human-readable explanation.
         message: String,
     },
+    /// The reply makes a commitment the guardrails flag (a refund, a price, a date); it was not
+    /// sent. Sending it again with the warning confirmed goes through, and is audited.
+    #[error("the reply may commit to something the team should confirm first")]
+    ReplyNeedsConfirmation(Vec<opsflow_domain::GuardrailFlag>),
     /// A triage run for the ticket is already queued or running.
     #[error("a triage run is already in progress for this ticket")]
     RunInProgress(WorkflowRunId),

@@ -138,6 +138,7 @@ macro_rules! all_suites {
                 cursor_pages_follow_the_sort_and_stay_in_the_workspace,
                 bulk_update_changes_each_ticket_and_reports_each_result,
                 internal_notes_stay_internal_and_in_the_workspace,
+                flagged_replies_need_confirmation_which_is_audited,
             ]
         );
         $crate::http_cases!(

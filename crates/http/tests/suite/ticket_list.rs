@@ -468,3 +468,46 @@ pub async fn internal_notes_stay_internal_and_in_the_workspace(ctx: Ctx) {
         .count();
     assert_eq!(notes, 1, "nothing else was added");
 }
+
+pub async fn flagged_replies_need_confirmation_which_is_audited(ctx: Ctx) {
+    use serde_json::json;
+    let app = ctx.spawn().await;
+    let a = app.signup("Alpha Agency", "ann@alpha.example").await;
+    let t = make(&app, &a, "Charged twice").await;
+    let path = format!("/api/tickets/{}/replies", id(&t));
+    let text = "Hi, sorry about that. We will refund you in full today.";
+
+    let r = app.post(&path, Some(&a.token), json!({"body": text, "status": "replied"})).await;
+    r.expect_error(409, Some("reply_needs_confirmation"), None);
+    let flags = r.json["error"]["guardrail_flags"].as_array().expect("flags");
+    assert!(flags.iter().any(|f| f == "refund_commitment"), "{}", r.text);
+    let unchanged = app.ticket(&a.token, &id(&t)).await;
+    assert_eq!(unchanged["ticket"]["status"], "new", "nothing was sent");
+    assert!(unchanged["replies"].as_array().unwrap().is_empty());
+
+    // A clean reply needs no confirmation; confirming a flagged one sends it and audits it.
+    app.post(&path, Some(&a.token), json!({"body": "Thanks, we are looking into it."}))
+        .await
+        .expect(201);
+    let r = app
+        .post(
+            &path,
+            Some(&a.token),
+            json!({"body": text, "status": "replied", "confirm_warnings": true}),
+        )
+        .await;
+    r.expect(201);
+    assert_eq!(app.ticket(&a.token, &id(&t)).await["ticket"]["status"], "replied");
+    let log = app.get("/api/audit?kind=reply_warning_overridden", Some(&a.token)).await;
+    log.expect(200);
+    let events = log.json["items"].as_array().expect("items");
+    assert_eq!(events.len(), 1, "{}", log.text);
+    assert_eq!(events[0]["actor_id"], a.user_id.as_str());
+    assert_eq!(events[0]["detail"]["ticket"], format!("#{}", t["number"]));
+    assert!(events[0]["detail"]["flags"].as_str().unwrap().contains("refund_commitment"));
+
+    // Bad input: a non-boolean confirmation is a 4xx naming the field.
+    let r = app.post(&path, Some(&a.token), json!({"body": text, "confirm_warnings": "yes"})).await;
+    assert!(matches!(r.status, 400 | 422), "{}", r.text);
+    assert!(r.text.contains("confirm_warnings"), "{}", r.text);
+}

@@ -105,7 +105,8 @@ impl Services {
                 store.clone(),
                 store.clone(),
                 deps.clock,
-            ),
+            )
+            .with_audit(audit.clone()),
             triage: Arc::new(triage),
             runs: runs::RunHistoryService::new(store.clone(), store.clone()),
             audit,

@@ -10,10 +10,14 @@ use opsflow_domain::{
 
 use futures::StreamExt as _;
 
+use opsflow_domain::guardrails::check_reply;
+use opsflow_domain::{AuditEvent, AuditKind, DetailKey, GuardrailFlag};
+
 use crate::auth::Clock;
 use crate::error::{AppError, AppResult, Entity};
 use crate::repos::RepoError;
 use crate::repos::{ReplyRepository, TicketRepository, UserRepository, WorkflowRepository};
+use crate::services::audit::AuditLog;
 
 /// A new ticket.
 #[derive(Debug, Clone)]
@@ -40,6 +44,8 @@ pub struct NewReply {
     /// The AI draft this reply replaces; it is removed in the same transaction (the original
     /// draft text stays in the workflow run's `reply_draft` step).
     pub draft_id: Option<ReplyId>,
+    /// The sender saw the guardrail warning for this text and sends it anyway.
+    pub confirm_warnings: bool,
 }
 
 /// A view of the ticket list with its filter and count.
@@ -71,6 +77,7 @@ pub struct TicketService {
     users: Arc<dyn UserRepository>,
     runs: Arc<dyn WorkflowRepository>,
     clock: Arc<dyn Clock>,
+    audit: Option<AuditLog>,
 }
 
 impl TicketService {
@@ -82,7 +89,55 @@ impl TicketService {
         runs: Arc<dyn WorkflowRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { tickets, replies, users, runs, clock }
+        Self { tickets, replies, users, runs, clock, audit: None }
+    }
+
+    /// Records confirmed guardrail warnings in the workspace audit log.
+    #[must_use]
+    pub fn with_audit(mut self, audit: AuditLog) -> Self {
+        self.audit = Some(audit);
+        self
+    }
+
+    /// The same guardrail check AI drafts get, for a reply a person is about to send: a
+    /// commitment (refund, price, date) needs the sender's confirmation. Returns the flags
+    /// that were confirmed (empty when the text is clean).
+    ///
+    /// # Errors
+    /// `ReplyNeedsConfirmation` with the flags when the text is flagged and not confirmed.
+    fn check_guardrails(input: &NewReply) -> AppResult<Vec<GuardrailFlag>> {
+        let flags = check_reply(input.body.as_str());
+        if flags.is_empty() || input.confirm_warnings {
+            Ok(flags)
+        } else {
+            Err(AppError::ReplyNeedsConfirmation(flags))
+        }
+    }
+
+    /// Audits a sent reply whose guardrail warning the sender confirmed.
+    async fn audit_confirmed(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+        flags: &[GuardrailFlag],
+    ) {
+        let Some(audit) = &self.audit else { return };
+        if flags.is_empty() {
+            return;
+        }
+        let mut event =
+            AuditEvent::new(scope.tenant_id(), AuditKind::ReplyWarningOverridden, self.clock.now())
+                .with(
+                    DetailKey::Flags,
+                    flags.iter().map(|f| f.as_str()).collect::<Vec<_>>().join(","),
+                );
+        if let Ok(user) = self.users.get(scope, scope.user_id()).await {
+            event = event.by(user.id, &user.email);
+        }
+        if let Ok(ticket) = self.tickets.get(scope, ticket_id).await {
+            event = event.with(DetailKey::Ticket, format!("#{}", ticket.number));
+        }
+        audit.record(scope, event).await;
     }
 
     /// Opens a ticket with status `new`, created by the caller.
@@ -254,6 +309,7 @@ impl TicketService {
         ticket_id: TicketId,
         input: NewReply,
     ) -> AppResult<TicketReply> {
+        let confirmed = Self::check_guardrails(&input)?;
         let now = self.clock.now();
         let reply = TicketReply {
             id: ReplyId::new(),
@@ -271,6 +327,7 @@ impl TicketService {
             .add(scope, &reply, input.status, input.draft_id, now)
             .await
             .map_err(AppError::from_repo(entity))?;
+        self.audit_confirmed(scope, ticket_id, &confirmed).await;
         Ok(reply)
     }
 

@@ -13,6 +13,8 @@ interface ErrorBody {
   details?: { workspaces?: WorkspaceChoice[]; workflow_run_id?: string };
   /** For `workflow_run_active`: the run already in progress. */
   workflow_run_id?: string;
+  /** For `reply_needs_confirmation`: what the guardrails found. */
+  guardrail_flags?: string[];
 }
 
 /** The server answered with an error status and (usually) the shared JSON error body. */
@@ -22,6 +24,8 @@ export class ApiError extends Error {
   readonly fields: Record<string, string>;
   readonly workspaces: WorkspaceChoice[];
   readonly activeRunId: string | null;
+  /** For `reply_needs_confirmation`: the commitments the reply makes. */
+  readonly guardrailFlags: string[];
 
   constructor(status: number, body: unknown) {
     const err: ErrorBody =
@@ -35,6 +39,7 @@ export class ApiError extends Error {
     this.fields = err.fields ?? {};
     this.workspaces = err.workspaces ?? err.details?.workspaces ?? [];
     this.activeRunId = err.workflow_run_id ?? err.details?.workflow_run_id ?? null;
+    this.guardrailFlags = err.guardrail_flags ?? [];
   }
 }
 
@@ -64,4 +69,11 @@ export function errorMessage(error: unknown): string {
 /** Field errors from an API error, keyed by the API's field names. */
 export function fieldErrors(error: unknown): Record<string, string> {
   return error instanceof ApiError ? error.fields : {};
+}
+
+/** The guardrail findings when the server asks to confirm a reply first, else null. */
+export function needsConfirmation(error: unknown): string[] | null {
+  return error instanceof ApiError && error.code === 'reply_needs_confirmation'
+    ? error.guardrailFlags
+    : null;
 }

@@ -501,7 +501,7 @@ export interface components {
          * @description What an audit event records.
          * @enum {string}
          */
-        AuditKind: "signup" | "login_succeeded" | "login_failed" | "password_changed" | "password_reset_by_admin" | "logout" | "logout_all" | "user_created" | "role_changed" | "user_deactivated" | "user_reactivated" | "settings_updated";
+        AuditKind: "signup" | "login_succeeded" | "login_failed" | "password_changed" | "password_reset_by_admin" | "logout" | "logout_all" | "user_created" | "role_changed" | "user_deactivated" | "user_reactivated" | "settings_updated" | "reply_warning_overridden";
         /**
          * AuditPage
          * @description A page of the audit log.
@@ -576,6 +576,11 @@ export interface components {
              * @description For `workflow_run_active`: the run already in progress.
              */
             workflow_run_id?: string | null;
+            /**
+             * @description For `reply_needs_confirmation`: what the guardrails found (`refund_commitment`,
+             *     `pricing_promise`, `hard_deadline`).
+             */
+            guardrail_flags?: string[] | null;
             /** @description For 5xx: the id under which the full cause is logged. */
             error_id?: string | null;
         };
@@ -701,6 +706,11 @@ export interface components {
              *     stays in the workflow run's history).
              */
             draft_id?: string;
+            /**
+             * @description Send even though the guardrails flag the text (a refund, price or date commitment): set
+             *     after a `reply_needs_confirmation` answer. The confirmation is audited.
+             */
+            confirm_warnings?: boolean;
         };
         /**
          * @description User role.

@@ -50,6 +50,8 @@ export function useCreateTicket() {
 export interface ReplyInput {
   body: string;
   status?: TicketStatus;
+  /** Send although the guardrails flagged the text (after the sender saw the warning). */
+  confirm_warnings?: boolean;
 }
 
 export function createReply(ticketId: string, input: ReplyInput): Promise<Reply> {

@@ -2,7 +2,8 @@ import { Alert, Button, Group, Select, Stack, Textarea } from '@mantine/core';
 import { useForm } from '@mantine/form';
 import { notifications } from '@mantine/notifications';
 import { label } from '@/lib/api/enums';
-import { errorMessage } from '@/lib/api/errors';
+import { errorMessage, needsConfirmation } from '@/lib/api/errors';
+import { GuardrailWarning } from '@/components/GuardrailWarning';
 import type { TicketStatus } from '@/lib/api/types';
 import { applyFieldErrors } from '@/lib/forms';
 import { LIMITS, required } from '@/lib/validation';
@@ -23,11 +24,13 @@ export function ReplyForm({ ticketId }: { ticketId: string }) {
   });
   useConfirmLeave(form.values.body.trim().length > 0);
 
-  const submit = form.onSubmit((values) => {
+  const flagged = needsConfirmation(reply.error);
+  const send = (values: typeof form.values, confirm: boolean) => {
     reply.mutate(
       {
         body: values.body.trim(),
         ...(values.status !== KEEP ? { status: values.status as TicketStatus } : {}),
+        ...(confirm ? { confirm_warnings: true } : {}),
       },
       {
         onSuccess: () => {
@@ -42,12 +45,21 @@ export function ReplyForm({ ticketId }: { ticketId: string }) {
         onError: (error) => applyFieldErrors(form, error),
       },
     );
-  });
+  };
+  const submit = form.onSubmit((values) => send(values, false));
 
   return (
     <form onSubmit={submit} noValidate aria-label="Reply to customer">
       <Stack gap="sm">
-        {reply.error && !Object.keys(form.errors).length && (
+        {flagged && (
+          <GuardrailWarning
+            flags={flagged}
+            pending={reply.isPending}
+            onConfirm={() => send(form.values, true)}
+            onEdit={() => reply.reset()}
+          />
+        )}
+        {reply.error && !flagged && !Object.keys(form.errors).length && (
           <Alert color="red" role="alert">
             {errorMessage(reply.error)}
           </Alert>

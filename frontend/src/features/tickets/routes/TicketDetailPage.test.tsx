@@ -270,4 +270,36 @@ describe('TicketDetailPage', () => {
     });
     expect(api.find('POST', `/api/tickets/${ticket.id}/replies`)).toHaveLength(0);
   });
+
+  it('holds back a reply that promises a refund until the agent confirms it', async () => {
+    const api = mockApi({
+      'GET /api/tickets/:id': () => json({ ticket, replies: [], latest_run: null }),
+      'GET /api/team': () => json({ items: [admin, agent] }),
+      'POST /api/tickets/:id/replies': (request) =>
+        (request.body as { confirm_warnings?: boolean }).confirm_warnings
+          ? json({ ...sent, id: 'r9', body: (request.body as { body: string }).body }, 201)
+          : apiError(409, 'reply_needs_confirmation', 'may promise a refund', undefined, {
+              guardrail_flags: ['refund_commitment'],
+            }),
+    });
+    const { user } = renderDetail();
+    const form = await screen.findByRole('form', { name: 'Reply to customer' });
+    await user.type(within(form).getByLabelText(/Your reply/), 'We will refund you today.');
+    await user.click(within(form).getByRole('button', { name: 'Save reply' }));
+
+    const warning = await within(form).findByRole('alert');
+    expect(warning).toHaveTextContent('Check this reply before it goes out');
+    expect(warning).toHaveTextContent('Refund commitment');
+    expect(within(form).getByLabelText(/Your reply/)).toHaveValue('We will refund you today.');
+    await user.click(within(warning).getByRole('button', { name: 'Send anyway' }));
+    await waitFor(() =>
+      expect(api.find('POST', `/api/tickets/${ticket.id}/replies`)[1]?.body).toEqual({
+        body: 'We will refund you today.',
+        status: 'replied',
+        confirm_warnings: true,
+      }),
+    );
+    await waitFor(() => expect(within(form).getByLabelText(/Your reply/)).toHaveValue(''));
+    expect(within(form).queryByRole('alert')).not.toBeInTheDocument();
+  });
 });

@@ -78,11 +78,21 @@ export function saveDraft(ticketId: string, replyId: string, body: string): Prom
 }
 
 /** Sends the (edited) AI draft as the agent's reply and marks the ticket replied. */
-export function sendDraft(ticketId: string, draftId: string, body: string): Promise<Reply> {
+export function sendDraft(
+  ticketId: string,
+  draftId: string,
+  body: string,
+  confirmWarnings = false,
+): Promise<Reply> {
   return unwrap(
     api.POST('/tickets/{id}/replies', {
       params: { path: { id: ticketId } },
-      body: { body, status: 'replied', draft_id: draftId },
+      body: {
+        body,
+        status: 'replied',
+        draft_id: draftId,
+        ...(confirmWarnings ? { confirm_warnings: true } : {}),
+      },
     }),
   );
 }
@@ -99,8 +109,15 @@ export function useSaveDraft(ticketId: string) {
 export function useSendDraft(ticketId: string) {
   const client = useQueryClient();
   return useMutation({
-    mutationFn: ({ draftId, body }: { draftId: string; body: string }) =>
-      sendDraft(ticketId, draftId, body),
+    mutationFn: ({
+      draftId,
+      body,
+      confirm,
+    }: {
+      draftId: string;
+      body: string;
+      confirm?: boolean;
+    }) => sendDraft(ticketId, draftId, body, confirm),
     onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
   });
 }

@@ -2,7 +2,8 @@ import { Alert, Badge, Button, Group, Stack, Text, Textarea } from '@mantine/cor
 import { IconAlertTriangle, IconInfoCircle } from '@tabler/icons-react';
 import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
-import { errorMessage } from '@/lib/api/errors';
+import { errorMessage, needsConfirmation } from '@/lib/api/errors';
+import { GuardrailWarning } from '@/components/GuardrailWarning';
 import type { Reply } from '@/lib/api/types';
 import { LIMITS } from '@/lib/validation';
 import { useSaveDraft, useSendDraft } from '../api/triage';
@@ -37,7 +38,9 @@ export function DraftEditor({
     return null;
   };
 
-  const run = (action: 'save' | 'send') => {
+  const flagged = needsConfirmation(send.error);
+
+  const run = (action: 'save' | 'send', confirm = false) => {
     const problem = validate();
     setError(problem);
     setSaved(false);
@@ -46,7 +49,7 @@ export function DraftEditor({
       save.mutate({ replyId: draft.id, body: body.trim() }, { onSuccess: () => setSaved(true) });
     else
       send.mutate(
-        { draftId: draft.id, body: body.trim() },
+        { draftId: draft.id, body: body.trim(), confirm },
         {
           onSuccess: () =>
             notifications.show({
@@ -59,7 +62,7 @@ export function DraftEditor({
       );
   };
 
-  const mutationError = save.error ?? send.error;
+  const mutationError = save.error ?? (flagged ? null : send.error);
   const busy = save.isPending || send.isPending;
 
   return (
@@ -104,6 +107,14 @@ export function DraftEditor({
           {APPROVAL_HINT}
         </Text>
       </Group>
+      {flagged && (
+        <GuardrailWarning
+          flags={flagged}
+          pending={send.isPending}
+          onConfirm={() => run('send', true)}
+          onEdit={() => send.reset()}
+        />
+      )}
       <Group justify="flex-end" gap="sm">
         {saved && (
           <Text size="xs" c="teal" role="status">

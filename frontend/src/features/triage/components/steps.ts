@@ -15,20 +15,7 @@ export function stepLabel(step: StepType): string {
   return STEP_INFO.get(step)?.label ?? step;
 }
 
-export const GUARDRAIL_LABELS: Record<string, { title: string; hint: string }> = {
-  pricing_promise: {
-    title: 'Pricing promise',
-    hint: 'The draft may promise a price or discount.',
-  },
-  hard_deadline: {
-    title: 'Hard deadline',
-    hint: 'The draft may commit to a specific date or time.',
-  },
-  refund_commitment: {
-    title: 'Refund commitment',
-    hint: 'The draft may promise a refund or credit.',
-  },
-};
+export { GUARDRAIL_LABELS } from '@/lib/guardrails';
 
 type Json = Record<string, unknown>;
 
