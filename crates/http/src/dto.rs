@@ -194,8 +194,9 @@ pub struct TicketDto {
     pub customer_email: String,
     /// Assigned team member.
     pub assignee_id: Option<Uuid>,
-    /// Who created the ticket.
-    pub created_by_id: Uuid,
+    /// The team member who created the ticket; absent when it arrived through a channel
+    /// (an inbound email).
+    pub created_by_id: Option<Uuid>,
     /// Created (UTC).
     pub created_at: OffsetDateTime,
     /// Last changed (UTC).
@@ -217,7 +218,7 @@ impl From<d::Ticket> for TicketDto {
             customer_name: t.customer_name.to_string(),
             customer_email: t.customer_email.to_string(),
             assignee_id: t.assignee_id.map(|u| u.as_uuid()),
-            created_by_id: t.created_by_id.as_uuid(),
+            created_by_id: t.created_by_id.map(|u| u.as_uuid()),
             created_at: t.created_at,
             updated_at: t.updated_at,
         }

@@ -174,7 +174,7 @@ pub fn new_ticket(scope: &TenantScope, subject: &str, body: &str, at: OffsetDate
         customer_name: PersonName::new("Casey Customer").unwrap(),
         customer_email: Email::parse("casey@customer.test").unwrap(),
         assignee_id: None,
-        created_by_id: scope.user_id(),
+        created_by_id: Some(scope.user_id()),
         created_at: at,
         updated_at: at,
     }
