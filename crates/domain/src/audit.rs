@@ -43,6 +43,8 @@ str_enum!(
         UserReactivated => "user_reactivated",
         /// An admin changed the workspace name or reply policies.
         SettingsUpdated => "settings_updated",
+        /// An admin replaced the workspace's inbound email token (the old address stops working).
+        InboundTokenRotated => "inbound_token_rotated",
     }
 );
 
