@@ -604,9 +604,10 @@ pub async fn health_docs_metrics_and_web_routes_answer(ctx: Ctx) {
         assert!(paths.contains_key(p), "OpenAPI document lacks {p}: {:?}", paths.keys());
     }
 
-    // Every operation has an id; every one but health, signup and login needs the bearer token
-    // and documents the JSON error answers.
-    let public = ["health", "signup", "login"];
+    // Every operation has an id; every one but health, signup, login and the inbound email
+    // endpoint (authorised by the secret token in its path) needs the bearer token and
+    // documents the JSON error answers.
+    let public = ["health", "signup", "login", "inbound_email"];
     let mut op_ids = Vec::new();
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {
