@@ -405,3 +405,19 @@ pub async fn inbound_addresses_are_per_workspace_admin_only_and_rotatable(ctx: C
     assert_eq!(log.json["total"], 1, "{}", log.text);
     assert!(!log.text.contains(new_path.rsplit('/').next().unwrap()), "the token is not logged");
 }
+
+pub async fn the_same_message_posted_concurrently_makes_one_ticket(ctx: Ctx) {
+    let app = ctx.spawn().await;
+    let admin = app.signup("Mail Agency", "ann@mail.example").await;
+    let path = inbound_path(&app, &admin).await;
+    let raw = with_files("race@shop.example", "Twice delivered", "");
+    let answers =
+        futures::future::join_all((0..6).map(|_| post_mail(&app, &path, raw.clone()))).await;
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(statuses, [201, 202, 202, 202, 202, 202], "{answers:?}");
+    assert!(answers.iter().filter(|r| r.status == 202).all(|r| r.json["outcome"] == "duplicate"));
+    assert_eq!(app.ticket_count(&admin.token).await, 1);
+    let t = app.ticket(&admin.token, "1").await;
+    assert_eq!(t["attachments"].as_array().unwrap().len(), 2, "one copy of each file");
+}

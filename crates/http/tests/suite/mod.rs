@@ -112,6 +112,7 @@ macro_rules! all_suites {
                 attachments_are_listed_and_downloaded_with_safe_headers,
                 malformed_and_oversized_mail_is_refused_and_stores_nothing,
                 inbound_addresses_are_per_workspace_admin_only_and_rotatable,
+                the_same_message_posted_concurrently_makes_one_ticket,
             ]
         );
         $crate::http_cases!(
