@@ -1,7 +1,8 @@
 import { Avatar, Badge, Group, Paper, Stack, Text } from '@mantine/core';
 import { IconRobot, IconUser, IconUserCircle } from '@tabler/icons-react';
-import type { Reply, TeamMember, Ticket } from '@/lib/api/types';
+import type { Attachment, Reply, TeamMember, Ticket } from '@/lib/api/types';
 import { formatDateTime } from '@/lib/format';
+import { AttachmentList } from './AttachmentList';
 
 function Message({
   who,
@@ -12,6 +13,7 @@ function Message({
   body,
   dashed,
   testId,
+  files,
 }: {
   who: string;
   badge: string;
@@ -21,6 +23,7 @@ function Message({
   body: string;
   dashed?: boolean;
   testId: string;
+  files?: { ticketId: string; attachments: readonly Attachment[] };
 }) {
   return (
     <Paper
@@ -53,6 +56,7 @@ function Message({
       <Text size="sm" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
         {body}
       </Text>
+      {files && <AttachmentList ticketId={files.ticketId} attachments={files.attachments} />}
     </Paper>
   );
 }
@@ -62,10 +66,13 @@ export function ReplyThread({
   ticket,
   replies,
   users,
+  attachments = [],
 }: {
   ticket: Ticket;
   replies: readonly Reply[];
   users: readonly TeamMember[];
+  /** The files of the email that opened the ticket. */
+  attachments?: readonly Attachment[];
 }) {
   return (
     <Stack gap="sm" aria-label="Conversation">
@@ -77,6 +84,7 @@ export function ReplyThread({
         color="gray"
         when={formatDateTime(ticket.created_at)}
         body={ticket.body}
+        files={{ ticketId: ticket.id, attachments }}
       />
       {replies.map((reply) => {
         if (reply.author_type === 'customer')
@@ -90,6 +98,7 @@ export function ReplyThread({
               color="gray"
               when={formatDateTime(reply.created_at)}
               body={reply.body}
+              files={{ ticketId: ticket.id, attachments: reply.attachments }}
             />
           );
         if (reply.draft)

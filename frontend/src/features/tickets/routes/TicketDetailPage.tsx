@@ -61,7 +61,7 @@ export function TicketDetailPage({ aside }: { aside?: (props: TicketAsideProps) 
     return <ErrorState error={ticket.error} onRetry={() => void ticket.refetch()} />;
   }
 
-  const { ticket: t, replies } = ticket.data;
+  const { ticket: t, replies, attachments } = ticket.data;
   return (
     <Stack gap="md">
       <Breadcrumbs>
@@ -87,7 +87,7 @@ export function TicketDetailPage({ aside }: { aside?: (props: TicketAsideProps) 
             <Title order={2} size="h4">
               Conversation
             </Title>
-            <ReplyThread ticket={t} replies={replies} users={users} />
+            <ReplyThread ticket={t} replies={replies} users={users} attachments={attachments} />
             <Paper withBorder p="md" radius="md">
               <ReplyForm ticketId={t.id} />
             </Paper>
