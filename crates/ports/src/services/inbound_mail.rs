@@ -429,6 +429,104 @@ mod tests {
         assert_eq!(subject_of(&"x".repeat(500)).as_str().len(), TicketSubject::MAX_CHARS);
     }
 
+    mod intake {
+        use std::sync::Mutex;
+
+        use opsflow_domain::email::{Automated, Mailbox};
+        use time::OffsetDateTime;
+
+        use super::super::*;
+        use crate::cipher::MockSecretCipher;
+        use crate::repos::{
+            MockAuditRepository, MockInboundTokenRepository, MockMailArchiveRepository,
+            MockTicketRepository,
+        };
+
+        /// Gives back one prepared message, whatever the bytes.
+        struct Fixed(InboundEmail);
+        impl InboundParser for Fixed {
+            fn parse(&self, _raw: &[u8], _max: usize) -> Result<InboundEmail, UnreadableMail> {
+                Ok(self.0.clone())
+            }
+        }
+
+        struct Own(Vec<Email>, Mutex<u32>);
+        #[async_trait]
+        impl OwnAddresses for Own {
+            async fn own_addresses(&self, _t: TenantId) -> Result<Vec<Email>, RepoError> {
+                *self.1.lock().unwrap() += 1;
+                Ok(self.0.clone())
+            }
+        }
+
+        struct Now;
+        impl Clock for Now {
+            fn now(&self) -> OffsetDateTime {
+                OffsetDateTime::UNIX_EPOCH
+            }
+        }
+
+        fn email(from: &str, automated: Option<Automated>) -> InboundEmail {
+            InboundEmail {
+                message_id: "m@x".to_owned(),
+                in_reply_to: Vec::new(),
+                references: Vec::new(),
+                from: Mailbox { name: None, email: Email::parse(from).unwrap() },
+                reply_to: None,
+                subject: "Hello".to_owned(),
+                body: "Body".to_owned(),
+                new_text: "Body".to_owned(),
+                attachments: Vec::new(),
+                automated,
+            }
+        }
+
+        /// A service whose store must not be touched (mocks without expectations panic).
+        fn service(parsed: InboundEmail, own: Arc<Own>) -> InboundMailService {
+            InboundMailService::new(
+                Arc::new(MockMailArchiveRepository::new()),
+                Arc::new(MockTicketRepository::new()),
+                Arc::new(MockInboundTokenRepository::new()),
+                Arc::new(Now),
+                AuditLog::new(Arc::new(MockAuditRepository::new())),
+                InboundMailDeps {
+                    parser: Arc::new(Fixed(parsed)),
+                    cipher: Arc::new(MockSecretCipher::new()),
+                    own_addresses: own,
+                    config: InboundMailConfig::default(),
+                },
+            )
+        }
+
+        #[tokio::test]
+        async fn mail_from_the_workspaces_own_address_is_ignored_without_touching_the_store() {
+            let own =
+                Arc::new(Own(vec![Email::parse("support@desk.example").unwrap()], Mutex::new(0)));
+            let svc = service(email("support@desk.example", None), own.clone());
+            let outcome = svc.take_in(TenantId::new(), b"raw").await.unwrap();
+            assert_eq!(
+                outcome,
+                IntakeOutcome::Ignored {
+                    reason: "sent from the workspace's own address".to_owned()
+                }
+            );
+            assert_eq!(*own.1.lock().unwrap(), 1);
+        }
+
+        #[tokio::test]
+        async fn automatic_mail_is_ignored_before_anything_is_looked_up() {
+            let own = Arc::new(Own(Vec::new(), Mutex::new(0)));
+            let svc =
+                service(email("mailer-daemon@mx.example", Some(Automated::Bounce)), own.clone());
+            let outcome = svc.take_in(TenantId::new(), b"raw").await.unwrap();
+            assert_eq!(
+                outcome,
+                IntakeOutcome::Ignored { reason: "delivery status notification".to_owned() }
+            );
+            assert_eq!(*own.1.lock().unwrap(), 0);
+        }
+    }
+
     #[test]
     fn tokens_are_64_hex_chars_and_differ() {
         let (a, b) = (random_token(), random_token());
