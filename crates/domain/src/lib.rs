@@ -33,6 +33,7 @@ mod entities;
 mod errors;
 pub mod guardrails;
 mod ids;
+mod paging;
 mod scope;
 pub mod search;
 mod values;
@@ -53,6 +54,7 @@ pub use ids::{
     AttachmentId, AuditEventId, IdError, ReplyId, SessionId, TenantId, TicketId, UserId,
     WorkflowRunId, WorkflowStepId,
 };
+pub use paging::{CursorError, TicketCursor, TicketListPage};
 pub use scope::TenantScope;
 pub use values::{
     Email, EmailError, Password, PersonName, Policies, ReplyBody, Slug, SlugError, TenantName,
@@ -60,5 +62,6 @@ pub use values::{
 };
 pub use workflow::{
     AssigneeOutput, ClassificationOutput, PriorityOutput, ReplyDraftOutput, RunEvent, RunState,
-    TICKET_TRIAGE, TransitionError, WorkflowRun, WorkflowStep, prerequisites, transition,
+    StepDescription, TICKET_TRIAGE, TransitionError, WorkflowRun, WorkflowStep, describe,
+    prerequisites, transition,
 };

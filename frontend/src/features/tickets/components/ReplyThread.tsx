@@ -1,8 +1,9 @@
 import { Avatar, Badge, Group, Paper, Stack, Text } from '@mantine/core';
-import { IconRobot, IconUser, IconUserCircle } from '@tabler/icons-react';
+import { IconLock, IconRobot, IconUser, IconUserCircle } from '@tabler/icons-react';
 import type { Attachment, Reply, TeamMember, Ticket } from '@/lib/api/types';
 import { formatDateTime } from '@/lib/format';
 import { AttachmentList } from './AttachmentList';
+import { withMentions } from './mentions';
 
 function Message({
   who,
@@ -20,7 +21,7 @@ function Message({
   icon: React.ReactNode;
   color: string;
   when: string;
-  body: string;
+  body: React.ReactNode;
   dashed?: boolean;
   testId: string;
   files?: { ticketId: string; attachments: readonly Attachment[] };
@@ -99,6 +100,20 @@ export function ReplyThread({
               when={formatDateTime(reply.created_at)}
               body={reply.body}
               files={{ ticketId: ticket.id, attachments: reply.attachments }}
+            />
+          );
+        if (reply.author_type === 'note')
+          return (
+            <Message
+              key={reply.id}
+              testId="message-note"
+              who={authorName(users, reply.author_id)}
+              badge="Internal note · team only"
+              icon={<IconLock size={16} />}
+              color="yellow"
+              when={formatDateTime(reply.created_at)}
+              body={withMentions(reply.body, users)}
+              dashed
             />
           );
         if (reply.draft)

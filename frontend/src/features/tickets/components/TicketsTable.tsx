@@ -1,19 +1,23 @@
-import { Anchor, Table, Text } from '@mantine/core';
+import { Anchor, Checkbox, Table, Text } from '@mantine/core';
 import { Link, useNavigate } from 'react-router';
 import { PriorityBadge, StatusBadge } from '@/components/Badges';
 import { label } from '@/lib/api/enums';
 import type { TeamMember, Ticket, User } from '@/lib/api/types';
 import { userName } from '@/lib/api/users';
 import { formatDateTime } from '@/lib/format';
+import type { Selection } from './useSelection';
 
 export function TicketsTable({
   tickets,
   users,
   currentUser,
+  selection,
 }: {
   tickets: readonly Ticket[];
   users: readonly TeamMember[];
   currentUser: User | null;
+  /** Row checkboxes for bulk actions (none without). */
+  selection?: Selection;
 }) {
   const navigate = useNavigate();
   const people = currentUser && !users.length ? [currentUser] : users;
@@ -22,6 +26,16 @@ export function TicketsTable({
       <Table highlightOnHover verticalSpacing="sm" aria-label="Tickets">
         <Table.Thead>
           <Table.Tr>
+            {selection && (
+              <Table.Th w={40}>
+                <Checkbox
+                  aria-label="Select all tickets shown"
+                  checked={selection.allSelected}
+                  indeterminate={selection.someSelected}
+                  onChange={selection.toggleAll}
+                />
+              </Table.Th>
+            )}
             <Table.Th w={72}>#</Table.Th>
             <Table.Th>Subject</Table.Th>
             <Table.Th>Customer</Table.Th>
@@ -40,7 +54,20 @@ export function TicketsTable({
               onClick={() => void navigate(`/tickets/${ticket.number}`)}
               style={{ cursor: 'pointer' }}
               data-testid="ticket-row"
+              bg={
+                selection?.selected.has(ticket.id) ? 'var(--mantine-color-blue-light)' : undefined
+              }
             >
+              {selection && (
+                <Table.Td onClick={(event) => event.stopPropagation()}>
+                  <Checkbox
+                    aria-label={`Select #${ticket.number}`}
+                    checked={selection.selected.has(ticket.id)}
+                    onChange={() => undefined}
+                    onClick={(event) => selection.toggle(ticket.id, event.shiftKey)}
+                  />
+                </Table.Td>
+              )}
               <Table.Td>
                 <Text size="sm" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
                   #{ticket.number}
