@@ -16,13 +16,14 @@ pub mod edge;
 pub mod error;
 pub mod metrics;
 pub mod openapi_fix;
+pub mod request_log;
 pub mod server;
 pub mod state;
 pub mod static_files;
 
 use std::sync::Arc;
 
-use poem::middleware::{CatchPanic, Tracing};
+use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Route, handler, web::Data};
 use poem_openapi::OpenApiService;
 
@@ -94,6 +95,6 @@ pub fn app_with(state: Arc<AppState>, options: edge::EdgeOptions) -> impl Endpoi
         .with(CatchPanic::new().with_handler(error::panic_response))
         .with(edge::SecurityHeaders(options))
         .with(metrics::HttpMetrics(metrics))
-        .with(Tracing)
+        .with(request_log::RequestLog)
         .data(state)
 }
