@@ -46,6 +46,8 @@ str_enum!(
         /// A person sent a reply the guardrails flagged (a promise of a refund, a price or a
         /// date), after confirming the warning.
         ReplyWarningOverridden => "reply_warning_overridden",
+        /// An admin replaced the workspace's inbound email token (the old address stops working).
+        InboundTokenRotated => "inbound_token_rotated",
     }
 );
 

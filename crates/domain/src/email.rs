@@ -95,6 +95,36 @@ impl InboundEmail {
     }
 }
 
+/// Whether a stored message came in from a customer or went out from the desk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum MailDirection {
+    /// Received (inbound endpoint or IMAP).
+    In,
+    /// Sent by the desk (outbox).
+    Out,
+}
+
+impl MailDirection {
+    /// The stored form: `in` or `out`.
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::In => "in",
+            Self::Out => "out",
+        }
+    }
+
+    /// Parses the stored form.
+    #[must_use]
+    pub fn parse(raw: &str) -> Option<Self> {
+        match raw {
+            "in" => Some(Self::In),
+            "out" => Some(Self::Out),
+            _ => None,
+        }
+    }
+}
+
 /// How a mail connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

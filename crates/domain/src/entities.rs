@@ -3,9 +3,9 @@
 use time::OffsetDateTime;
 
 use crate::{
-    AuthorType, Category, Channel, Email, PersonName, Policies, Priority, ReplyBody, ReplyId, Role,
-    SessionId, Slug, TenantId, TenantName, TicketBody, TicketId, TicketStatus, TicketSubject,
-    UserId,
+    AttachmentId, AuthorType, Category, Channel, Email, PersonName, Policies, Priority, ReplyBody,
+    ReplyId, Role, SessionId, Slug, TenantId, TenantName, TicketBody, TicketId, TicketStatus,
+    TicketSubject, UserId,
 };
 
 /// An agency workspace.
@@ -95,8 +95,9 @@ pub struct Ticket {
     pub customer_email: Email,
     /// Team member responsible, if any (always a user of the same tenant).
     pub assignee_id: Option<UserId>,
-    /// Who created the ticket.
-    pub created_by_id: UserId,
+    /// The team member who created the ticket; `None` when it arrived through a channel (an
+    /// inbound email) rather than from a person on the team.
+    pub created_by_id: Option<UserId>,
     /// Creation time (UTC).
     pub created_at: OffsetDateTime,
     /// Last change (UTC).
@@ -132,6 +133,27 @@ impl TicketReply {
     pub const fn is_draft(&self) -> bool {
         self.sent_at.is_none()
     }
+}
+
+/// A file that came with an email on a ticket (its bytes are fetched separately).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TicketAttachment {
+    /// Identity.
+    pub id: AttachmentId,
+    /// Owning tenant.
+    pub tenant_id: TenantId,
+    /// The ticket the email belongs to.
+    pub ticket_id: TicketId,
+    /// The customer reply the email became; `None` for the email that opened the ticket.
+    pub reply_id: Option<ReplyId>,
+    /// The file name the sender gave (or a generated one).
+    pub filename: String,
+    /// The MIME type the sender gave, lower case.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// When it arrived (UTC).
+    pub created_at: OffsetDateTime,
 }
 
 /// Changes to a ticket's editable fields; `None` leaves a field as it is.
@@ -364,7 +386,7 @@ mod tests {
             customer_name: PersonName::new("Ann Lee").unwrap(),
             customer_email: Email::parse("ann@example.com").unwrap(),
             assignee_id: None,
-            created_by_id: UserId::new(),
+            created_by_id: Some(UserId::new()),
             created_at: at,
             updated_at: at,
         }

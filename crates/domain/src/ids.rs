@@ -96,6 +96,10 @@ define_id!(
     AuditEventId
 );
 define_id!(
+    /// Identifies a file that came with an email.
+    AttachmentId
+);
+define_id!(
     /// Identifies a signed-in session (the `jti` of its access token).
     SessionId
 );

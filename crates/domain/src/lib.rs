@@ -41,8 +41,8 @@ mod workflow;
 
 pub use audit::{AuditEvent, AuditKind, AuditQuery, DetailKey, MAX_DETAIL_CHARS, MAX_IP_CHARS};
 pub use entities::{
-    AssigneeFilter, AuthSession, Page, Tenant, Ticket, TicketPatch, TicketQuery, TicketRef,
-    TicketReply, User, parse_ticket_number,
+    AssigneeFilter, AuthSession, Page, Tenant, Ticket, TicketAttachment, TicketPatch, TicketQuery,
+    TicketRef, TicketReply, User, parse_ticket_number,
 };
 pub use enums::{
     AuthorType, Category, Channel, ParseEnumError, Priority, Role, RunStatus, StepType, TicketSort,
@@ -51,8 +51,8 @@ pub use enums::{
 pub use errors::FieldErrors;
 pub use guardrails::GuardrailFlag;
 pub use ids::{
-    AuditEventId, IdError, ReplyId, SessionId, TenantId, TicketId, UserId, WorkflowRunId,
-    WorkflowStepId,
+    AttachmentId, AuditEventId, IdError, ReplyId, SessionId, TenantId, TicketId, UserId,
+    WorkflowRunId, WorkflowStepId,
 };
 pub use paging::{CursorError, TicketCursor, TicketListPage};
 pub use scope::TenantScope;

@@ -19,6 +19,21 @@ impl TenantScope {
         Self { tenant_id, user_id, role }
     }
 
+    /// The workspace acting for itself: what a channel (inbound email) uses to write into the
+    /// tenant when no team member is involved. It has the role [`Role::Agent`] (no admin
+    /// rights) and the nil user id, which matches no user, so nothing it writes is attributed
+    /// to a person. Only services that take in data for a known tenant build it.
+    #[must_use]
+    pub const fn system(tenant_id: TenantId) -> Self {
+        Self { tenant_id, user_id: UserId::from_uuid(uuid::Uuid::nil()), role: Role::Agent }
+    }
+
+    /// Whether this is the workspace's own [`TenantScope::system`] scope.
+    #[must_use]
+    pub const fn is_system(&self) -> bool {
+        self.user_id.as_uuid().is_nil()
+    }
+
     /// The tenant every read and write is confined to.
     #[must_use]
     pub const fn tenant_id(&self) -> TenantId {

@@ -36,6 +36,12 @@ pub enum BodyError {
     /// The `Content-Type` is not JSON.
     #[error("the request body must be JSON (Content-Type: application/json)")]
     UnsupportedMediaType,
+    /// The `Content-Type` of an inbound email is not a raw message.
+    #[error(
+        "the request body must be a raw email message (Content-Type: message/rfc822 or \
+         application/octet-stream)"
+    )]
+    NotRawMessage,
 }
 
 impl poem::error::ResponseError for BodyError {
@@ -43,7 +49,9 @@ impl poem::error::ResponseError for BodyError {
         match self {
             Self::TooLarge => poem::http::StatusCode::PAYLOAD_TOO_LARGE,
             Self::Invalid { .. } => poem::http::StatusCode::BAD_REQUEST,
-            Self::UnsupportedMediaType => poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType | Self::NotRawMessage => {
+                poem::http::StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
         }
     }
 }
@@ -173,5 +181,100 @@ impl<'a, T: Type + DeserializeOwned> ApiExtractor<'a> for JsonBody<T> {
             }
             _ => Err(BodyError::UnsupportedMediaType.into()),
         }
+    }
+}
+
+/// A raw RFC 5322 message (`Content-Type: message/rfc822`, or `application/octet-stream`), read
+/// by the handler itself, which knows the size limit.
+pub struct RawMessage(pub poem::Body);
+
+impl Payload for RawMessage {
+    const CONTENT_TYPE: &'static str = "message/rfc822";
+
+    fn check_content_type(content_type: &str) -> bool {
+        matches!(content_type.parse::<mime::Mime>(), Ok(m)
+            if (m.type_() == "message" && m.subtype() == "rfc822")
+                || (m.type_() == "application" && m.subtype() == "octet-stream"))
+    }
+
+    fn schema_ref() -> MetaSchemaRef {
+        MetaSchemaRef::Inline(Box::new(poem_openapi::registry::MetaSchema {
+            format: Some("binary"),
+            ..poem_openapi::registry::MetaSchema::new("string")
+        }))
+    }
+}
+
+impl ParsePayload for RawMessage {
+    const IS_REQUIRED: bool = true;
+
+    async fn from_request(_request: &Request, body: &mut RequestBody) -> poem::Result<Self> {
+        Ok(Self(body.take()?))
+    }
+}
+
+impl<'a> ApiExtractor<'a> for RawMessage {
+    const TYPES: &'static [ApiExtractorType] = &[ApiExtractorType::RequestObject];
+    type ParamType = ();
+    type ParamRawType = ();
+
+    fn register(registry: &mut Registry) {
+        <Self as Payload>::register(registry);
+    }
+
+    fn request_meta() -> Option<MetaRequest> {
+        Some(MetaRequest {
+            description: None,
+            content: vec![
+                MetaMediaType {
+                    content_type: "message/rfc822",
+                    schema: <Self as Payload>::schema_ref(),
+                },
+                MetaMediaType {
+                    content_type: "application/octet-stream",
+                    schema: <Self as Payload>::schema_ref(),
+                },
+            ],
+            required: true,
+        })
+    }
+
+    async fn from_request(
+        request: &'a Request,
+        body: &mut RequestBody,
+        _param_opts: ExtractParamOptions<Self::ParamType>,
+    ) -> poem::Result<Self> {
+        match request.content_type() {
+            Some(ct) if <Self as Payload>::check_content_type(ct) => {
+                <Self as ParsePayload>::from_request(request, body).await
+            }
+            _ => Err(BodyError::NotRawMessage.into()),
+        }
+    }
+}
+
+/// How much of an oversized body is read and thrown away before answering 413, so a client
+/// that sends it all still reads the answer (beyond this the connection is simply closed).
+const DRAIN_LIMIT: u64 = 64 * 1024 * 1024;
+
+impl RawMessage {
+    /// The bytes, or [`BodyError::TooLarge`] past `max` bytes.
+    ///
+    /// # Errors
+    /// [`BodyError::TooLarge`]; [`BodyError::Invalid`] when reading fails.
+    pub async fn read(self, max: usize) -> Result<Vec<u8>, BodyError> {
+        let mut reader = self.0.into_async_read();
+        let mut data = Vec::new();
+        (&mut reader)
+            .take(max as u64 + 1)
+            .read_to_end(&mut data)
+            .await
+            .map_err(|e| BodyError::Invalid { field: String::new(), message: e.to_string() })?;
+        if data.len() > max {
+            drop(data);
+            let _ = tokio::io::copy(&mut reader.take(DRAIN_LIMIT), &mut tokio::io::sink()).await;
+            return Err(BodyError::TooLarge);
+        }
+        Ok(data)
     }
 }

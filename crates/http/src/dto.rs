@@ -194,8 +194,9 @@ pub struct TicketDto {
     pub customer_email: String,
     /// Assigned team member.
     pub assignee_id: Option<Uuid>,
-    /// Who created the ticket.
-    pub created_by_id: Uuid,
+    /// The team member who created the ticket; absent when it arrived through a channel
+    /// (an inbound email).
+    pub created_by_id: Option<Uuid>,
     /// Created (UTC).
     pub created_at: OffsetDateTime,
     /// Last changed (UTC).
@@ -217,7 +218,7 @@ impl From<d::Ticket> for TicketDto {
             customer_name: t.customer_name.to_string(),
             customer_email: t.customer_email.to_string(),
             assignee_id: t.assignee_id.map(|u| u.as_uuid()),
-            created_by_id: t.created_by_id.as_uuid(),
+            created_by_id: t.created_by_id.map(|u| u.as_uuid()),
             created_at: t.created_at,
             updated_at: t.updated_at,
         }
@@ -247,6 +248,73 @@ pub struct ReplyDto {
     pub created_at: OffsetDateTime,
     /// Last changed (UTC).
     pub updated_at: OffsetDateTime,
+    /// Files that came with the customer's email (empty for other replies).
+    pub attachments: Vec<AttachmentDto>,
+}
+
+/// A file that came with an email; download it from
+/// `GET /api/tickets/{ticket_id}/attachments/{id}`.
+#[derive(Debug, Clone, Object)]
+pub struct AttachmentDto {
+    /// Identity.
+    pub id: Uuid,
+    /// The file name the sender gave.
+    pub filename: String,
+    /// The MIME type the sender gave.
+    pub content_type: String,
+    /// Size in bytes.
+    pub size: u64,
+}
+
+impl From<d::TicketAttachment> for AttachmentDto {
+    fn from(a: d::TicketAttachment) -> Self {
+        Self {
+            id: a.id.as_uuid(),
+            filename: a.filename,
+            content_type: a.content_type,
+            size: a.size,
+        }
+    }
+}
+
+/// What became of an inbound email.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, poem_openapi::Enum, Serialize, Deserialize)]
+#[oai(rename = "InboundOutcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum InboundOutcomeDto {
+    /// A new ticket was opened.
+    Created,
+    /// Added to an existing ticket as a customer reply.
+    Appended,
+    /// Already taken in (same Message-ID): nothing changed.
+    Duplicate,
+    /// Not taken in on purpose (automatic mail, the workspace's own address).
+    Ignored,
+}
+
+/// The answer of the inbound email endpoint.
+#[derive(Debug, Clone, Object)]
+pub struct InboundResultDto {
+    /// What happened.
+    pub outcome: InboundOutcomeDto,
+    /// The ticket opened or continued.
+    pub ticket_id: Option<Uuid>,
+    /// The new ticket's number (for `created`).
+    pub number: Option<u64>,
+    /// Why it was ignored.
+    pub reason: Option<String>,
+}
+
+/// The workspace's inbound email address (the secret path MTAs and forwarding services post
+/// raw messages to).
+#[derive(Debug, Clone, Object)]
+pub struct InboundAddressDto {
+    /// The secret token.
+    pub token: String,
+    /// The full path: `/api/inbound/email/{token}`.
+    pub path: String,
+    /// Largest message accepted, in bytes.
+    pub max_message_bytes: u64,
 }
 
 impl From<d::TicketReply> for ReplyDto {
@@ -261,6 +329,7 @@ impl From<d::TicketReply> for ReplyDto {
             sent_at: r.sent_at,
             created_at: r.created_at,
             updated_at: r.updated_at,
+            attachments: Vec::new(),
         }
     }
 }
@@ -935,6 +1004,9 @@ pub struct TicketDetailResponse {
     pub replies: Vec<ReplyDto>,
     /// The newest triage run, if any.
     pub latest_run: Option<RunSummary>,
+    /// Files that came with the email that opened the ticket (those of later emails are on
+    /// their replies).
+    pub attachments: Vec<AttachmentDto>,
 }
 
 /// Longest accepted search text.
@@ -1221,6 +1293,7 @@ mirror_enum!(
         UserReactivated => "user_reactivated",
         SettingsUpdated => "settings_updated",
         ReplyWarningOverridden => "reply_warning_overridden",
+        InboundTokenRotated => "inbound_token_rotated",
     }
 );
 

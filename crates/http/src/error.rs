@@ -54,6 +54,11 @@ pub enum ErrorCode {
     WorkflowRunNotFound,
     /// `resource_not_found`: Something the request names does not exist.
     ResourceNotFound,
+    /// `attachment_not_found`: No such attachment on this ticket in your workspace.
+    AttachmentNotFound,
+    /// `message_rejected`: The inbound email cannot be used (not a message, no sender); the
+    /// message says why.
+    MessageRejected,
     /// `email_taken`: The email is used by another user of the workspace.
     EmailTaken,
     /// `slug_taken`: No free workspace slug.
@@ -112,6 +117,8 @@ impl ErrorCode {
             Self::ReplyNotFound => "reply_not_found",
             Self::WorkflowRunNotFound => "workflow_run_not_found",
             Self::ResourceNotFound => "resource_not_found",
+            Self::AttachmentNotFound => "attachment_not_found",
+            Self::MessageRejected => "message_rejected",
             Self::EmailTaken => "email_taken",
             Self::SlugTaken => "slug_taken",
             Self::LastAdmin => "last_admin",
@@ -140,6 +147,7 @@ impl ErrorCode {
             Entity::Reply => Self::ReplyNotFound,
             Entity::WorkflowRun => Self::WorkflowRunNotFound,
             Entity::Resource => Self::ResourceNotFound,
+            Entity::Attachment => Self::AttachmentNotFound,
         }
     }
 }
@@ -242,7 +250,7 @@ pub enum ApiError {
     /// Conflicts with the current state (duplicate email, last admin, run in progress, ...).
     #[oai(status = 409)]
     Conflict(Json<ErrorBody>),
-    /// Request body over 64 KiB.
+    /// Request body over 64 KiB (an inbound email: over the configured message size).
     #[oai(status = 413)]
     PayloadTooLarge(Json<ErrorBody>),
     /// Well-formed but invalid values; `fields` names each.
@@ -487,7 +495,7 @@ pub fn error_to_response(err: poem::Error) -> Response {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 ErrorBody::new(ErrorCode::PayloadTooLarge, e.to_string()),
             ),
-            BodyError::UnsupportedMediaType => json_response(
+            BodyError::UnsupportedMediaType | BodyError::NotRawMessage => json_response(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 ErrorBody::new(ErrorCode::UnsupportedMediaType, e.to_string()),
             ),
@@ -600,6 +608,7 @@ mod tests {
             // Built with `format!` this was `workflow run_not_found`.
             (Entity::WorkflowRun, "workflow_run_not_found"),
             (Entity::Resource, "resource_not_found"),
+            (Entity::Attachment, "attachment_not_found"),
         ];
         for (entity, expected) in cases {
             assert_eq!(code(AppError::NotFound(entity)), expected);

@@ -16,13 +16,14 @@ pub mod edge;
 pub mod error;
 pub mod metrics;
 pub mod openapi_fix;
+pub mod request_log;
 pub mod server;
 pub mod state;
 pub mod static_files;
 
 use std::sync::Arc;
 
-use poem::middleware::{CatchPanic, Tracing};
+use poem::middleware::CatchPanic;
 use poem::{Endpoint, EndpointExt, Route, handler, web::Data};
 use poem_openapi::OpenApiService;
 
@@ -30,20 +31,20 @@ pub use metrics::Metrics;
 pub use state::AppState;
 
 use api::{
-    audit::AuditApi, auth::AuthApi, health::HealthApi, team::TeamApi, tickets::TicketsApi,
-    workflows::WorkflowsApi,
+    audit::AuditApi, auth::AuthApi, health::HealthApi, mail::MailApi, team::TeamApi,
+    tickets::TicketsApi, workflows::WorkflowsApi,
 };
 
 /// The API title.
 pub const API_TITLE: &str = "OpsFlow Agent Desk API";
 
-type Apis = (AuthApi, HealthApi, TeamApi, AuditApi, TicketsApi, WorkflowsApi);
+type Apis = (AuthApi, HealthApi, TeamApi, AuditApi, TicketsApi, WorkflowsApi, MailApi);
 
 /// The OpenAPI service (all operations under `/api`).
 #[must_use]
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (AuthApi, HealthApi, TeamApi, AuditApi, TicketsApi, WorkflowsApi),
+        (AuthApi, HealthApi, TeamApi, AuditApi, TicketsApi, WorkflowsApi, MailApi),
         API_TITLE,
         env!("CARGO_PKG_VERSION"),
     )
@@ -94,6 +95,6 @@ pub fn app_with(state: Arc<AppState>, options: edge::EdgeOptions) -> impl Endpoi
         .with(CatchPanic::new().with_handler(error::panic_response))
         .with(edge::SecurityHeaders(options))
         .with(metrics::HttpMetrics(metrics))
-        .with(Tracing)
+        .with(request_log::RequestLog)
         .data(state)
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use opsflow_ports::services::Services;
 use opsflow_ports::services::audit::AuditLog;
 use opsflow_ports::services::auth::AuthService;
+use opsflow_ports::services::inbound_mail::InboundMailService;
 use opsflow_ports::services::runs::RunHistoryService;
 use opsflow_ports::services::system::SystemService;
 use opsflow_ports::services::team::TeamService;
@@ -34,6 +35,8 @@ pub struct AppState {
     pub runs: RunHistoryService,
     /// Store health and shutdown, the clock, password hashing.
     pub system: SystemService,
+    /// Inbound email, the inbound token, ticket attachments.
+    pub inbound_mail: Arc<InboundMailService>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Whether the client address is the left-most `X-Forwarded-For` entry (behind a trusted
@@ -46,7 +49,8 @@ impl AppState {
     /// [`opsflow_ports::services::Services::new`]) behind the HTTP edge, with the metrics the
     /// triage observer writes to.
     pub fn new(services: Services, metrics: Arc<Metrics>, trust_forwarded_for: bool) -> Arc<Self> {
-        let Services { auth, tenants, team, tickets, triage, runs, audit, system } = services;
+        let Services { auth, tenants, team, tickets, triage, runs, audit, system, inbound_mail } =
+            services;
         Arc::new(Self {
             auth,
             tenants,
@@ -56,6 +60,7 @@ impl AppState {
             runs,
             audit,
             system,
+            inbound_mail,
             metrics,
             trust_forwarded_for,
         })

@@ -19,6 +19,7 @@
 #![deny(missing_docs)]
 
 pub mod imap;
+pub mod intake;
 pub mod smtp;
 
 pub use imap::ImapFetcher;

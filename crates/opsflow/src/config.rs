@@ -90,6 +90,27 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// How long an idle connection stays open (`OPSFLOW_IDLE_TIMEOUT`).
     pub idle_timeout: Duration,
+    /// The largest inbound email taken in, in bytes (`OPSFLOW_MAIL_MAX_BYTES`, default 10 MiB,
+    /// at most 15 MiB so a raw message fits one MongoDB document).
+    pub mail_max_bytes: usize,
+}
+
+/// `OPSFLOW_MAIL_MAX_BYTES`: 1 KiB up to the ceiling a MongoDB document allows.
+fn mail_max_bytes() -> Result<usize, ConfigError> {
+    use opsflow_ports::services::inbound_mail::{
+        DEFAULT_MAX_MESSAGE_BYTES, MAX_MESSAGE_BYTES_CEILING,
+    };
+    match number("OPSFLOW_MAIL_MAX_BYTES", DEFAULT_MAX_MESSAGE_BYTES)? {
+        n if n < 1024 => Err(err("OPSFLOW_MAIL_MAX_BYTES", "must be at least 1024")),
+        n if n > MAX_MESSAGE_BYTES_CEILING => Err(err(
+            "OPSFLOW_MAIL_MAX_BYTES",
+            format!(
+                "must be at most {MAX_MESSAGE_BYTES_CEILING} (15 MiB): a raw message is stored in \
+                 one MongoDB document"
+            ),
+        )),
+        n => Ok(n),
+    }
 }
 
 /// A setting that could not be used.
@@ -269,6 +290,7 @@ impl Config {
             behind_tls: boolean("OPSFLOW_BEHIND_TLS", false)?,
             header_read_timeout: duration("OPSFLOW_HEADER_READ_TIMEOUT", "10s")?,
             idle_timeout: duration("OPSFLOW_IDLE_TIMEOUT", "60s")?,
+            mail_max_bytes: mail_max_bytes()?,
         })
     }
 }

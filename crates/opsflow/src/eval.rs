@@ -221,6 +221,7 @@ fn deps(llm: Arc<dyn opsflow_ports::llm::LlmClient>) -> anyhow::Result<Deps> {
         login: LoginLimits::default(),
         trust_forwarded_for: false,
         redactor: None,
+        inbound: crate::wiring::scratch_inbound_deps(),
     })
 }
 

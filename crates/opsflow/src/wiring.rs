@@ -11,10 +11,12 @@ use opsflow_adapters::security::{Argon2Hasher, JwtTokens, generate_secret};
 use opsflow_adapters::sqlite::SqliteStore;
 use opsflow_http::AppState;
 use opsflow_http::metrics::{Metrics, PrometheusObserver};
+use opsflow_mail::intake::MimeParser;
 use opsflow_ports::auth::{Clock, PasswordHasher, SystemClock, TokenService};
 use opsflow_ports::cipher::SecretCipher;
 use opsflow_ports::llm::LlmClient;
 use opsflow_ports::repos::Store;
+use opsflow_ports::services::inbound_mail::{InboundMailConfig, InboundMailDeps, NoOwnAddresses};
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
@@ -55,6 +57,8 @@ pub struct Deps {
     pub trust_forwarded_for: bool,
     /// Rewrites triage prompts before they are sent and recorded (personal-data redaction).
     pub redactor: Option<TextRedactor>,
+    /// Inbound email: parser, secret cipher, own addresses, size limit.
+    pub inbound: InboundMailDeps,
 }
 
 /// Wires every service to one store and the given ports, and puts them behind the HTTP edge
@@ -72,9 +76,41 @@ pub fn app_state<S: Store>(store: Arc<S>, deps: Deps) -> Arc<AppState> {
             login: deps.login,
             redactor: deps.redactor,
             observer: Arc::new(PrometheusObserver(metrics.clone())),
+            inbound: deps.inbound,
         },
     );
     AppState::new(services, metrics, deps.trust_forwarded_for)
+}
+
+/// Inbound email with the server's cipher and size limit. The workspace's own addresses are not
+/// known yet (no mailbox settings on this branch): [`NoOwnAddresses`].
+///
+/// # Errors
+/// As [`secret_cipher`].
+pub fn inbound_deps(config: &Config) -> anyhow::Result<InboundMailDeps> {
+    Ok(InboundMailDeps {
+        parser: Arc::new(MimeParser),
+        cipher: secret_cipher(config)?,
+        own_addresses: Arc::new(NoOwnAddresses),
+        config: InboundMailConfig { max_message_bytes: config.mail_max_bytes },
+    })
+}
+
+/// Inbound email for a throw-away store (benchmarks, evaluation): a random cipher key.
+///
+/// # Panics
+/// Never: a generated secret is long enough.
+#[must_use]
+pub fn scratch_inbound_deps() -> InboundMailDeps {
+    #[expect(clippy::expect_used, reason = "a generated secret is always long enough")]
+    let cipher = AesGcmCipher::new(&SecretString::from(generate_secret()))
+        .expect("a generated secret is long enough");
+    InboundMailDeps {
+        parser: Arc::new(MimeParser),
+        cipher: Arc::new(cipher),
+        own_addresses: Arc::new(NoOwnAddresses),
+        config: InboundMailConfig::default(),
+    }
 }
 
 /// The JWT secret: configured, or generated once and stored beside the SQLite file (mode 0600).
@@ -88,10 +124,6 @@ fn jwt_secret(config: &Config) -> anyhow::Result<SecretString> {
 /// # Errors
 /// With MongoDB and no key set (every process must share it), or a key file that cannot be
 /// written.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the mailbox and webhook services that store secrets use it next")
-)]
 pub fn secret_cipher(config: &Config) -> anyhow::Result<Arc<dyn SecretCipher>> {
     let key =
         stored_secret(config, config.secret_key.as_ref(), "OPSFLOW_SECRET_KEY", SECRET_KEY_FILE)?;
@@ -190,6 +222,7 @@ async fn deps(config: &Config) -> anyhow::Result<Deps> {
         },
         trust_forwarded_for: config.trusted_proxy,
         redactor: redactor(&config.llm),
+        inbound: inbound_deps(config)?,
     })
 }
 

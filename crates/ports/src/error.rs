@@ -73,6 +73,8 @@ pub enum Entity {
     Reply,
     /// A triage run.
     WorkflowRun,
+    /// A file that came with an email.
+    Attachment,
     /// Something a repository did not name.
     Resource,
 }
@@ -87,6 +89,7 @@ impl Entity {
             Self::Ticket => "ticket",
             Self::Reply => "reply",
             Self::WorkflowRun => "workflow run",
+            Self::Attachment => "attachment",
             Self::Resource => "resource",
         }
     }

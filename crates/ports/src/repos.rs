@@ -9,9 +9,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use opsflow_domain::{
-    AuditEvent, AuditQuery, AuthSession, Page, ReplyBody, ReplyId, SessionId, Slug, Tenant,
-    TenantId, TenantScope, Ticket, TicketId, TicketListPage, TicketPatch, TicketQuery, TicketReply,
-    TicketStatus, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep,
+    AttachmentId, AuditEvent, AuditQuery, AuthSession, Page, ReplyBody, ReplyId, SessionId, Slug,
+    Tenant, TenantId, TenantScope, Ticket, TicketAttachment, TicketId, TicketListPage, TicketPatch,
+    TicketQuery, TicketReply, TicketStatus, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -517,6 +517,181 @@ pub trait AuditRepository: Send + Sync + 'static {
     async fn list(&self, scope: &TenantScope, query: &AuditQuery) -> RepoResult<Page<AuditEvent>>;
 }
 
+/// A file of an inbound message, to be stored with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    /// Identity (chosen by the caller).
+    pub id: AttachmentId,
+    /// The file name.
+    pub filename: String,
+    /// The MIME type, lower case.
+    pub content_type: String,
+    /// The decoded bytes.
+    pub data: Vec<u8>,
+}
+
+/// An inbound message as archived: its headers of record, the raw bytes, its files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundMail {
+    /// `Message-ID` without angle brackets; unique per workspace.
+    pub message_id: String,
+    /// The decoded subject.
+    pub subject: String,
+    /// The sender's address.
+    pub from: String,
+    /// When it was taken in (UTC).
+    pub received_at: OffsetDateTime,
+    /// The message exactly as received.
+    pub raw: Vec<u8>,
+    /// Its files.
+    pub attachments: Vec<NewAttachment>,
+}
+
+/// What an inbound message becomes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailTarget {
+    /// A new ticket (its number is assigned by the store).
+    NewTicket(Ticket),
+    /// A customer reply on `reply.ticket_id`; the ticket goes back to `open` if it was
+    /// pending, replied or closed.
+    Reply(TicketReply),
+}
+
+/// What [`MailArchiveRepository::take_in`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TakenIn {
+    /// The ticket was created with this number.
+    Created {
+        /// The new ticket.
+        ticket_id: TicketId,
+        /// Its workspace number.
+        number: u64,
+    },
+    /// The reply was added to the ticket.
+    Appended {
+        /// The ticket.
+        ticket_id: TicketId,
+        /// The new customer reply.
+        reply_id: ReplyId,
+    },
+    /// The workspace already has a message with this Message-ID: nothing was written.
+    Duplicate,
+}
+
+/// A stored attachment with its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachmentFile {
+    /// What it is.
+    pub meta: TicketAttachment,
+    /// The bytes.
+    pub data: Vec<u8>,
+}
+
+/// The workspace's email messages (raw, with their Message-IDs, for threading and so nothing
+/// is lost) and the files that came with them.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait MailArchiveRepository: Send + Sync + 'static {
+    /// Takes an inbound message in atomically: the message row, its attachments and the
+    /// ticket it opens (or the customer reply it adds, reopening the ticket) are written
+    /// together or not at all (without transactions, MongoDB claims the Message-ID first and
+    /// removes what it wrote on failure). A message whose Message-ID the workspace already has
+    /// is [`TakenIn::Duplicate`] and changes nothing, also when two take-ins of it race.
+    ///
+    /// # Errors
+    /// `NotFound` if the reply's ticket is not in the tenant; `Unexpected`.
+    async fn take_in(
+        &self,
+        scope: &TenantScope,
+        mail: &InboundMail,
+        target: &MailTarget,
+        now: OffsetDateTime,
+    ) -> RepoResult<TakenIn>;
+
+    /// The ticket of the first of `ids` (Message-IDs, in the caller's order of preference) the
+    /// workspace has a message for, in either direction.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn ticket_for_message_ids(
+        &self,
+        scope: &TenantScope,
+        ids: &[String],
+    ) -> RepoResult<Option<TicketId>>;
+
+    /// The ticket a reply is on (for our own outbound Message-IDs, which name the reply).
+    ///
+    /// # Errors
+    /// `NotFound` if the reply is not in the tenant; `Unexpected`.
+    async fn ticket_of_reply(&self, scope: &TenantScope, reply_id: ReplyId)
+    -> RepoResult<TicketId>;
+
+    /// The Message-IDs of the ticket's messages (both directions), oldest first.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn thread_message_ids(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+    ) -> RepoResult<Vec<String>>;
+
+    /// The ticket's attachments (without their bytes), oldest first.
+    ///
+    /// # Errors
+    /// `Unexpected` (an unknown ticket gives an empty list).
+    async fn list_attachments(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+    ) -> RepoResult<Vec<TicketAttachment>>;
+
+    /// One attachment of the ticket, with its bytes.
+    ///
+    /// # Errors
+    /// `NotFound` (also for another tenant's or another ticket's attachment); `Unexpected`.
+    async fn get_attachment(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+        attachment_id: AttachmentId,
+    ) -> RepoResult<AttachmentFile>;
+}
+
+/// The secret token of each workspace's inbound email endpoint. Looked up by its SHA-256
+/// before any scope exists (the endpoint has no session), like [`AccountRepository`].
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait InboundTokenRepository: Send + Sync + 'static {
+    /// The workspace whose token has this SHA-256, with the stored hash (for a constant-time
+    /// comparison by the caller).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn tenant_for_inbound_token(
+        &self,
+        token_hash: &[u8],
+    ) -> RepoResult<Option<(TenantId, Vec<u8>)>>;
+
+    /// The scope's token in its sealed form, if one was made.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn sealed_inbound_token(&self, scope: &TenantScope) -> RepoResult<Option<String>>;
+
+    /// Replaces (or sets) the scope's token: the old one stops working at once.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn set_inbound_token(
+        &self,
+        scope: &TenantScope,
+        token_hash: &[u8],
+        sealed: &str,
+        now: OffsetDateTime,
+    ) -> RepoResult<()>;
+}
+
 /// Store status for `/api/health`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreHealth {
@@ -551,6 +726,8 @@ pub trait Store:
     + ThrottleRepository
     + SessionRepository
     + AuditRepository
+    + MailArchiveRepository
+    + InboundTokenRepository
     + StoreAdmin
 {
 }
@@ -566,6 +743,8 @@ impl<T> Store for T where
         + ThrottleRepository
         + SessionRepository
         + AuditRepository
+        + MailArchiveRepository
+        + InboundTokenRepository
         + StoreAdmin
 {
 }

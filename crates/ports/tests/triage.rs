@@ -633,7 +633,7 @@ fn ticket(tenant: TenantId, created_by: UserId, body: &str) -> Ticket {
         customer_name: PersonName::new("Ann Lee").expect("name"),
         customer_email: Email::parse("ann@customer.example").expect("email"),
         assignee_id: None,
-        created_by_id: created_by,
+        created_by_id: Some(created_by),
         created_at: now(),
         updated_at: now(),
     }

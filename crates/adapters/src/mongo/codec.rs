@@ -15,9 +15,9 @@ use std::collections::BTreeSet;
 use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Document, doc};
 use opsflow_domain::{
-    AuditEventId, Email, PersonName, Policies, Priority, ReplyBody, ReplyId, SessionId, Slug,
-    Tenant, TenantId, TenantName, Ticket, TicketBody, TicketId, TicketReply, TicketSubject, User,
-    UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
+    AttachmentId, AuditEventId, Email, PersonName, Policies, Priority, ReplyBody, ReplyId,
+    SessionId, Slug, Tenant, TenantId, TenantName, Ticket, TicketBody, TicketId, TicketReply,
+    TicketSubject, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -74,7 +74,8 @@ as_uuid!(
     WorkflowRunId,
     WorkflowStepId,
     SessionId,
-    AuditEventId
+    AuditEventId,
+    AttachmentId
 );
 
 /// An optional id: the UUID or `null`.
@@ -405,7 +406,7 @@ pub fn ticket_doc(t: &Ticket) -> Document {
         "customer_name": t.customer_name.as_str(),
         "customer_email": t.customer_email.as_str(),
         "assignee_id": opt_id(t.assignee_id),
-        "created_by_id": t.created_by_id.bson(),
+        "created_by_id": opt_id(t.created_by_id),
         "keywords": keywords,
     };
     put_time(&mut d, "created_at", t.created_at);
@@ -431,7 +432,7 @@ pub fn ticket_from(d: &Document) -> Decoded<Ticket> {
         customer_name: text(d, "customer_name", PersonName::new)?,
         customer_email: text(d, "customer_email", Email::parse)?,
         assignee_id: get_opt_uuid(d, "assignee_id")?.map(UserId::from_uuid),
-        created_by_id: UserId::from_uuid(get_uuid(d, "created_by_id")?),
+        created_by_id: get_opt_uuid(d, "created_by_id")?.map(UserId::from_uuid),
         created_at: get_time(d, "created_at")?,
         updated_at: get_time(d, "updated_at")?,
     })
@@ -655,7 +656,7 @@ mod tests {
             customer_name: PersonName::new("Ann Lee").expect("name"),
             customer_email: Email::parse("ann@example.com").expect("email"),
             assignee_id: Some(UserId::new()),
-            created_by_id: UserId::new(),
+            created_by_id: Some(UserId::new()),
             created_at: precise(),
             updated_at: precise(),
         }

@@ -101,6 +101,20 @@ pub fn index_specs() -> Vec<IndexSpec> {
             partial: Some(doc! { "status": { "$in": active_statuses() } }),
             ..unique("workflow_runs", "active_run_unique", doc! { "tenant_id": 1, "ticket_id": 1 })
         },
+        // Inbound email: one message per Message-ID and workspace (duplicates are no-ops); a
+        // ticket's thread and attachments; the inbound endpoint's token lookup.
+        unique("mail_messages", "tenant_message_unique", doc! { "tenant_id": 1, "message_id": 1 }),
+        spec(
+            "mail_messages",
+            "tenant_ticket_received",
+            doc! { "tenant_id": 1, "ticket_id": 1, "received_at": 1, "received_at_ns": 1 },
+        ),
+        spec(
+            "mail_attachments",
+            "tenant_ticket_created",
+            doc! { "tenant_id": 1, "ticket_id": 1, "created_at": 1, "_id": 1 },
+        ),
+        unique("inbound_tokens", "token_hash_unique", doc! { "token_hash": 1 }),
         spec(
             "workflow_steps",
             "tenant_run_created",
@@ -153,6 +167,7 @@ mod tests {
                     | ("workflow_runs", "queue")
                     | ("auth_sessions", "expires")
                     | ("throttle_buckets", "expires")
+                    | ("inbound_tokens", "token_hash_unique")
             );
             if !global {
                 assert_eq!(first, Some("tenant_id"), "{}.{}", s.collection, s.name);

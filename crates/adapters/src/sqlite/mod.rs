@@ -7,6 +7,7 @@
 
 mod accounts;
 mod audit;
+mod mail;
 mod rows;
 mod throttle;
 mod tickets;

@@ -171,10 +171,23 @@ pub(super) fn ticket(row: &SqliteRow) -> Result<Ticket, RepoError> {
         customer_name: valid(row, "customer_name", PersonName::new)?,
         customer_email: valid(row, "customer_email", Email::parse)?,
         assignee_id: opt_uuid(row, "assignee_id")?.map(UserId::from_uuid),
-        created_by_id: UserId::from_uuid(uuid(row, "created_by_id")?),
+        created_by_id: creator_from(uuid(row, "created_by_id")?),
         created_at: ts(row, "created_at")?,
         updated_at: ts(row, "updated_at")?,
     })
+}
+
+/// `tickets.created_by_id` is `NOT NULL` (and has no foreign key), so a ticket no team member
+/// created (one that arrived by email, `created_by_id: None`) stores the nil UUID, 16 zero
+/// bytes, which no user id ever is (ids are UUIDv7). Kept this way rather than rebuilding the
+/// table to make the column nullable.
+pub(super) fn creator_blob(created_by: Option<UserId>) -> Vec<u8> {
+    blob(created_by.map_or(Uuid::nil(), |u| u.as_uuid()))
+}
+
+/// The inverse of [`creator_blob`].
+fn creator_from(stored: Uuid) -> Option<UserId> {
+    (!stored.is_nil()).then(|| UserId::from_uuid(stored))
 }
 
 pub(super) const REPLY_COLS: &str =

@@ -78,7 +78,7 @@ async fn take_numbers(
 /// Inserts tickets and their keywords under `tenant`, numbered consecutively from the tenant's
 /// counter; returns the first number. Must run inside a write transaction: the integer keys
 /// are allocated from the current maximum.
-async fn insert_tickets(
+pub(super) async fn insert_tickets(
     conn: &mut SqliteConnection,
     tenant: TenantId,
     tickets: &[Ticket],
@@ -110,7 +110,7 @@ async fn insert_tickets(
                 Arg::Text(t.customer_name.as_str().to_owned()),
                 Arg::Text(t.customer_email.as_str().to_owned()),
                 t.assignee_id.map_or(Arg::Null, |a| Arg::Blob(blob(a.as_uuid()))),
-                Arg::Blob(blob(t.created_by_id.as_uuid())),
+                Arg::Blob(rows::creator_blob(t.created_by_id)),
                 Arg::Int(nanos(t.created_at)?),
                 Arg::Int(nanos(t.updated_at)?),
             ]);

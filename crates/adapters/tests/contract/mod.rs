@@ -39,6 +39,9 @@ use opsflow_ports::repos::{
 };
 use time::{Duration, OffsetDateTime};
 
+mod mail;
+pub use mail::*;
+
 /// Drops a case's database; awaited after the case.
 pub type Cleanup = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
@@ -102,6 +105,11 @@ macro_rules! contract_tests {
             audit_log_is_newest_first_with_paging_and_total,
             audit_log_filters_by_kinds_actor_and_time,
             audit_log_is_confined_to_its_tenant,
+            mail_take_in_opens_a_ticket_with_its_message_and_files,
+            mail_follow_up_appends_a_customer_reply_and_reopens,
+            mail_duplicate_message_id_is_a_no_op_even_when_racing,
+            mail_archive_is_confined_to_its_tenant,
+            inbound_tokens_are_found_by_hash_and_replaced_on_rotation,
         );
     };
     (@cases $setup:path; $($case:ident),+ $(,)?) => {
@@ -177,7 +185,7 @@ pub fn new_ticket(scope: &TenantScope, subject: &str, body: &str, at: OffsetDate
         customer_name: PersonName::new("Casey Customer").unwrap(),
         customer_email: Email::parse("casey@customer.test").unwrap(),
         assignee_id: None,
-        created_by_id: scope.user_id(),
+        created_by_id: Some(scope.user_id()),
         created_at: at,
         updated_at: at,
     }

@@ -3,6 +3,7 @@
 pub mod audit;
 pub mod auth;
 pub mod health;
+pub mod mail;
 pub mod team;
 pub mod tickets;
 pub mod workflows;
@@ -22,6 +23,8 @@ pub enum ApiTags {
     Audit,
     /// Tickets and replies.
     Tickets,
+    /// The email channel: the inbound endpoint and its address.
+    Email,
     /// AI triage runs and their history.
     Triage,
     /// Health and metadata.

@@ -220,12 +220,31 @@ impl TicketsApi {
             ApiError::bad_field("id", "is not a valid ticket id (expected a UUID or a number)")
         })?;
         let detail = state.tickets.get(&auth.0.scope, by).await?;
+        let files = state.inbound_mail.attachments(&auth.0.scope, detail.ticket.id).await?;
+        let (opening, on_replies): (Vec<_>, Vec<_>) =
+            files.into_iter().partition(|a| a.reply_id.is_none());
+        let replies = detail
+            .replies
+            .into_iter()
+            .map(|r| {
+                let id = r.id;
+                let mut dto = ReplyDto::from(r);
+                dto.attachments = on_replies
+                    .iter()
+                    .filter(|a| a.reply_id == Some(id))
+                    .cloned()
+                    .map(Into::into)
+                    .collect();
+                dto
+            })
+            .collect();
         Ok(TicketDetailResult::Ok(Json(TicketDetailResponse {
             ticket: detail.ticket.into(),
-            replies: detail.replies.into_iter().map(Into::into).collect(),
+            replies,
             latest_run: detail
                 .latest_run
                 .map(|r| RunSummary { id: r.id.as_uuid(), status: r.status.into() }),
+            attachments: opening.into_iter().map(Into::into).collect(),
         })))
     }
 

@@ -24,6 +24,7 @@ use opsflow_llm::OfflineEngine;
 use opsflow_ports::auth::{PasswordHasher, SystemClock};
 use opsflow_ports::llm::LlmClient;
 use opsflow_ports::repos::Store;
+use opsflow_ports::services::inbound_mail::{InboundMailConfig, InboundMailDeps, NoOwnAddresses};
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
@@ -285,6 +286,17 @@ pub async fn spawn_store<S: Store>(
             login: options.login,
             redactor: options.redactor,
             observer: Arc::new(PrometheusObserver(metrics.clone())),
+            inbound: InboundMailDeps {
+                parser: Arc::new(opsflow_mail::intake::MimeParser),
+                cipher: Arc::new(
+                    opsflow_adapters::cipher::AesGcmCipher::new(&secrecy::SecretString::from(
+                        "test-secret-key-of-at-least-32-bytes!!".to_owned(),
+                    ))
+                    .expect("a long key"),
+                ),
+                own_addresses: Arc::new(NoOwnAddresses),
+                config: InboundMailConfig::default(),
+            },
         },
     );
     let state = AppState::new(services, metrics, options.trust_forwarded_for);

@@ -615,9 +615,10 @@ pub async fn health_docs_metrics_and_web_routes_answer(ctx: Ctx) {
     assert!(steps.iter().all(|s| s["label"].as_str().is_some_and(|l| !l.is_empty())), "{steps:?}");
     assert_eq!(steps[1]["prerequisites"], serde_json::json!(["classification"]));
 
-    // Every operation has an id; every one but health, signup and login needs the bearer token
-    // and documents the JSON error answers.
-    let public = ["health", "signup", "login"];
+    // Every operation has an id; every one but health, signup, login and the inbound email
+    // endpoint (authorised by the secret token in its path) needs the bearer token and
+    // documents the JSON error answers.
+    let public = ["health", "signup", "login", "inbound_email"];
     let mut op_ids = Vec::new();
     for (path, ops) in paths {
         for (method, op) in ops.as_object().unwrap() {

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod bad_input;
 pub mod concurrency;
 pub mod edges;
+pub mod inbound_mail;
 pub mod isolation;
 pub mod server_errors;
 pub mod throttle;
@@ -99,6 +100,19 @@ macro_rules! all_suites {
                 source_maps_are_never_served,
                 over_long_uris_and_huge_headers_get_json_errors,
                 half_sent_and_silent_connections_are_closed,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            inbound_mail,
+            [
+                new_mail_opens_an_email_ticket_and_follow_ups_join_it,
+                automatic_mail_never_opens_tickets,
+                encodings_and_html_only_mail_are_readable,
+                attachments_are_listed_and_downloaded_with_safe_headers,
+                malformed_and_oversized_mail_is_refused_and_stores_nothing,
+                inbound_addresses_are_per_workspace_admin_only_and_rotatable,
+                the_same_message_posted_concurrently_makes_one_ticket,
             ]
         );
         $crate::http_cases!(

@@ -260,7 +260,7 @@ async fn seed<S: TicketRepository>(
                     customer_name: PersonName::new(&g.customer_name)?,
                     customer_email: Email::parse(&g.customer_email)?,
                     assignee_id: assignee,
-                    created_by_id: tenant.admin.user_id(),
+                    created_by_id: Some(tenant.admin.user_id()),
                     created_at,
                     updated_at: created_at,
                 };

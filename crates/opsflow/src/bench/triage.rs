@@ -230,7 +230,7 @@ impl Tickets {
                 customer_name: PersonName::new(&g.customer_name)?,
                 customer_email: Email::parse(&g.customer_email)?,
                 assignee_id: None,
-                created_by_id: tenant.admin.user_id(),
+                created_by_id: Some(tenant.admin.user_id()),
                 created_at: now,
                 updated_at: now,
             };

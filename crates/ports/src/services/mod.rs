@@ -11,6 +11,7 @@ use crate::repos::Store;
 
 pub mod audit;
 pub mod auth;
+pub mod inbound_mail;
 pub mod runs;
 pub mod system;
 pub mod team;
@@ -38,6 +39,8 @@ pub struct ServiceDeps {
     pub redactor: Option<triage::TextRedactor>,
     /// Receives the triage measurements (metrics).
     pub observer: Arc<dyn triage::TriageObserver>,
+    /// Inbound email: the MIME parser, the secret cipher, own addresses, the size limit.
+    pub inbound: inbound_mail::InboundMailDeps,
 }
 
 /// Every application service, wired to one store.
@@ -58,6 +61,9 @@ pub struct Services {
     pub audit: audit::AuditLog,
     /// Store health and shutdown, the clock, password hashing.
     pub system: system::SystemService,
+    /// Inbound email (the [`crate::mail_intake::MailIntake`] the endpoint and the IMAP poller
+    /// call), the inbound token, ticket attachments.
+    pub inbound_mail: Arc<inbound_mail::InboundMailService>,
 }
 
 impl Services {
@@ -79,6 +85,14 @@ impl Services {
         let audit = audit::AuditLog::new(store.clone());
         let system =
             system::SystemService::new(store.clone(), deps.hasher.clone(), deps.clock.clone());
+        let inbound_mail = Arc::new(inbound_mail::InboundMailService::new(
+            store.clone(),
+            store.clone(),
+            store.clone(),
+            deps.clock.clone(),
+            audit.clone(),
+            deps.inbound,
+        ));
         Self {
             auth: auth::AuthService::new(
                 store.clone(),
@@ -111,6 +125,7 @@ impl Services {
             runs: runs::RunHistoryService::new(store.clone(), store.clone()),
             audit,
             system,
+            inbound_mail,
         }
     }
 }

@@ -159,7 +159,7 @@ impl TicketService {
             customer_name: input.customer_name,
             customer_email: input.customer_email,
             assignee_id: None,
-            created_by_id: scope.user_id(),
+            created_by_id: Some(scope.user_id()),
             created_at: now,
             updated_at: now,
         };

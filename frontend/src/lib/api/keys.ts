@@ -13,5 +13,6 @@ export const queryKeys = {
   ticketRuns: (id: string) => ['tickets', 'detail', id, 'runs'] as const,
   run: (id: string) => ['runs', id] as const,
   audit: ['audit'] as const,
+  inboundAddress: ['settings', 'email', 'inbound'] as const,
   auditList: (query: AuditQuery) => ['audit', 'list', query] as const,
 };

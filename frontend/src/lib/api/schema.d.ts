@@ -452,10 +452,107 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/inbound/email/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take in one raw email (RFC 5322, `Content-Type: message/rfc822`) for the workspace whose
+         *     secret token is in the path; no session. A new conversation opens a ticket (201); a
+         *     follow-up joins its ticket, and duplicates and automatic mail change nothing (202). An
+         *     unknown token is 404, a message over the size limit 413, an unusable one 422.
+         */
+        post: operations["inbound_email"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/settings/email/inbound": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace's inbound email address (admin only): the secret path an MTA or
+         *     forwarding service posts raw messages to. Made on first request.
+         */
+        get: operations["get_inbound_address"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/settings/email/inbound/rotate": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Replace the inbound token (admin only): the old address stops working at once. */
+        post: operations["rotate_inbound_address"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/{id}/attachments/{attachment_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Download a file that came with an email on the ticket. */
+        get: operations["download_attachment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * AttachmentDto
+         * @description A file that came with an email; download it from
+         *     `GET /api/tickets/{ticket_id}/attachments/{id}`.
+         */
+        AttachmentDto: {
+            /**
+             * Format: uuid
+             * @description Identity.
+             */
+            id: string;
+            /** @description The file name the sender gave. */
+            filename: string;
+            /** @description The MIME type the sender gave. */
+            content_type: string;
+            /**
+             * Format: uint64
+             * @description Size in bytes.
+             */
+            size: number;
+        };
         /**
          * AuditEvent
          * @description One entry of the workspace audit log.
@@ -501,7 +598,7 @@ export interface components {
          * @description What an audit event records.
          * @enum {string}
          */
-        AuditKind: "signup" | "login_succeeded" | "login_failed" | "password_changed" | "password_reset_by_admin" | "logout" | "logout_all" | "user_created" | "role_changed" | "user_deactivated" | "user_reactivated" | "settings_updated" | "reply_warning_overridden";
+        AuditKind: "signup" | "login_succeeded" | "login_failed" | "password_changed" | "password_reset_by_admin" | "logout" | "logout_all" | "user_created" | "role_changed" | "user_deactivated" | "user_reactivated" | "settings_updated" | "reply_warning_overridden" | "inbound_token_rotated";
         /**
          * AuditPage
          * @description A page of the audit log.
@@ -595,6 +692,47 @@ export interface components {
             store: components["schemas"]["StoreHealthDto"] & unknown;
             /** @description Server version. */
             version: string;
+        };
+        /**
+         * InboundAddressDto
+         * @description The workspace's inbound email address (the secret path MTAs and forwarding services post
+         *     raw messages to).
+         */
+        InboundAddressDto: {
+            /** @description The secret token. */
+            token: string;
+            /** @description The full path: `/api/inbound/email/{token}`. */
+            path: string;
+            /**
+             * Format: uint64
+             * @description Largest message accepted, in bytes.
+             */
+            max_message_bytes: number;
+        };
+        /**
+         * @description What became of an inbound email.
+         * @enum {string}
+         */
+        InboundOutcome: "created" | "appended" | "duplicate" | "ignored";
+        /**
+         * InboundResultDto
+         * @description The answer of the inbound email endpoint.
+         */
+        InboundResultDto: {
+            /** @description What happened. */
+            outcome: components["schemas"]["InboundOutcome"] & unknown;
+            /**
+             * Format: uuid
+             * @description The ticket opened or continued.
+             */
+            ticket_id?: string | null;
+            /**
+             * Format: uint64
+             * @description The new ticket's number (for `created`).
+             */
+            number?: number | null;
+            /** @description Why it was ignored. */
+            reason?: string | null;
         };
         /**
          * LoginRequest
@@ -691,6 +829,8 @@ export interface components {
              * @description Last changed (UTC).
              */
             updated_at: string;
+            /** @description Files that came with the customer's email (empty for other replies). */
+            attachments: components["schemas"]["AttachmentDto"][];
         };
         /**
          * ReplyCreateRequest
@@ -907,9 +1047,10 @@ export interface components {
             assignee_id?: string | null;
             /**
              * Format: uuid
-             * @description Who created the ticket.
+             * @description The team member who created the ticket; absent when it arrived through a channel
+             *     (an inbound email).
              */
-            created_by_id: string;
+            created_by_id?: string | null;
             /**
              * Format: date-time
              * @description Created (UTC).
@@ -1007,6 +1148,11 @@ export interface components {
             replies: components["schemas"]["Reply"][];
             /** @description The newest triage run, if any. */
             latest_run?: (components["schemas"]["RunSummary"] & unknown) | null;
+            /**
+             * @description Files that came with the email that opened the ticket (those of later emails are on
+             *     their replies).
+             */
+            attachments: components["schemas"]["AttachmentDto"][];
         };
         /**
          * TicketPage
@@ -1391,7 +1537,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1509,7 +1655,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -1711,7 +1857,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2112,7 +2258,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2392,7 +2538,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2502,7 +2648,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -2926,7 +3072,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3211,7 +3357,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3319,7 +3465,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3429,7 +3575,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3539,7 +3685,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3650,7 +3796,7 @@ export interface operations {
                     "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Request body over 64 KiB. */
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
             413: {
                 headers: {
                     [name: string]: unknown;
@@ -3897,6 +4043,399 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["RunList"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    inbound_email: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The workspace's inbound token. */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "message/rfc822": string;
+                "application/octet-stream": string;
+            };
+        };
+        responses: {
+            /** @description A new ticket was opened. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["InboundResultDto"];
+                };
+            };
+            /**
+             * @description Taken in without a new ticket: appended to a ticket, a duplicate, or ignored on purpose
+             *     (automatic mail, the workspace's own address).
+             */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["InboundResultDto"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_inbound_address: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token and the path to post raw messages to. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["InboundAddressDto"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rotate_inbound_address: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The token and the path to post raw messages to. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["InboundAddressDto"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    download_attachment: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ticket's id. */
+                id: string;
+                /** @description The attachment's id. */
+                attachment_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file's bytes. */
+            200: {
+                headers: {
+                    /** @description The stored type for images, PDF and plain text; `application/octet-stream` else. */
+                    "CONTENT-TYPE": string;
+                    /** @description `attachment` with the file name for anything not shown inline. */
+                    "CONTENT-DISPOSITION"?: string;
+                    /** @description Always `nosniff`. */
+                    "X-CONTENT-TYPE-OPTIONS": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/octet-stream": string;
                 };
             };
             /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */

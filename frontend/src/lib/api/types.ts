@@ -59,6 +59,10 @@ export type Wire<T> = {
   [K in keyof T]: undefined extends T[K] ? Exclude<T[K], undefined> | null : T[K];
 };
 export type Reply = TicketDetail['replies'][number];
+/** A file that came with an email (download it with its ticket's id). */
+export type Attachment = Schemas['AttachmentDto'];
+/** The workspace's secret inbound email address. */
+export type InboundAddress = Schemas['InboundAddressDto'];
 
 export type WorkflowRun = Schemas['WorkflowRun'];
 export type WorkflowRunStatus = WorkflowRun['status'];

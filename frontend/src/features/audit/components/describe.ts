@@ -16,6 +16,7 @@ export const AUDIT_KINDS: readonly { value: AuditKind; label: string }[] = [
   { value: 'user_deactivated', label: 'User deactivated' },
   { value: 'user_reactivated', label: 'User reactivated' },
   { value: 'settings_updated', label: 'Settings changed' },
+  { value: 'inbound_token_rotated', label: 'Inbound email address rotated' },
 ];
 
 const FAILURE_REASONS: Record<string, string> = {
@@ -66,6 +67,8 @@ export function describeEvent(event: AuditEvent): string {
         .map((f) => SETTINGS_FIELDS[f] ?? f);
       return fields.length ? `Changed the workspace ${fields.join(' and ')}` : 'Changed settings';
     }
+    case 'inbound_token_rotated':
+      return 'Rotated the inbound email address (the old one stopped working)';
     default:
       return event.kind;
   }

@@ -1,7 +1,8 @@
 import { Avatar, Badge, Group, Paper, Stack, Text } from '@mantine/core';
 import { IconLock, IconRobot, IconUser, IconUserCircle } from '@tabler/icons-react';
-import type { Reply, TeamMember, Ticket } from '@/lib/api/types';
+import type { Attachment, Reply, TeamMember, Ticket } from '@/lib/api/types';
 import { formatDateTime } from '@/lib/format';
+import { AttachmentList } from './AttachmentList';
 import { withMentions } from './mentions';
 
 function Message({
@@ -13,6 +14,7 @@ function Message({
   body,
   dashed,
   testId,
+  files,
 }: {
   who: string;
   badge: string;
@@ -22,6 +24,7 @@ function Message({
   body: React.ReactNode;
   dashed?: boolean;
   testId: string;
+  files?: { ticketId: string; attachments: readonly Attachment[] };
 }) {
   return (
     <Paper
@@ -54,6 +57,7 @@ function Message({
       <Text size="sm" style={{ whiteSpace: 'pre-wrap', overflowWrap: 'anywhere' }}>
         {body}
       </Text>
+      {files && <AttachmentList ticketId={files.ticketId} attachments={files.attachments} />}
     </Paper>
   );
 }
@@ -63,10 +67,13 @@ export function ReplyThread({
   ticket,
   replies,
   users,
+  attachments = [],
 }: {
   ticket: Ticket;
   replies: readonly Reply[];
   users: readonly TeamMember[];
+  /** The files of the email that opened the ticket. */
+  attachments?: readonly Attachment[];
 }) {
   return (
     <Stack gap="sm" aria-label="Conversation">
@@ -78,6 +85,7 @@ export function ReplyThread({
         color="gray"
         when={formatDateTime(ticket.created_at)}
         body={ticket.body}
+        files={{ ticketId: ticket.id, attachments }}
       />
       {replies.map((reply) => {
         if (reply.author_type === 'customer')
@@ -91,6 +99,7 @@ export function ReplyThread({
               color="gray"
               when={formatDateTime(reply.created_at)}
               body={reply.body}
+              files={{ ticketId: ticket.id, attachments: reply.attachments }}
             />
           );
         if (reply.author_type === 'note')

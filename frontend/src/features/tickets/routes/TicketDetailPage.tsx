@@ -63,7 +63,7 @@ export function TicketDetailPage({ aside }: { aside?: (props: TicketAsideProps) 
     return <ErrorState error={ticket.error} onRetry={() => void ticket.refetch()} />;
   }
 
-  const { ticket: t, replies } = ticket.data;
+  const { ticket: t, replies, attachments } = ticket.data;
   return (
     <Stack gap="md">
       <Breadcrumbs>
@@ -89,7 +89,7 @@ export function TicketDetailPage({ aside }: { aside?: (props: TicketAsideProps) 
             <Title order={2} size="h4">
               Conversation
             </Title>
-            <ReplyThread ticket={t} replies={replies} users={users} />
+            <ReplyThread ticket={t} replies={replies} users={users} attachments={attachments} />
             <Paper withBorder p="md" radius="md">
               <Tabs defaultValue="reply" keepMounted>
                 <Tabs.List mb="sm">

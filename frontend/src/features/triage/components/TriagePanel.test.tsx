@@ -33,6 +33,7 @@ function triagedDetail(current: Ticket = triagedTicket): TicketDetail {
     ticket: current,
     replies: [aiDraft],
     latest_run: { id: RUN_ID, status: 'succeeded' },
+    attachments: [],
   };
 }
 
