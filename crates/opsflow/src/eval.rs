@@ -220,6 +220,8 @@ fn deps(llm: Arc<dyn opsflow_ports::llm::LlmClient>) -> anyhow::Result<Deps> {
         login: LoginLimits::default(),
         trust_forwarded_for: false,
         redactor: None,
+        outbound: Arc::new(opsflow_ports::services::outbox::NoOutboundMail),
+        threads: Arc::new(opsflow_ports::services::outbox::NoThreadIds),
     })
 }
 

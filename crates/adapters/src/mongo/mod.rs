@@ -11,6 +11,7 @@ pub mod codec;
 pub mod filters;
 mod indexes;
 mod numbers;
+mod outbox;
 mod repos;
 mod sessions;
 mod throttle;
@@ -157,6 +158,7 @@ pub struct MongoStore {
     sessions: Collection<Document>,
     audit: Collection<Document>,
     counters: Collection<Document>,
+    outbox: Collection<Document>,
 }
 
 impl MongoStore {
@@ -244,6 +246,7 @@ impl MongoStore {
             sessions: db.collection("auth_sessions"),
             audit: db.collection("audit_events"),
             counters: db.collection("ticket_counters"),
+            outbox: db.collection("email_outbox"),
             client,
             db,
             transactions,

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod audit;
+mod outbox;
 mod rows;
 mod throttle;
 mod tickets;

@@ -38,6 +38,9 @@ use opsflow_ports::repos::{
 };
 use time::{Duration, OffsetDateTime};
 
+mod outbox;
+pub use outbox::*;
+
 /// Drops a case's database; awaited after the case.
 pub type Cleanup = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
 
@@ -99,6 +102,11 @@ macro_rules! contract_tests {
             audit_log_is_newest_first_with_paging_and_total,
             audit_log_filters_by_kinds_actor_and_time,
             audit_log_is_confined_to_its_tenant,
+            outbox_email_is_queued_with_its_reply_or_not_at_all,
+            outbox_claim_race_has_one_winner,
+            outbox_expired_lease_is_reclaimed_and_the_old_claim_is_fenced_off,
+            outbox_retries_when_due_fails_and_is_queued_again_on_request,
+            outbox_is_confined_to_its_tenant,
         );
     };
     (@cases $setup:path; $($case:ident),+ $(,)?) => {

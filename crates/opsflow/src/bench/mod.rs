@@ -187,6 +187,8 @@ fn deps(llm: Arc<dyn LlmClient>) -> Deps {
         login: LoginLimits::default(),
         trust_forwarded_for: false,
         redactor: None,
+        outbound: Arc::new(opsflow_ports::services::outbox::NoOutboundMail),
+        threads: Arc::new(opsflow_ports::services::outbox::NoThreadIds),
     }
 }
 

@@ -11,6 +11,7 @@ use crate::repos::Store;
 
 pub mod audit;
 pub mod auth;
+pub mod outbox;
 pub mod runs;
 pub mod system;
 pub mod team;
@@ -38,6 +39,12 @@ pub struct ServiceDeps {
     pub redactor: Option<triage::TextRedactor>,
     /// Receives the triage measurements (metrics).
     pub observer: Arc<dyn triage::TriageObserver>,
+    /// Where each workspace's outbound mail goes ([`outbox::NoOutboundMail`]: nowhere, replies
+    /// are recorded only).
+    pub outbound: Arc<dyn outbox::OutboundConfigSource>,
+    /// The Message-IDs of a ticket's email thread ([`outbox::NoThreadIds`] while none are
+    /// stored).
+    pub threads: Arc<dyn outbox::ThreadIdSource>,
 }
 
 /// Every application service, wired to one store.
@@ -105,6 +112,12 @@ impl Services {
                 store.clone(),
                 store.clone(),
                 deps.clock,
+            )
+            .with_email(
+                store.clone(),
+                deps.outbound,
+                deps.threads,
+                Arc::new(tokio::sync::Notify::new()),
             ),
             triage: Arc::new(triage),
             runs: runs::RunHistoryService::new(store.clone(), store.clone()),
