@@ -82,6 +82,7 @@ export const aiDraft: Reply = wire<Reply>({
   sent_at: null,
   created_at: '2026-11-25T10:05:00Z',
   updated_at: '2026-11-25T10:05:00Z',
+  delivery: null,
 });
 
 export function run(

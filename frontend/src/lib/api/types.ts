@@ -50,6 +50,8 @@ export type Wire<T> = {
   [K in keyof T]: undefined extends T[K] ? Exclude<T[K], undefined> | null : T[K];
 };
 export type Reply = TicketDetail['replies'][number];
+export type Delivery = Schemas['Delivery'];
+export type DeliveryState = Delivery['state'];
 
 export type WorkflowRun = Schemas['WorkflowRun'];
 export type WorkflowRunStatus = WorkflowRun['status'];

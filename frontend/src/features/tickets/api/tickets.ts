@@ -10,6 +10,7 @@ import { api, unwrap } from '@/lib/api/client';
 import { queryKeys } from '@/lib/api/keys';
 import type {
   CreateTicketBody,
+  Delivery,
   Reply,
   Ticket,
   TicketListQuery,
@@ -59,6 +60,23 @@ export function useCreateReply(ticketId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (input: ReplyInput) => createReply(ticketId, input),
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
+  });
+}
+
+export function retryDelivery(ticketId: string, replyId: string): Promise<Delivery> {
+  return unwrap(
+    api.POST('/tickets/{id}/replies/{reply_id}/retry-delivery', {
+      params: { path: { id: ticketId, reply_id: replyId } },
+    }),
+  );
+}
+
+/** Queues a reply's failed email again. */
+export function useRetryDelivery(ticketId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (replyId: string) => retryDelivery(ticketId, replyId),
     onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
   });
 }

@@ -4,6 +4,7 @@ import { notifications } from '@mantine/notifications';
 import { label } from '@/lib/api/enums';
 import { errorMessage } from '@/lib/api/errors';
 import type { TicketStatus } from '@/lib/api/types';
+import { replySavedNotice } from '@/lib/delivery';
 import { applyFieldErrors } from '@/lib/forms';
 import { LIMITS, required } from '@/lib/validation';
 import { useAuth } from '@/lib/auth/context';
@@ -30,14 +31,10 @@ export function ReplyForm({ ticketId }: { ticketId: string }) {
         ...(values.status !== KEEP ? { status: values.status as TicketStatus } : {}),
       },
       {
-        onSuccess: () => {
+        onSuccess: (saved) => {
           form.setValues({ body: '', status: 'replied' });
           storeReplyDraft(user?.id, ticketId, '');
-          notifications.show({
-            color: 'teal',
-            title: 'Reply recorded',
-            message: 'Saved on the ticket. Email is not connected, so nothing was emailed.',
-          });
+          notifications.show({ color: 'teal', ...replySavedNotice(saved) });
         },
         onError: (error) => applyFieldErrors(form, error),
       },

@@ -4,6 +4,7 @@ import { notifications } from '@mantine/notifications';
 import { useState } from 'react';
 import { errorMessage } from '@/lib/api/errors';
 import type { Reply } from '@/lib/api/types';
+import { replySavedNotice } from '@/lib/delivery';
 import { LIMITS } from '@/lib/validation';
 import { useSaveDraft, useSendDraft } from '../api/triage';
 import { GUARDRAIL_LABELS } from './steps';
@@ -48,13 +49,7 @@ export function DraftEditor({
       send.mutate(
         { draftId: draft.id, body: body.trim() },
         {
-          onSuccess: () =>
-            notifications.show({
-              color: 'teal',
-              title: 'Reply recorded',
-              message:
-                'The ticket is marked replied. Email is not connected, so nothing was emailed.',
-            }),
+          onSuccess: (saved) => notifications.show({ color: 'teal', ...replySavedNotice(saved) }),
         },
       );
   };
