@@ -1,8 +1,10 @@
-//! Benchmark commands: `opsflow bench api` (the REST API under load) and `opsflow bench triage`
-//! (the triage workflow against an LLM double). Both seed a fresh database, run the real server
+//! Benchmark commands: `opsflow bench api` (the REST API under load), `opsflow bench triage`
+//! (the triage workflow against an LLM double) and `opsflow bench mail` (the email outbox
+//! against a local SMTP server). Both seed a fresh database, run the real server
 //! in this process on 127.0.0.1 and drive it over HTTP/1.1 with keep-alive connections.
 
 pub mod api;
+pub mod mail_outbox;
 pub mod triage;
 
 mod corpus;
