@@ -396,20 +396,164 @@ async fn work(
 
 #[cfg(test)]
 mod tests {
-    use opsflow_domain::Email;
+    use mockall::predicate::eq;
+    use opsflow_domain::email::OutboundEmail;
+    use opsflow_domain::outbox::DeliveryState;
+    use opsflow_domain::{Email, ReplyId};
 
     use super::*;
+    use crate::auth::MockClock;
+    use crate::mail::{MailStage, MockMailSender, SendError};
+    use crate::repos::MockOutboxRepository;
+
+    fn mailbox() -> Mailbox {
+        Mailbox {
+            name: Some("Acme Support".into()),
+            email: Email::parse("support@acme.test").unwrap(),
+        }
+    }
 
     #[test]
     fn the_sender_is_the_agent_via_the_workspace_at_the_workspace_address() {
-        let mailbox = Mailbox {
-            name: Some("Acme Support".into()),
-            email: Email::parse("support@acme.test").unwrap(),
-        };
-        let from = sender_mailbox("Ann Agent", &mailbox);
+        let from = sender_mailbox("Ann Agent", &mailbox());
         assert_eq!(from.name.as_deref(), Some("Ann Agent via Acme Support"));
         assert_eq!(from.email.as_str(), "support@acme.test");
-        let bare = Mailbox { name: Some("  ".into()), ..mailbox };
+        let bare = Mailbox { name: Some("  ".into()), ..mailbox() };
         assert_eq!(sender_mailbox("Ann Agent", &bare).name.as_deref(), Some("Ann Agent"));
+    }
+
+    const NOW: OffsetDateTime = time::macros::datetime!(2026-12-02 09:00 UTC);
+
+    fn claimed(attempts: u32) -> OutboxMessage {
+        let mut m = OutboxMessage::queued(
+            TenantId::new(),
+            TicketId::new(),
+            ReplyId::new(),
+            OutboundEmail {
+                from: mailbox(),
+                to: Mailbox { name: None, email: Email::parse("carla@example.com").unwrap() },
+                subject: "Re: Login [#1]".into(),
+                body: "Hi".into(),
+                message_id: "reply-1@acme.test".into(),
+                in_reply_to: None,
+                references: vec![],
+            },
+            NOW,
+        );
+        m.state = DeliveryState::Sending;
+        m.attempts = attempts;
+        m
+    }
+
+    fn endpoint() -> SmtpEndpoint {
+        SmtpEndpoint {
+            host: "smtp.acme.test".into(),
+            port: 587,
+            security: opsflow_domain::email::MailSecurity::Starttls,
+            username: None,
+            password: None,
+        }
+    }
+
+    fn clock() -> Arc<MockClock> {
+        let mut c = MockClock::new();
+        c.expect_now().return_const(NOW);
+        Arc::new(c)
+    }
+
+    /// A worker whose store hands out `msg` once and expects `expect` to record the outcome.
+    fn worker(
+        msg: OutboxMessage,
+        config: Option<SmtpEndpoint>,
+        send: Option<Result<(), SendError>>,
+        expect: impl FnOnce(&mut MockOutboxRepository, &OutboxMessage),
+    ) -> OutboxWorker {
+        let mut outbox = MockOutboxRepository::new();
+        let handed = msg.clone();
+        outbox.expect_claim_next_email().times(1).return_once(move |_, _| Ok(Some(handed)));
+        expect(&mut outbox, &msg);
+        let mut outbound = MockOutboundConfigSource::new();
+        outbound
+            .expect_outbound_config()
+            .with(eq(msg.tenant_id))
+            .return_once(move |_| Ok(config.map(|e| (e, mailbox()))));
+        let mut sender = MockMailSender::new();
+        match send {
+            Some(result) => {
+                sender.expect_send().times(1).return_once(move |_, _| result);
+            }
+            None => {
+                sender.expect_send().never();
+            }
+        }
+        OutboxWorker::new(Arc::new(outbox), Arc::new(outbound), Arc::new(sender), clock())
+    }
+
+    #[tokio::test]
+    async fn a_temporary_failure_is_queued_again_after_the_backoff() {
+        let w = worker(
+            claimed(3),
+            Some(endpoint()),
+            Some(Err(SendError::Temporary {
+                stage: MailStage::Connect,
+                message: "refused".into(),
+            })),
+            |o, m| {
+                o.expect_mark_retry()
+                    .with(
+                        eq(m.tenant_id),
+                        eq(m.reply_id),
+                        eq(3),
+                        eq(NOW + Duration::minutes(4)),
+                        eq("the server could not be reached: refused"),
+                    )
+                    .times(1)
+                    .returning(|_, _, _, _, _| Ok(()));
+            },
+        );
+        assert!(matches!(w.run_once().await.unwrap(), Some(SendOutcome::Retry { .. })));
+    }
+
+    #[tokio::test]
+    async fn the_eighth_temporary_failure_fails_the_email() {
+        let w = worker(
+            claimed(MAX_DELIVERY_ATTEMPTS),
+            Some(endpoint()),
+            Some(Err(SendError::Temporary { stage: MailStage::Send, message: "451 busy".into() })),
+            |o, _| {
+                o.expect_mark_failed()
+                    .withf(|_, _, attempt, error| {
+                        *attempt == MAX_DELIVERY_ATTEMPTS
+                            && error.starts_with("gave up after 8 tries")
+                            && error.contains("451 busy")
+                    })
+                    .times(1)
+                    .returning(|_, _, _, _| Ok(()));
+            },
+        );
+        assert!(matches!(w.run_once().await.unwrap(), Some(SendOutcome::Failed(_))));
+    }
+
+    #[tokio::test]
+    async fn a_mailbox_disconnected_after_queueing_fails_the_email_without_sending() {
+        let w = worker(claimed(1), None, None, |o, _| {
+            o.expect_mark_failed()
+                .withf(|_, _, _, error| error.contains("no longer has a connected mailbox"))
+                .times(1)
+                .returning(|_, _, _, _| Ok(()));
+        });
+        assert!(matches!(w.run_once().await.unwrap(), Some(SendOutcome::Failed(_))));
+    }
+
+    #[tokio::test]
+    async fn an_outcome_that_cannot_be_recorded_is_logged_and_left_to_the_lease() {
+        let w = worker(claimed(1), Some(endpoint()), Some(Ok(())), |o, m| {
+            o.expect_mark_sent()
+                .with(eq(m.tenant_id), eq(m.reply_id), eq(1), eq(NOW))
+                .times(1)
+                .returning(|_, _, _, _| Err(RepoError::NotFound));
+        });
+        // The send happened; the row will be claimed again after its lease (at-least-once).
+        assert_eq!(w.run_once().await.unwrap(), Some(SendOutcome::Sent));
     }
 }
