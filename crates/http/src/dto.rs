@@ -250,6 +250,10 @@ pub struct ReplyDto {
     pub updated_at: OffsetDateTime,
     /// Files that came with the customer's email (empty for other replies).
     pub attachments: Vec<AttachmentDto>,
+    /// For a sent reply on an email ticket, what happened to its email; null for replies on
+    /// tickets of other channels (they are recorded, never emailed), drafts and customer
+    /// messages.
+    pub delivery: Option<DeliveryDto>,
 }
 
 /// A file that came with an email; download it from
@@ -273,6 +277,36 @@ impl From<d::TicketAttachment> for AttachmentDto {
             filename: a.filename,
             content_type: a.content_type,
             size: a.size,
+        }
+    }
+}
+
+/// Where a reply's email is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Enum, Serialize, Deserialize)]
+#[oai(rename = "DeliveryState", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
+pub enum DeliveryStateDto {
+    /// Waiting to be sent (first try, or a retry after a temporary failure at
+    /// `next_attempt_at`).
+    Queued,
+    /// Being handed to the mail server now.
+    Sending,
+    /// The mail server accepted it at `sent_at`.
+    Sent,
+    /// Not delivered: `last_error` says why; `POST …/retry-delivery` queues it again.
+    Failed,
+    /// Recorded only: no mailbox was connected when it was sent.
+    NotEmailed,
+}
+
+impl From<d::outbox::DeliveryState> for DeliveryStateDto {
+    fn from(s: d::outbox::DeliveryState) -> Self {
+        use d::outbox::DeliveryState as S;
+        match s {
+            S::Queued => Self::Queued,
+            S::Sending => Self::Sending,
+            S::Sent => Self::Sent,
+            S::Failed => Self::Failed,
         }
     }
 }
@@ -317,6 +351,65 @@ pub struct InboundAddressDto {
     pub max_message_bytes: u64,
 }
 
+/// The email delivery of a reply.
+#[derive(Debug, Clone, Object)]
+#[oai(rename = "Delivery")]
+pub struct DeliveryDto {
+    /// Where it is.
+    pub state: DeliveryStateDto,
+    /// Tries so far.
+    pub attempts: u32,
+    /// The last failure in the mail server's words (kept while a retry is queued).
+    pub last_error: Option<String>,
+    /// For `queued`: when the next try is due.
+    pub next_attempt_at: Option<OffsetDateTime>,
+    /// For `sent`: when the mail server accepted it.
+    pub sent_at: Option<OffsetDateTime>,
+    /// A plain sentence for `not_emailed` ("not emailed: no mailbox connected").
+    pub note: Option<String>,
+}
+
+impl From<d::outbox::Delivery> for DeliveryDto {
+    fn from(x: d::outbox::Delivery) -> Self {
+        Self {
+            state: x.state.into(),
+            attempts: x.attempts,
+            last_error: x.last_error,
+            next_attempt_at: x.next_attempt_at,
+            sent_at: x.sent_at,
+            note: None,
+        }
+    }
+}
+
+impl From<opsflow_ports::services::tickets::ReplyDelivery> for DeliveryDto {
+    fn from(x: opsflow_ports::services::tickets::ReplyDelivery) -> Self {
+        use opsflow_ports::services::tickets::ReplyDelivery as R;
+        match x {
+            R::Email(delivery) => delivery.into(),
+            R::NotEmailed => Self {
+                state: DeliveryStateDto::NotEmailed,
+                attempts: 0,
+                last_error: None,
+                next_attempt_at: None,
+                sent_at: None,
+                note: Some("not emailed: no mailbox connected".to_owned()),
+            },
+        }
+    }
+}
+
+impl ReplyDto {
+    /// The reply with its email delivery.
+    #[must_use]
+    pub fn with_delivery(
+        reply: d::TicketReply,
+        delivery: Option<opsflow_ports::services::tickets::ReplyDelivery>,
+    ) -> Self {
+        Self { delivery: delivery.map(Into::into), ..reply.into() }
+    }
+}
+
 impl From<d::TicketReply> for ReplyDto {
     fn from(r: d::TicketReply) -> Self {
         Self {
@@ -330,6 +423,7 @@ impl From<d::TicketReply> for ReplyDto {
             created_at: r.created_at,
             updated_at: r.updated_at,
             attachments: Vec::new(),
+            delivery: None,
         }
     }
 }

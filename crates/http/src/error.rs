@@ -85,6 +85,9 @@ pub enum ErrorCode {
     OwnPasswordReset,
     /// `password_change_required`: Signed in with a temporary password; change it first.
     PasswordChangeRequired,
+    /// `delivery_not_failed`: Only a failed email can be retried (it is queued, being sent or
+    /// sent).
+    DeliveryNotFailed,
     /// `uri_too_long`: The request URI is over the size limit.
     UriTooLong,
     /// `request_headers_too_large`: The request head has too many or too large headers.
@@ -131,6 +134,7 @@ impl ErrorCode {
             Self::AdditionalWorkspaceRequired => "additional_workspace_required",
             Self::OwnPasswordReset => "own_password_reset",
             Self::PasswordChangeRequired => "password_change_required",
+            Self::DeliveryNotFailed => "delivery_not_failed",
             Self::UriTooLong => "uri_too_long",
             Self::RequestHeadersTooLarge => "request_headers_too_large",
             Self::InternalError => "internal_error",
@@ -165,6 +169,7 @@ impl From<ConflictCode> for ErrorCode {
             ConflictCode::WorkspaceExists => Self::WorkspaceExists,
             ConflictCode::AdditionalWorkspaceRequired => Self::AdditionalWorkspaceRequired,
             ConflictCode::OwnPasswordReset => Self::OwnPasswordReset,
+            ConflictCode::DeliveryNotFailed => Self::DeliveryNotFailed,
         }
     }
 }
@@ -624,6 +629,7 @@ mod tests {
             (Conflict::NotDraft, "reply_not_draft"),
             (Conflict::ActiveRun, "workflow_run_active"),
             (Conflict::ConcurrentEdit, "edit_conflict"),
+            (Conflict::DeliveryNotFailed, "delivery_not_failed"),
         ];
         for (conflict, expected) in cases {
             let e = AppError::from_repo(Entity::Ticket)(RepoError::Conflict(conflict));

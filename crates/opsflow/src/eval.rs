@@ -222,6 +222,8 @@ fn deps(llm: Arc<dyn opsflow_ports::llm::LlmClient>) -> anyhow::Result<Deps> {
         trust_forwarded_for: false,
         redactor: None,
         inbound: crate::wiring::scratch_inbound_deps(),
+        outbound: Arc::new(opsflow_ports::services::outbox::NoOutboundMail),
+        threads: Arc::new(opsflow_ports::services::outbox::NoThreadIds),
     })
 }
 

@@ -61,6 +61,9 @@ enum BenchCommand {
     Api(bench::api::ApiArgs),
     /// The triage workflow's orchestration overhead and throughput against an LLM double.
     Triage(bench::triage::TriageArgs),
+    /// The email outbox's send rate into a local SMTP server (run through
+    /// `scripts/with-mail.sh`, which starts one).
+    Mail(bench::mail_outbox::MailArgs),
 }
 
 fn main() -> ExitCode {
@@ -95,6 +98,7 @@ fn main() -> ExitCode {
                 match which {
                     BenchCommand::Api(args) => bench::api::run(args).await,
                     BenchCommand::Triage(args) => bench::triage::run(args).await,
+                    BenchCommand::Mail(args) => bench::mail_outbox::run(args).await,
                 }
             }
             Command::Eval(args) => {

@@ -17,6 +17,10 @@ use opsflow_ports::cipher::SecretCipher;
 use opsflow_ports::llm::LlmClient;
 use opsflow_ports::repos::Store;
 use opsflow_ports::services::inbound_mail::{InboundMailConfig, InboundMailDeps, NoOwnAddresses};
+use opsflow_ports::services::outbox::{
+    NoOutboundMail, NoThreadIds, OutboundConfigSource, OutboxConfig, OutboxWorker,
+    OutboxWorkerPool, ThreadIdSource,
+};
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
@@ -59,6 +63,11 @@ pub struct Deps {
     pub redactor: Option<TextRedactor>,
     /// Inbound email: parser, secret cipher, own addresses, size limit.
     pub inbound: InboundMailDeps,
+    /// Where each workspace's outbound mail goes. Until the mailbox settings are wired this is
+    /// [`NoOutboundMail`]: replies are recorded, not emailed.
+    pub outbound: Arc<dyn OutboundConfigSource>,
+    /// The Message-IDs of a ticket's email thread ([`NoThreadIds`] until inbound mail is stored).
+    pub threads: Arc<dyn ThreadIdSource>,
 }
 
 /// Wires every service to one store and the given ports, and puts them behind the HTTP edge
@@ -77,6 +86,8 @@ pub fn app_state<S: Store>(store: Arc<S>, deps: Deps) -> Arc<AppState> {
             redactor: deps.redactor,
             observer: Arc::new(PrometheusObserver(metrics.clone())),
             inbound: deps.inbound,
+            outbound: deps.outbound,
+            threads: deps.threads,
         },
     );
     AppState::new(services, metrics, deps.trust_forwarded_for)
@@ -223,6 +234,8 @@ async fn deps(config: &Config) -> anyhow::Result<Deps> {
         trust_forwarded_for: config.trusted_proxy,
         redactor: redactor(&config.llm),
         inbound: inbound_deps(config)?,
+        outbound: Arc::new(NoOutboundMail),
+        threads: Arc::new(NoThreadIds),
     })
 }
 
@@ -293,8 +306,29 @@ pub async fn seed_only(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The outbox workers: they send the replies queued for email through each workspace's mailbox.
+fn outbox_workers<S: Store>(
+    store: &Arc<S>,
+    state: &AppState,
+    outbound: Arc<dyn OutboundConfigSource>,
+    clock: Arc<dyn Clock>,
+) -> OutboxWorkerPool {
+    let mut worker = OutboxWorker::new(
+        store.clone(),
+        outbound,
+        Arc::new(opsflow_mail::SmtpSender::default()),
+        clock,
+    );
+    if let Some(queued) = state.tickets.email_queued_notifier() {
+        worker = worker.with_notifier(queued);
+    }
+    OutboxWorkerPool::spawn(Arc::new(worker), &OutboxConfig::default())
+}
+
 async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow::Result<()> {
-    let state = app_state(store.clone(), deps(&config).await?);
+    let deps = deps(&config).await?;
+    let (outbound, clock) = (deps.outbound.clone(), deps.clock.clone());
+    let state = app_state(store.clone(), deps);
     let logins =
         if seed_demo { Some(crate::seed::seed_demo(&state, store.as_ref()).await?) } else { None };
     let workers = TriageWorkerPool::spawn(
@@ -302,6 +336,7 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
         store.clone(),
         &WorkerConfig { size: config.workers, poll_interval: config.worker_poll },
     );
+    let mailers = outbox_workers(&store, &state, outbound, clock);
     let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| {
         format!("invalid setting OPSFLOW_BIND: could not listen on {}", config.bind)
     })?;
@@ -325,6 +360,7 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
         .context("the HTTP server failed")?;
     tracing::info!("shutting down: finishing triage runs in progress");
     workers.shutdown().await;
+    mailers.shutdown().await;
     state.system.close().await;
     tracing::info!("stopped cleanly");
     Ok(())

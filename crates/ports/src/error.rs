@@ -118,6 +118,8 @@ pub enum ConflictCode {
     AdditionalWorkspaceRequired,
     /// An admin asked for an admin reset of their own password (they change it themselves).
     OwnPasswordReset,
+    /// Only a failed email delivery can be retried.
+    DeliveryNotFailed,
 }
 
 impl From<Conflict> for ConflictCode {
@@ -129,6 +131,7 @@ impl From<Conflict> for ConflictCode {
             Conflict::NotDraft => Self::ReplyNotDraft,
             Conflict::ActiveRun => Self::WorkflowRunActive,
             Conflict::ConcurrentEdit => Self::EditConflict,
+            Conflict::DeliveryNotFailed => Self::DeliveryNotFailed,
         }
     }
 }
@@ -162,6 +165,9 @@ fn conflict(what: Conflict) -> AppError {
         Conflict::NotDraft => "this reply was already sent and cannot be edited",
         Conflict::ActiveRun => "a triage run is already in progress",
         Conflict::ConcurrentEdit => "the ticket is being edited by someone else; try again",
+        Conflict::DeliveryNotFailed => {
+            "only a failed email can be retried; this one is queued, being sent or sent"
+        }
     };
     AppError::Conflict { code: what.into(), message: message.to_owned() }
 }

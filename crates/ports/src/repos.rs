@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use opsflow_domain::outbox::{Delivery, OutboxMessage};
 use opsflow_domain::{
     AttachmentId, AuditEvent, AuditQuery, AuthSession, Page, ReplyBody, ReplyId, SessionId, Slug,
     Tenant, TenantId, TenantScope, Ticket, TicketAttachment, TicketId, TicketListPage, TicketPatch,
@@ -54,6 +55,8 @@ pub enum Conflict {
     ActiveRun,
     /// The ticket was changed concurrently; the write lost the race.
     ConcurrentEdit,
+    /// The reply's email is not in the `failed` state, so it cannot be retried.
+    DeliveryNotFailed,
 }
 
 impl Conflict {
@@ -67,6 +70,7 @@ impl Conflict {
             Self::NotDraft => "not_draft",
             Self::ActiveRun => "active_run",
             Self::ConcurrentEdit => "ticket",
+            Self::DeliveryNotFailed => "delivery_not_failed",
         }
     }
 }
@@ -692,6 +696,110 @@ pub trait InboundTokenRepository: Send + Sync + 'static {
     ) -> RepoResult<()>;
 }
 
+/// The durable email outbox: one row per emailed reply, written in the reply's transaction and
+/// worked by the outbox workers of every server process. The worker methods (`claim_next_email`,
+/// `mark_*`) act across tenants like [`RunQueue`], on the tenant and reply of the row they
+/// claimed; `mark_*` apply only while the row is still `sending` with the attempt number the
+/// claim returned (a fencing token), so a worker whose lease expired cannot overwrite the outcome
+/// of the worker that claimed the row after it.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait OutboxRepository: Send + Sync + 'static {
+    /// [`ReplyRepository::add`] that also queues `email` (its `tenant_id`, `ticket_id` and
+    /// `reply_id` must be the reply's), all in one transaction: the reply is never recorded
+    /// without its email, nor the email queued without the reply (without transactions, MongoDB
+    /// removes the reply again when the email cannot be queued).
+    ///
+    /// # Errors
+    /// As for [`ReplyRepository::add`]; `NotFound` also when `email` names another reply or
+    /// ticket.
+    async fn add_reply_with_email(
+        &self,
+        scope: &TenantScope,
+        reply: &TicketReply,
+        set_status: Option<TicketStatus>,
+        consume_draft: Option<ReplyId>,
+        email: &OutboxMessage,
+        now: OffsetDateTime,
+    ) -> RepoResult<()>;
+
+    /// Atomically claims the queued message whose `next_attempt_at` is due (`<= now`), oldest
+    /// due first, or a `sending` one whose lease expired before `now` (its worker crashed): sets
+    /// it `sending`, `attempts += 1`, `lease_until = now + lease`, and returns it. Two workers
+    /// never claim the same message.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn claim_next_email(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> RepoResult<Option<OutboxMessage>>;
+
+    /// `sending` → `sent` at `now` (the server accepted it).
+    ///
+    /// # Errors
+    /// `NotFound` if the row is not `sending` with this `attempt` (another worker took it over);
+    /// `Unexpected`.
+    async fn mark_sent(
+        &self,
+        tenant_id: TenantId,
+        reply_id: ReplyId,
+        attempt: u32,
+        now: OffsetDateTime,
+    ) -> RepoResult<()>;
+
+    /// `sending` → `queued` for another try at `next_attempt_at`, keeping `error`.
+    ///
+    /// # Errors
+    /// As for [`OutboxRepository::mark_sent`].
+    async fn mark_retry(
+        &self,
+        tenant_id: TenantId,
+        reply_id: ReplyId,
+        attempt: u32,
+        next_attempt_at: OffsetDateTime,
+        error: &str,
+    ) -> RepoResult<()>;
+
+    /// `sending` → `failed` with `error` (no more automatic tries).
+    ///
+    /// # Errors
+    /// As for [`OutboxRepository::mark_sent`].
+    async fn mark_failed(
+        &self,
+        tenant_id: TenantId,
+        reply_id: ReplyId,
+        attempt: u32,
+        error: &str,
+    ) -> RepoResult<()>;
+
+    /// `failed` → `queued` for a try at `now` with the attempt count reset (a person asked for
+    /// it, usually after fixing the address or the mailbox); the last error is kept until the
+    /// next try. Returns the new delivery.
+    ///
+    /// # Errors
+    /// `NotFound` (no email for this reply on this ticket in the tenant);
+    /// [`Conflict::DeliveryNotFailed`]; `Unexpected`.
+    async fn retry_delivery(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+        reply_id: ReplyId,
+        now: OffsetDateTime,
+    ) -> RepoResult<Delivery>;
+
+    /// The deliveries of the ticket's emailed replies (in no particular order).
+    ///
+    /// # Errors
+    /// `Unexpected` (an unknown ticket gives an empty list).
+    async fn delivery_for_replies(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+    ) -> RepoResult<Vec<Delivery>>;
+}
+
 /// Store status for `/api/health`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreHealth {
@@ -728,6 +836,7 @@ pub trait Store:
     + AuditRepository
     + MailArchiveRepository
     + InboundTokenRepository
+    + OutboxRepository
     + StoreAdmin
 {
 }
@@ -745,6 +854,7 @@ impl<T> Store for T where
         + AuditRepository
         + MailArchiveRepository
         + InboundTokenRepository
+        + OutboxRepository
         + StoreAdmin
 {
 }

@@ -83,6 +83,7 @@ export const aiDraft: Reply = wire<Reply>({
   created_at: '2026-11-25T10:05:00Z',
   updated_at: '2026-11-25T10:05:00Z',
   attachments: [],
+  delivery: null,
 });
 
 export function run(

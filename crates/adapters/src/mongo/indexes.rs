@@ -115,6 +115,15 @@ pub fn index_specs() -> Vec<IndexSpec> {
             doc! { "tenant_id": 1, "ticket_id": 1, "created_at": 1, "_id": 1 },
         ),
         unique("inbound_tokens", "token_hash_unique", doc! { "token_hash": 1 }),
+        // The outbox workers' claim (due queued rows; sending rows with an expired lease) and a
+        // ticket's deliveries.
+        spec(
+            "email_outbox",
+            "due",
+            doc! { "state": 1, "next_attempt_at": 1, "next_attempt_at_ns": 1, "_id": 1 },
+        ),
+        spec("email_outbox", "lease", doc! { "state": 1, "lease_until": 1 }),
+        spec("email_outbox", "tenant_ticket", doc! { "tenant_id": 1, "ticket_id": 1 }),
         spec(
             "workflow_steps",
             "tenant_run_created",
@@ -165,6 +174,7 @@ mod tests {
                 ("tenants", _)
                     | ("users", "email")
                     | ("workflow_runs", "queue")
+                    | ("email_outbox", "due" | "lease")
                     | ("auth_sessions", "expires")
                     | ("throttle_buckets", "expires")
                     | ("inbound_tokens", "token_hash_unique")

@@ -12,6 +12,7 @@ pub mod filters;
 mod indexes;
 mod mail;
 mod numbers;
+mod outbox;
 mod repos;
 mod sessions;
 mod throttle;
@@ -158,6 +159,7 @@ pub struct MongoStore {
     sessions: Collection<Document>,
     audit: Collection<Document>,
     counters: Collection<Document>,
+    outbox: Collection<Document>,
 }
 
 impl MongoStore {
@@ -245,6 +247,7 @@ impl MongoStore {
             sessions: db.collection("auth_sessions"),
             audit: db.collection("audit_events"),
             counters: db.collection("ticket_counters"),
+            outbox: db.collection("email_outbox"),
             client,
             db,
             transactions,

@@ -472,14 +472,17 @@ impl MongoStore {
     }
 }
 
-#[async_trait]
-impl ReplyRepository for MongoStore {
-    async fn add(
+impl MongoStore {
+    /// [`ReplyRepository::add`], also inserting `email` (an `email_outbox` document) with the
+    /// reply: in the same transaction, or without transactions right after the reply (each
+    /// failure puts back what was already written).
+    pub(super) async fn add_reply(
         &self,
         scope: &TenantScope,
         reply: &TicketReply,
         set_status: Option<TicketStatus>,
         consume_draft: Option<ReplyId>,
+        email: Option<&Document>,
         now: OffsetDateTime,
     ) -> RepoResult<()> {
         if reply.tenant_id != scope.tenant_id() {
@@ -527,6 +530,9 @@ impl ReplyRepository for MongoStore {
                         .await?;
                 }
                 self.replies.insert_one(reply_d).session(&mut *s).await?;
+                if let Some(email) = email {
+                    self.outbox.insert_one(email).session(&mut *s).await?;
+                }
                 Ok(())
             });
         }
@@ -566,6 +572,13 @@ impl ReplyRepository for MongoStore {
             restore_draft(&removed_draft).await;
             return Err(driver(e));
         }
+        if let Some(email) = email
+            && let Err(e) = self.outbox.insert_one(email).await
+        {
+            undo("reply", self.replies.delete_one(f::reply_by_id(scope, reply.id))).await;
+            restore_draft(&removed_draft).await;
+            return Err(driver(e));
+        }
         if let Some(status) = set_status {
             let outcome =
                 self.tickets.update_one(ticket_filter.clone(), status_set(status, now)).await;
@@ -575,6 +588,15 @@ impl ReplyRepository for MongoStore {
                 Err(e) => Some(driver(e)),
             };
             if let Some(err) = failure {
+                if email.is_some() {
+                    undo(
+                        "queued email",
+                        self.outbox.delete_one(
+                            doc! { "tenant_id": codec::uuid_bson(scope.tenant_id().as_uuid()), "_id": codec::uuid_bson(reply.id.as_uuid()) },
+                        ),
+                    )
+                    .await;
+                }
                 undo("reply", self.replies.delete_one(f::reply_by_id(scope, reply.id))).await;
                 restore_draft(&removed_draft).await;
                 return Err(err);
@@ -588,6 +610,20 @@ impl ReplyRepository for MongoStore {
             tracing::warn!(error = %e, ticket_id = %reply.ticket_id, "could not retire AI drafts");
         }
         Ok(())
+    }
+}
+
+#[async_trait]
+impl ReplyRepository for MongoStore {
+    async fn add(
+        &self,
+        scope: &TenantScope,
+        reply: &TicketReply,
+        set_status: Option<TicketStatus>,
+        consume_draft: Option<ReplyId>,
+        now: OffsetDateTime,
+    ) -> RepoResult<()> {
+        self.add_reply(scope, reply, set_status, consume_draft, None, now).await
     }
 
     async fn list(&self, scope: &TenantScope, ticket_id: TicketId) -> RepoResult<Vec<TicketReply>> {

@@ -8,6 +8,7 @@
 mod accounts;
 mod audit;
 mod mail;
+mod outbox;
 mod rows;
 mod throttle;
 mod tickets;

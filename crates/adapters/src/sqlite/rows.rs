@@ -44,7 +44,7 @@ where
     v.try_into().map_err(RepoError::unexpected)
 }
 
-fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T, RepoError>
+pub(super) fn get<'r, T>(row: &'r SqliteRow, col: &str) -> Result<T, RepoError>
 where
     T: sqlx::Decode<'r, sqlx::Sqlite> + sqlx::Type<sqlx::Sqlite>,
 {
@@ -66,7 +66,7 @@ pub(super) fn ts(row: &SqliteRow, col: &str) -> Result<OffsetDateTime, RepoError
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).map_err(RepoError::unexpected)
 }
 
-fn opt_ts(row: &SqliteRow, col: &str) -> Result<Option<OffsetDateTime>, RepoError> {
+pub(super) fn opt_ts(row: &SqliteRow, col: &str) -> Result<Option<OffsetDateTime>, RepoError> {
     let n: Option<i64> = get(row, col)?;
     n.map(|n| {
         OffsetDateTime::from_unix_timestamp_nanos(i128::from(n)).map_err(RepoError::unexpected)
@@ -74,7 +74,7 @@ fn opt_ts(row: &SqliteRow, col: &str) -> Result<Option<OffsetDateTime>, RepoErro
     .transpose()
 }
 
-fn text(row: &SqliteRow, col: &str) -> Result<String, RepoError> {
+pub(super) fn text(row: &SqliteRow, col: &str) -> Result<String, RepoError> {
     get(row, col)
 }
 

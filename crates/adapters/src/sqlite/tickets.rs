@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use opsflow_domain::outbox::OutboxMessage;
 use opsflow_domain::{
     AssigneeFilter, ReplyBody, ReplyId, TenantId, TenantScope, Ticket, TicketCursor, TicketId,
     TicketListPage, TicketPatch, TicketQuery, TicketReply, TicketSort, TicketStatus, UserId,
@@ -649,17 +650,23 @@ async fn reply_in(
     rows::reply(&row_in(conn, "ticket_replies", rows::REPLY_COLS, tenant, id.as_uuid()).await?)
 }
 
-#[async_trait]
-impl ReplyRepository for SqliteStore {
-    async fn add(
+impl SqliteStore {
+    /// [`ReplyRepository::add`], also inserting `email` into the outbox in the same transaction.
+    pub(super) async fn add_reply(
         &self,
         scope: &TenantScope,
         reply: &TicketReply,
         set_status: Option<TicketStatus>,
         consume_draft: Option<ReplyId>,
+        email: Option<&OutboxMessage>,
         now: OffsetDateTime,
     ) -> RepoResult<()> {
         let tenant = scope.tenant_id();
+        if email.is_some_and(|e| {
+            e.tenant_id != tenant || e.reply_id != reply.id || e.ticket_id != reply.ticket_id
+        }) {
+            return Err(RepoError::NotFound);
+        }
         let mut tx = self.begin_write().await?;
         // Dropping the transaction on any early return rolls everything back.
         ticket_in(&mut tx, tenant, reply.ticket_id).await?;
@@ -688,6 +695,9 @@ impl ReplyRepository for SqliteStore {
             retire_ai_drafts(&mut tx, tenant, reply.ticket_id).await?;
         }
         insert_reply(&mut tx, tenant, reply.ticket_id, reply).await?;
+        if let Some(email) = email {
+            super::outbox::insert_email(&mut tx, email).await?;
+        }
         if let Some(status) = set_status {
             sqlx::query::<Sqlite>(
                 "UPDATE tickets SET status = ?, updated_at = ? WHERE tenant_id = ? AND id = ?",
@@ -701,6 +711,20 @@ impl ReplyRepository for SqliteStore {
             .map_err(db_err)?;
         }
         tx.commit().await.map_err(db_err)
+    }
+}
+
+#[async_trait]
+impl ReplyRepository for SqliteStore {
+    async fn add(
+        &self,
+        scope: &TenantScope,
+        reply: &TicketReply,
+        set_status: Option<TicketStatus>,
+        consume_draft: Option<ReplyId>,
+        now: OffsetDateTime,
+    ) -> RepoResult<()> {
+        self.add_reply(scope, reply, set_status, consume_draft, None, now).await
     }
 
     async fn list(&self, scope: &TenantScope, ticket_id: TicketId) -> RepoResult<Vec<TicketReply>> {

@@ -41,6 +41,8 @@ use time::{Duration, OffsetDateTime};
 
 mod mail;
 pub use mail::*;
+mod outbox;
+pub use outbox::*;
 
 /// Drops a case's database; awaited after the case.
 pub type Cleanup = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
@@ -110,6 +112,11 @@ macro_rules! contract_tests {
             mail_duplicate_message_id_is_a_no_op_even_when_racing,
             mail_archive_is_confined_to_its_tenant,
             inbound_tokens_are_found_by_hash_and_replaced_on_rotation,
+            outbox_email_is_queued_with_its_reply_or_not_at_all,
+            outbox_claim_race_has_one_winner,
+            outbox_expired_lease_is_reclaimed_and_the_old_claim_is_fenced_off,
+            outbox_retries_when_due_fails_and_is_queued_again_on_request,
+            outbox_is_confined_to_its_tenant,
         );
     };
     (@cases $setup:path; $($case:ident),+ $(,)?) => {

@@ -12,10 +12,11 @@ use crate::api::{ApiTags, parse_id};
 use crate::auth::BearerAuth;
 use crate::body::JsonBody;
 use crate::dto::{
-    CategoryDto, DraftUpdateRequest, NoteCreateRequest, PriorityDto, ReplyCreateRequest, ReplyDto,
-    RunSummary, TicketBulkResponse, TicketBulkResult, TicketBulkUpdateRequest, TicketCreateRequest,
-    TicketDetailResponse, TicketDto, TicketListParams, TicketPage, TicketPatchRequest,
-    TicketSortDto, TicketStatusDto, TicketViewDto, TicketViewIdDto, TicketViewsResponse,
+    CategoryDto, DeliveryDto, DraftUpdateRequest, NoteCreateRequest, PriorityDto,
+    ReplyCreateRequest, ReplyDto, RunSummary, TicketBulkResponse, TicketBulkResult,
+    TicketBulkUpdateRequest, TicketCreateRequest, TicketDetailResponse, TicketDto,
+    TicketListParams, TicketPage, TicketPatchRequest, TicketSortDto, TicketStatusDto,
+    TicketViewDto, TicketViewIdDto, TicketViewsResponse,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -77,6 +78,14 @@ pub enum ReplyCreated {
     /// The reply.
     #[oai(status = 201)]
     Created(Json<ReplyDto>),
+}
+
+/// Email delivery queued again.
+#[derive(ApiResponse)]
+pub enum DeliveryResult {
+    /// The delivery, `queued` and due now.
+    #[oai(status = 200)]
+    Ok(Json<DeliveryDto>),
 }
 
 /// Reply updated.
@@ -219,7 +228,7 @@ impl TicketsApi {
         let by: TicketRef = id.0.parse().map_err(|_| {
             ApiError::bad_field("id", "is not a valid ticket id (expected a UUID or a number)")
         })?;
-        let detail = state.tickets.get(&auth.0.scope, by).await?;
+        let mut detail = state.tickets.get(&auth.0.scope, by).await?;
         let files = state.inbound_mail.attachments(&auth.0.scope, detail.ticket.id).await?;
         let (opening, on_replies): (Vec<_>, Vec<_>) =
             files.into_iter().partition(|a| a.reply_id.is_none());
@@ -228,7 +237,8 @@ impl TicketsApi {
             .into_iter()
             .map(|r| {
                 let id = r.id;
-                let mut dto = ReplyDto::from(r);
+                let delivery = detail.deliveries.remove(&id);
+                let mut dto = ReplyDto::with_delivery(r, delivery);
                 dto.attachments = on_replies
                     .iter()
                     .filter(|a| a.reply_id == Some(id))
@@ -303,7 +313,10 @@ impl TicketsApi {
     }
 
     /// Reply to the ticket as the current user; optionally set its status and replace an AI
-    /// draft, all in one transaction ("Save & Mark Replied").
+    /// draft, all in one transaction ("Save & Mark Replied"). On an email ticket whose workspace
+    /// has a connected mailbox the reply's email is queued in the same transaction and sent by
+    /// the outbox workers (`delivery.state` `queued`); without a mailbox `delivery.state` is
+    /// `not_emailed`; on other tickets `delivery` is null (recorded, not emailed).
     #[oai(path = "/:id/replies", method = "post", operation_id = "create_reply")]
     async fn reply(
         &self,
@@ -314,8 +327,29 @@ impl TicketsApi {
     ) -> ApiResult<ReplyCreated> {
         let id: TicketId = parse_id("id", &id.0)?;
         let input = body.0.try_into_domain()?;
-        let r = state.tickets.reply(&auth.0.scope, id, input).await?;
-        Ok(ReplyCreated::Created(Json(r.into())))
+        let sent = state.tickets.reply(&auth.0.scope, id, input).await?;
+        Ok(ReplyCreated::Created(Json(ReplyDto::with_delivery(sent.reply, sent.delivery))))
+    }
+
+    /// Queue a reply's failed email again (after fixing the address or the mailbox). Only a
+    /// `failed` delivery can be retried: 409 `delivery_not_failed` otherwise; a reply without
+    /// an email (or of another workspace) is 404 `reply_not_found`.
+    #[oai(
+        path = "/:id/replies/:reply_id/retry-delivery",
+        method = "post",
+        operation_id = "retry_reply_delivery"
+    )]
+    async fn retry_delivery(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<String>,
+        reply_id: Path<String>,
+    ) -> ApiResult<DeliveryResult> {
+        let id: TicketId = parse_id("id", &id.0)?;
+        let reply_id: ReplyId = parse_id("reply_id", &reply_id.0)?;
+        let delivery = state.tickets.retry_delivery(&auth.0.scope, id, reply_id).await?;
+        Ok(DeliveryResult::Ok(Json(delivery.into())))
     }
 
     /// Add an internal note: seen by the team only, never sent or emailed to the customer; it

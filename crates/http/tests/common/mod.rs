@@ -21,10 +21,15 @@ use opsflow_adapters::sqlite::SqliteStore;
 use opsflow_http::AppState;
 use opsflow_http::metrics::{Metrics, PrometheusObserver};
 use opsflow_llm::OfflineEngine;
+use opsflow_ports::auth::Clock;
 use opsflow_ports::auth::{PasswordHasher, SystemClock};
 use opsflow_ports::llm::LlmClient;
+use opsflow_ports::repos::OutboxRepository;
 use opsflow_ports::repos::Store;
 use opsflow_ports::services::inbound_mail::{InboundMailConfig, InboundMailDeps, NoOwnAddresses};
+use opsflow_ports::services::outbox::{
+    NoOutboundMail, NoThreadIds, OutboundConfigSource, OutboxWorker, ThreadIdSource,
+};
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
@@ -107,6 +112,12 @@ pub struct AppOptions {
     pub limits: opsflow_http::server::ServerLimits,
     /// Edge options (HSTS).
     pub edge: opsflow_http::edge::EdgeOptions,
+    /// Where workspaces' outbound mail goes (none unless set: replies are recorded only).
+    pub outbound: Option<Arc<dyn OutboundConfigSource>>,
+    /// The Message-IDs of tickets' email threads (none unless set).
+    pub threads: Option<Arc<dyn ThreadIdSource>>,
+    /// The services' clock (the system clock unless set).
+    pub clock: Option<Arc<dyn Clock>>,
 }
 
 impl Default for AppOptions {
@@ -122,6 +133,9 @@ impl Default for AppOptions {
             trust_forwarded_for: false,
             limits: opsflow_http::server::ServerLimits::default(),
             edge: opsflow_http::edge::EdgeOptions::default(),
+            outbound: None,
+            threads: None,
+            clock: None,
         }
     }
 }
@@ -273,7 +287,10 @@ pub async fn spawn_store<S: Store>(
     }
     // The same wiring as the composition root (`opsflow::wiring::app_state`).
     let hasher: Arc<dyn PasswordHasher> = options.hasher.unwrap_or_else(|| Arc::new(hasher()));
-    let clock = Arc::new(SystemClock);
+    let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
+    let outbound: Arc<dyn OutboundConfigSource> =
+        options.outbound.unwrap_or_else(|| Arc::new(NoOutboundMail));
+    let threads: Arc<dyn ThreadIdSource> = options.threads.unwrap_or_else(|| Arc::new(NoThreadIds));
     let metrics = Arc::new(Metrics::new());
     let services = Services::new(
         &store,
@@ -297,6 +314,8 @@ pub async fn spawn_store<S: Store>(
                 own_addresses: Arc::new(NoOwnAddresses),
                 config: InboundMailConfig::default(),
             },
+            outbound: outbound.clone(),
+            threads,
         },
     );
     let state = AppState::new(services, metrics, options.trust_forwarded_for);
@@ -334,6 +353,8 @@ pub async fn spawn_store<S: Store>(
             .expect("HTTP client"),
         state,
         backend,
+        outbox: store.clone(),
+        outbound,
         server: Some(server),
         stop: Some(stop_tx),
         workers,
@@ -350,6 +371,10 @@ pub struct TestApp {
     pub state: Arc<AppState>,
     /// The store it runs on.
     pub backend: Backend,
+    /// The store's email outbox.
+    pub outbox: Arc<dyn OutboxRepository>,
+    /// Where its workspaces' mail goes.
+    pub outbound: Arc<dyn OutboundConfigSource>,
     server: Option<JoinHandle<()>>,
     stop: Option<oneshot::Sender<()>>,
     workers: Option<TriageWorkerPool>,
@@ -695,6 +720,17 @@ impl TestApp {
             );
             tokio::time::sleep(Duration::from_millis(25)).await;
         }
+    }
+
+    /// An outbox worker on this app's store and mail settings, sending with the real SMTP
+    /// client, on `clock` (tests step it with [`OutboxWorker::run_once`]).
+    pub fn outbox_worker(&self, clock: Arc<dyn Clock>) -> OutboxWorker {
+        OutboxWorker::new(
+            self.outbox.clone(),
+            self.outbound.clone(),
+            Arc::new(opsflow_mail::SmtpSender::new(Duration::from_secs(10))),
+            clock,
+        )
     }
 
     /// Stops the server gracefully, stops the workers and closes the store.

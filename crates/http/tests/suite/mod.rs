@@ -11,6 +11,7 @@ pub mod concurrency;
 pub mod edges;
 pub mod inbound_mail;
 pub mod isolation;
+pub mod outbox;
 pub mod server_errors;
 pub mod throttle;
 pub mod ticket_list;
@@ -121,6 +122,17 @@ macro_rules! all_suites {
             [
                 another_tenants_ids_are_not_found_and_unchanged,
                 an_active_run_in_another_tenant_is_invisible,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            outbox,
+            [
+                an_email_tickets_reply_reaches_the_customer_threaded,
+                a_temporary_failure_is_retried_with_backoff_until_it_gives_up,
+                a_rejected_email_fails_with_the_servers_words_and_can_be_retried,
+                a_send_cut_short_by_a_crash_is_sent_once_by_a_fresh_worker,
+                without_a_mailbox_email_replies_are_recorded_not_emailed,
             ]
         );
         $crate::http_cases!(

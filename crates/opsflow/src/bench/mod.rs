@@ -1,8 +1,10 @@
-//! Benchmark commands: `opsflow bench api` (the REST API under load) and `opsflow bench triage`
-//! (the triage workflow against an LLM double). Both seed a fresh database, run the real server
+//! Benchmark commands: `opsflow bench api` (the REST API under load), `opsflow bench triage`
+//! (the triage workflow against an LLM double) and `opsflow bench mail` (the email outbox
+//! against a local SMTP server). Both seed a fresh database, run the real server
 //! in this process on 127.0.0.1 and drive it over HTTP/1.1 with keep-alive connections.
 
 pub mod api;
+pub mod mail_outbox;
 pub mod triage;
 
 mod corpus;
@@ -188,6 +190,8 @@ fn deps(llm: Arc<dyn LlmClient>) -> Deps {
         trust_forwarded_for: false,
         redactor: None,
         inbound: crate::wiring::scratch_inbound_deps(),
+        outbound: Arc::new(opsflow_ports::services::outbox::NoOutboundMail),
+        threads: Arc::new(opsflow_ports::services::outbox::NoThreadIds),
     }
 }
 

@@ -12,6 +12,7 @@ use crate::repos::Store;
 pub mod audit;
 pub mod auth;
 pub mod inbound_mail;
+pub mod outbox;
 pub mod runs;
 pub mod system;
 pub mod team;
@@ -41,6 +42,12 @@ pub struct ServiceDeps {
     pub observer: Arc<dyn triage::TriageObserver>,
     /// Inbound email: the MIME parser, the secret cipher, own addresses, the size limit.
     pub inbound: inbound_mail::InboundMailDeps,
+    /// Where each workspace's outbound mail goes ([`outbox::NoOutboundMail`]: nowhere, replies
+    /// are recorded only).
+    pub outbound: Arc<dyn outbox::OutboundConfigSource>,
+    /// The Message-IDs of a ticket's email thread ([`outbox::NoThreadIds`] while none are
+    /// stored).
+    pub threads: Arc<dyn outbox::ThreadIdSource>,
 }
 
 /// Every application service, wired to one store.
@@ -120,7 +127,13 @@ impl Services {
                 store.clone(),
                 deps.clock,
             )
-            .with_audit(audit.clone()),
+            .with_audit(audit.clone())
+            .with_email(
+                store.clone(),
+                deps.outbound,
+                deps.threads,
+                Arc::new(tokio::sync::Notify::new()),
+            ),
             triage: Arc::new(triage),
             runs: runs::RunHistoryService::new(store.clone(), store.clone()),
             audit,

@@ -1,7 +1,10 @@
 //! Tickets and their replies.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
+use opsflow_domain::email::{Mailbox, OutboundEmail, reply_subject};
+use opsflow_domain::outbox::{Delivery, OutboxMessage, reply_message_id};
 use opsflow_domain::{
     AuthorType, Channel, Email, PersonName, ReplyBody, ReplyId, TenantScope, Ticket, TicketBody,
     TicketId, TicketListPage, TicketPatch, TicketQuery, TicketRef, TicketReply, TicketStatus,
@@ -16,8 +19,11 @@ use opsflow_domain::{AuditEvent, AuditKind, DetailKey, GuardrailFlag};
 use crate::auth::Clock;
 use crate::error::{AppError, AppResult, Entity};
 use crate::repos::RepoError;
-use crate::repos::{ReplyRepository, TicketRepository, UserRepository, WorkflowRepository};
+use crate::repos::{
+    OutboxRepository, ReplyRepository, TicketRepository, UserRepository, WorkflowRepository,
+};
 use crate::services::audit::AuditLog;
+use crate::services::outbox::{OutboundConfigSource, ThreadIdSource, sender_mailbox};
 
 /// A new ticket.
 #[derive(Debug, Clone)]
@@ -68,6 +74,28 @@ pub struct TicketDetail {
     pub replies: Vec<TicketReply>,
     /// The newest triage run, if any.
     pub latest_run: Option<WorkflowRun>,
+    /// For an email ticket, what happened to the email of each sent reply by a person (replies
+    /// of other tickets, drafts and customer messages have no entry).
+    pub deliveries: HashMap<ReplyId, ReplyDelivery>,
+}
+
+/// Whether and how a sent reply reached the customer by email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReplyDelivery {
+    /// An email ticket's reply that was recorded only: no mailbox was connected when it was sent.
+    NotEmailed,
+    /// Its email in the outbox.
+    Email(Delivery),
+}
+
+/// A reply just added, with what happens to its email.
+#[derive(Debug, Clone)]
+pub struct SentReply {
+    /// The reply.
+    pub reply: TicketReply,
+    /// `None` on tickets of other channels (nothing is emailed); for email tickets the queued
+    /// email or [`ReplyDelivery::NotEmailed`].
+    pub delivery: Option<ReplyDelivery>,
 }
 
 /// Works tickets in the caller's workspace.
@@ -78,6 +106,16 @@ pub struct TicketService {
     runs: Arc<dyn WorkflowRepository>,
     clock: Arc<dyn Clock>,
     audit: Option<AuditLog>,
+    email: Option<EmailPorts>,
+}
+
+/// What replies on email tickets need: the outbox, where each workspace's mail goes, and the
+/// thread's Message-IDs.
+struct EmailPorts {
+    outbox: Arc<dyn OutboxRepository>,
+    outbound: Arc<dyn OutboundConfigSource>,
+    threads: Arc<dyn ThreadIdSource>,
+    queued: Arc<tokio::sync::Notify>,
 }
 
 impl TicketService {
@@ -89,7 +127,7 @@ impl TicketService {
         runs: Arc<dyn WorkflowRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { tickets, replies, users, runs, clock, audit: None }
+        Self { tickets, replies, users, runs, clock, audit: None, email: None }
     }
 
     /// Records confirmed guardrail warnings in the workspace audit log.
@@ -138,6 +176,27 @@ impl TicketService {
             event = event.with(DetailKey::Ticket, format!("#{}", ticket.number));
         }
         audit.record(scope, event).await;
+    }
+
+    /// Emails replies on email tickets through the workspace's mailbox (`outbound`), queued in
+    /// `outbox` with the reply. Without this (or with [`crate::services::outbox::NoOutboundMail`]) replies are recorded
+    /// only. `queued` is notified after each queued email (the outbox workers wait on it).
+    #[must_use]
+    pub fn with_email(
+        mut self,
+        outbox: Arc<dyn OutboxRepository>,
+        outbound: Arc<dyn OutboundConfigSource>,
+        threads: Arc<dyn ThreadIdSource>,
+        queued: Arc<tokio::sync::Notify>,
+    ) -> Self {
+        self.email = Some(EmailPorts { outbox, outbound, threads, queued });
+        self
+    }
+
+    /// The signal the outbox workers wait on (see [`TicketService::with_email`]).
+    #[must_use]
+    pub fn email_queued_notifier(&self) -> Option<Arc<tokio::sync::Notify>> {
+        self.email.as_ref().map(|e| Arc::clone(&e.queued))
     }
 
     /// Opens a ticket with status `new`, created by the caller.
@@ -213,7 +272,25 @@ impl TicketService {
         let id = ticket.id;
         let (replies, runs) =
             futures::try_join!(self.replies.list(scope, id), self.runs.list_runs(scope, id))?;
-        Ok(TicketDetail { ticket, replies, latest_run: runs.into_iter().next() })
+        let mut deliveries = HashMap::new();
+        if ticket.channel == Channel::Email {
+            let mut emailed: HashMap<ReplyId, Delivery> = match &self.email {
+                Some(email) => email
+                    .outbox
+                    .delivery_for_replies(scope, id)
+                    .await?
+                    .into_iter()
+                    .map(|d| (d.reply_id, d))
+                    .collect(),
+                None => HashMap::new(),
+            };
+            for r in replies.iter().filter(|r| is_emailable(r)) {
+                let d =
+                    emailed.remove(&r.id).map_or(ReplyDelivery::NotEmailed, ReplyDelivery::Email);
+                deliveries.insert(r.id, d);
+            }
+        }
+        Ok(TicketDetail { ticket, replies, latest_run: runs.into_iter().next(), deliveries })
     }
 
     /// Changes status, priority, category or assignee. An assignee must be an active user of the
@@ -299,7 +376,9 @@ impl TicketService {
     }
 
     /// Adds a human reply by the caller, optionally changing the status and replacing an AI
-    /// draft, all in one transaction.
+    /// draft, all in one transaction. On an email ticket whose workspace has a connected
+    /// mailbox, the reply's email is queued in the same transaction (the outbox workers send
+    /// it); without a mailbox it is recorded only ([`ReplyDelivery::NotEmailed`]).
     ///
     /// # Errors
     /// `NotFound` (ticket or draft), `Conflict` (`reply_not_draft`), `Unexpected`.
@@ -308,7 +387,7 @@ impl TicketService {
         scope: &TenantScope,
         ticket_id: TicketId,
         input: NewReply,
-    ) -> AppResult<TicketReply> {
+    ) -> AppResult<SentReply> {
         let confirmed = Self::check_guardrails(&input)?;
         let now = self.clock.now();
         let reply = TicketReply {
@@ -323,12 +402,104 @@ impl TicketService {
             updated_at: now,
         };
         let entity = if input.draft_id.is_some() { Entity::Reply } else { Entity::Ticket };
-        self.replies
-            .add(scope, &reply, input.status, input.draft_id, now)
-            .await
-            .map_err(AppError::from_repo(entity))?;
+        let outgoing = self.outgoing_email(scope, &reply, entity).await?;
+        let delivery = match (&outgoing, &self.email) {
+            (Some(Some(message)), Some(email)) => {
+                email
+                    .outbox
+                    .add_reply_with_email(scope, &reply, input.status, input.draft_id, message, now)
+                    .await
+                    .map_err(AppError::from_repo(entity))?;
+                email.queued.notify_waiters();
+                tracing::info!(
+                    tenant_id = %scope.tenant_id(),
+                    ticket_id = %ticket_id,
+                    reply_id = %reply.id,
+                    "reply queued for email"
+                );
+                Some(ReplyDelivery::Email(message.delivery()))
+            }
+            _ => {
+                self.replies
+                    .add(scope, &reply, input.status, input.draft_id, now)
+                    .await
+                    .map_err(AppError::from_repo(entity))?;
+                outgoing.map(|_| ReplyDelivery::NotEmailed)
+            }
+        };
         self.audit_confirmed(scope, ticket_id, &confirmed).await;
-        Ok(reply)
+        Ok(SentReply { reply, delivery })
+    }
+
+    /// The email a reply gets: `None` when the ticket is not an email ticket, `Some(None)` when
+    /// it is but the workspace has no connected mailbox, else the message to queue.
+    async fn outgoing_email(
+        &self,
+        scope: &TenantScope,
+        reply: &TicketReply,
+        not_found: Entity,
+    ) -> AppResult<Option<Option<OutboxMessage>>> {
+        let ticket = self
+            .tickets
+            .get(scope, reply.ticket_id)
+            .await
+            .map_err(AppError::from_repo(not_found))?;
+        if ticket.channel != Channel::Email || !is_emailable(reply) {
+            return Ok(None);
+        }
+        let Some(email) = &self.email else { return Ok(Some(None)) };
+        let Some((_endpoint, mailbox)) = email.outbound.outbound_config(scope.tenant_id()).await?
+        else {
+            return Ok(Some(None));
+        };
+        let agent = self.users.get(scope, scope.user_id()).await?;
+        let thread = email.threads.thread_message_ids(scope, ticket.id).await?;
+        let message = OutboundEmail {
+            from: sender_mailbox(agent.name.as_str(), &mailbox),
+            to: Mailbox {
+                name: Some(ticket.customer_name.as_str().to_owned()),
+                email: ticket.customer_email.clone(),
+            },
+            subject: reply_subject(ticket.subject.as_str(), ticket.number),
+            body: reply.body.as_str().to_owned(),
+            message_id: reply_message_id(reply.id, &mailbox.email),
+            in_reply_to: thread.last().cloned(),
+            references: thread,
+        };
+        Ok(Some(Some(OutboxMessage::queued(
+            scope.tenant_id(),
+            ticket.id,
+            reply.id,
+            message,
+            reply.created_at,
+        ))))
+    }
+
+    /// Queues a failed email again ("Retry"): `failed` → `queued`, due now.
+    ///
+    /// # Errors
+    /// `NotFound` (`reply`: no emailed reply with this id on the ticket in the workspace),
+    /// `Conflict` (`delivery_not_failed`), `Unexpected`.
+    pub async fn retry_delivery(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+        reply_id: ReplyId,
+    ) -> AppResult<Delivery> {
+        let Some(email) = &self.email else { return Err(AppError::NotFound(Entity::Reply)) };
+        let delivery = email
+            .outbox
+            .retry_delivery(scope, ticket_id, reply_id, self.clock.now())
+            .await
+            .map_err(AppError::from_repo(Entity::Reply))?;
+        email.queued.notify_waiters();
+        tracing::info!(
+            tenant_id = %scope.tenant_id(),
+            ticket_id = %ticket_id,
+            reply_id = %reply_id,
+            "email delivery retried"
+        );
+        Ok(delivery)
     }
 
     /// Adds an internal note by the caller: for the team only, never sent to the customer. It
@@ -381,4 +552,10 @@ impl TicketService {
             .await
             .map_err(AppError::from_repo(Entity::Reply))
     }
+}
+
+/// Whether a reply goes to the customer when its ticket is an email ticket: sent replies by a
+/// person (AI drafts never; customer messages are what we receive).
+fn is_emailable(reply: &TicketReply) -> bool {
+    reply.sent_at.is_some() && reply.author_type == AuthorType::Human
 }

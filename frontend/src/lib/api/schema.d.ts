@@ -352,9 +352,33 @@ export interface paths {
         put?: never;
         /**
          * Reply to the ticket as the current user; optionally set its status and replace an AI
-         *     draft, all in one transaction ("Save & Mark Replied").
+         *     draft, all in one transaction ("Save & Mark Replied"). On an email ticket whose workspace
+         *     has a connected mailbox the reply's email is queued in the same transaction and sent by
+         *     the outbox workers (`delivery.state` `queued`); without a mailbox `delivery.state` is
+         *     `not_emailed`; on other tickets `delivery` is null (recorded, not emailed).
          */
         post: operations["create_reply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/{id}/replies/{reply_id}/retry-delivery": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Queue a reply's failed email again (after fixing the address or the mailbox). Only a
+         *     `failed` delivery can be retried: 409 `delivery_not_failed` otherwise; a reply without
+         *     an email (or of another workspace) is 404 `reply_not_found`.
+         */
+        post: operations["retry_reply_delivery"];
         delete?: never;
         options?: never;
         head?: never;
@@ -638,6 +662,38 @@ export interface components {
          */
         Channel: "email" | "web" | "chat" | "phone" | "api";
         /**
+         * Delivery
+         * @description The email delivery of a reply.
+         */
+        Delivery: {
+            /** @description Where it is. */
+            state: components["schemas"]["DeliveryState"] & unknown;
+            /**
+             * Format: uint32
+             * @description Tries so far.
+             */
+            attempts: number;
+            /** @description The last failure in the mail server's words (kept while a retry is queued). */
+            last_error?: string | null;
+            /**
+             * Format: date-time
+             * @description For `queued`: when the next try is due.
+             */
+            next_attempt_at?: string | null;
+            /**
+             * Format: date-time
+             * @description For `sent`: when the mail server accepted it.
+             */
+            sent_at?: string | null;
+            /** @description A plain sentence for `not_emailed` ("not emailed: no mailbox connected"). */
+            note?: string | null;
+        };
+        /**
+         * @description Where a reply's email is.
+         * @enum {string}
+         */
+        DeliveryState: "queued" | "sending" | "sent" | "failed" | "not_emailed";
+        /**
          * DraftUpdateRequest
          * @description New text for an unsent draft ("Save Draft").
          */
@@ -831,6 +887,12 @@ export interface components {
             updated_at: string;
             /** @description Files that came with the customer's email (empty for other replies). */
             attachments: components["schemas"]["AttachmentDto"][];
+            /**
+             * @description For a sent reply on an email ticket, what happened to its email; null for replies on
+             *     tickets of other channels (they are recorded, never emailed), drafts and customer
+             *     messages.
+             */
+            delivery?: (components["schemas"]["Delivery"] & unknown) | null;
         };
         /**
          * ReplyCreateRequest
@@ -3586,6 +3648,95 @@ export interface operations {
             };
             /** @description The request body is not JSON (`Content-Type: application/json`). */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    retry_reply_delivery: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+                reply_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The delivery, `queued` and due now. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Delivery"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -63,6 +63,8 @@ export type Reply = TicketDetail['replies'][number];
 export type Attachment = Schemas['AttachmentDto'];
 /** The workspace's secret inbound email address. */
 export type InboundAddress = Schemas['InboundAddressDto'];
+export type Delivery = Schemas['Delivery'];
+export type DeliveryState = Delivery['state'];
 
 export type WorkflowRun = Schemas['WorkflowRun'];
 export type WorkflowRunStatus = WorkflowRun['status'];

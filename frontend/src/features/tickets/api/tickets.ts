@@ -13,6 +13,7 @@ import type {
   BulkUpdateResponse,
   BulkUpdateSchemaBody,
   CreateTicketBody,
+  Delivery,
   Reply,
   Ticket,
   TicketListQuery,
@@ -93,6 +94,23 @@ export function useCreateNote(ticketId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (body: string) => createNote(ticketId, body),
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
+  });
+}
+
+export function retryDelivery(ticketId: string, replyId: string): Promise<Delivery> {
+  return unwrap(
+    api.POST('/tickets/{id}/replies/{reply_id}/retry-delivery', {
+      params: { path: { id: ticketId, reply_id: replyId } },
+    }),
+  );
+}
+
+/** Queues a reply's failed email again. */
+export function useRetryDelivery(ticketId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (replyId: string) => retryDelivery(ticketId, replyId),
     onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
   });
 }

@@ -5,6 +5,7 @@ import { label } from '@/lib/api/enums';
 import { errorMessage, needsConfirmation } from '@/lib/api/errors';
 import { GuardrailWarning } from '@/components/GuardrailWarning';
 import type { TicketStatus } from '@/lib/api/types';
+import { replySavedNotice } from '@/lib/delivery';
 import { applyFieldErrors } from '@/lib/forms';
 import { LIMITS, required } from '@/lib/validation';
 import { useAuth } from '@/lib/auth/context';
@@ -33,14 +34,10 @@ export function ReplyForm({ ticketId }: { ticketId: string }) {
         ...(confirm ? { confirm_warnings: true } : {}),
       },
       {
-        onSuccess: () => {
+        onSuccess: (saved) => {
           form.setValues({ body: '', status: 'replied' });
           storeReplyDraft(user?.id, ticketId, '');
-          notifications.show({
-            color: 'teal',
-            title: 'Reply recorded',
-            message: 'Saved on the ticket. Email is not connected, so nothing was emailed.',
-          });
+          notifications.show({ color: 'teal', ...replySavedNotice(saved) });
         },
         onError: (error) => applyFieldErrors(form, error),
       },

@@ -1,9 +1,74 @@
-import { Avatar, Badge, Group, Paper, Stack, Text } from '@mantine/core';
-import { IconLock, IconRobot, IconUser, IconUserCircle } from '@tabler/icons-react';
-import type { Attachment, Reply, TeamMember, Ticket } from '@/lib/api/types';
+import { Avatar, Badge, Button, Group, Paper, Stack, Text } from '@mantine/core';
+import { IconLock, IconMail, IconRobot, IconUser, IconUserCircle } from '@tabler/icons-react';
+import { errorMessage } from '@/lib/api/errors';
+import type { Attachment, Delivery, Reply, TeamMember, Ticket } from '@/lib/api/types';
+import { deliveryLabel } from '@/lib/delivery';
 import { formatDateTime } from '@/lib/format';
+import { useRetryDelivery } from '../api/tickets';
 import { AttachmentList } from './AttachmentList';
 import { withMentions } from './mentions';
+
+const DELIVERY_COLORS: Record<Delivery['state'], string> = {
+  queued: 'blue',
+  sending: 'blue',
+  sent: 'teal',
+  failed: 'red',
+  not_emailed: 'gray',
+};
+
+/** Where a sent reply's email is: queued, sent (when), failed (why, with Retry), or not emailed. */
+function DeliveryStatus({
+  ticketId,
+  replyId,
+  delivery,
+}: {
+  ticketId: string;
+  replyId: string;
+  delivery: Delivery;
+}) {
+  const retry = useRetryDelivery(ticketId);
+  const reason =
+    delivery.state === 'failed' || (delivery.state === 'queued' && delivery.attempts > 0)
+      ? delivery.last_error
+      : delivery.state === 'not_emailed'
+        ? 'No mailbox was connected when this reply was saved.'
+        : null;
+  return (
+    <Stack gap={4} mt="xs" data-testid="delivery">
+      <Group gap="xs">
+        <Badge
+          size="sm"
+          variant="light"
+          color={DELIVERY_COLORS[delivery.state]}
+          leftSection={<IconMail size={12} />}
+        >
+          {deliveryLabel(delivery)}
+        </Badge>
+        {delivery.state === 'failed' && (
+          <Button
+            size="compact-xs"
+            variant="light"
+            color="red"
+            loading={retry.isPending}
+            onClick={() => retry.mutate(replyId)}
+          >
+            Retry
+          </Button>
+        )}
+      </Group>
+      {reason && (
+        <Text size="xs" c={delivery.state === 'failed' ? 'red' : 'dimmed'}>
+          {reason}
+        </Text>
+      )}
+      {retry.error && (
+        <Text size="xs" c="red" role="alert">
+          {errorMessage(retry.error)}
+        </Text>
+      )}
+    </Stack>
+  );
+}
 
 function Message({
   who,
@@ -15,6 +80,7 @@ function Message({
   dashed,
   testId,
   files,
+  footer,
 }: {
   who: string;
   badge: string;
@@ -25,6 +91,7 @@ function Message({
   dashed?: boolean;
   testId: string;
   files?: { ticketId: string; attachments: readonly Attachment[] };
+  footer?: React.ReactNode;
 }) {
   return (
     <Paper
@@ -58,11 +125,15 @@ function Message({
         {body}
       </Text>
       {files && <AttachmentList ticketId={files.ticketId} attachments={files.attachments} />}
+      {footer}
     </Paper>
   );
 }
 
-/** The customer's message and every reply, oldest first; AI drafts are marked as unsent. */
+/**
+ * The customer's message and every reply, oldest first; AI drafts are marked as unsent. A sent
+ * reply on an email ticket shows its email's delivery; on other tickets replies are recorded only.
+ */
 export function ReplyThread({
   ticket,
   replies,
@@ -135,16 +206,29 @@ export function ReplyThread({
             key={reply.id}
             testId="message-agent"
             who={reply.author_type === 'ai' ? 'AI assistant' : authorName(users, reply.author_id)}
-            badge={reply.author_type === 'ai' ? 'AI reply · recorded' : 'Agent reply · recorded'}
+            badge={replyBadge(reply)}
             icon={reply.author_type === 'ai' ? <IconRobot size={16} /> : <IconUser size={16} />}
             color="indigo"
             when={formatDateTime(reply.sent_at ?? reply.created_at)}
             body={reply.body}
+            footer={
+              reply.delivery ? (
+                <DeliveryStatus ticketId={ticket.id} replyId={reply.id} delivery={reply.delivery} />
+              ) : null
+            }
           />
         );
       })}
     </Stack>
   );
+}
+
+/** "Agent reply · emailed" only when an email is on its way; otherwise it is recorded only. */
+function replyBadge(reply: Reply): string {
+  const who = reply.author_type === 'ai' ? 'AI reply' : 'Agent reply';
+  const state = reply.delivery?.state;
+  if (!state || state === 'not_emailed') return `${who} · recorded`;
+  return `${who} · email`;
 }
 
 function authorName(users: readonly TeamMember[], id: string | null | undefined): string {

@@ -1,5 +1,6 @@
 import { screen, waitFor, within } from '@testing-library/react';
-import { describe, expect, it } from 'vitest';
+import { notifications } from '@mantine/notifications';
+import { describe, expect, it, vi } from 'vitest';
 import type { Ticket } from '@/lib/api/types';
 import { apiError, json, mockApi } from '@/test/api';
 import { admin, agent, aiDraft, ticket } from '@/test/fixtures';
@@ -167,6 +168,38 @@ describe('TicketDetailPage', () => {
       }),
     );
     await waitFor(() => expect(within(form).getByLabelText(/Your reply/)).toHaveValue(''));
+  });
+
+  it('says the reply was queued for email only when the server queued one', async () => {
+    const show = vi.spyOn(notifications, 'show');
+    const queued = {
+      state: 'queued' as const,
+      attempts: 0,
+      last_error: null,
+      next_attempt_at: '2026-11-25T11:00:00Z',
+      sent_at: null,
+      note: null,
+    };
+    mockApi({
+      'GET /api/tickets/:id': () => json({ ticket, replies: [], latest_run: null }),
+      'GET /api/team': () => json({ items: [admin, agent] }),
+      'POST /api/tickets/:id/replies': (request) =>
+        json(
+          { ...sent, id: 'r3', body: (request.body as { body: string }).body, delivery: queued },
+          201,
+        ),
+    });
+    const { user } = renderDetail();
+    await screen.findByRole('heading', { name: ticket.subject });
+    const form = screen.getByRole('form', { name: 'Reply to customer' });
+    await user.type(within(form).getByLabelText(/Your reply/), 'Refund issued today.');
+    await user.click(within(form).getByRole('button', { name: 'Save reply' }));
+    await waitFor(() =>
+      expect(show).toHaveBeenCalledWith(
+        expect.objectContaining({ title: 'Reply queued for email' }),
+      ),
+    );
+    show.mockRestore();
   });
 
   it('shows a missing ticket as not found, with the way back and no retry', async () => {

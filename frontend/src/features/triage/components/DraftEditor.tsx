@@ -5,6 +5,7 @@ import { useState } from 'react';
 import { errorMessage, needsConfirmation } from '@/lib/api/errors';
 import { GuardrailWarning } from '@/components/GuardrailWarning';
 import type { Reply } from '@/lib/api/types';
+import { replySavedNotice } from '@/lib/delivery';
 import { LIMITS } from '@/lib/validation';
 import { useSaveDraft, useSendDraft } from '../api/triage';
 import { GUARDRAIL_LABELS } from './steps';
@@ -51,13 +52,7 @@ export function DraftEditor({
       send.mutate(
         { draftId: draft.id, body: body.trim(), confirm },
         {
-          onSuccess: () =>
-            notifications.show({
-              color: 'teal',
-              title: 'Reply recorded',
-              message:
-                'The ticket is marked replied. Email is not connected, so nothing was emailed.',
-            }),
+          onSuccess: (saved) => notifications.show({ color: 'teal', ...replySavedNotice(saved) }),
         },
       );
   };
