@@ -43,6 +43,8 @@ str_enum!(
         UserReactivated => "user_reactivated",
         /// An admin changed the workspace name or reply policies.
         SettingsUpdated => "settings_updated",
+        /// An admin changed the workspace's mailbox (email) settings.
+        EmailSettingsUpdated => "email_settings_updated",
     }
 );
 

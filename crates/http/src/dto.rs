@@ -1082,6 +1082,7 @@ mirror_enum!(
         UserDeactivated => "user_deactivated",
         UserReactivated => "user_reactivated",
         SettingsUpdated => "settings_updated",
+        EmailSettingsUpdated => "email_settings_updated",
     }
 );
 

@@ -90,6 +90,9 @@ pub struct Config {
     pub header_read_timeout: Duration,
     /// How long an idle connection stays open (`OPSFLOW_IDLE_TIMEOUT`).
     pub idle_timeout: Duration,
+    /// How often the IMAP poller reads enabled mailboxes (`OPSFLOW_MAIL_POLL`, default 30s);
+    /// `None` when set to `off`.
+    pub mail_poll: Option<Duration>,
 }
 
 /// A setting that could not be used.
@@ -244,6 +247,10 @@ impl Config {
             llm,
             workers: number("OPSFLOW_WORKERS", 4usize)?,
             worker_poll: duration("OPSFLOW_WORKER_POLL", "1s")?,
+            mail_poll: match var("OPSFLOW_MAIL_POLL").as_deref() {
+                Some(off) if off.eq_ignore_ascii_case("off") => None,
+                _ => Some(duration("OPSFLOW_MAIL_POLL", "30s")?),
+            },
             triage_lease: duration("OPSFLOW_TRIAGE_LEASE", "5m")?,
             login_max_failures: number("OPSFLOW_LOGIN_MAX_FAILURES", 10u32)?,
             login_lockout: match duration("OPSFLOW_LOGIN_LOCKOUT", "15m")? {

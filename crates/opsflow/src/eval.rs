@@ -220,6 +220,7 @@ fn deps(llm: Arc<dyn opsflow_ports::llm::LlmClient>) -> anyhow::Result<Deps> {
         login: LoginLimits::default(),
         trust_forwarded_for: false,
         redactor: None,
+        cipher: crate::wiring::ephemeral_cipher(),
     })
 }
 

@@ -11,10 +11,13 @@ use opsflow_adapters::security::{Argon2Hasher, JwtTokens, generate_secret};
 use opsflow_adapters::sqlite::SqliteStore;
 use opsflow_http::AppState;
 use opsflow_http::metrics::{Metrics, PrometheusObserver};
+use opsflow_mail::{ImapFetcher, SmtpSender};
 use opsflow_ports::auth::{Clock, PasswordHasher, SystemClock, TokenService};
 use opsflow_ports::cipher::SecretCipher;
 use opsflow_ports::llm::LlmClient;
+use opsflow_ports::mail_intake::MailIntake;
 use opsflow_ports::repos::Store;
+use opsflow_ports::services::mail_poller::{MailPoller, MailPollerConfig, MailPollerHandle};
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
@@ -55,6 +58,8 @@ pub struct Deps {
     pub trust_forwarded_for: bool,
     /// Rewrites triage prompts before they are sent and recorded (personal-data redaction).
     pub redactor: Option<TextRedactor>,
+    /// Seals secrets stored at rest (mailbox passwords).
+    pub cipher: Arc<dyn SecretCipher>,
 }
 
 /// Wires every service to one store and the given ports, and puts them behind the HTTP edge
@@ -72,6 +77,9 @@ pub fn app_state<S: Store>(store: Arc<S>, deps: Deps) -> Arc<AppState> {
             login: deps.login,
             redactor: deps.redactor,
             observer: Arc::new(PrometheusObserver(metrics.clone())),
+            cipher: deps.cipher,
+            mail_fetcher: Arc::new(ImapFetcher::default()),
+            mail_sender: Arc::new(SmtpSender::default()),
         },
     );
     AppState::new(services, metrics, deps.trust_forwarded_for)
@@ -88,16 +96,25 @@ fn jwt_secret(config: &Config) -> anyhow::Result<SecretString> {
 /// # Errors
 /// With MongoDB and no key set (every process must share it), or a key file that cannot be
 /// written.
-#[cfg_attr(
-    not(test),
-    expect(dead_code, reason = "the mailbox and webhook services that store secrets use it next")
-)]
 pub fn secret_cipher(config: &Config) -> anyhow::Result<Arc<dyn SecretCipher>> {
     let key =
         stored_secret(config, config.secret_key.as_ref(), "OPSFLOW_SECRET_KEY", SECRET_KEY_FILE)?;
     let cipher = AesGcmCipher::new(&key)
         .map_err(|e| anyhow::anyhow!("invalid setting OPSFLOW_SECRET_KEY: {e}"))?;
     Ok(Arc::new(cipher))
+}
+
+/// A cipher under a random key that lives as long as the process (scratch workspaces of the
+/// benchmarks and the evaluation, which store no mailbox).
+///
+/// # Panics
+/// Never: a generated secret is always long enough.
+#[must_use]
+pub fn ephemeral_cipher() -> Arc<dyn SecretCipher> {
+    #[expect(clippy::expect_used, reason = "64 random characters are always a valid key")]
+    let cipher = AesGcmCipher::new(&SecretString::from(generate_secret()))
+        .expect("a generated secret is a valid key");
+    Arc::new(cipher)
 }
 
 /// A server secret: `configured`, else the one stored beside the SQLite database in `file_name`,
@@ -190,6 +207,7 @@ async fn deps(config: &Config) -> anyhow::Result<Deps> {
         },
         trust_forwarded_for: config.trusted_proxy,
         redactor: redactor(&config.llm),
+        cipher: secret_cipher(config)?,
     })
 }
 
@@ -262,6 +280,9 @@ pub async fn seed_only(config: Config) -> anyhow::Result<()> {
 
 async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow::Result<()> {
     let state = app_state(store.clone(), deps(&config).await?);
+    // The inbound-mail service (the `MailIntake` implementation) is wired here once it exists;
+    // until then the poller has nothing to hand mail to and stays off.
+    let intake: Option<Arc<dyn MailIntake>> = None;
     let logins =
         if seed_demo { Some(crate::seed::seed_demo(&state, store.as_ref()).await?) } else { None };
     let workers = TriageWorkerPool::spawn(
@@ -269,6 +290,7 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
         store.clone(),
         &WorkerConfig { size: config.workers, poll_interval: config.worker_poll },
     );
+    let poller = mail_poller(&store, &config, intake)?;
     let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| {
         format!("invalid setting OPSFLOW_BIND: could not listen on {}", config.bind)
     })?;
@@ -292,9 +314,37 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
         .context("the HTTP server failed")?;
     tracing::info!("shutting down: finishing triage runs in progress");
     workers.shutdown().await;
+    if let Some(poller) = poller {
+        poller.shutdown().await;
+    }
     state.system.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Starts the IMAP poller unless `OPSFLOW_MAIL_POLL` is `off`, or no mail intake is wired yet.
+fn mail_poller<S: Store>(
+    store: &Arc<S>,
+    config: &Config,
+    intake: Option<Arc<dyn MailIntake>>,
+) -> anyhow::Result<Option<MailPollerHandle>> {
+    let Some(interval) = config.mail_poll else {
+        tracing::info!("mail poller off (OPSFLOW_MAIL_POLL=off)");
+        return Ok(None);
+    };
+    let Some(intake) = intake else {
+        tracing::warn!("mail poller not started: no mail intake is wired into this build");
+        return Ok(None);
+    };
+    let poller = MailPoller::new(
+        store.clone(),
+        secret_cipher(config)?,
+        Arc::new(ImapFetcher::default()),
+        intake,
+        Arc::new(SystemClock),
+        MailPollerConfig { interval, ..MailPollerConfig::default() },
+    );
+    Ok(Some(Arc::new(poller).spawn()))
 }
 
 async fn shutdown_signal() {

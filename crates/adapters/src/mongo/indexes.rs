@@ -49,6 +49,8 @@ pub fn index_specs() -> Vec<IndexSpec> {
             "tenant_actor_at",
             doc! { "tenant_id": 1, "actor_id": 1, "at": 1, "at_ns": 1, "_id": 1 },
         ),
+        // The IMAP poller's list of enabled mailboxes.
+        spec("mailboxes", "enabled", doc! { "enabled": 1 }),
         // Removing ended throttle buckets.
         spec("throttle_buckets", "expires", doc! { "expires_at": 1 }),
         unique("tickets", "tenant_number_unique", doc! { "tenant_id": 1, "number": 1 }),

@@ -10,6 +10,7 @@ mod audit;
 pub mod codec;
 pub mod filters;
 mod indexes;
+mod mailboxes;
 mod numbers;
 mod repos;
 mod sessions;

@@ -7,6 +7,7 @@
 
 mod accounts;
 mod audit;
+mod mailboxes;
 mod rows;
 mod throttle;
 mod tickets;

@@ -187,6 +187,7 @@ fn deps(llm: Arc<dyn LlmClient>) -> Deps {
         login: LoginLimits::default(),
         trust_forwarded_for: false,
         redactor: None,
+        cipher: crate::wiring::ephemeral_cipher(),
     }
 }
 

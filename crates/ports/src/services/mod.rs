@@ -6,11 +6,15 @@
 use std::sync::Arc;
 
 use crate::auth::{Clock, PasswordHasher, TokenService};
+use crate::cipher::SecretCipher;
 use crate::llm::LlmClient;
+use crate::mail::{MailFetcher, MailSender};
 use crate::repos::Store;
 
 pub mod audit;
 pub mod auth;
+pub mod mail_poller;
+pub mod mailbox;
 pub mod runs;
 pub mod system;
 pub mod team;
@@ -38,6 +42,12 @@ pub struct ServiceDeps {
     pub redactor: Option<triage::TextRedactor>,
     /// Receives the triage measurements (metrics).
     pub observer: Arc<dyn triage::TriageObserver>,
+    /// Seals and opens secrets stored at rest (mailbox passwords).
+    pub cipher: Arc<dyn SecretCipher>,
+    /// Reads mail over IMAP (the mailbox connection test).
+    pub mail_fetcher: Arc<dyn MailFetcher>,
+    /// Sends mail over SMTP (the mailbox connection test).
+    pub mail_sender: Arc<dyn MailSender>,
 }
 
 /// Every application service, wired to one store.
@@ -56,6 +66,8 @@ pub struct Services {
     pub runs: runs::RunHistoryService,
     /// The workspace audit log (the services above record into it; admins read it).
     pub audit: audit::AuditLog,
+    /// The workspace's support mailbox: settings, connection test, status.
+    pub mailbox: mailbox::MailboxService,
     /// Store health and shutdown, the clock, password hashing.
     pub system: system::SystemService,
 }
@@ -104,10 +116,18 @@ impl Services {
                 store.clone(),
                 store.clone(),
                 store.clone(),
-                deps.clock,
+                deps.clock.clone(),
             ),
             triage: Arc::new(triage),
             runs: runs::RunHistoryService::new(store.clone(), store.clone()),
+            mailbox: mailbox::MailboxService::new(
+                store.clone(),
+                deps.cipher,
+                deps.mail_fetcher,
+                deps.mail_sender,
+                deps.clock.clone(),
+                audit.clone(),
+            ),
             audit,
             system,
         }
