@@ -9,6 +9,7 @@ pub mod audit;
 pub mod bad_input;
 pub mod concurrency;
 pub mod edges;
+pub mod email_settings;
 pub mod isolation;
 pub mod server_errors;
 pub mod throttle;
@@ -99,6 +100,17 @@ macro_rules! all_suites {
                 source_maps_are_never_served,
                 over_long_uris_and_huge_headers_get_json_errors,
                 half_sent_and_silent_connections_are_closed,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            email_settings,
+            [
+                email_settings_round_trip_and_passwords_are_never_returned,
+                email_passwords_are_sealed_at_rest,
+                email_settings_are_for_admins_of_the_workspace_only,
+                bad_email_settings_are_4xx_naming_the_field,
+                connection_test_says_which_part_failed_and_why,
             ]
         );
         $crate::http_cases!(
