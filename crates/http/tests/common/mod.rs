@@ -310,6 +310,23 @@ pub async fn raw_mailboxes(ctx: &Ctx, db: &Db) -> String {
     }
 }
 
+/// A second handle to the mailboxes of `db` (as another server process would have), for the
+/// IMAP poller.
+pub async fn mailbox_repository(
+    ctx: &Ctx,
+    db: &Db,
+) -> Arc<dyn opsflow_ports::repos::MailboxRepository> {
+    match db {
+        Db::Sqlite(url) => Arc::new(SqliteStore::connect(url).await.expect("open SQLite")),
+        Db::Mongo(name) => {
+            let uri = ctx.0.mongo_uri.clone().expect("MongoDB URI");
+            let settings =
+                MongoSettings { database: Some(name.clone()), ..MongoSettings::new(uri) };
+            Arc::new(MongoStore::connect(settings).await.expect("connect to MongoDB"))
+        }
+    }
+}
+
 /// The token service of every test app (same secret), with `ttl`.
 pub fn tokens(ttl: time::Duration) -> JwtTokens {
     JwtTokens::new(&SecretString::from(JWT_SECRET.to_owned()), ttl)

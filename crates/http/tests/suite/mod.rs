@@ -11,6 +11,7 @@ pub mod concurrency;
 pub mod edges;
 pub mod email_settings;
 pub mod isolation;
+pub mod mail_poller;
 pub mod server_errors;
 pub mod throttle;
 pub mod ticket_list;
@@ -111,6 +112,16 @@ macro_rules! all_suites {
                 email_settings_are_for_admins_of_the_workspace_only,
                 bad_email_settings_are_4xx_naming_the_field,
                 connection_test_says_which_part_failed_and_why,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            mail_poller,
+            [
+                poller_hands_each_message_to_the_intake_once_in_order,
+                a_store_failure_hands_the_message_over_again_next_round,
+                a_wrong_password_is_in_the_status_with_a_backed_off_retry,
+                two_pollers_on_one_store_read_a_mailbox_one_at_a_time,
             ]
         );
         $crate::http_cases!(
