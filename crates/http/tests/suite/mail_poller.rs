@@ -311,3 +311,26 @@ pub async fn two_pollers_on_one_store_read_a_mailbox_one_at_a_time(ctx: Ctx) {
     assert_eq!(first.ids(), ids(&s.folder, 1..=3));
     assert!(second.ids().is_empty());
 }
+
+pub async fn a_renumbered_folder_is_read_again_from_the_start(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    append(&mut s.imap, &s.folder, 1..=2).await;
+    let intake = Arc::new(RecordingIntake::default());
+    let p = poller(&s, intake.clone(), TestClock::new());
+    assert_eq!(p.round().await.handed_over, 2);
+    let before = s.repo.imap_cursor(s.tenant_id).await.unwrap().unwrap();
+
+    // The folder is deleted and made again (a new UIDVALIDITY, UIDs from 1): message 2 is back
+    // with a new one. Both are handed over (the intake knows message 2 by its Message-ID).
+    s.imap.delete(&s.folder).await.unwrap();
+    s.imap.create(&s.folder).await.unwrap();
+    append(&mut s.imap, &s.folder, 2..=3).await;
+    assert_eq!(p.round().await.handed_over, 2);
+    let mut want = ids(&s.folder, 1..=2);
+    want.extend(ids(&s.folder, 2..=3));
+    assert_eq!(intake.ids(), want);
+    let after = s.repo.imap_cursor(s.tenant_id).await.unwrap().unwrap();
+    assert_ne!(after.uid_validity, before.uid_validity);
+    assert_eq!(after.last_uid, 2);
+    assert_eq!(p.round().await.handed_over, 0);
+}
