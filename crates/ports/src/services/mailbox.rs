@@ -494,3 +494,203 @@ fn changed_parts(
     }
     changed
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use opsflow_domain::{
+        PersonName, Policies, Role, SessionId, Slug, Tenant, TenantName, User, UserId,
+    };
+    use time::OffsetDateTime;
+
+    use super::*;
+    use crate::auth::SystemClock;
+    use crate::cipher::MockSecretCipher;
+    use crate::mail::{MockMailFetcher, MockMailSender};
+    use crate::repos::{MockAuditRepository, MockMailboxRepository};
+
+    fn ctx(role: Role) -> AuthContext {
+        let now = OffsetDateTime::now_utc();
+        let name = TenantName::new("Acme").unwrap();
+        let tenant = Tenant {
+            id: TenantId::new(),
+            slug: Slug::from_name(&name),
+            name,
+            policies: Policies::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        let user = User {
+            id: UserId::new(),
+            tenant_id: tenant.id,
+            name: PersonName::new("Ada Admin").unwrap(),
+            email: Email::parse("ada@example.com").unwrap(),
+            password_hash: "$argon2id$x".to_owned(),
+            role,
+            active: true,
+            must_change_password: false,
+            created_at: now,
+            updated_at: now,
+        };
+        AuthContext {
+            scope: TenantScope::new(tenant.id, user.id, role),
+            user,
+            tenant,
+            session_id: SessionId::new(),
+            address: None,
+        }
+    }
+
+    fn input() -> MailboxInput {
+        let server = |host: &str, port| ServerInput {
+            host: host.to_owned(),
+            port,
+            security: "tls".to_owned(),
+            username: Some("support@example.com".to_owned()),
+            password: PasswordChange::Set(format!("secret-for-{host}")),
+        };
+        MailboxInput {
+            enabled: true,
+            imap: server("imap.example.com", 993),
+            imap_folder: None,
+            smtp: server("smtp.example.com", 465),
+            from_address: "support@example.com".to_owned(),
+            from_name: "Acme Support".to_owned(),
+        }
+    }
+
+    /// A cipher that "seals" as `sealed(<context>|<text>)`, so the test sees both.
+    fn fake_cipher() -> MockSecretCipher {
+        let mut cipher = MockSecretCipher::new();
+        cipher.expect_seal().returning(|text, context| {
+            Ok(format!("sealed({}|{})", String::from_utf8_lossy(context), text.len()))
+        });
+        cipher.expect_open().returning(|sealed, context| {
+            Ok(format!("opened({}|{sealed})", String::from_utf8_lossy(context)))
+        });
+        cipher
+    }
+
+    fn service(repo: MockMailboxRepository, audit: MockAuditRepository) -> MailboxService {
+        MailboxService::new(
+            Arc::new(repo),
+            Arc::new(fake_cipher()),
+            Arc::new(MockMailFetcher::new()),
+            Arc::new(MockMailSender::new()),
+            Arc::new(SystemClock),
+            AuditLog::new(Arc::new(audit)),
+        )
+    }
+
+    #[tokio::test]
+    async fn agents_are_refused_before_the_store_is_asked() {
+        let s = service(MockMailboxRepository::new(), MockAuditRepository::new());
+        let agent = ctx(Role::Agent);
+        assert!(matches!(s.get(&agent.scope).await, Err(AppError::Forbidden)));
+        assert!(matches!(s.status(&agent.scope).await, Err(AppError::Forbidden)));
+        assert!(matches!(s.test(&agent.scope).await, Err(AppError::Forbidden)));
+        assert!(matches!(s.put(&agent, input()).await, Err(AppError::Forbidden)));
+    }
+
+    #[tokio::test]
+    async fn passwords_are_sealed_per_workspace_and_part_and_never_stored_in_clear() {
+        let admin = ctx(Role::Admin);
+        let tenant = admin.scope.tenant_id();
+        let stored: Arc<Mutex<Option<MailboxSettings>>> = Arc::default();
+        let mut repo = MockMailboxRepository::new();
+        let read = stored.clone();
+        repo.expect_get_mailbox().returning(move |_| Ok(read.lock().unwrap().clone()));
+        let write = stored.clone();
+        repo.expect_put_mailbox().times(2).returning(move |_, s, _| {
+            *write.lock().unwrap() = Some(s.clone());
+            Ok(())
+        });
+        repo.expect_get_mailbox_status().returning(|_| Ok(MailboxStatus::default()));
+        let mut audit = MockAuditRepository::new();
+        audit.expect_record().times(2).returning(|_, _| Ok(()));
+        let s = service(repo, audit);
+
+        let view = s.put(&admin, input()).await.unwrap();
+        let settings = view.settings.unwrap();
+        assert!(settings.imap.password_set && settings.smtp.password_set);
+        let saved = stored.lock().unwrap().clone().unwrap();
+        let imap = saved.imap.password_sealed.clone().unwrap();
+        assert_eq!(
+            imap,
+            format!("sealed(mailbox:{tenant}:imap|{})", "secret-for-imap.example.com".len())
+        );
+        assert!(
+            saved
+                .smtp
+                .password_sealed
+                .as_deref()
+                .unwrap()
+                .starts_with(&format!("sealed(mailbox:{tenant}:smtp|"))
+        );
+        assert!(!format!("{saved:?}").contains("secret-for"));
+
+        // Keep leaves the sealed value as it was; Clear removes it.
+        let mut next = input();
+        next.imap.password = PasswordChange::Keep;
+        next.smtp.password = PasswordChange::Clear;
+        s.put(&admin, next).await.unwrap();
+        let saved = stored.lock().unwrap().clone().unwrap();
+        assert_eq!(saved.imap.password_sealed.as_deref(), Some(imap.as_str()));
+        assert_eq!(saved.smtp.password_sealed, None);
+    }
+
+    #[tokio::test]
+    async fn outbound_config_is_the_opened_smtp_endpoint_only_when_enabled() {
+        let tenant = TenantId::new();
+        let mut enabled = MailboxSettings {
+            enabled: true,
+            imap: ImapSettings {
+                host: MailHost::parse("imap.example.com").unwrap(),
+                port: 993,
+                security: MailSecurity::Tls,
+                username: "support".to_owned(),
+                password_sealed: Some("i".to_owned()),
+                folder: MailFolder::inbox(),
+            },
+            smtp: SmtpSettings {
+                host: MailHost::parse("smtp.example.com").unwrap(),
+                port: 587,
+                security: MailSecurity::Starttls,
+                username: Some("support".to_owned()),
+                password_sealed: Some("s".to_owned()),
+            },
+            from_address: Email::parse("support@example.com").unwrap(),
+            from_name: "Acme Support".to_owned(),
+            updated_at: OffsetDateTime::now_utc(),
+        };
+        let answers = Arc::new(Mutex::new(vec![None, Some(enabled.clone())]));
+        enabled.enabled = false;
+        answers.lock().unwrap().insert(0, Some(enabled));
+        let mut repo = MockMailboxRepository::new();
+        let next = answers.clone();
+        repo.expect_mailbox_settings()
+            .times(3)
+            .returning(move |_| Ok(next.lock().unwrap().remove(0)));
+        let s = service(repo, MockAuditRepository::new());
+
+        assert_eq!(s.outbound_config(tenant).await.unwrap(), None, "disabled");
+        assert_eq!(s.outbound_config(tenant).await.unwrap(), None, "not set up");
+        let (endpoint, from) = s.outbound_config(tenant).await.unwrap().unwrap();
+        assert_eq!(endpoint.host, "smtp.example.com");
+        assert_eq!((endpoint.port, endpoint.security), (587, MailSecurity::Starttls));
+        assert_eq!(
+            endpoint.password.as_deref(),
+            Some(format!("opened(mailbox:{tenant}:smtp|s)").as_str())
+        );
+        assert_eq!(from.email.as_str(), "support@example.com");
+        assert_eq!(from.name.as_deref(), Some("Acme Support"));
+    }
+
+    #[test]
+    fn a_password_field_keeps_clears_or_sets() {
+        assert_eq!(PasswordChange::from_field(None), PasswordChange::Keep);
+        assert_eq!(PasswordChange::from_field(Some(String::new())), PasswordChange::Clear);
+        assert_eq!(PasswordChange::from_field(Some("x".into())), PasswordChange::Set("x".into()));
+    }
+}
