@@ -155,6 +155,8 @@ mod tests {
                     | ("workflow_runs", "queue")
                     | ("auth_sessions", "expires")
                     | ("throttle_buckets", "expires")
+                    // The poller's unscoped list; a mailbox's `_id` is its tenant id.
+                    | ("mailboxes", "enabled")
             );
             if !global {
                 assert_eq!(first, Some("tenant_id"), "{}.{}", s.collection, s.name);
