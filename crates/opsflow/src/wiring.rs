@@ -279,7 +279,10 @@ pub async fn seed_only(config: Config) -> anyhow::Result<()> {
 }
 
 async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow::Result<()> {
-    let state = app_state(store.clone(), deps(&config).await?);
+    let deps = deps(&config).await?;
+    // One cipher for the services and the poller: in memory its key is random per instance.
+    let cipher = deps.cipher.clone();
+    let state = app_state(store.clone(), deps);
     // The inbound-mail service (the `MailIntake` implementation) is wired here once it exists;
     // until then the poller has nothing to hand mail to and stays off.
     let intake: Option<Arc<dyn MailIntake>> = None;
@@ -290,7 +293,7 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
         store.clone(),
         &WorkerConfig { size: config.workers, poll_interval: config.worker_poll },
     );
-    let poller = mail_poller(&store, &config, intake)?;
+    let poller = mail_poller(&store, &config, cipher, intake);
     let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| {
         format!("invalid setting OPSFLOW_BIND: could not listen on {}", config.bind)
     })?;
@@ -326,25 +329,26 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
 fn mail_poller<S: Store>(
     store: &Arc<S>,
     config: &Config,
+    cipher: Arc<dyn SecretCipher>,
     intake: Option<Arc<dyn MailIntake>>,
-) -> anyhow::Result<Option<MailPollerHandle>> {
+) -> Option<MailPollerHandle> {
     let Some(interval) = config.mail_poll else {
         tracing::info!("mail poller off (OPSFLOW_MAIL_POLL=off)");
-        return Ok(None);
+        return None;
     };
     let Some(intake) = intake else {
         tracing::warn!("mail poller not started: no mail intake is wired into this build");
-        return Ok(None);
+        return None;
     };
     let poller = MailPoller::new(
         store.clone(),
-        secret_cipher(config)?,
+        cipher,
         Arc::new(ImapFetcher::default()),
         intake,
         Arc::new(SystemClock),
         MailPollerConfig { interval, ..MailPollerConfig::default() },
     );
-    Ok(Some(Arc::new(poller).spawn()))
+    Some(Arc::new(poller).spawn())
 }
 
 async fn shutdown_signal() {
