@@ -580,6 +580,43 @@ const tests = [
     },
   },
   {
+    name: 'at 800 px the table and at 390 px the cards show every badge whole',
+    async run({ browser, base }) {
+      for (const [width, item] of [
+        [800, 'ticket-row'],
+        [390, 'ticket-card'],
+      ]) {
+        const { context, page } = await newPage(browser, base, { width, height: 900 });
+        try {
+          await logInAt(page, admin.email, PASSWORD);
+          await page.getByTestId(item).first().waitFor();
+          const badges = page.locator(`[data-testid="${item}"] .mantine-Badge-label`);
+          const found = await badges.evaluateAll((labels) =>
+            labels.map((label) => ({
+              text: label.textContent,
+              cut: label.scrollWidth > label.clientWidth + 1,
+              visible: label.getBoundingClientRect().width > 0,
+            })),
+          );
+          const rows = await page.getByTestId(item).count();
+          // A status and a priority badge per ticket, all visible and none cut.
+          assert.ok(found.length >= 2 * rows, `${width} px: ${found.length} badges for ${rows}`);
+          assert.deepEqual(
+            found.filter((b) => b.cut || !b.visible).map((b) => b.text),
+            [],
+            `${width} px`,
+          );
+          const overflow = await page.evaluate(
+            () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+          );
+          if (width === 390) assert.ok(overflow <= 1, `no sideways scroll on a phone: ${overflow}`);
+        } finally {
+          await context.close();
+        }
+      }
+    },
+  },
+  {
     name: 'tablet width: the sidebar opens from the menu button',
     async run({ browser, base }) {
       const { context, page } = await newPage(browser, base, { width: 768, height: 1024 });

@@ -258,10 +258,12 @@ pub struct TicketQuery {
     pub search: Vec<String>,
     /// The order of the results.
     pub sort: crate::TicketSort,
-    /// Page number, from 1.
+    /// Page number, from 1 (1 when `after` is set).
     pub page: u32,
     /// Items per page, 1..=100.
     pub page_size: u32,
+    /// Keyset paging: start just after this ticket (its sort must be `sort`).
+    pub after: Option<crate::TicketCursor>,
 }
 
 impl Default for TicketQuery {
@@ -276,6 +278,7 @@ impl Default for TicketQuery {
             sort: crate::TicketSort::Created,
             page: 1,
             page_size: Self::DEFAULT_PAGE_SIZE,
+            after: None,
         }
     }
 }

@@ -248,6 +248,9 @@ str_enum!(
         Ai => "ai",
         /// The customer.
         Customer => "customer",
+        /// An internal note by a team member: visible to the team only, never sent or emailed
+        /// to the customer, and it does not retire the AI draft.
+        Note => "note",
     }
 );
 

@@ -34,6 +34,7 @@ mod errors;
 pub mod guardrails;
 mod ids;
 pub mod mailbox;
+mod paging;
 mod scope;
 pub mod search;
 mod values;
@@ -54,6 +55,7 @@ pub use ids::{
     AuditEventId, IdError, ReplyId, SessionId, TenantId, TicketId, UserId, WorkflowRunId,
     WorkflowStepId,
 };
+pub use paging::{CursorError, TicketCursor, TicketListPage};
 pub use scope::TenantScope;
 pub use values::{
     Email, EmailError, Password, PersonName, Policies, ReplyBody, Slug, SlugError, TenantName,
@@ -61,5 +63,6 @@ pub use values::{
 };
 pub use workflow::{
     AssigneeOutput, ClassificationOutput, PriorityOutput, ReplyDraftOutput, RunEvent, RunState,
-    TICKET_TRIAGE, TransitionError, WorkflowRun, WorkflowStep, prerequisites, transition,
+    StepDescription, TICKET_TRIAGE, TransitionError, WorkflowRun, WorkflowStep, describe,
+    prerequisites, transition,
 };

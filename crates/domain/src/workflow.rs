@@ -193,6 +193,34 @@ pub const fn prerequisites(step: StepType) -> &'static [StepType] {
     }
 }
 
+/// What a person reads about a step: a short label and what the step is given. The HTTP layer
+/// publishes these in the OpenAPI document (`x-steps` on the `StepType` schema) and the web UI
+/// generates its step list from there, so a new step is described in one place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepDescription {
+    /// A short imperative label (`Classify category`).
+    pub label: &'static str,
+    /// What the step decides from, in a few words.
+    pub input: &'static str,
+}
+
+/// The description of `step`.
+#[must_use]
+pub const fn describe(step: StepType) -> StepDescription {
+    let (label, input) = match step {
+        StepType::Classification => ("Classify category", "Ticket subject and body"),
+        StepType::Priority => ("Set priority", "Ticket text and its category"),
+        StepType::AssigneeSuggestion => {
+            ("Suggest assignee", "Ticket text and the active users with their open load")
+        }
+        StepType::ReplyDraft => {
+            ("Draft reply", "Ticket text, category, priority and the workspace policies")
+        }
+        StepType::Persist => ("Save results", "Outputs of the previous steps"),
+    };
+    StepDescription { label, input }
+}
+
 /// The pure transition function of a run.
 ///
 /// A run is queued, started once, completes each step once after its prerequisites, succeeds

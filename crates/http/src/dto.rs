@@ -75,7 +75,7 @@ mirror_enum!(
 );
 mirror_enum!(
     /// Reply author type.
-    AuthorTypeDto => AuthorType as "AuthorType" { Human => "human", Ai => "ai", Customer => "customer" }
+    AuthorTypeDto => AuthorType as "AuthorType" { Human => "human", Ai => "ai", Customer => "customer", Note => "note" }
 );
 mirror_enum!(
     /// Workflow run status.
@@ -713,6 +713,106 @@ pub struct TicketPatchRequest {
     pub assignee_id: MaybeUndefined<String>,
 }
 
+/// One change for several tickets ("bulk action").
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketBulkUpdateRequest {
+    /// The tickets (ids), 1–100, each once.
+    pub ids: Vec<String>,
+    /// What to change on each; a field left out stays, `null` clears priority, category or
+    /// assignee. At least one field.
+    pub changes: TicketBulkChanges,
+}
+
+/// The fields a bulk update can change.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TicketBulkChanges {
+    /// New status (cannot be null).
+    #[serde(default)]
+    pub status: MaybeUndefined<TicketStatusDto>,
+    /// New priority, or null to clear.
+    #[serde(default)]
+    pub priority: MaybeUndefined<PriorityDto>,
+    /// New category, or null to clear.
+    #[serde(default)]
+    pub category: MaybeUndefined<CategoryDto>,
+    /// New assignee (an active user of this workspace), or null to unassign.
+    #[serde(default)]
+    pub assignee_id: MaybeUndefined<String>,
+}
+
+/// Most tickets in one bulk update.
+pub const MAX_BULK_TICKETS: usize = 100;
+
+impl TicketBulkUpdateRequest {
+    /// Validates the ids and the changes.
+    ///
+    /// # Errors
+    /// Field errors (`ids`: empty, too many, malformed or repeated; `changes.*`).
+    pub fn try_into_domain(self) -> Result<(Vec<d::TicketId>, d::TicketPatch), FieldErrors> {
+        let mut e = FieldErrors::new();
+        if self.ids.is_empty() || self.ids.len() > MAX_BULK_TICKETS {
+            e.add("ids", format!("must list 1 to {MAX_BULK_TICKETS} tickets"));
+        }
+        let mut ids: Vec<d::TicketId> = Vec::with_capacity(self.ids.len());
+        for (i, raw) in self.ids.iter().enumerate() {
+            match d::TicketId::parse(raw.trim()) {
+                Ok(id) if ids.contains(&id) => e.add("ids", format!("item {i} is listed twice")),
+                Ok(id) => ids.push(id),
+                Err(_) => e.add("ids", format!("item {i} is not a ticket id (UUID)")),
+            }
+        }
+        let c = self.changes;
+        let status = required(&mut e, "changes.status", c.status, |s| {
+            Ok::<_, std::convert::Infallible>(s.into())
+        });
+        let assignee_id = match c.assignee_id {
+            MaybeUndefined::Undefined => None,
+            MaybeUndefined::Null => Some(None),
+            MaybeUndefined::Value(raw) => {
+                e.check("changes.assignee_id", d::UserId::parse(raw.trim())).map(Some)
+            }
+        };
+        let patch = d::TicketPatch {
+            status,
+            priority: nullable(c.priority),
+            category: nullable(c.category),
+            assignee_id,
+            ..d::TicketPatch::default()
+        };
+        if patch.is_empty() && e.is_empty() {
+            e.add("changes", "must change at least one of status, priority, category, assignee_id");
+        }
+        e.into_result()?;
+        Ok((ids, patch))
+    }
+}
+
+/// What became of one ticket of a bulk update.
+#[derive(Debug, Clone, Object)]
+pub struct TicketBulkResult {
+    /// The ticket id as sent.
+    pub id: String,
+    /// Whether the change was applied.
+    pub ok: bool,
+    /// The ticket after the change (when `ok`).
+    pub ticket: Option<TicketDto>,
+    /// Why not (when not `ok`), e.g. `ticket_not_found`.
+    pub error: Option<crate::error::ErrorDetail>,
+}
+
+/// The answer to a bulk update: one result per ticket, in the order sent.
+#[derive(Debug, Clone, Object)]
+pub struct TicketBulkResponse {
+    /// Per-ticket results.
+    pub results: Vec<TicketBulkResult>,
+    /// How many tickets changed.
+    pub updated: u32,
+    /// How many did not.
+    pub failed: u32,
+}
+
 fn nullable<T, U: From<T>>(v: MaybeUndefined<T>) -> Option<Option<U>> {
     match v {
         MaybeUndefined::Undefined => None,
@@ -777,9 +877,13 @@ impl TicketPatchRequest {
 pub struct TicketPage {
     /// Tickets, in the requested order.
     pub items: Vec<TicketDto>,
-    /// Matching tickets in all.
+    /// Matching tickets in all, counted up to 1,000 (see `total_exact`).
     pub total: u64,
-    /// This page (from 1).
+    /// `false` when more than 1,000 tickets match: `total` is then 1,000 and means "1,000+".
+    pub total_exact: bool,
+    /// Pass as `cursor` (same filters and sort) for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+    /// This page (from 1; 1 when `cursor` was given).
     pub page: u32,
     /// Page size.
     pub page_size: u32,
@@ -861,6 +965,8 @@ pub struct TicketListParams {
     pub page: Option<u32>,
     /// Items per page.
     pub page_size: Option<u32>,
+    /// Keyset paging: the previous page's `next_cursor`.
+    pub cursor: Option<String>,
 }
 
 /// The values in their first order, each once (a repeated filter value changes nothing).
@@ -928,11 +1034,19 @@ impl TicketListParams {
             },
             None => (Vec::new(), None),
         };
-        e.into_result()?;
         let base = self
             .view
             .map_or_else(d::TicketQuery::default, |v| d::TicketQuery::for_view(v.into(), me));
         let sort: d::TicketSort = self.sort.map_or(base.sort, Into::into);
+        let after = match self.cursor.as_deref() {
+            None => None,
+            Some(_) if self.page.is_some_and(|p| p != 1) => {
+                e.add("cursor", "cannot be combined with page");
+                None
+            }
+            Some(token) => e.check("cursor", d::TicketCursor::decode(token.trim(), sort)),
+        };
+        e.into_result()?;
         let mut statuses: Vec<d::TicketStatus> = self.status.into_iter().map(Into::into).collect();
         if statuses.is_empty() {
             statuses = base.statuses;
@@ -954,6 +1068,7 @@ impl TicketListParams {
             sort,
             page,
             page_size,
+            after,
         })
     }
 }
@@ -1002,6 +1117,24 @@ impl ReplyCreateRequest {
 pub struct DraftUpdateRequest {
     /// Text (1–20,000 characters).
     pub body: String,
+}
+
+/// An internal note.
+#[derive(Debug, Clone, Object, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NoteCreateRequest {
+    /// Text (1–20,000 characters). Mention colleagues as `@Name`.
+    pub body: String,
+}
+
+impl NoteCreateRequest {
+    /// Validates the text.
+    ///
+    /// # Errors
+    /// Field errors.
+    pub fn try_into_domain(self) -> Result<d::ReplyBody, FieldErrors> {
+        d::ReplyBody::new(&self.body).map_err(|e| FieldErrors::single("body", e))
+    }
 }
 
 impl DraftUpdateRequest {

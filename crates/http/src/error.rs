@@ -300,6 +300,25 @@ fn internal(err: &(dyn std::error::Error + 'static)) -> ApiError {
     ApiError::Internal(Json(body))
 }
 
+impl ApiError {
+    /// The JSON body of the error (for results inside a larger answer, such as a bulk update's
+    /// per-ticket results).
+    #[must_use]
+    pub fn into_body(self) -> ErrorBody {
+        match self {
+            Self::BadRequest(Json(b))
+            | Self::Unauthorized(Json(b))
+            | Self::Forbidden(Json(b))
+            | Self::NotFound(Json(b))
+            | Self::Conflict(Json(b))
+            | Self::PayloadTooLarge(Json(b))
+            | Self::Unprocessable(Json(b))
+            | Self::TooManyRequests(Json(b), _)
+            | Self::Internal(Json(b)) => b,
+        }
+    }
+}
+
 impl From<AppError> for ApiError {
     fn from(e: AppError) -> Self {
         match e {

@@ -9,9 +9,13 @@
 //!   document. Statuses that an operation cannot return are removed: 413 without a request body,
 //!   429 outside [`THROTTLED_OPERATIONS`]; 415 (wrong `Content-Type`) is added to every operation
 //!   that takes a body.
+//! - The `StepType` schema gets `x-steps`: every triage step in pipeline order with its label,
+//!   what it is given and its prerequisites, from the domain ([`opsflow_domain::describe`]). The
+//!   web UI generates its step list from it (`npm run gen:api`).
 
 use std::collections::BTreeSet;
 
+use opsflow_domain::StepType;
 use serde_json::{Map, Value, json};
 
 /// Request fields where `null` is accepted (and means "clear").
@@ -100,6 +104,9 @@ pub fn fix(mut doc: Value) -> Value {
                 mark_nullable(schema, property);
             }
         }
+        if let Some(schema) = schemas.get_mut("StepType").and_then(Value::as_object_mut) {
+            schema.insert("x-steps".to_owned(), step_catalogue());
+        }
     }
     if let Some(paths) = doc["paths"].as_object_mut() {
         for (path, ops) in paths.iter_mut() {
@@ -113,6 +120,25 @@ pub fn fix(mut doc: Value) -> Value {
         }
     }
     doc
+}
+
+/// Every triage step in pipeline order, described for people.
+fn step_catalogue() -> Value {
+    StepType::ALL
+        .iter()
+        .map(|&step| {
+            let d = opsflow_domain::describe(step);
+            json!({
+                "value": step.as_str(),
+                "label": d.label,
+                "input": d.input,
+                "prerequisites": opsflow_domain::prerequisites(step)
+                    .iter()
+                    .map(|p| p.as_str())
+                    .collect::<Vec<_>>(),
+            })
+        })
+        .collect()
 }
 
 fn fix_responses(responses: &mut Map<String, Value>, has_body: bool, throttled: bool) {

@@ -54,10 +54,10 @@
 //!
 //! # Test doubles
 //!
-//! [`ScriptedLlm`] answers from queues (per task, then global) and records every request:
+//! [`ScriptedLlm`] answers from queues (per step, then global) and records every request:
 //!
 //! ```
-//! use opsflow_domain::ClassificationOutput;
+//! use opsflow_domain::{ClassificationOutput, StepType};
 //! use opsflow_llm::ScriptedLlm;
 //! use opsflow_ports::llm::{ChatMessage, LlmError, TriageTask, call_structured};
 //! use opsflow_ports::services::triage::classification::ClassificationInput;
@@ -66,9 +66,9 @@
 //! # tokio::runtime::Runtime::new().unwrap().block_on(async {
 //! let llm = ScriptedLlm::new();
 //! // First answer is not valid for the schema; call_structured repairs once.
-//! llm.push_ok_for("classification", json!({"category": "bugs", "reason": "typo"}))
-//!     .push_ok_for("classification", json!({"category": "bug", "reason": "error on save"}))
-//!     .push_err_for("priority", LlmError::RateLimited);
+//! llm.push_ok_for(StepType::Classification, json!({"category": "bugs", "reason": "typo"}))
+//!     .push_ok_for(StepType::Classification, json!({"category": "bug", "reason": "error on save"}))
+//!     .push_err_for(StepType::Priority, LlmError::RateLimited);
 //!
 //! let done = call_structured::<ClassificationOutput, _>(
 //!     &llm,

@@ -1,12 +1,18 @@
-//! `ScriptedLlm`: a test double that answers from a queue of scripted responses and records
-//! every request it received.
+//! `ScriptedLlm`: a test double that answers from queues of scripted responses, keyed by triage
+//! step, and records every request it received. With [`ScriptedLlm::with_valid_defaults`] it
+//! answers every step it has no script for with a valid answer built from the request's typed
+//! input, one match arm per [`TriageTask`] variant, so a new step cannot be forgotten here.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use opsflow_ports::llm::{LlmClient, LlmError, LlmRequest, LlmResponse, TokenUsage};
+use opsflow_domain::{
+    AssigneeOutput, Category, ClassificationOutput, Priority, PriorityOutput, ReplyDraftOutput,
+    StepType,
+};
+use opsflow_ports::llm::{LlmClient, LlmError, LlmRequest, LlmResponse, TokenUsage, TriageTask};
 use serde_json::Value;
 
 /// One scripted answer: a value or an error, with optional delay and usage.
@@ -55,15 +61,17 @@ impl ScriptedReply {
 
 #[derive(Debug, Default)]
 struct Script {
-    by_task: HashMap<String, VecDeque<ScriptedReply>>,
+    by_step: HashMap<StepType, VecDeque<ScriptedReply>>,
     global: VecDeque<ScriptedReply>,
     requests: Vec<LlmRequest>,
     default_delay: Option<Duration>,
+    valid_defaults: bool,
 }
 
 /// A fake [`LlmClient`] for tests: answers come from queues, first the queue of the request's
-/// task, then the global queue; when both are empty the call fails with
-/// [`LlmError::Rejected`] naming the task, so an unexpected call is visible in the test.
+/// step, then the global queue; when both are empty the call fails with
+/// [`LlmError::Rejected`] naming the step, so an unexpected call is visible in the test (or,
+/// after [`ScriptedLlm::with_valid_defaults`], gets [`default_answer`]).
 ///
 /// All methods take `&self`, so the fake can be shared (`Arc<ScriptedLlm>`) between the code
 /// under test and the test's assertions.
@@ -100,6 +108,14 @@ impl ScriptedLlm {
         self
     }
 
+    /// Answers every call that finds no scripted answer with [`default_answer`] instead of an
+    /// error: for tests that script only the step they look at.
+    #[must_use]
+    pub fn with_valid_defaults(self) -> Self {
+        self.lock().valid_defaults = true;
+        self
+    }
+
     fn lock(&self) -> MutexGuard<'_, Script> {
         // A panicking test thread must not hide the script from the others.
         self.script.lock().unwrap_or_else(PoisonError::into_inner)
@@ -111,9 +127,9 @@ impl ScriptedLlm {
         self
     }
 
-    /// Queues an answer for requests whose `task` is `task`.
-    pub fn push_for(&self, task: &str, reply: ScriptedReply) -> &Self {
-        self.lock().by_task.entry(task.to_owned()).or_default().push_back(reply);
+    /// Queues an answer for requests of `step`.
+    pub fn push_for(&self, step: StepType, reply: ScriptedReply) -> &Self {
+        self.lock().by_step.entry(step).or_default().push_back(reply);
         self
     }
 
@@ -127,14 +143,14 @@ impl ScriptedLlm {
         self.push(ScriptedReply::err(error))
     }
 
-    /// Queues a successful answer for `task`.
-    pub fn push_ok_for(&self, task: &str, value: Value) -> &Self {
-        self.push_for(task, ScriptedReply::ok(value))
+    /// Queues a successful answer for `step`.
+    pub fn push_ok_for(&self, step: StepType, value: Value) -> &Self {
+        self.push_for(step, ScriptedReply::ok(value))
     }
 
-    /// Queues a failure for `task`.
-    pub fn push_err_for(&self, task: &str, error: LlmError) -> &Self {
-        self.push_for(task, ScriptedReply::err(error))
+    /// Queues a failure for `step`.
+    pub fn push_err_for(&self, step: StepType, error: LlmError) -> &Self {
+        self.push_for(step, ScriptedReply::err(error))
     }
 
     /// Every request received so far, in order.
@@ -143,18 +159,48 @@ impl ScriptedLlm {
         self.lock().requests.clone()
     }
 
-    /// The tasks of the requests received so far, in order.
+    /// The steps of the requests received so far, in order.
     #[must_use]
-    pub fn tasks(&self) -> Vec<String> {
-        self.lock().requests.iter().map(|r| r.task_name().to_owned()).collect()
+    pub fn tasks(&self) -> Vec<StepType> {
+        self.lock().requests.iter().map(|r| r.task.step()).collect()
     }
 
     /// Answers still queued (all tasks).
     #[must_use]
     pub fn remaining(&self) -> usize {
         let script = self.lock();
-        script.global.len() + script.by_task.values().map(VecDeque::len).sum::<usize>()
+        script.global.len() + script.by_step.values().map(VecDeque::len).sum::<usize>()
     }
+}
+
+/// A valid answer to `task`, built from its typed input: category `general`, priority `medium`,
+/// the first candidate as assignee (none when the team is empty), and a short reply that greets
+/// the customer by name. It passes the step's schema and validation.
+#[must_use]
+pub fn default_answer(task: &TriageTask) -> Value {
+    const WHY: &str = "Scripted default answer.";
+    let answer = match task {
+        TriageTask::Classification(_) => serde_json::to_value(ClassificationOutput {
+            category: Category::General,
+            reason: WHY.to_owned(),
+        }),
+        TriageTask::Priority(_) => serde_json::to_value(PriorityOutput {
+            priority: Priority::Medium,
+            reason: WHY.to_owned(),
+        }),
+        TriageTask::AssigneeSuggestion(input) => serde_json::to_value(AssigneeOutput {
+            assignee_user_id: input.candidates.first().map(|c| c.id.clone()),
+            reason: WHY.to_owned(),
+        }),
+        TriageTask::ReplyDraft(input) => serde_json::to_value(ReplyDraftOutput {
+            reply_body: format!(
+                "Hi {},\n\nThank you for writing to us. We are looking into your request and \
+                 will get back to you shortly.\n\nBest regards",
+                input.ticket.customer_name
+            ),
+        }),
+    };
+    answer.unwrap_or(Value::Null)
 }
 
 #[async_trait]
@@ -172,10 +218,13 @@ impl LlmClient for ScriptedLlm {
             let mut script = self.lock();
             script.requests.push(request.clone());
             let reply = script
-                .by_task
-                .get_mut(request.task_name())
+                .by_step
+                .get_mut(&request.task.step())
                 .and_then(VecDeque::pop_front)
-                .or_else(|| script.global.pop_front());
+                .or_else(|| script.global.pop_front())
+                .or_else(|| {
+                    script.valid_defaults.then(|| ScriptedReply::ok(default_answer(&request.task)))
+                });
             let delay = reply.as_ref().and_then(|r| r.delay).or(script.default_delay);
             (reply, delay)
         };
@@ -184,7 +233,7 @@ impl LlmClient for ScriptedLlm {
         }
         let reply = reply.ok_or_else(|| {
             LlmError::Rejected(format!(
-                "ScriptedLlm has no scripted answer left for task `{}`",
+                "ScriptedLlm has no scripted answer left for step `{}`",
                 request.task_name()
             ))
         })?;
@@ -218,8 +267,8 @@ mod tests {
     async fn task_queues_come_before_the_global_queue() {
         let llm = ScriptedLlm::new();
         llm.push_ok(json!({"n": "global"}))
-            .push_ok_for("priority", json!({"n": "priority"}))
-            .push_err_for("priority", LlmError::Timeout);
+            .push_ok_for(StepType::Priority, json!({"n": "priority"}))
+            .push_err_for(StepType::Priority, LlmError::Timeout);
         assert_eq!(llm.remaining(), 3);
         let a = llm.complete(&request("priority")).await.expect("first");
         assert_eq!(a.value["n"], "priority");
@@ -231,7 +280,65 @@ mod tests {
             matches!(&exhausted, Err(LlmError::Rejected(m)) if m.contains("classification")),
             "{exhausted:?}"
         );
-        assert_eq!(llm.tasks(), ["priority", "priority", "priority", "classification"]);
+        assert_eq!(
+            llm.tasks(),
+            [StepType::Priority, StepType::Priority, StepType::Priority, StepType::Classification]
+        );
+    }
+
+    fn task(name: &str, context: serde_json::Value) -> LlmRequest {
+        LlmRequest {
+            task: TriageTask::from_parts(name, context).expect("a task"),
+            messages: vec![],
+            schema_name: name.to_owned(),
+            schema: json!({}),
+        }
+    }
+
+    #[tokio::test]
+    async fn valid_defaults_answer_each_step_with_its_output_type_after_the_script() {
+        let llm = ScriptedLlm::new().with_valid_defaults();
+        llm.push_ok_for(StepType::Priority, json!({"priority": "urgent", "reason": "scripted"}));
+        let scripted = llm.complete(&request("priority")).await.expect("scripted");
+        assert_eq!(scripted.value["priority"], "urgent", "the script comes first");
+
+        let priority = llm.complete(&request("priority")).await.expect("default").value;
+        let priority: PriorityOutput = serde_json::from_value(priority).expect("priority");
+        assert_eq!(priority.priority, Priority::Medium);
+        let category = llm.complete(&request("classification")).await.expect("default").value;
+        let category: ClassificationOutput = serde_json::from_value(category).expect("category");
+        assert_eq!(category.category, Category::General);
+
+        let candidates = json!({"candidates": [
+            {"id": "7a1c0f43-5d55-4d1e-9a39-3f3f8f5b2b11", "name": "Bo", "role": "agent", "open_tickets": 2},
+            {"id": "0b8f4e2e-9d8e-4c55-8f43-54c1b8f0c9a2", "name": "Cy", "role": "admin", "open_tickets": 0}
+        ]});
+        let assignee = llm.complete(&task("assignee_suggestion", candidates)).await.expect("a");
+        let assignee: AssigneeOutput = serde_json::from_value(assignee.value).expect("assignee");
+        assert_eq!(
+            assignee.assignee_user_id.as_deref(),
+            Some("7a1c0f43-5d55-4d1e-9a39-3f3f8f5b2b11")
+        );
+        let nobody = llm.complete(&task("assignee_suggestion", json!({}))).await.expect("none");
+        assert_eq!(nobody.value["assignee_user_id"], serde_json::Value::Null);
+
+        let context = json!({
+            "ticket": {"subject": "Login", "body": "It fails", "channel": "web",
+                       "customer_name": "Ann Lee", "customer_email": "ann@example.com"},
+            "category": "bug", "priority": "high"
+        });
+        let draft = llm.complete(&task("reply_draft", context)).await.expect("draft").value;
+        let draft: ReplyDraftOutput = serde_json::from_value(draft).expect("draft");
+        assert!(draft.reply_body.starts_with("Hi Ann Lee,"), "{}", draft.reply_body);
+        assert_eq!(llm.remaining(), 0);
+    }
+
+    #[tokio::test]
+    async fn without_valid_defaults_an_unscripted_step_is_an_error() {
+        let llm = ScriptedLlm::new();
+        let e =
+            llm.complete(&task("reply_draft", json!({"category": "bug", "priority": "low"}))).await;
+        assert!(matches!(&e, Err(LlmError::Rejected(m)) if m.contains("reply_draft")), "{e:?}");
     }
 
     #[tokio::test]

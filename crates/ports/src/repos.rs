@@ -11,8 +11,8 @@ use async_trait::async_trait;
 use opsflow_domain::mailbox::{MailboxSettings, MailboxStatus};
 use opsflow_domain::{
     AuditEvent, AuditQuery, AuthSession, Page, ReplyBody, ReplyId, SessionId, Slug, Tenant,
-    TenantId, TenantScope, Ticket, TicketId, TicketPatch, TicketQuery, TicketReply, TicketStatus,
-    User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep,
+    TenantId, TenantScope, Ticket, TicketId, TicketListPage, TicketPatch, TicketQuery, TicketReply,
+    TicketStatus, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -267,13 +267,16 @@ pub trait TicketRepository: Send + Sync + 'static {
     /// `NotFound`, `Unexpected`.
     async fn get(&self, scope: &TenantScope, id: TicketId) -> RepoResult<Ticket>;
 
-    /// A filtered page, newest first (`created_at` desc, then id desc), with the total count.
-    /// `query.search` words must each be a prefix of a keyword of the ticket (see
-    /// [`opsflow_domain::search`]).
+    /// A filtered page in `query.sort` order, with the count of matches up to
+    /// [`TicketListPage::COUNT_CAP`] and the cursor of the next page. The page starts just after
+    /// `query.after` when set (keyset paging: the cost does not grow with depth), else at
+    /// `query.page`. `query.search` words must each be a prefix of a keyword of the ticket (see
+    /// [`opsflow_domain::search`]). Implementations read `page_size + 1` rows and build the
+    /// page with [`TicketListPage::from_rows`].
     ///
     /// # Errors
     /// `Unexpected`.
-    async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<Page<Ticket>>;
+    async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<TicketListPage>;
 
     /// How many tickets match the query's filters (paging and order are ignored): an exact,
     /// indexed `COUNT`, used for the views' counts.

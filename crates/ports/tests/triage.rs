@@ -7,14 +7,16 @@ use std::time::Duration as StdDuration;
 
 use async_trait::async_trait;
 use opsflow_domain::{
-    AuthorType, Category, Channel, Email, GuardrailFlag, Page, PersonName, Policies, Priority,
-    Role, RunStatus, Slug, StepType, TICKET_TRIAGE, Tenant, TenantId, TenantName, TenantScope,
-    Ticket, TicketBody, TicketId, TicketPatch, TicketQuery, TicketReply, TicketStatus,
+    AuthorType, Category, Channel, Email, GuardrailFlag, PersonName, Policies, Priority, Role,
+    RunStatus, Slug, StepType, TICKET_TRIAGE, Tenant, TenantId, TenantName, TenantScope, Ticket,
+    TicketBody, TicketId, TicketListPage, TicketPatch, TicketQuery, TicketReply, TicketStatus,
     TicketSubject, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use opsflow_ports::auth::SystemClock;
 use opsflow_ports::error::{AppError, ConflictCode, Entity};
-use opsflow_ports::llm::{ChatRole, LlmClient, LlmError, LlmRequest, LlmResponse, TokenUsage};
+use opsflow_ports::llm::{
+    ChatRole, LlmClient, LlmError, LlmRequest, LlmResponse, TokenUsage, TriageTask,
+};
 use opsflow_ports::repos::{
     Conflict, MockTenantRepository, MockTicketRepository, MockUserRepository,
     MockWorkflowRepository, RepoError, RepoResult, RunQueue, TenantRepository, TicketRepository,
@@ -212,13 +214,13 @@ impl TicketRepository for FakeStore {
         .ok_or(RepoError::NotFound)
     }
 
-    async fn list(&self, scope: &TenantScope, _query: &TicketQuery) -> RepoResult<Page<Ticket>> {
+    async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<TicketListPage> {
         self.seen(scope);
         let items: Vec<Ticket> = self.with(|d| {
             d.tickets.iter().filter(|t| t.tenant_id == scope.tenant_id()).cloned().collect()
         });
         let total = items.len() as u64;
-        Ok(Page { items, total })
+        Ok(TicketListPage::from_rows(items, query.page_size, query.sort, total))
     }
 
     async fn update(
@@ -443,62 +445,58 @@ impl RunQueue for FakeStore {
 
 type Answer = Box<dyn Fn(&LlmRequest) -> Result<Value, LlmError> + Send + Sync>;
 
-/// Answers each task from a script (first in, first out), then from a sensible default.
+/// Answers each step from a script (first in, first out), then from a sensible default.
 struct FakeLlm {
-    scripts: Mutex<HashMap<String, VecDeque<Answer>>>,
-    defaults: Mutex<HashMap<String, Value>>,
+    scripts: Mutex<HashMap<StepType, VecDeque<Answer>>>,
+    /// The default assignee.
+    agent: UserId,
     requests: Mutex<Vec<LlmRequest>>,
-    /// Calls for these tasks wait on the barrier before answering.
-    barrier: Option<(Arc<Barrier>, Vec<&'static str>)>,
+    /// Calls for these steps wait on the barrier before answering.
+    barrier: Option<(Arc<Barrier>, Vec<StepType>)>,
 }
 
 impl FakeLlm {
     fn new(agent: UserId) -> Self {
-        let defaults = HashMap::from([
-            (
-                "classification".to_owned(),
-                json!({"category": "bug", "reason": "The export fails with an error."}),
-            ),
-            (
-                "priority".to_owned(),
-                json!({"priority": "high", "reason": "A customer is blocked without workaround."}),
-            ),
-            (
-                "assignee_suggestion".to_owned(),
-                json!({"assignee_user_id": agent.to_string(), "reason": "Agent with the lowest load."}),
-            ),
-            (
-                "reply_draft".to_owned(),
+        Self { scripts: Mutex::default(), agent, requests: Mutex::default(), barrier: None }
+    }
+
+    /// The answer when nothing is scripted: one arm per step, no wildcard.
+    fn default_answer(&self, task: &TriageTask) -> Value {
+        match task {
+            TriageTask::Classification(_) => {
+                json!({"category": "bug", "reason": "The export fails with an error."})
+            }
+            TriageTask::Priority(_) => {
+                json!({"priority": "high", "reason": "A customer is blocked without workaround."})
+            }
+            TriageTask::AssigneeSuggestion(_) => {
+                json!({"assignee_user_id": self.agent.to_string(), "reason": "Agent with the lowest load."})
+            }
+            TriageTask::ReplyDraft(_) => {
                 json!({"reply_body": "Hi Ann, thanks for the report. Our team is looking into the \
-                    export error and will update you as soon as we know more."}),
-            ),
-        ]);
-        Self {
-            scripts: Mutex::default(),
-            defaults: Mutex::new(defaults),
-            requests: Mutex::default(),
-            barrier: None,
+                    export error and will update you as soon as we know more."})
+            }
         }
     }
 
-    fn script(&self, task: &str, answer: Answer) {
-        self.scripts.lock().expect("scripts").entry(task.to_owned()).or_default().push_back(answer);
+    fn script(&self, step: StepType, answer: Answer) {
+        self.scripts.lock().expect("scripts").entry(step).or_default().push_back(answer);
     }
 
-    fn answer(&self, task: &str, value: Value) {
-        self.script(task, Box::new(move |_| Ok(value.clone())));
+    fn answer(&self, step: StepType, value: Value) {
+        self.script(step, Box::new(move |_| Ok(value.clone())));
     }
 
-    fn error(&self, task: &str, error: LlmError) {
-        self.script(task, Box::new(move |_| Err(error.clone())));
+    fn error(&self, step: StepType, error: LlmError) {
+        self.script(step, Box::new(move |_| Err(error.clone())));
     }
 
-    fn requests(&self, task: &str) -> Vec<LlmRequest> {
+    fn requests(&self, step: StepType) -> Vec<LlmRequest> {
         self.requests
             .lock()
             .expect("requests")
             .iter()
-            .filter(|r| r.task_name() == task)
+            .filter(|r| r.task.step() == step)
             .cloned()
             .collect()
     }
@@ -516,28 +514,17 @@ impl LlmClient for FakeLlm {
 
     async fn complete(&self, request: &LlmRequest) -> Result<LlmResponse, LlmError> {
         self.requests.lock().expect("requests").push(request.clone());
-        if let Some((barrier, tasks)) = &self.barrier
-            && tasks.contains(&request.task_name())
+        let step = request.task.step();
+        if let Some((barrier, steps)) = &self.barrier
+            && steps.contains(&step)
         {
             barrier.wait().await;
         }
-        let scripted = self
-            .scripts
-            .lock()
-            .expect("scripts")
-            .get_mut(request.task_name())
-            .and_then(VecDeque::pop_front);
+        let scripted =
+            self.scripts.lock().expect("scripts").get_mut(&step).and_then(VecDeque::pop_front);
         let value = match scripted {
             Some(answer) => answer(request)?,
-            None => self
-                .defaults
-                .lock()
-                .expect("defaults")
-                .get(request.task_name())
-                .cloned()
-                .ok_or_else(|| {
-                    LlmError::Rejected(format!("no answer for task {}", request.task_name()))
-                })?,
+            None => self.default_answer(&request.task),
         };
         Ok(LlmResponse {
             value,
@@ -776,7 +763,7 @@ async fn success_records_five_steps_updates_the_ticket_and_saves_an_unsent_ai_dr
 
     // Snapshots: exactly what was sent, and the parsed output, with the bookkeeping.
     let classification = &steps[c];
-    let sent = &w.llm.requests("classification")[0];
+    let sent = &w.llm.requests(StepType::Classification)[0];
     assert_eq!(classification.input_snapshot["messages"], json!(sent.messages));
     assert_eq!(classification.input_snapshot["context"], sent.context());
     assert_eq!(classification.input_snapshot["schema_name"], "classification");
@@ -818,15 +805,15 @@ async fn each_request_carries_the_context_fields_the_offline_engine_reads() {
         "customer_email": "ann@customer.example",
     });
 
-    let c = &w.llm.requests("classification")[0];
+    let c = &w.llm.requests(StepType::Classification)[0];
     assert_eq!(c.context(), json!({ "ticket": ticket }));
     assert_eq!(c.schema_name, "classification");
     assert!(c.schema.to_string().contains("feature_request"), "the schema lists the categories");
 
-    let p = &w.llm.requests("priority")[0];
+    let p = &w.llm.requests(StepType::Priority)[0];
     assert_eq!(p.context(), json!({ "ticket": ticket, "category": "bug" }));
 
-    let a = &w.llm.requests("assignee_suggestion")[0];
+    let a = &w.llm.requests(StepType::AssigneeSuggestion)[0];
     assert_eq!(
         a.context(),
         json!({
@@ -839,7 +826,7 @@ async fn each_request_carries_the_context_fields_the_offline_engine_reads() {
         "only active users of the tenant, with their open load"
     );
 
-    let r = &w.llm.requests("reply_draft")[0];
+    let r = &w.llm.requests(StepType::ReplyDraft)[0];
     assert_eq!(
         r.context(),
         json!({
@@ -864,18 +851,17 @@ async fn each_request_carries_the_context_fields_the_offline_engine_reads() {
 // ---------------------------------------------------------------------------------------------
 
 #[rstest]
-#[case::classification("classification", StepType::Classification, &[StepType::AssigneeSuggestion])]
-#[case::priority("priority", StepType::Priority, &[StepType::Classification, StepType::AssigneeSuggestion])]
-#[case::assignee("assignee_suggestion", StepType::AssigneeSuggestion, &[StepType::Classification, StepType::Priority])]
-#[case::reply("reply_draft", StepType::ReplyDraft, &[StepType::Classification, StepType::Priority, StepType::AssigneeSuggestion])]
+#[case::classification(StepType::Classification, &[StepType::AssigneeSuggestion])]
+#[case::priority(StepType::Priority, &[StepType::Classification, StepType::AssigneeSuggestion])]
+#[case::assignee(StepType::AssigneeSuggestion, &[StepType::Classification, StepType::Priority])]
+#[case::reply(StepType::ReplyDraft, &[StepType::Classification, StepType::Priority, StepType::AssigneeSuggestion])]
 #[tokio::test]
 async fn a_failing_step_fails_the_run_and_leaves_the_ticket_unchanged(
-    #[case] task: &str,
     #[case] failing: StepType,
     #[case] done: &[StepType],
 ) {
     let w = world();
-    w.llm.error(task, LlmError::Server(503));
+    w.llm.error(failing, LlmError::Server(503));
     let result = w.triage().await;
 
     assert_eq!(result.run.status, RunStatus::Failed);
@@ -912,7 +898,7 @@ async fn a_failing_step_fails_the_run_and_leaves_the_ticket_unchanged(
 #[tokio::test]
 async fn invalid_json_is_repaired_once() {
     let w = world();
-    w.llm.answer("classification", json!("Sure! The category is bug."));
+    w.llm.answer(StepType::Classification, json!("Sure! The category is bug."));
     let result = w.triage().await;
 
     assert_eq!(result.run.status, RunStatus::Succeeded);
@@ -923,7 +909,7 @@ async fn invalid_json_is_repaired_once() {
     assert_eq!(step.output_snapshot["category"], "bug");
 
     // The repair request shows the model its answer and the validation problem.
-    let requests = w.llm.requests("classification");
+    let requests = w.llm.requests(StepType::Classification);
     assert_eq!(requests.len(), 2);
     let repair = &requests[1].messages;
     assert_eq!(repair.len(), 4);
@@ -932,19 +918,18 @@ async fn invalid_json_is_repaired_once() {
 }
 
 #[rstest]
-#[case::out_of_enum("classification", StepType::Classification, json!({"category": "urgent_bug", "reason": "x"}))]
-#[case::empty_reason("priority", StepType::Priority, json!({"priority": "low", "reason": "  "}))]
-#[case::extra_field("assignee_suggestion", StepType::AssigneeSuggestion, json!({"assignee_user_id": null, "reason": "x", "admin": true}))]
-#[case::empty_reply("reply_draft", StepType::ReplyDraft, json!({"reply_body": "   "}))]
+#[case::out_of_enum(StepType::Classification, json!({"category": "urgent_bug", "reason": "x"}))]
+#[case::empty_reason(StepType::Priority, json!({"priority": "low", "reason": "  "}))]
+#[case::extra_field(StepType::AssigneeSuggestion, json!({"assignee_user_id": null, "reason": "x", "admin": true}))]
+#[case::empty_reply(StepType::ReplyDraft, json!({"reply_body": "   "}))]
 #[tokio::test]
 async fn an_answer_still_invalid_after_the_repair_fails_the_step(
-    #[case] task: &str,
     #[case] step: StepType,
     #[case] answer: Value,
 ) {
     let w = world();
-    w.llm.answer(task, answer.clone());
-    w.llm.answer(task, answer);
+    w.llm.answer(step, answer.clone());
+    w.llm.answer(step, answer);
     let result = w.triage().await;
 
     assert_eq!(result.run.status, RunStatus::Failed);
@@ -956,7 +941,7 @@ async fn an_answer_still_invalid_after_the_repair_fails_the_step(
     let recorded = w.step(&result, step);
     assert!(!recorded.succeeded);
     assert_eq!(recorded.attempts, 2);
-    assert_eq!(w.llm.requests(task).len(), 2, "exactly one repair attempt");
+    assert_eq!(w.llm.requests(step).len(), 2, "exactly one repair attempt");
     assert_eq!(w.store.ticket(w.ticket.id), w.ticket);
 }
 
@@ -997,7 +982,7 @@ async fn a_step_that_cannot_be_recorded_fails_the_run() {
     assert_eq!(w.store.run(result.run.id).status, RunStatus::Failed);
     assert_eq!(w.store.with(|d| d.complete_calls), 0);
     assert_eq!(w.store.ticket(w.ticket.id), w.ticket);
-    assert!(w.llm.requests("reply_draft").is_empty(), "no step runs after the failure");
+    assert!(w.llm.requests(StepType::ReplyDraft).is_empty(), "no step runs after the failure");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1028,7 +1013,10 @@ async fn an_assignee_outside_the_active_candidates_becomes_null_with_the_reason(
         Suggested::Inactive => w.inactive.id.to_string(),
         Suggested::NotAnId => "sam".to_owned(),
     };
-    w.llm.answer("assignee_suggestion", json!({"assignee_user_id": raw, "reason": "Best fit."}));
+    w.llm.answer(
+        StepType::AssigneeSuggestion,
+        json!({"assignee_user_id": raw, "reason": "Best fit."}),
+    );
     let result = w.triage().await;
 
     assert_eq!(result.run.status, RunStatus::Succeeded);
@@ -1046,8 +1034,10 @@ async fn an_assignee_outside_the_active_candidates_becomes_null_with_the_reason(
 #[tokio::test]
 async fn a_null_assignee_keeps_the_current_one() {
     let w = world();
-    w.llm
-        .answer("assignee_suggestion", json!({"assignee_user_id": null, "reason": "Nobody fits."}));
+    w.llm.answer(
+        StepType::AssigneeSuggestion,
+        json!({"assignee_user_id": null, "reason": "Nobody fits."}),
+    );
     let result = w.triage().await;
     assert_eq!(result.run.status, RunStatus::Succeeded);
     assert_eq!(result.ticket.assignee_id, None);
@@ -1067,7 +1057,7 @@ async fn prompt_injection_in_the_ticket_cannot_assign_a_foreign_user_or_touch_an
     w.store.with(|d| d.tickets[0].body = TicketBody::new(&body).expect("body"));
     // A gullible model that obeys the ticket and returns the id it finds in the text.
     w.llm.script(
-        "assignee_suggestion",
+        StepType::AssigneeSuggestion,
         Box::new(|req: &LlmRequest| {
             let text = req.context()["ticket"]["body"].as_str().unwrap_or_default().to_owned();
             let id = text.split_whitespace().find(|w| uuid::Uuid::parse_str(w).is_ok());
@@ -1087,7 +1077,7 @@ async fn prompt_injection_in_the_ticket_cannot_assign_a_foreign_user_or_touch_an
     assert!(!seen.is_empty());
     assert!(seen.iter().all(|t| *t == w.scope.tenant_id()), "only tenant A was touched");
     // The foreign user was never offered as a candidate.
-    let request = &w.llm.requests("assignee_suggestion")[0];
+    let request = &w.llm.requests(StepType::AssigneeSuggestion)[0];
     assert!(!request.context()["candidates"].to_string().contains(&foreign.to_string()));
     // The fence cannot be closed from inside the ticket text.
     let message = user_message(request);
@@ -1105,11 +1095,11 @@ async fn prompt_injection_in_the_ticket_cannot_assign_a_foreign_user_or_touch_an
 async fn a_flagged_draft_is_regenerated_once_and_the_clean_rewrite_is_kept() {
     let w = world();
     w.llm.answer(
-        "reply_draft",
+        StepType::ReplyDraft,
         json!({"reply_body": "Hi Ann, we will refund you in full and fix it by Friday."}),
     );
     w.llm.answer(
-        "reply_draft",
+        StepType::ReplyDraft,
         json!({"reply_body": "Hi Ann, our team will review your request and update you."}),
     );
     let result = w.triage().await;
@@ -1129,7 +1119,7 @@ async fn a_flagged_draft_is_regenerated_once_and_the_clean_rewrite_is_kept() {
     assert_eq!(step.output_snapshot["guardrail"]["remaining_flags"], json!([]));
 
     // The rewrite request names the flags, and it is recorded with what was sent.
-    let requests = w.llm.requests("reply_draft");
+    let requests = w.llm.requests(StepType::ReplyDraft);
     assert_eq!(requests.len(), 2);
     let last = requests[1].messages.last().expect("a message");
     assert!(last.content.contains("refund_commitment") && last.content.contains("hard_deadline"));
@@ -1140,7 +1130,10 @@ async fn a_flagged_draft_is_regenerated_once_and_the_clean_rewrite_is_kept() {
 async fn flags_left_after_the_regeneration_are_stored_and_returned_with_the_draft() {
     let w = world();
     for _ in 0..2 {
-        w.llm.answer("reply_draft", json!({"reply_body": "Hi Ann, you get 20% off next month."}));
+        w.llm.answer(
+            StepType::ReplyDraft,
+            json!({"reply_body": "Hi Ann, you get 20% off next month."}),
+        );
     }
     let result = w.triage().await;
 
@@ -1148,7 +1141,7 @@ async fn flags_left_after_the_regeneration_are_stored_and_returned_with_the_draf
     assert_eq!(result.guardrail_flags, vec![GuardrailFlag::PricingPromise]);
     let step = w.step(&result, StepType::ReplyDraft);
     assert_eq!(step.guardrail_flags, vec!["pricing_promise".to_owned()]);
-    assert_eq!(w.llm.requests("reply_draft").len(), 2, "regenerated once, not more");
+    assert_eq!(w.llm.requests(StepType::ReplyDraft).len(), 2, "regenerated once, not more");
     let draft = result.draft.expect("the draft is still saved for a person to review");
     assert!(draft.body.as_str().contains("20% off"));
     assert_eq!(w.store.replies(w.ticket.id).len(), 1);
@@ -1157,8 +1150,8 @@ async fn flags_left_after_the_regeneration_are_stored_and_returned_with_the_draf
 #[tokio::test]
 async fn a_failed_regeneration_keeps_the_first_draft_with_its_flags() {
     let w = world();
-    w.llm.answer("reply_draft", json!({"reply_body": "Hi Ann, we'll refund you today."}));
-    w.llm.error("reply_draft", LlmError::Timeout);
+    w.llm.answer(StepType::ReplyDraft, json!({"reply_body": "Hi Ann, we'll refund you today."}));
+    w.llm.error(StepType::ReplyDraft, LlmError::Timeout);
     let result = w.triage().await;
 
     assert_eq!(result.run.status, RunStatus::Succeeded);
@@ -1185,7 +1178,7 @@ async fn a_second_run_while_one_is_active_is_refused_with_the_active_run_id() {
     let err = w.workflow.run_sync(&w.scope, w.ticket.id).await.expect_err("refused");
     assert!(matches!(err, AppError::RunInProgress(id) if id == queued.id), "{err:?}");
     assert_eq!(w.store.with(|d| d.runs.len()), 1, "no duplicate run");
-    assert!(w.llm.requests("classification").is_empty());
+    assert!(w.llm.requests(StepType::Classification).is_empty());
 }
 
 #[tokio::test]
@@ -1275,7 +1268,7 @@ async fn a_finished_run_cannot_be_executed_again() {
 #[tokio::test]
 async fn a_panicking_provider_fails_the_run_instead_of_leaving_it_running() {
     let w = world();
-    w.llm.script("priority", Box::new(|_| panic!("provider bug: secret detail")));
+    w.llm.script(StepType::Priority, Box::new(|_| panic!("provider bug: secret detail")));
     let result = w.triage().await;
 
     assert_eq!(result.run.status, RunStatus::Failed);
@@ -1309,7 +1302,7 @@ async fn a_run_interrupted_too_often_is_failed_instead_of_retried_forever() {
     assert_eq!(result.run.status, RunStatus::Failed);
     let message = result.run.error_message.clone().expect("an error message");
     assert!(message.contains(&format!("gave up after {max} attempts")), "{message}");
-    assert!(w.llm.requests("classification").is_empty(), "no model call was made");
+    assert!(w.llm.requests(StepType::Classification).is_empty(), "no model call was made");
     assert_eq!(w.store.run(result.run.id).status, RunStatus::Failed);
     assert_eq!(w.store.ticket(w.ticket.id), w.ticket, "ticket unchanged");
 }
@@ -1323,8 +1316,10 @@ async fn the_assignee_suggestion_runs_concurrently_with_the_classification() {
     // Both calls must reach the barrier before either answers: run one after the other, the
     // triage would never finish (and the timeout in `triage` fails the test).
     let w = world_with(|llm| {
-        llm.barrier =
-            Some((Arc::new(Barrier::new(2)), vec!["classification", "assignee_suggestion"]));
+        llm.barrier = Some((
+            Arc::new(Barrier::new(2)),
+            vec![StepType::Classification, StepType::AssigneeSuggestion],
+        ));
     });
     let result = w.triage().await;
     assert_eq!(result.run.status, RunStatus::Succeeded);

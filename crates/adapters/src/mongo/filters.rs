@@ -3,8 +3,8 @@
 
 use bson::{Bson, Document, doc};
 use opsflow_domain::{
-    AssigneeFilter, ReplyId, RunStatus, TenantId, TenantScope, TicketId, TicketQuery, TicketSort,
-    TicketStatus, UserId, WorkflowRunId,
+    AssigneeFilter, ReplyId, RunStatus, TenantId, TenantScope, TicketCursor, TicketId, TicketQuery,
+    TicketSort, TicketStatus, UserId, WorkflowRunId,
 };
 use time::OffsetDateTime;
 
@@ -165,10 +165,38 @@ pub fn ticket_list(scope: &TenantScope, q: &TicketQuery) -> Document {
         .filter(|w| !w.is_empty())
         .map(|w| Bson::Document(doc! { "keywords": { "$regex": format!("^{}", regex_escape(w)) } }))
         .collect();
-    if !words.is_empty() {
-        f.insert("$and", words);
+    let mut and = words;
+    if let Some(cursor) = &q.after {
+        and.push(Bson::Document(after_cursor(cursor)));
+    }
+    if !and.is_empty() {
+        f.insert("$and", and);
     }
     f
+}
+
+/// The tickets after `cursor` in the order of [`ticket_sort`] (dates compare at the stored
+/// millisecond precision, `_id` breaks ties, as in the sort).
+fn after_cursor(cursor: &TicketCursor) -> Document {
+    let at = split_time(cursor.at).0;
+    let id = cursor.id.bson();
+    let (field, before) = match cursor.sort {
+        TicketSort::Created => ("created_at", "$lt"),
+        TicketSort::OldestWaiting => ("created_at", "$gt"),
+        TicketSort::LastActivity => ("updated_at", "$lt"),
+        TicketSort::Priority => {
+            let rank = cursor.rank;
+            return doc! { "$or": [
+                { "priority_rank": { "$lt": rank } },
+                { "priority_rank": rank, "created_at": { "$gt": at.clone() } },
+                { "priority_rank": rank, "created_at": at, "_id": { "$gt": id } },
+            ] };
+        }
+    };
+    doc! { "$or": [
+        { field: { before: at.clone() } },
+        { field: at, "_id": { before: id } },
+    ] }
 }
 
 /// A field condition for a list of values: the value itself for one (an equality, as before
@@ -331,6 +359,12 @@ mod tests {
             sort: TicketSort::Priority,
             page: 3,
             page_size: 10,
+            after: Some(TicketCursor {
+                sort: TicketSort::Priority,
+                rank: 3,
+                at: OffsetDateTime::UNIX_EPOCH,
+                id: TicketId::new(),
+            }),
         };
         // (method, filter) for every tenant-scoped repository method.
         let scoped: Vec<(&str, Document)> = vec![

@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use bson::{Bson, Document, doc};
 use mongodb::options::ReturnDocument;
 use opsflow_domain::{
-    Email, Page, ReplyBody, ReplyId, Role, Slug, Tenant, TenantId, TenantScope, Ticket, TicketId,
-    TicketPatch, TicketQuery, TicketReply, TicketStatus, User, UserId,
+    Email, ReplyBody, ReplyId, Role, Slug, Tenant, TenantId, TenantScope, Ticket, TicketId,
+    TicketListPage, TicketPatch, TicketQuery, TicketReply, TicketStatus, User, UserId,
 };
 use opsflow_ports::repos::{
     Account, AccountRepository, Conflict, ReplyRepository, RepoError, RepoResult, TenantRepository,
@@ -345,24 +345,27 @@ impl TicketRepository for MongoStore {
         ticket_from(&d.ok_or(RepoError::NotFound)?).map_err(corrupt)
     }
 
-    async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<Page<Ticket>> {
+    async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<TicketListPage> {
         let filter = f::ticket_list(scope, query);
-        let total = self.tickets.count_documents(filter.clone());
-        if query.page_size == 0 {
-            return Ok(Page { items: Vec::new(), total: total.await.map_err(driver)? });
-        }
+        // The count ignores the cursor: it is the count of the whole list, capped.
+        let counted = self
+            .tickets
+            .count_documents(f::ticket_list(scope, &TicketQuery { after: None, ..query.clone() }))
+            .limit(TicketListPage::COUNT_CAP + 1);
+        let skip = if query.after.is_some() { 0 } else { query.offset() };
         let items = async {
             let cursor = self
                 .tickets
                 .find(filter.clone())
                 .sort(f::ticket_sort(query.sort))
-                .skip(query.offset())
-                .limit(i64::from(query.page_size))
+                .skip(skip)
+                .limit(i64::from(query.page_size) + 1)
                 .await?;
             Ok::<_, mongodb::error::Error>(cursor)
         };
-        let (total, cursor) = futures::try_join!(total.into_future(), items).map_err(driver)?;
-        Ok(Page { items: collect(cursor, ticket_from).await?, total })
+        let (counted, cursor) = futures::try_join!(counted.into_future(), items).map_err(driver)?;
+        let rows = collect(cursor, ticket_from).await?;
+        Ok(TicketListPage::from_rows(rows, query.page_size, query.sort, counted))
     }
 
     async fn count(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<u64> {
@@ -622,5 +625,9 @@ impl ReplyRepository for MongoStore {
 /// A sent reply by a person answers the customer: unsent AI drafts of the ticket go (their text
 /// stays in the triage run's `reply_draft` step), so nobody answers twice.
 fn retires_drafts(reply: &TicketReply) -> bool {
-    reply.sent_at.is_some() && reply.author_type != opsflow_domain::AuthorType::Ai
+    reply.sent_at.is_some()
+        && !matches!(
+            reply.author_type,
+            opsflow_domain::AuthorType::Ai | opsflow_domain::AuthorType::Note
+        )
 }

@@ -4,8 +4,9 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 use opsflow_domain::{
-    AssigneeFilter, ReplyBody, ReplyId, TenantId, TenantScope, Ticket, TicketId, TicketPatch,
-    TicketQuery, TicketReply, TicketSort, TicketStatus, UserId, search,
+    AssigneeFilter, ReplyBody, ReplyId, TenantId, TenantScope, Ticket, TicketCursor, TicketId,
+    TicketListPage, TicketPatch, TicketQuery, TicketReply, TicketSort, TicketStatus, UserId,
+    search,
 };
 use opsflow_ports::repos::{Conflict, ReplyRepository, RepoError, RepoResult, TicketRepository};
 use sqlx::sqlite::SqliteArguments;
@@ -361,6 +362,7 @@ fn keyword_count(
     tenant: TenantId,
     query: &TicketQuery,
     words: &[String],
+    cap: Option<u64>,
 ) -> Option<(String, Vec<Arg>)> {
     let (first, rest) = words.split_first().filter(|_| !query.has_field_filters())?;
     let tenant_blob = blob(tenant.as_uuid());
@@ -382,8 +384,29 @@ fn keyword_count(
         args.push(Arg::Text(word.clone()));
         args.push(Arg::Text(prefix_end(word)));
     }
+    if let Some(cap) = cap {
+        sql.push_str(" LIMIT ?");
+        args.push(Arg::Int(i64::try_from(cap).unwrap_or(i64::MAX)));
+    }
     sql.push(')');
     Some((sql, args))
+}
+
+/// ` AND <the rows after the cursor>` for keyset paging, in the order of [`order_by`].
+fn after_cursor(cursor: &TicketCursor) -> RepoResult<(&'static str, Vec<Arg>)> {
+    let at = Arg::Int(nanos(cursor.at)?);
+    let id = Arg::Blob(blob(cursor.id.as_uuid()));
+    Ok(match cursor.sort {
+        TicketSort::Created => (" AND (created_at, id) < (?, ?)", vec![at, id]),
+        TicketSort::OldestWaiting => (" AND (created_at, id) > (?, ?)", vec![at, id]),
+        TicketSort::LastActivity => (" AND (updated_at, id) < (?, ?)", vec![at, id]),
+        // The first conjunct bounds the index range; the second skips the cursor's own rank
+        // up to and including the cursor's ticket.
+        TicketSort::Priority => (
+            " AND priority_rank <= ? AND (priority_rank < ? OR (created_at, id) > (?, ?))",
+            vec![Arg::Int(cursor.rank), Arg::Int(cursor.rank), at, id],
+        ),
+    })
 }
 
 /// The search words (rarest first) and the `WHERE` clause with its arguments of a list.
@@ -401,8 +424,8 @@ async fn planned_filter(
     Ok((words, filter, args))
 }
 
-/// How many tickets match: from the keyword index alone for a pure search, otherwise a
-/// `COUNT` over the filter (served by the tenant's indexes).
+/// How many tickets match (at most `cap` when given): from the keyword index alone for a pure
+/// search, otherwise a `COUNT` over the filter (served by the tenant's indexes).
 async fn count_rows(
     conn: &mut SqliteConnection,
     tenant: TenantId,
@@ -410,10 +433,22 @@ async fn count_rows(
     words: &[String],
     filter: &str,
     args: &[Arg],
+    cap: Option<u64>,
 ) -> RepoResult<u64> {
-    let (count_sql, count_args) = keyword_count(tenant, query, words).unwrap_or_else(|| {
-        (format!("SELECT COUNT(*) AS n FROM tickets WHERE {filter}"), args.to_vec())
-    });
+    let (count_sql, count_args) =
+        keyword_count(tenant, query, words, cap).unwrap_or_else(|| match cap {
+            None => (format!("SELECT COUNT(*) AS n FROM tickets WHERE {filter}"), args.to_vec()),
+            Some(cap) => {
+                let mut args = args.to_vec();
+                args.push(Arg::Int(i64::try_from(cap).unwrap_or(i64::MAX)));
+                (
+                    format!(
+                        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM tickets WHERE {filter} LIMIT ?)"
+                    ),
+                    args,
+                )
+            }
+        });
     let mut count = sqlx::query::<Sqlite>(AssertSqlSafe(count_sql));
     for a in &count_args {
         count = bind(count, a);
@@ -431,7 +466,7 @@ impl TicketRepository for SqliteStore {
     async fn count(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<u64> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let (words, filter, args) = planned_filter(&mut conn, scope.tenant_id(), query).await?;
-        count_rows(&mut conn, scope.tenant_id(), query, &words, &filter, &args).await
+        count_rows(&mut conn, scope.tenant_id(), query, &words, &filter, &args, None).await
     }
 
     async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<u64> {
@@ -478,18 +513,30 @@ impl TicketRepository for SqliteStore {
         ticket_in(&mut conn, scope.tenant_id(), id).await
     }
 
-    async fn list(
-        &self,
-        scope: &TenantScope,
-        query: &TicketQuery,
-    ) -> RepoResult<opsflow_domain::Page<Ticket>> {
+    async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<TicketListPage> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let (words, filter, args) = planned_filter(&mut conn, scope.tenant_id(), query).await?;
-        let total = count_rows(&mut conn, scope.tenant_id(), query, &words, &filter, &args).await?;
-        if total <= query.offset() {
-            return Ok(opsflow_domain::Page { items: Vec::new(), total });
-        }
-
+        let tenant = scope.tenant_id();
+        let (words, mut filter, mut args) = planned_filter(&mut conn, tenant, query).await?;
+        let cap = TicketListPage::COUNT_CAP + 1;
+        let counted =
+            count_rows(&mut conn, tenant, query, &words, &filter, &args, Some(cap)).await?;
+        let offset = match &query.after {
+            Some(cursor) => {
+                let (condition, more) = after_cursor(cursor)?;
+                filter.push_str(condition);
+                args.extend(more);
+                0
+            }
+            None if counted < cap && counted <= query.offset() => {
+                return Ok(TicketListPage::from_rows(
+                    Vec::new(),
+                    query.page_size,
+                    query.sort,
+                    counted,
+                ));
+            }
+            None => query.offset(),
+        };
         let mut page = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
             "SELECT {} FROM tickets WHERE {filter} ORDER BY {} LIMIT ? OFFSET ?",
             rows::TICKET_COLS,
@@ -499,12 +546,17 @@ impl TicketRepository for SqliteStore {
             page = bind(page, a);
         }
         let found = page
-            .bind(i64::from(query.page_size))
-            .bind(int(query.offset())?)
+            .bind(i64::from(query.page_size) + 1)
+            .bind(int(offset)?)
             .fetch_all(&mut *conn)
             .await
             .map_err(db_err)?;
-        Ok(opsflow_domain::Page { items: rows::all(&found, rows::ticket)?, total })
+        Ok(TicketListPage::from_rows(
+            rows::all(&found, rows::ticket)?,
+            query.page_size,
+            query.sort,
+            counted,
+        ))
     }
 
     async fn update(
@@ -626,7 +678,13 @@ impl ReplyRepository for SqliteStore {
                 .await
                 .map_err(db_err)?;
         }
-        if reply.sent_at.is_some() && reply.author_type != opsflow_domain::AuthorType::Ai {
+        // A person's (or the customer's) message retires the AI drafts; a note is internal.
+        if reply.sent_at.is_some()
+            && !matches!(
+                reply.author_type,
+                opsflow_domain::AuthorType::Ai | opsflow_domain::AuthorType::Note
+            )
+        {
             retire_ai_drafts(&mut tx, tenant, reply.ticket_id).await?;
         }
         insert_reply(&mut tx, tenant, reply.ticket_id, reply).await?;

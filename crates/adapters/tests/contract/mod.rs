@@ -31,8 +31,9 @@ use opsflow_domain::{
     AssigneeFilter, AuditEvent, AuditEventId, AuditKind, AuditQuery, AuthSession, AuthorType,
     Category, Channel, DetailKey, Email, PersonName, Policies, Priority, ReplyBody, ReplyId, Role,
     RunStatus, SessionId, Slug, StepType, TICKET_TRIAGE, Tenant, TenantId, TenantName, TenantScope,
-    Ticket, TicketBody, TicketId, TicketPatch, TicketQuery, TicketReply, TicketSort, TicketStatus,
-    TicketSubject, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
+    Ticket, TicketBody, TicketId, TicketListPage, TicketPatch, TicketQuery, TicketReply,
+    TicketSort, TicketStatus, TicketSubject, User, UserId, WorkflowRun, WorkflowRunId,
+    WorkflowStep, WorkflowStepId,
 };
 use opsflow_ports::repos::{
     AuditRepository, ReplyRepository, RepoError, Store, TenantRepository, TicketRepository,
@@ -80,6 +81,8 @@ macro_rules! contract_tests {
             ticket_search_by_prefix_and_all_words,
             ticket_edits_reindex_search,
             ticket_list_paginates_newest_first_with_total,
+            keyset_pages_walk_every_sort_without_gaps_or_repeats,
+            list_counts_are_exact_up_to_the_cap,
             tenant_isolation_for_every_method,
             reply_with_status_change_is_atomic,
             drafts_update_consume_and_not_draft,
@@ -868,6 +871,133 @@ pub async fn ticket_list_paginates_newest_first_with_total<S: Store>(store: Arc<
     assert_eq!(past.total, 8);
     let full = TicketRepository::list(&*store, &a.scope, &query()).await.unwrap();
     assert_eq!(full.items, want, "list returns complete tickets");
+}
+
+pub async fn keyset_pages_walk_every_sort_without_gaps_or_repeats<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let base = now_ms();
+    let priorities = [None, Some(Priority::Low), Some(Priority::Urgent), Some(Priority::High)];
+    let mut made = Vec::new();
+    for i in 0..17_i64 {
+        // Groups of three share a creation time, so the id must break ties.
+        let mut t = new_ticket(&a.scope, &format!("Walk {i}"), "keyset body", at(base, i / 3));
+        t.priority = priorities[usize::try_from(i).unwrap() % priorities.len()];
+        t.status = if i % 5 == 0 { TicketStatus::Closed } else { TicketStatus::Open };
+        TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+        made.push(t.id);
+    }
+    for i in 0..4 {
+        let t = new_ticket(&b.scope, &format!("Foreign {i}"), "keyset body", at(base, i));
+        TicketRepository::create(&*store, &b.scope, &t).await.unwrap();
+    }
+    // Some activity, with ties on updated_at too.
+    let touch = TicketPatch { category: Some(Some(Category::Bug)), ..TicketPatch::default() };
+    for (n, i) in [4_usize, 9, 1, 12].into_iter().enumerate() {
+        let when = at(base, 40 + i64::try_from(n / 2).unwrap());
+        TicketRepository::update(&*store, &a.scope, made[i], &touch, when).await.unwrap();
+    }
+
+    let filters = [
+        TicketQuery::default(),
+        TicketQuery { statuses: vec![TicketStatus::Open], ..TicketQuery::default() },
+        TicketQuery { search: words("keyset walk"), ..TicketQuery::default() },
+    ];
+    for filter in filters {
+        for &sort in TicketSort::ALL {
+            let q = TicketQuery { sort, ..filter.clone() };
+            let whole = TicketRepository::list(
+                &*store,
+                &a.scope,
+                &TicketQuery { page_size: 100, ..q.clone() },
+            )
+            .await
+            .unwrap();
+            assert!(whole.next.is_none(), "one page holds everything");
+            assert!(whole.total_exact);
+            let mut walked = Vec::new();
+            let mut after = None;
+            for _ in 0..20 {
+                let page = TicketRepository::list(
+                    &*store,
+                    &a.scope,
+                    &TicketQuery { page_size: 4, after, ..q.clone() },
+                )
+                .await
+                .unwrap();
+                assert_eq!(page.total, whole.total, "the count ignores the cursor");
+                assert!(page.items.len() <= 4);
+                walked.extend(ids(&page.items));
+                match page.next {
+                    Some(next) => {
+                        assert_eq!(next.sort, sort);
+                        assert_eq!(page.items.len(), 4, "only a full page has a next one");
+                        after = Some(next);
+                    }
+                    None => break,
+                }
+            }
+            assert_eq!(walked, ids(&whole.items), "{sort:?} with {filter:?}");
+        }
+    }
+
+    // A ticket created while someone pages (newest first) does not shift the later pages.
+    let q = TicketQuery { page_size: 5, ..TicketQuery::default() };
+    let first = TicketRepository::list(&*store, &a.scope, &q).await.unwrap();
+    let late = new_ticket(&a.scope, "Late arrival", "body", at(base, 99));
+    TicketRepository::create(&*store, &a.scope, &late).await.unwrap();
+    let second =
+        TicketRepository::list(&*store, &a.scope, &TicketQuery { after: first.next, ..q.clone() })
+            .await
+            .unwrap();
+    let all = TicketRepository::list(&*store, &a.scope, &TicketQuery { page_size: 100, ..q })
+        .await
+        .unwrap();
+    let all_ids = ids(&all.items);
+    assert_eq!(all_ids[0], late.id);
+    assert_eq!(ids(&second.items), all_ids[6..11].to_vec(), "continues after page one");
+
+    // A cursor from another workspace's ticket leaks nothing of it: the list stays in scope.
+    let foreign = TicketRepository::list(&*store, &b.scope, &TicketQuery::default()).await.unwrap();
+    let from_foreign = TicketRepository::list(
+        &*store,
+        &b.scope,
+        &TicketQuery { after: first.next, ..TicketQuery::default() },
+    )
+    .await
+    .unwrap();
+    assert!(from_foreign.items.iter().all(|t| t.tenant_id == b.scope.tenant_id()));
+    assert_eq!(foreign.total, 4);
+}
+
+pub async fn list_counts_are_exact_up_to_the_cap<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let cap = TicketListPage::COUNT_CAP;
+    let tickets: Vec<Ticket> = (0..cap + 5)
+        .map(|i| {
+            new_ticket(
+                &a.scope,
+                &format!("Bulk {i}"),
+                "capped body",
+                at(base, i64::try_from(i).unwrap()),
+            )
+        })
+        .collect();
+    TicketRepository::create_many(&*store, &a.scope, &tickets).await.unwrap();
+
+    let plain = TicketRepository::list(&*store, &a.scope, &TicketQuery::default()).await.unwrap();
+    assert_eq!((plain.total, plain.total_exact), (cap, false));
+    assert!(plain.next.is_some());
+    let searched = TicketQuery { search: words("capped"), ..TicketQuery::default() };
+    let found = TicketRepository::list(&*store, &a.scope, &searched).await.unwrap();
+    assert_eq!((found.total, found.total_exact), (cap, false));
+    // The views' count stays exact.
+    assert_eq!(TicketRepository::count(&*store, &a.scope, &searched).await.unwrap(), cap + 5);
+    // Below the cap the count is exact.
+    let few = TicketQuery { search: words("bulk 100"), ..TicketQuery::default() };
+    let few = TicketRepository::list(&*store, &a.scope, &few).await.unwrap();
+    assert_eq!((few.total, few.total_exact), (6, true), "Bulk 100 and Bulk 1000 to 1004");
 }
 
 pub async fn create_many_stores_every_ticket<S: Store>(store: Arc<S>) {

@@ -12,10 +12,10 @@ use crate::api::{ApiTags, parse_id};
 use crate::auth::BearerAuth;
 use crate::body::JsonBody;
 use crate::dto::{
-    CategoryDto, DraftUpdateRequest, PriorityDto, ReplyCreateRequest, ReplyDto, RunSummary,
-    TicketCreateRequest, TicketDetailResponse, TicketDto, TicketListParams, TicketPage,
-    TicketPatchRequest, TicketSortDto, TicketStatusDto, TicketViewDto, TicketViewIdDto,
-    TicketViewsResponse,
+    CategoryDto, DraftUpdateRequest, NoteCreateRequest, PriorityDto, ReplyCreateRequest, ReplyDto,
+    RunSummary, TicketBulkResponse, TicketBulkResult, TicketBulkUpdateRequest, TicketCreateRequest,
+    TicketDetailResponse, TicketDto, TicketListParams, TicketPage, TicketPatchRequest,
+    TicketSortDto, TicketStatusDto, TicketViewDto, TicketViewIdDto, TicketViewsResponse,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -40,6 +40,14 @@ pub enum TicketPageResult {
 }
 
 /// The views of the ticket list.
+/// Bulk update done (also when some tickets could not be changed: see each result).
+#[derive(ApiResponse)]
+pub enum TicketBulkAnswer {
+    /// One result per ticket, in the order sent.
+    #[oai(status = 200)]
+    Ok(Json<TicketBulkResponse>),
+}
+
 #[derive(ApiResponse)]
 pub enum TicketViewsResult {
     /// Every view with its filter and exact count.
@@ -127,10 +135,14 @@ impl TicketsApi {
         /// The order (default `created`, newest first). `oldest_waiting` without a `status`
         /// lists only tickets still waiting on the team (new, open, pending).
         sort: Query<Option<TicketSortDto>>,
-        /// Page number, from 1.
+        /// Page number, from 1. For deep lists use `cursor` instead: its cost does not grow
+        /// with depth.
         page: Query<Option<u32>>,
         /// Items per page, 1–100 (default 25).
         page_size: Query<Option<u32>>,
+        /// Start after the previous page: its `next_cursor`, with the same filters and `sort`
+        /// (not combined with `page`).
+        cursor: Query<Option<String>>,
     ) -> ApiResult<TicketPageResult> {
         let query = TicketListParams {
             view: view.0,
@@ -144,6 +156,7 @@ impl TicketsApi {
             sort: sort.0,
             page: page.0,
             page_size: page_size.0,
+            cursor: cursor.0,
         }
         .try_into_domain(auth.0.scope.user_id())?;
         let (page, page_size) = (query.page, query.page_size);
@@ -151,6 +164,8 @@ impl TicketsApi {
         Ok(TicketPageResult::Ok(Json(TicketPage {
             items: result.items.into_iter().map(Into::into).collect(),
             total: result.total,
+            total_exact: result.total_exact,
+            next_cursor: result.next.map(|c| c.encode()),
             page,
             page_size,
         })))
@@ -230,6 +245,44 @@ impl TicketsApi {
         Ok(TicketResult::Ok(Json(t.into())))
     }
 
+    /// Apply one change (status, priority, category, assignee) to up to 100 tickets in one
+    /// request ("bulk action"). Each ticket is updated on its own and gets its own result, so
+    /// one missing ticket does not stop the others; a ticket of another workspace is
+    /// `ticket_not_found`.
+    #[oai(path = "/bulk", method = "post", operation_id = "bulk_update_tickets")]
+    async fn bulk_update(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        body: JsonBody<TicketBulkUpdateRequest>,
+    ) -> ApiResult<TicketBulkAnswer> {
+        let (ids, changes) = body.0.try_into_domain()?;
+        let outcomes = state.tickets.bulk_update(&auth.0.scope, &ids, changes).await?;
+        let mut updated = 0_u32;
+        let results: Vec<TicketBulkResult> = outcomes
+            .into_iter()
+            .map(|(id, outcome)| match outcome {
+                Ok(ticket) => {
+                    updated += 1;
+                    TicketBulkResult {
+                        id: id.to_string(),
+                        ok: true,
+                        ticket: Some(ticket.into()),
+                        error: None,
+                    }
+                }
+                Err(e) => TicketBulkResult {
+                    id: id.to_string(),
+                    ok: false,
+                    ticket: None,
+                    error: Some(ApiError::from(e).into_body().error),
+                },
+            })
+            .collect();
+        let failed = u32::try_from(results.len()).unwrap_or(u32::MAX) - updated;
+        Ok(TicketBulkAnswer::Ok(Json(TicketBulkResponse { results, updated, failed })))
+    }
+
     /// Reply to the ticket as the current user; optionally set its status and replace an AI
     /// draft, all in one transaction ("Save & Mark Replied").
     #[oai(path = "/:id/replies", method = "post", operation_id = "create_reply")]
@@ -243,6 +296,22 @@ impl TicketsApi {
         let id: TicketId = parse_id("id", &id.0)?;
         let input = body.0.try_into_domain()?;
         let r = state.tickets.reply(&auth.0.scope, id, input).await?;
+        Ok(ReplyCreated::Created(Json(r.into())))
+    }
+
+    /// Add an internal note: seen by the team only, never sent or emailed to the customer; it
+    /// changes neither the status nor the AI draft. Mention colleagues as `@Name`.
+    #[oai(path = "/:id/notes", method = "post", operation_id = "create_note")]
+    async fn note(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+        id: Path<String>,
+        body: JsonBody<NoteCreateRequest>,
+    ) -> ApiResult<ReplyCreated> {
+        let id: TicketId = parse_id("id", &id.0)?;
+        let text = body.0.try_into_domain()?;
+        let r = state.tickets.note(&auth.0.scope, id, text).await?;
         Ok(ReplyCreated::Created(Json(r.into())))
     }
 

@@ -604,6 +604,17 @@ pub async fn health_docs_metrics_and_web_routes_answer(ctx: Ctx) {
         assert!(paths.contains_key(p), "OpenAPI document lacks {p}: {:?}", paths.keys());
     }
 
+    // The step catalogue the web UI is generated from: every step, in pipeline order, labelled.
+    let steps =
+        spec.json["components"]["schemas"]["StepType"]["x-steps"].as_array().expect("x-steps");
+    let values: Vec<&str> = steps.iter().filter_map(|s| s["value"].as_str()).collect();
+    assert_eq!(
+        values,
+        ["classification", "priority", "assignee_suggestion", "reply_draft", "persist"]
+    );
+    assert!(steps.iter().all(|s| s["label"].as_str().is_some_and(|l| !l.is_empty())), "{steps:?}");
+    assert_eq!(steps[1]["prerequisites"], serde_json::json!(["classification"]));
+
     // Every operation has an id; every one but health, signup and login needs the bearer token
     // and documents the JSON error answers.
     let public = ["health", "signup", "login"];

@@ -114,6 +114,12 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
             Some(json!({"body": "Injected by A", "status": "closed"})),
         ),
         (
+            Method::POST,
+            format!("/api/tickets/{bt}/notes"),
+            format!("/api/tickets/{missing}/notes"),
+            Some(json!({"body": "Note planted by A"})),
+        ),
+        (
             Method::PATCH,
             format!("/api/tickets/{bt}/replies/{draft}"),
             format!("/api/tickets/{missing}/replies/{missing}"),
@@ -251,6 +257,20 @@ pub async fn another_tenants_ids_are_not_found_and_unchanged(ctx: Ctx) {
     )
     .await
     .expect_error(400, None, Some("tenant_id"));
+    // A bulk update naming B's ticket: that item is not found, exactly like a missing id.
+    let r = app
+        .post(
+            "/api/tickets/bulk",
+            a,
+            json!({"ids": [bt, missing], "changes": {"status": "closed", "assignee_id": null}}),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.json["updated"], 0);
+    let results = r.json["results"].as_array().expect("results");
+    assert_eq!(results[0]["error"], results[1]["error"], "B's id answers as a missing one");
+    assert_eq!(results[0]["error"]["code"], "ticket_not_found");
+
     assert_eq!(app.ticket_count(&w.a.token).await, 1);
     assert_eq!(app.ticket(&w.a.token, &w.a_ticket).await["ticket"]["status"], "new");
 

@@ -159,6 +159,9 @@ macro_rules! all_suites {
                 ticket_numbers_are_per_workspace_and_resolve_in_urls_and_search,
                 list_filters_take_several_values_assignees_and_sorts,
                 views_have_exact_counts_and_list_what_they_count,
+                cursor_pages_follow_the_sort_and_stay_in_the_workspace,
+                bulk_update_changes_each_ticket_and_reports_each_result,
+                internal_notes_stay_internal_and_in_the_workspace,
             ]
         );
         $crate::http_cases!(

@@ -267,3 +267,204 @@ pub async fn views_have_exact_counts_and_list_what_they_count(ctx: Ctx) {
     app.get("/api/tickets?view=bogus", Some(&a.token)).await.expect_error(400, None, Some("view"));
     app.get("/api/tickets/views", None).await.expect_error(401, None, None);
 }
+
+pub async fn cursor_pages_follow_the_sort_and_stay_in_the_workspace(ctx: Ctx) {
+    let app = ctx.spawn().await;
+    let a = app.signup("Alpha Agency", "ann@alpha.example").await;
+    let b = app.signup("Beta Bureau", "ben@beta.example").await;
+    let mut made = Vec::new();
+    for (i, priority) in
+        ["low", "urgent", "high", "urgent", "medium", "low", "high"].iter().enumerate()
+    {
+        let t = make(&app, &a, &format!("Cursor ticket {i}")).await;
+        set(&app, &a, &t, "open", priority, None).await;
+        made.push(t);
+    }
+    let beta = make(&app, &b, "Beta cursor ticket").await;
+
+    for sort in ["created", "priority", "last_activity", "oldest_waiting"] {
+        let whole = app.list(&a.token, &format!("sort={sort}&page_size=100")).await;
+        assert!(whole["next_cursor"].is_null(), "{sort}: one page holds all");
+        assert_eq!(whole["total_exact"], true);
+        let mut walked = Vec::new();
+        let mut query = format!("sort={sort}&page_size=3");
+        loop {
+            let page = app.list(&a.token, &query).await;
+            assert_eq!(page["total"], 7, "{sort}: the count ignores the cursor");
+            walked.extend(ids(&page));
+            let Some(next) = page["next_cursor"].as_str() else { break };
+            query = format!("sort={sort}&page_size=3&cursor={next}");
+        }
+        assert_eq!(walked, ids(&whole), "{sort}");
+    }
+
+    // Bad cursors are 4xx errors naming the field, never 500s.
+    let first = app.list(&a.token, "page_size=2").await;
+    let cursor = first["next_cursor"].as_str().expect("a next page").to_owned();
+    for query in [
+        "cursor=garbage".to_owned(),
+        "cursor=t1.created.0.99999999999999999999.0196a1b2c3d4e5f60718293a4b5c6d7e".to_owned(),
+        format!("sort=priority&cursor={cursor}"),
+        format!("page=2&cursor={cursor}"),
+    ] {
+        let got = app.get(&format!("/api/tickets?{query}"), Some(&a.token)).await;
+        got.expect_error(422, Some("validation_failed"), Some("cursor"));
+    }
+
+    // A's cursor in B's workspace lists B's tickets only.
+    let in_b = app.list(&b.token, &format!("cursor={cursor}")).await;
+    assert!(ids(&in_b).iter().all(|i| *i == id(&beta)), "{in_b}");
+    assert!(!ids(&in_b).iter().any(|i| made.iter().any(|t| id(t) == *i)));
+}
+
+pub async fn bulk_update_changes_each_ticket_and_reports_each_result(ctx: Ctx) {
+    use serde_json::json;
+    let app = ctx.spawn().await;
+    let a = app.signup("Alpha Agency", "ann@alpha.example").await;
+    let agent = app.add_user(&a, "Alan Agent", "alan@alpha.example", "agent").await;
+    let b = app.signup("Beta Bureau", "ben@beta.example").await;
+    let a1 = make(&app, &a, "Bulk one").await;
+    let a2 = make(&app, &a, "Bulk two").await;
+    let a3 = make(&app, &a, "Bulk three").await;
+    let b1 = make(&app, &b, "Beta bulk").await;
+
+    // An agent assigns, prioritises and opens two of A's tickets, and tries B's.
+    let r = app
+        .post(
+            "/api/tickets/bulk",
+            Some(&agent.token),
+            json!({
+                "ids": [id(&a1), id(&b1), id(&a2)],
+                "changes": {"status": "open", "priority": "high", "assignee_id": agent.user_id}
+            }),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!((r.json["updated"].as_u64(), r.json["failed"].as_u64()), (Some(2), Some(1)));
+    let results = r.json["results"].as_array().expect("results");
+    assert_eq!(
+        results.iter().map(|x| x["id"].as_str().unwrap()).collect::<Vec<_>>(),
+        [id(&a1), id(&b1), id(&a2)]
+    );
+    assert_eq!(results[0]["ok"], true);
+    assert_eq!(results[0]["ticket"]["priority"], "high");
+    assert_eq!(results[1]["ok"], false);
+    assert_eq!(results[1]["error"]["code"], "ticket_not_found");
+    assert!(results[1]["ticket"].is_null(), "nothing of B's ticket is shown");
+    for t in [&a1, &a2] {
+        let got = app.ticket(&a.token, &id(t)).await;
+        assert_eq!(got["ticket"]["status"], "open");
+        assert_eq!(got["ticket"]["assignee_id"], agent.user_id.as_str());
+    }
+    assert_eq!(app.ticket(&a.token, &id(&a3)).await["ticket"]["status"], "new", "not listed");
+    let beta = app.ticket(&b.token, &id(&b1)).await;
+    assert_eq!(beta["ticket"]["status"], "new", "B's ticket is unchanged");
+    assert!(beta["ticket"]["priority"].is_null());
+
+    // Null clears; closing in bulk.
+    let r = app
+        .post(
+            "/api/tickets/bulk",
+            Some(&a.token),
+            json!({"ids": [id(&a1), id(&a2)], "changes": {"assignee_id": null, "status": "closed"}}),
+        )
+        .await;
+    r.expect(200);
+    assert_eq!(r.json["updated"], 2);
+    let got = app.ticket(&a.token, &id(&a2)).await;
+    assert!(got["ticket"]["assignee_id"].is_null());
+    assert_eq!(got["ticket"]["status"], "closed");
+
+    // Bad requests name the field and change nothing.
+    let many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    let b_user = b.user_id.clone();
+    for (body, field) in [
+        (json!({"ids": [], "changes": {"status": "open"}}), "ids"),
+        (json!({"ids": many, "changes": {"status": "open"}}), "ids"),
+        (json!({"ids": ["nope"], "changes": {"status": "open"}}), "ids"),
+        (json!({"ids": [id(&a3), id(&a3)], "changes": {"status": "open"}}), "ids"),
+        (json!({"ids": [id(&a3)], "changes": {}}), "changes"),
+        (json!({"ids": [id(&a3)], "changes": {"status": null}}), "changes.status"),
+        (json!({"ids": [id(&a3)], "changes": {"assignee_id": "x"}}), "changes.assignee_id"),
+        (json!({"ids": [id(&a3)], "changes": {"assignee_id": b_user}}), "assignee_id"),
+    ] {
+        app.post("/api/tickets/bulk", Some(&a.token), body.clone()).await.expect_error(
+            422,
+            Some("validation_failed"),
+            Some(field),
+        );
+    }
+    let r = app
+        .post(
+            "/api/tickets/bulk",
+            Some(&a.token),
+            json!({"ids": [id(&a3)], "changes": {"subject": "x"}}),
+        )
+        .await;
+    assert!(matches!(r.status, 400 | 422), "{}", r.text);
+    app.post("/api/tickets/bulk", None, json!({"ids": [id(&a3)], "changes": {"status": "open"}}))
+        .await
+        .expect(401);
+    assert_eq!(app.ticket(&a.token, &id(&a3)).await["ticket"]["status"], "new");
+}
+
+pub async fn internal_notes_stay_internal_and_in_the_workspace(ctx: Ctx) {
+    use serde_json::json;
+    let app = ctx.spawn().await;
+    let a = app.signup("Alpha Agency", "ann@alpha.example").await;
+    let agent = app.add_user(&a, "Alan Agent", "alan@alpha.example", "agent").await;
+    let b = app.signup("Beta Bureau", "ben@beta.example").await;
+    let t = make(&app, &a, "Needs a second opinion").await;
+    let path = format!("/api/tickets/{}/notes", id(&t));
+    // The offline engine drafts a reply; a note must leave it in place.
+    app.post(&format!("/api/tickets/{}/workflows/triage", id(&t)), Some(&a.token), json!({}))
+        .await
+        .expect(200);
+    let before = app.ticket(&a.token, &id(&t)).await;
+
+    let r = app
+        .post(&path, Some(&agent.token), json!({"body": "@Ann Admin can you check the invoice?"}))
+        .await;
+    r.expect(201);
+    assert_eq!(r.json["author_type"], "note");
+    assert_eq!(r.json["author_id"], agent.user_id.as_str());
+    assert_eq!(r.json["draft"], false);
+
+    let after = app.ticket(&a.token, &id(&t)).await;
+    assert_eq!(after["ticket"]["status"], before["ticket"]["status"], "a note is not a reply");
+    assert_eq!(after["ticket"]["updated_at"], before["ticket"]["updated_at"]);
+    let replies = after["replies"].as_array().expect("replies");
+    let drafts = replies.iter().filter(|r| r["author_type"] == "ai" && r["draft"] == true).count();
+    assert_eq!(drafts, 1, "the AI draft stays: {replies:?}");
+    assert!(replies.iter().any(|r| r["author_type"] == "note"));
+
+    // Bad input and other workspaces.
+    for body in [json!({"body": ""}), json!({"body": "x".repeat(20_001)})] {
+        app.post(&path, Some(&a.token), body).await.expect_error(
+            422,
+            Some("validation_failed"),
+            Some("body"),
+        );
+    }
+    app.post(&path, Some(&a.token), json!({"body": "hi", "status": "closed"})).await.expect_error(
+        400,
+        None,
+        Some("status"),
+    );
+    app.post(&path, Some(&b.token), json!({"body": "planted"})).await.expect_error(
+        404,
+        Some("ticket_not_found"),
+        None,
+    );
+    app.post("/api/tickets/not-an-id/notes", Some(&a.token), json!({"body": "x"}))
+        .await
+        .expect_error(400, None, Some("id"));
+    app.post(&path, None, json!({"body": "x"})).await.expect(401);
+    let notes = app.ticket(&a.token, &id(&t)).await["replies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["author_type"] == "note")
+        .count();
+    assert_eq!(notes, 1, "nothing else was added");
+}

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use opsflow_domain::StepType;
 use opsflow_llm::ScriptedLlm;
 use opsflow_ports::llm::LlmError;
 use serde_json::{Value, json};
@@ -257,7 +258,7 @@ pub async fn invalid_model_output_fails_the_run_cleanly(ctx: Ctx) {
     let llm = Arc::new(ScriptedLlm::new());
     for _ in 0..2 {
         llm.push_ok_for(
-            "classification",
+            StepType::Classification,
             json!({"category": "urgent-billing", "reason": "made up"}),
         );
     }
@@ -370,10 +371,10 @@ pub async fn a_queued_run_survives_a_restart(ctx: Ctx) {
 /// A scripted provider that answers one whole run, each call after `delay`.
 fn slow_valid_llm(delay: Duration) -> Arc<ScriptedLlm> {
     let llm = Arc::new(ScriptedLlm::new().with_delay(delay));
-    llm.push_ok_for("classification", json!({"category": "billing", "reason": "double charge"}))
-        .push_ok_for("priority", json!({"priority": "high", "reason": "money taken twice"}))
-        .push_ok_for("assignee_suggestion", json!({"assignee_user_id": null, "reason": "no preference"}))
-        .push_ok_for("reply_draft", json!({"reply_body": "Hi Irene, thanks for letting us know. We are looking into the duplicate charge."}));
+    llm.push_ok_for(StepType::Classification, json!({"category": "billing", "reason": "double charge"}))
+        .push_ok_for(StepType::Priority, json!({"priority": "high", "reason": "money taken twice"}))
+        .push_ok_for(StepType::AssigneeSuggestion, json!({"assignee_user_id": null, "reason": "no preference"}))
+        .push_ok_for(StepType::ReplyDraft, json!({"reply_body": "Hi Irene, thanks for letting us know. We are looking into the duplicate charge."}));
     llm
 }
 
@@ -513,14 +514,17 @@ pub async fn a_run_left_running_by_a_crash_is_finished_after_its_lease(ctx: Ctx)
 /// Scripts one run on `llm` with the given assignee suggestion and reply (pushed `replies`
 /// times, for the guardrail regeneration).
 fn script_run(llm: &ScriptedLlm, assignee: Value, reply: &str, replies: usize) {
-    llm.push_ok_for("classification", json!({"category": "billing", "reason": "double charge"}))
-        .push_ok_for("priority", json!({"priority": "high", "reason": "money taken twice"}))
-        .push_ok_for(
-            "assignee_suggestion",
-            json!({"assignee_user_id": assignee, "reason": "best fit"}),
-        );
+    llm.push_ok_for(
+        StepType::Classification,
+        json!({"category": "billing", "reason": "double charge"}),
+    )
+    .push_ok_for(StepType::Priority, json!({"priority": "high", "reason": "money taken twice"}))
+    .push_ok_for(
+        StepType::AssigneeSuggestion,
+        json!({"assignee_user_id": assignee, "reason": "best fit"}),
+    );
     for _ in 0..replies {
-        llm.push_ok_for("reply_draft", json!({"reply_body": reply}));
+        llm.push_ok_for(StepType::ReplyDraft, json!({"reply_body": reply}));
     }
 }
 
@@ -593,7 +597,11 @@ pub async fn guardrail_flags_on_a_draft_are_returned_and_recorded(ctx: Ctx) {
         step["guardrail_flags"].as_array().unwrap().contains(&json!("refund_commitment")),
         "{step}"
     );
-    assert_eq!(llm.tasks().iter().filter(|t| *t == "reply_draft").count(), 2, "regenerated once");
+    assert_eq!(
+        llm.tasks().iter().filter(|t| **t == StepType::ReplyDraft).count(),
+        2,
+        "regenerated once"
+    );
 }
 
 pub async fn a_draft_can_only_be_consumed_on_its_own_ticket(ctx: Ctx) {

@@ -3,10 +3,12 @@
 use std::sync::Arc;
 
 use opsflow_domain::{
-    AuthorType, Channel, Email, Page, PersonName, ReplyBody, ReplyId, TenantScope, Ticket,
-    TicketBody, TicketId, TicketPatch, TicketQuery, TicketRef, TicketReply, TicketStatus,
-    TicketSubject, TicketView, WorkflowRun,
+    AuthorType, Channel, Email, PersonName, ReplyBody, ReplyId, TenantScope, Ticket, TicketBody,
+    TicketId, TicketListPage, TicketPatch, TicketQuery, TicketRef, TicketReply, TicketStatus,
+    TicketSubject, TicketView, UserId, WorkflowRun,
 };
+
+use futures::StreamExt as _;
 
 use crate::auth::Clock;
 use crate::error::{AppError, AppResult, Entity};
@@ -116,11 +118,16 @@ impl TicketService {
         Ok(ticket)
     }
 
-    /// A filtered page of tickets, newest first.
+    /// A filtered page of tickets in the query's order, with a capped count and the next
+    /// page's cursor.
     ///
     /// # Errors
     /// `Unexpected`.
-    pub async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> AppResult<Page<Ticket>> {
+    pub async fn list(
+        &self,
+        scope: &TenantScope,
+        query: &TicketQuery,
+    ) -> AppResult<TicketListPage> {
         Ok(self.tickets.list(scope, query).await?)
     }
 
@@ -165,7 +172,65 @@ impl TicketService {
         id: TicketId,
         patch: TicketPatch,
     ) -> AppResult<Ticket> {
-        if let Some(Some(user_id)) = patch.assignee_id {
+        self.check_assignee(scope, patch.assignee_id).await?;
+        if patch.is_empty() {
+            return self.tickets.get(scope, id).await.map_err(AppError::from_repo(Entity::Ticket));
+        }
+        self.tickets
+            .update(scope, id, &patch, self.clock.now())
+            .await
+            .map_err(AppError::from_repo(Entity::Ticket))
+    }
+
+    /// Applies one change (status, priority, category, assignee) to several tickets: each
+    /// ticket is updated in its own transaction and gets its own result, in the order of `ids`
+    /// (a ticket that is not in the workspace is `NotFound`, the others still change). The
+    /// assignee is checked once, before anything changes.
+    ///
+    /// # Errors
+    /// `Validation` (`changes`: empty or a subject/customer change; `assignee_id`), `Unexpected`
+    /// only for a failure before any ticket was touched.
+    pub async fn bulk_update(
+        &self,
+        scope: &TenantScope,
+        ids: &[TicketId],
+        changes: TicketPatch,
+    ) -> AppResult<Vec<(TicketId, AppResult<Ticket>)>> {
+        if changes.is_empty() {
+            return Err(AppError::field("changes", "must change at least one field"));
+        }
+        if changes.changes_search_text() {
+            return Err(AppError::field(
+                "changes",
+                "can change status, priority, category and assignee only",
+            ));
+        }
+        self.check_assignee(scope, changes.assignee_id).await?;
+        let now = self.clock.now();
+        let changes = &changes;
+        // Several tickets at a time (writes still serialise in the store); results in order.
+        let results = futures::stream::iter(ids.iter().copied())
+            .map(|id| async move {
+                let result = self
+                    .tickets
+                    .update(scope, id, changes, now)
+                    .await
+                    .map_err(AppError::from_repo(Entity::Ticket));
+                (id, result)
+            })
+            .buffered(8)
+            .collect()
+            .await;
+        Ok(results)
+    }
+
+    /// An assignee must be an active user of the workspace.
+    async fn check_assignee(
+        &self,
+        scope: &TenantScope,
+        assignee: Option<Option<UserId>>,
+    ) -> AppResult<()> {
+        if let Some(Some(user_id)) = assignee {
             match self.users.get(scope, user_id).await {
                 Ok(u) if u.active => {}
                 Ok(_) => return Err(AppError::field("assignee_id", "is a deactivated user")),
@@ -175,13 +240,7 @@ impl TicketService {
                 Err(e) => return Err(e.into()),
             }
         }
-        if patch.is_empty() {
-            return self.tickets.get(scope, id).await.map_err(AppError::from_repo(Entity::Ticket));
-        }
-        self.tickets
-            .update(scope, id, &patch, self.clock.now())
-            .await
-            .map_err(AppError::from_repo(Entity::Ticket))
+        Ok(())
     }
 
     /// Adds a human reply by the caller, optionally changing the status and replacing an AI
@@ -213,6 +272,36 @@ impl TicketService {
             .await
             .map_err(AppError::from_repo(entity))?;
         Ok(reply)
+    }
+
+    /// Adds an internal note by the caller: for the team only, never sent to the customer. It
+    /// changes neither the status nor the AI draft.
+    ///
+    /// # Errors
+    /// `NotFound` (ticket), `Unexpected`.
+    pub async fn note(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+        body: ReplyBody,
+    ) -> AppResult<TicketReply> {
+        let now = self.clock.now();
+        let note = TicketReply {
+            id: ReplyId::new(),
+            tenant_id: scope.tenant_id(),
+            ticket_id,
+            author_type: AuthorType::Note,
+            author_id: Some(scope.user_id()),
+            body,
+            sent_at: Some(now),
+            created_at: now,
+            updated_at: now,
+        };
+        self.replies
+            .add(scope, &note, None, None, now)
+            .await
+            .map_err(AppError::from_repo(Entity::Ticket))?;
+        Ok(note)
     }
 
     /// Edits an unsent AI draft on a ticket ("Save Draft").

@@ -377,6 +377,28 @@ export interface paths {
         patch: operations["update_ticket"];
         trace?: never;
     };
+    "/tickets/bulk": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Apply one change (status, priority, category, assignee) to up to 100 tickets in one
+         *     request ("bulk action"). Each ticket is updated on its own and gets its own result, so
+         *     one missing ticket does not stop the others; a ticket of another workspace is
+         *     `ticket_not_found`.
+         */
+        post: operations["bulk_update_tickets"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/tickets/{id}/replies": {
         parameters: {
             query?: never;
@@ -391,6 +413,26 @@ export interface paths {
          *     draft, all in one transaction ("Save & Mark Replied").
          */
         post: operations["create_reply"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/tickets/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add an internal note: seen by the team only, never sent or emailed to the customer; it
+         *     changes neither the status nor the AI draft. Mention colleagues as `@Name`.
+         */
+        post: operations["create_note"];
         delete?: never;
         options?: never;
         head?: never;
@@ -545,7 +587,7 @@ export interface components {
          * @description Reply author type.
          * @enum {string}
          */
-        AuthorType: "human" | "ai" | "customer";
+        AuthorType: "human" | "ai" | "customer" | "note";
         /**
          * @description Ticket category.
          * @enum {string}
@@ -773,6 +815,14 @@ export interface components {
             user: components["schemas"]["User"] & unknown;
             /** @description The workspace. */
             tenant: components["schemas"]["Tenant"] & unknown;
+        };
+        /**
+         * NoteCreateRequest
+         * @description An internal note.
+         */
+        NoteCreateRequest: {
+            /** @description Text (1–20,000 characters). Mention colleagues as `@Name`. */
+            body: string;
         };
         /**
          * PasswordChangeRequest
@@ -1103,6 +1153,65 @@ export interface components {
             updated_at: string;
         };
         /**
+         * TicketBulkChanges
+         * @description The fields a bulk update can change.
+         */
+        TicketBulkChanges: {
+            /** @description New status (cannot be null). */
+            status?: components["schemas"]["TicketStatus"] & unknown;
+            /** @description New priority, or null to clear. */
+            priority?: components["schemas"]["Priority"] & unknown;
+            /** @description New category, or null to clear. */
+            category?: components["schemas"]["Category"] & unknown;
+            /** @description New assignee (an active user of this workspace), or null to unassign. */
+            assignee_id?: string;
+        };
+        /**
+         * TicketBulkResponse
+         * @description The answer to a bulk update: one result per ticket, in the order sent.
+         */
+        TicketBulkResponse: {
+            /** @description Per-ticket results. */
+            results: components["schemas"]["TicketBulkResult"][];
+            /**
+             * Format: uint32
+             * @description How many tickets changed.
+             */
+            updated: number;
+            /**
+             * Format: uint32
+             * @description How many did not.
+             */
+            failed: number;
+        };
+        /**
+         * TicketBulkResult
+         * @description What became of one ticket of a bulk update.
+         */
+        TicketBulkResult: {
+            /** @description The ticket id as sent. */
+            id: string;
+            /** @description Whether the change was applied. */
+            ok: boolean;
+            /** @description The ticket after the change (when `ok`). */
+            ticket?: (components["schemas"]["Ticket"] & unknown) | null;
+            /** @description Why not (when not `ok`), e.g. `ticket_not_found`. */
+            error?: (components["schemas"]["ErrorDetail"] & unknown) | null;
+        };
+        /**
+         * TicketBulkUpdateRequest
+         * @description One change for several tickets ("bulk action").
+         */
+        TicketBulkUpdateRequest: {
+            /** @description The tickets (ids), 1–100, each once. */
+            ids: string[];
+            /**
+             * @description What to change on each; a field left out stays, `null` clears priority, category or
+             *     assignee. At least one field.
+             */
+            changes: components["schemas"]["TicketBulkChanges"] & unknown;
+        };
+        /**
          * TicketCreateRequest
          * @description A new ticket.
          */
@@ -1139,12 +1248,16 @@ export interface components {
             items: components["schemas"]["Ticket"][];
             /**
              * Format: uint64
-             * @description Matching tickets in all.
+             * @description Matching tickets in all, counted up to 1,000 (see `total_exact`).
              */
             total: number;
+            /** @description `false` when more than 1,000 tickets match: `total` is then 1,000 and means "1,000+". */
+            total_exact: boolean;
+            /** @description Pass as `cursor` (same filters and sort) for the next page; `null` on the last page. */
+            next_cursor?: string | null;
             /**
              * Format: uint32
-             * @description This page (from 1).
+             * @description This page (from 1; 1 when `cursor` was given).
              */
             page: number;
             /**
@@ -3244,10 +3357,18 @@ export interface operations {
                  *     lists only tickets still waiting on the team (new, open, pending).
                  */
                 sort?: components["schemas"]["TicketSort"];
-                /** @description Page number, from 1. */
+                /**
+                 * @description Page number, from 1. For deep lists use `cursor` instead: its cost does not grow
+                 *     with depth.
+                 */
                 page?: number;
                 /** @description Items per page, 1–100 (default 25). */
                 page_size?: number;
+                /**
+                 * @description Start after the previous page: its `next_cursor`, with the same filters and `sort`
+                 *     (not combined with `page`).
+                 */
+                cursor?: string;
             };
             header?: never;
             path?: never;
@@ -3725,6 +3846,114 @@ export interface operations {
             };
         };
     };
+    bulk_update_tickets: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["TicketBulkUpdateRequest"];
+            };
+        };
+        responses: {
+            /** @description One result per ticket, in the order sent. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["TicketBulkResponse"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     create_reply: {
         parameters: {
             query?: never;
@@ -3737,6 +3966,116 @@ export interface operations {
         requestBody: {
             content: {
                 "application/json; charset=utf-8": components["schemas"]["ReplyCreateRequest"];
+            };
+        };
+        responses: {
+            /** @description The reply. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["Reply"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over 64 KiB. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    create_note: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["NoteCreateRequest"];
             };
         };
         responses: {

@@ -48,6 +48,15 @@ export type UpdateTicketBody = {
   [K in keyof UpdateTicketSchemaBody]?: UpdateTicketSchemaBody[K] | null;
 };
 export type UpdateTicketSchemaBody = BodyOf<paths['/tickets/{id}']['patch']>;
+export type BulkUpdateSchemaBody = BodyOf<paths['/tickets/bulk']['post']>;
+/** A bulk update; as for `UpdateTicketBody`, null clears priority, category or assignee. */
+export interface BulkUpdateBody {
+  ids: string[];
+  changes: {
+    [K in keyof BulkUpdateSchemaBody['changes']]?: BulkUpdateSchemaBody['changes'][K] | null;
+  };
+}
+export type BulkUpdateResponse = JsonOf<paths['/tickets/bulk']['post']['responses'][200]>;
 
 /**
  * The wire form of a schema type: the server sends absent optional values as `null`, which the

@@ -9,6 +9,9 @@ import {
 import { api, unwrap } from '@/lib/api/client';
 import { queryKeys } from '@/lib/api/keys';
 import type {
+  BulkUpdateBody,
+  BulkUpdateResponse,
+  BulkUpdateSchemaBody,
   CreateTicketBody,
   Reply,
   Ticket,
@@ -59,6 +62,35 @@ export function useCreateReply(ticketId: string) {
   const client = useQueryClient();
   return useMutation({
     mutationFn: (input: ReplyInput) => createReply(ticketId, input),
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
+  });
+}
+
+export function bulkUpdateTickets(body: BulkUpdateBody): Promise<BulkUpdateResponse> {
+  // The generated body type cannot say that null clears a field (see `BulkUpdateBody`).
+  return unwrap(api.POST('/tickets/bulk', { body: body as BulkUpdateSchemaBody }));
+}
+
+/** One change for several tickets; every ticket list and count refreshes afterwards. */
+export function useBulkUpdate() {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: bulkUpdateTickets,
+    onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
+  });
+}
+
+export function createNote(ticketId: string, body: string): Promise<Reply> {
+  return unwrap(
+    api.POST('/tickets/{id}/notes', { params: { path: { id: ticketId } }, body: { body } }),
+  );
+}
+
+/** Adds an internal note; the ticket's thread refreshes. */
+export function useCreateNote(ticketId: string) {
+  const client = useQueryClient();
+  return useMutation({
+    mutationFn: (body: string) => createNote(ticketId, body),
     onSuccess: () => client.invalidateQueries({ queryKey: queryKeys.tickets }),
   });
 }

@@ -1,7 +1,8 @@
 import { Avatar, Badge, Group, Paper, Stack, Text } from '@mantine/core';
-import { IconRobot, IconUser, IconUserCircle } from '@tabler/icons-react';
+import { IconLock, IconRobot, IconUser, IconUserCircle } from '@tabler/icons-react';
 import type { Reply, TeamMember, Ticket } from '@/lib/api/types';
 import { formatDateTime } from '@/lib/format';
+import { withMentions } from './mentions';
 
 function Message({
   who,
@@ -18,7 +19,7 @@ function Message({
   icon: React.ReactNode;
   color: string;
   when: string;
-  body: string;
+  body: React.ReactNode;
   dashed?: boolean;
   testId: string;
 }) {
@@ -90,6 +91,20 @@ export function ReplyThread({
               color="gray"
               when={formatDateTime(reply.created_at)}
               body={reply.body}
+            />
+          );
+        if (reply.author_type === 'note')
+          return (
+            <Message
+              key={reply.id}
+              testId="message-note"
+              who={authorName(users, reply.author_id)}
+              badge="Internal note · team only"
+              icon={<IconLock size={16} />}
+              color="yellow"
+              when={formatDateTime(reply.created_at)}
+              body={withMentions(reply.body, users)}
+              dashed
             />
           );
         if (reply.draft)

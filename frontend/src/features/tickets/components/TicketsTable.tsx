@@ -1,19 +1,23 @@
-import { Anchor, Table, Text } from '@mantine/core';
+import { Anchor, Card, Checkbox, Group, Stack, Table, Text } from '@mantine/core';
 import { Link, useNavigate } from 'react-router';
 import { PriorityBadge, StatusBadge } from '@/components/Badges';
 import { label } from '@/lib/api/enums';
 import type { TeamMember, Ticket, User } from '@/lib/api/types';
 import { userName } from '@/lib/api/users';
 import { formatDateTime } from '@/lib/format';
+import type { Selection } from './useSelection';
 
 export function TicketsTable({
   tickets,
   users,
   currentUser,
+  selection,
 }: {
   tickets: readonly Ticket[];
   users: readonly TeamMember[];
   currentUser: User | null;
+  /** Row checkboxes for bulk actions (none without). */
+  selection?: Selection;
 }) {
   const navigate = useNavigate();
   const people = currentUser && !users.length ? [currentUser] : users;
@@ -22,6 +26,16 @@ export function TicketsTable({
       <Table highlightOnHover verticalSpacing="sm" aria-label="Tickets">
         <Table.Thead>
           <Table.Tr>
+            {selection && (
+              <Table.Th w={40}>
+                <Checkbox
+                  aria-label="Select all tickets shown"
+                  checked={selection.allSelected}
+                  indeterminate={selection.someSelected}
+                  onChange={selection.toggleAll}
+                />
+              </Table.Th>
+            )}
             <Table.Th w={72}>#</Table.Th>
             <Table.Th>Subject</Table.Th>
             <Table.Th>Customer</Table.Th>
@@ -40,7 +54,20 @@ export function TicketsTable({
               onClick={() => void navigate(`/tickets/${ticket.number}`)}
               style={{ cursor: 'pointer' }}
               data-testid="ticket-row"
+              bg={
+                selection?.selected.has(ticket.id) ? 'var(--mantine-color-blue-light)' : undefined
+              }
             >
+              {selection && (
+                <Table.Td onClick={(event) => event.stopPropagation()}>
+                  <Checkbox
+                    aria-label={`Select #${ticket.number}`}
+                    checked={selection.selected.has(ticket.id)}
+                    onChange={() => undefined}
+                    onClick={(event) => selection.toggle(ticket.id, event.shiftKey)}
+                  />
+                </Table.Td>
+              )}
               <Table.Td>
                 <Text size="sm" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
                   #{ticket.number}
@@ -94,5 +121,75 @@ export function TicketsTable({
         </Table.Tbody>
       </Table>
     </Table.ScrollContainer>
+  );
+}
+
+/** The list as cards, for phones: every field the table has, stacked, badges never cut. */
+export function TicketCards({
+  tickets,
+  users,
+  currentUser,
+  selection,
+}: {
+  tickets: readonly Ticket[];
+  users: readonly TeamMember[];
+  currentUser: User | null;
+  selection?: Selection;
+}) {
+  const people = currentUser && !users.length ? [currentUser] : users;
+  return (
+    <Stack gap={0} aria-label="Tickets" role="list">
+      {tickets.map((ticket) => (
+        <Card
+          key={ticket.id}
+          role="listitem"
+          radius={0}
+          p="sm"
+          withBorder
+          data-testid="ticket-card"
+          bg={selection?.selected.has(ticket.id) ? 'var(--mantine-color-blue-light)' : undefined}
+        >
+          <Group gap="xs" wrap="nowrap" align="flex-start">
+            {selection && (
+              <Checkbox
+                mt={2}
+                aria-label={`Select #${ticket.number}`}
+                checked={selection.selected.has(ticket.id)}
+                onChange={() => undefined}
+                onClick={(event) => selection.toggle(ticket.id, event.shiftKey)}
+              />
+            )}
+            <Stack gap={4} style={{ minWidth: 0, flex: 1 }}>
+              <Group gap="xs" wrap="nowrap">
+                <Text size="sm" c="dimmed" style={{ whiteSpace: 'nowrap' }}>
+                  #{ticket.number}
+                </Text>
+                <Anchor
+                  component={Link}
+                  to={`/tickets/${ticket.number}`}
+                  fw={600}
+                  c="dark"
+                  lineClamp={2}
+                  style={{ overflowWrap: 'anywhere' }}
+                >
+                  {ticket.subject}
+                </Anchor>
+              </Group>
+              <Group gap="xs" wrap="wrap">
+                <StatusBadge status={ticket.status} />
+                <PriorityBadge priority={ticket.priority} />
+                <Text size="xs" c="dimmed">
+                  {label(ticket.category)}
+                </Text>
+              </Group>
+              <Text size="xs" c="dimmed" style={{ overflowWrap: 'anywhere' }}>
+                {ticket.customer_name} · {userName(people, ticket.assignee_id)} · updated{' '}
+                {formatDateTime(ticket.updated_at)}
+              </Text>
+            </Stack>
+          </Group>
+        </Card>
+      ))}
+    </Stack>
   );
 }

@@ -38,4 +38,20 @@ describe('ticket filters in the URL', () => {
     expect(cleared.has('status')).toBe(false);
     expect(cleared.has('sort')).toBe(false);
   });
+
+  it('pages by cursor instead of page number, and a filter change starts at the top', () => {
+    const filters = filtersFromParams(new URLSearchParams('sort=priority&cursor=t1.abc'));
+    expect(filters.cursor).toBe('t1.abc');
+    expect(listQuery(filters)).toEqual({
+      cursor: 't1.abc',
+      page_size: PAGE_SIZE,
+      sort: 'priority',
+    });
+    const paged = applyChanges(new URLSearchParams('page=3'), { cursor: 't1.next' });
+    expect(paged.get('cursor')).toBe('t1.next');
+    expect(paged.get('page')).toBeNull();
+    const changed = applyChanges(new URLSearchParams('cursor=t1.next&q=a'), { q: 'b' });
+    expect(changed.get('cursor')).toBeNull();
+    expect(changed.get('q')).toBe('b');
+  });
 });

@@ -35,6 +35,8 @@ export interface TicketFilters {
   /** null: the server's default (newest first). */
   sort: TicketSort | null;
   page: number;
+  /** Keyset paging: the `next_cursor` of the previous page (replaces `page`). */
+  cursor: string | null;
 }
 
 function oneOf<T extends string>(values: readonly T[], raw: string | null): T | null {
@@ -57,12 +59,15 @@ export function filtersFromParams(params: URLSearchParams): TicketFilters {
     q: params.get('q') ?? '',
     sort: oneOf(TICKET_SORTS, params.get('sort')),
     page: Number.isFinite(page) && page > 0 ? page : 1,
+    cursor: params.get('cursor') || null,
   };
 }
 
 /** The list request for a set of filters. */
 export function listQuery(filters: TicketFilters): TicketListQuery {
-  const q: TicketListQuery = { page: filters.page, page_size: PAGE_SIZE };
+  const q: TicketListQuery = filters.cursor
+    ? { cursor: filters.cursor, page_size: PAGE_SIZE }
+    : { page: filters.page, page_size: PAGE_SIZE };
   if (filters.view) q.view = filters.view;
   if (filters.status.length) q.status = filters.status;
   if (filters.priority.length) q.priority = filters.priority;
@@ -84,7 +89,9 @@ export function applyChanges(
     if (Array.isArray(value)) value.forEach((v: string) => next.append(key, v));
     else if (value !== null && value !== '' && value !== undefined) next.set(key, String(value));
   }
+  // Paging is by page number or by cursor, never both; any other change starts at the top.
   if (!('page' in changes)) next.delete('page');
+  if (!('cursor' in changes)) next.delete('cursor');
   if (next.get('page') === '1') next.delete('page');
   return next;
 }
@@ -94,11 +101,11 @@ export function useTicketFilters() {
 
   const filters = useMemo(() => filtersFromParams(params), [params]);
 
-  /** Changes filters; any change other than the page goes back to page 1. */
+  /** Changes filters; any change other than the page or cursor goes back to page 1. */
   const update = useCallback(
     (changes: Partial<TicketFilters>) => {
       setParams((current) => applyChanges(current, changes), {
-        replace: !('page' in changes) && 'q' in changes,
+        replace: !('page' in changes) && !('cursor' in changes) && 'q' in changes,
       });
     },
     [setParams],

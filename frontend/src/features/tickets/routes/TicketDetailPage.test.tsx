@@ -233,4 +233,41 @@ describe('TicketDetailPage', () => {
     await screen.findByRole('heading', { name: ticket.subject });
     expect(within(form()).getByLabelText(/Your reply/)).toHaveValue('');
   });
+
+  it('adds an internal note with a mention and shows notes apart from replies', async () => {
+    const note = {
+      ...sent,
+      id: 'note-1',
+      author_type: 'note' as const,
+      author_id: agent.id,
+      body: `@${admin.name} please check the invoice`,
+    };
+    const api = mockApi({
+      'GET /api/tickets/:id': () => json({ ticket, replies: [sent, note], latest_run: null }),
+      'GET /api/team': () => json({ items: [admin, agent] }),
+      'POST /api/tickets/:id/notes': (request) =>
+        json({ ...note, id: 'note-2', body: (request.body as { body: string }).body }, 201),
+    });
+    const { user } = renderDetail();
+    const shown = await screen.findByTestId('message-note');
+    expect(within(shown).getByText('Internal note · team only')).toBeInTheDocument();
+    expect(within(shown).getByTestId('mention')).toHaveTextContent(`@${admin.name}`);
+
+    await user.click(screen.getByRole('tab', { name: 'Internal note' }));
+    const form = screen.getByRole('form', { name: 'Internal note' });
+    await user.type(within(form).getByRole('textbox', { name: 'Note' }), 'Customer is VIP,');
+    await user.click(within(form).getByRole('combobox', { name: 'Mention a colleague' }));
+    await user.click(await screen.findByRole('option', { name: agent.name }));
+    expect(within(form).getByRole('textbox', { name: 'Note' })).toHaveValue(
+      `Customer is VIP, @${agent.name} `,
+    );
+    await user.click(within(form).getByRole('button', { name: 'Add note' }));
+    await waitFor(() =>
+      expect(api.find('POST', `/api/tickets/${ticket.id}/notes`)).toHaveLength(1),
+    );
+    expect(api.find('POST', `/api/tickets/${ticket.id}/notes`)[0]?.body).toEqual({
+      body: `Customer is VIP, @${agent.name}`,
+    });
+    expect(api.find('POST', `/api/tickets/${ticket.id}/replies`)).toHaveLength(0);
+  });
 });

@@ -6,6 +6,7 @@ import {
   Group,
   Paper,
   Stack,
+  Tabs,
   Text,
   ThemeIcon,
   Title,
@@ -20,6 +21,7 @@ import { useTicket } from '@/lib/api/tickets';
 import type { TeamMember, TicketDetail } from '@/lib/api/types';
 import { useDirectory } from '@/lib/api/users';
 import { useAuth } from '@/lib/auth/context';
+import { NoteForm } from '../components/NoteForm';
 import { ReplyForm } from '../components/ReplyForm';
 import { ReplyThread } from '../components/ReplyThread';
 import { TicketFields } from '../components/TicketFields';
@@ -89,7 +91,18 @@ export function TicketDetailPage({ aside }: { aside?: (props: TicketAsideProps) 
             </Title>
             <ReplyThread ticket={t} replies={replies} users={users} />
             <Paper withBorder p="md" radius="md">
-              <ReplyForm ticketId={t.id} />
+              <Tabs defaultValue="reply" keepMounted>
+                <Tabs.List mb="sm">
+                  <Tabs.Tab value="reply">Reply to customer</Tabs.Tab>
+                  <Tabs.Tab value="note">Internal note</Tabs.Tab>
+                </Tabs.List>
+                <Tabs.Panel value="reply">
+                  <ReplyForm ticketId={t.id} />
+                </Tabs.Panel>
+                <Tabs.Panel value="note">
+                  <NoteForm ticketId={t.id} users={users} />
+                </Tabs.Panel>
+              </Tabs>
             </Paper>
           </Stack>
         </Grid.Col>

@@ -150,4 +150,104 @@ describe('TicketsListPage', () => {
       ).toBe(true),
     );
   });
+
+  it('says 1,000+ past the counting cap and pages on by cursor', async () => {
+    const api = mockApi({
+      'GET /api/tickets/views': () => json({ items: views }),
+      'GET /api/tickets': (request) =>
+        request.query.get('cursor') === 't1.second'
+          ? json({
+              items: [urgent],
+              total: 1000,
+              total_exact: false,
+              next_cursor: null,
+              page: 1,
+              page_size: 25,
+            })
+          : json({
+              items: [ticket],
+              total: 1000,
+              total_exact: false,
+              next_cursor: 't1.second',
+              page: 1,
+              page_size: 25,
+            }),
+      'GET /api/team': () => json({ items: [admin, agent] }),
+    });
+    const { user } = renderWithApp(<TicketsListPage />, { route: '/tickets', path: '/tickets' });
+    expect(await screen.findByText('1,000+ tickets')).toBeInTheDocument();
+    expect(screen.getByRole('button', { name: 'First page' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'Next page' }));
+    await waitFor(() =>
+      expect(screen.getByTestId('location')).toHaveTextContent('/tickets?cursor=t1.second'),
+    );
+    expect(await screen.findByRole('link', { name: urgent.subject })).toBeInTheDocument();
+    expect(api.find('GET', '/api/tickets').some((r) => r.query.get('cursor') === 't1.second')).toBe(
+      true,
+    );
+    expect(screen.getByRole('button', { name: 'Next page' })).toBeDisabled();
+    await user.click(screen.getByRole('button', { name: 'First page' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent(/\/tickets$/));
+  });
+
+  it('selects rows (shift-click for a range) and changes them in one bulk request', async () => {
+    const third: Ticket = {
+      ...ticket,
+      id: '0193a000-0000-7000-8000-00000000c003',
+      number: 77,
+      subject: 'Third one',
+    };
+    const api = mockApi({
+      'GET /api/tickets/views': () => json({ items: views }),
+      'GET /api/tickets': () =>
+        json({
+          items: [ticket, urgent, third],
+          total: 3,
+          total_exact: true,
+          page: 1,
+          page_size: 25,
+        }),
+      'GET /api/team': () => json({ items: [admin, agent] }),
+      'POST /api/tickets/bulk': (request) => {
+        const ids = (request.body as { ids: string[] }).ids;
+        return json({
+          results: ids.map((id) =>
+            id === third.id
+              ? { id, ok: false, error: { code: 'ticket_not_found', message: 'ticket not found' } }
+              : { id, ok: true, ticket: { ...ticket, id, status: 'closed' } },
+          ),
+          updated: ids.length - 1,
+          failed: 1,
+        });
+      },
+    });
+    const { user } = renderWithApp(<TicketsListPage />, { route: '/tickets', path: '/tickets' });
+    await user.click(await screen.findByRole('checkbox', { name: `Select #${ticket.number}` }));
+    await user.keyboard('{Shift>}');
+    await user.click(screen.getByRole('checkbox', { name: 'Select #77' }));
+    await user.keyboard('{/Shift}');
+    const bar = await screen.findByRole('region', { name: 'Bulk actions' });
+    expect(within(bar).getByText('3 selected')).toBeInTheDocument();
+    await user.click(within(bar).getByRole('button', { name: 'Close' }));
+
+    await waitFor(() => expect(api.find('POST', '/api/tickets/bulk')).toHaveLength(1));
+    expect(api.find('POST', '/api/tickets/bulk')[0]?.body).toEqual({
+      ids: [ticket.id, urgent.id, third.id],
+      changes: { status: 'closed' },
+    });
+    expect(await screen.findByText('2 of 3 tickets updated')).toBeInTheDocument();
+    expect(screen.getByText('1 not changed: ticket not found')).toBeInTheDocument();
+    // The ticket that could not be changed stays selected.
+    expect(
+      within(screen.getByRole('region', { name: 'Bulk actions' })).getByText('1 selected'),
+    ).toBeInTheDocument();
+    expect(screen.getByRole('checkbox', { name: 'Select #77' })).toBeChecked();
+
+    await user.click(screen.getByRole('checkbox', { name: 'Select all tickets shown' }));
+    expect(
+      within(screen.getByRole('region', { name: 'Bulk actions' })).getByText('3 selected'),
+    ).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'Clear selection' }));
+    expect(screen.queryByRole('region', { name: 'Bulk actions' })).not.toBeInTheDocument();
+  });
 });

@@ -11,18 +11,21 @@ import {
   Text,
   Title,
 } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
+import { useDisclosure, useMediaQuery } from '@mantine/hooks';
 import { IconPlus } from '@tabler/icons-react';
+import { useMemo, useState } from 'react';
 import { useLocation, useNavigate } from 'react-router';
 import { ErrorState, PageLoader } from '@/components/QueryState';
 import { useDirectory } from '@/lib/api/users';
 import { useAuth } from '@/lib/auth/context';
 import { useTickets } from '../api/tickets';
 import { useTicketViews } from '../api/views';
+import { BulkActionsBar, type BulkOutcome } from '../components/BulkActionsBar';
 import { NewTicketForm } from '../components/NewTicketForm';
 import { TicketFiltersBar } from '../components/TicketFiltersBar';
-import { TicketsTable } from '../components/TicketsTable';
+import { TicketCards, TicketsTable } from '../components/TicketsTable';
 import { TicketViewsNav } from '../components/TicketViewsNav';
+import { useSelection } from '../components/useSelection';
 import { PAGE_SIZE, useTicketFilters } from '../components/useTicketFilters';
 
 const ALL = 'all';
@@ -41,8 +44,20 @@ export function TicketsListPage() {
   const viewList = Array.isArray(views.data) ? views.data : [];
   const view = viewList.find((v) => v.id === filters.view) ?? null;
 
+  // Phones get cards (every field, nothing cut); wider screens the table.
+  const phone = useMediaQuery('(max-width: 48em)');
+  const List = phone ? TicketCards : TicketsTable;
+  const shown = tickets.data?.items;
+  const shownIds = useMemo(() => (shown ?? []).map((t) => t.id), [shown]);
+  const selection = useSelection(shownIds);
+  const [outcome, setOutcome] = useState<BulkOutcome | null>(null);
+
   const total = tickets.data?.total ?? 0;
+  // Up to 1,000 matches the count is exact and pages are numbered; beyond, the list pages by
+  // cursor (each page starts after the last ticket of the one before).
+  const exact = tickets.data?.total_exact ?? true;
   const pages = Math.max(1, Math.ceil(total / (tickets.data?.page_size ?? PAGE_SIZE)));
+  const nextCursor = tickets.data?.next_cursor ?? null;
 
   return (
     <Grid gap="lg">
@@ -87,6 +102,29 @@ export function TicketsListPage() {
             currentUser={user}
             defaultSort={view?.sort ?? 'created'}
           />
+          {selection.selected.size > 0 && (
+            <BulkActionsBar
+              ids={[...selection.selected]}
+              users={users}
+              onDone={(failed, result) => {
+                if (failed.length) selection.keep(failed);
+                else selection.clear();
+                setOutcome(result ?? null);
+              }}
+            />
+          )}
+          {outcome && (
+            <Alert
+              color={outcome.color}
+              title={outcome.title}
+              role="status"
+              withCloseButton
+              closeButtonLabel="Dismiss"
+              onClose={() => setOutcome(null)}
+            >
+              {outcome.message}
+            </Alert>
+          )}
           <Paper withBorder radius="md" p={0}>
             {tickets.isPending ? (
               <PageLoader label="Loading tickets…" />
@@ -112,22 +150,50 @@ export function TicketsListPage() {
                 </Text>
               </Stack>
             ) : (
-              <TicketsTable tickets={tickets.data.items} users={users} currentUser={user} />
+              <List
+                tickets={tickets.data.items}
+                users={users}
+                currentUser={user}
+                selection={selection}
+              />
             )}
           </Paper>
           {tickets.data && total > 0 && (
             <Group justify="space-between">
               <Text size="sm" c="dimmed" aria-live="polite">
-                {total} {total === 1 ? 'ticket' : 'tickets'}
+                {exact
+                  ? `${total.toLocaleString('en')} ${total === 1 ? 'ticket' : 'tickets'}`
+                  : `${total.toLocaleString('en')}+ tickets`}
                 {tickets.isFetching ? ' · updating…' : ''}
               </Text>
-              {pages > 1 && (
-                <Pagination
-                  total={pages}
-                  value={Math.min(filters.page, pages)}
-                  onChange={(page) => update({ page })}
-                  aria-label="Pages"
-                />
+              {exact && !filters.cursor ? (
+                pages > 1 && (
+                  <Pagination
+                    total={pages}
+                    value={Math.min(filters.page, pages)}
+                    onChange={(page) => update({ page })}
+                    aria-label="Pages"
+                  />
+                )
+              ) : (
+                <Group gap="xs" role="navigation" aria-label="Pages">
+                  <Button
+                    variant="default"
+                    size="xs"
+                    disabled={!filters.cursor && filters.page <= 1}
+                    onClick={() => update({ page: 1, cursor: null })}
+                  >
+                    First page
+                  </Button>
+                  <Button
+                    variant="default"
+                    size="xs"
+                    disabled={!nextCursor}
+                    onClick={() => update({ cursor: nextCursor })}
+                  >
+                    Next page
+                  </Button>
+                </Group>
               )}
             </Group>
           )}

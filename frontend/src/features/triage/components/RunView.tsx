@@ -21,7 +21,7 @@ import {
   outputSummary,
   reasonOf,
   sortSteps,
-  STEP_LABELS,
+  stepLabel,
   usersFromSnapshots,
 } from './steps';
 
@@ -63,7 +63,7 @@ function StepCard({
               {index + 1}
             </Badge>
             <Title order={3} size="h5">
-              {STEP_LABELS[step.step_type] ?? step.step_type}
+              {stepLabel(step.step_type)}
             </Title>
             <Badge color={step.succeeded ? 'teal' : 'red'} variant="light">
               {step.succeeded ? 'Succeeded' : 'Failed'}

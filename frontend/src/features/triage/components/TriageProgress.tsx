@@ -2,7 +2,7 @@ import { Group, List, Loader, Text, ThemeIcon } from '@mantine/core';
 import { IconCheck, IconCircleDashed, IconX } from '@tabler/icons-react';
 import type { WorkflowRun, WorkflowStep } from '@/lib/api/types';
 import { formatDuration } from '@/lib/format';
-import { STEP_LABELS, STEP_ORDER, stepsByType } from './steps';
+import { STEP_ORDER, stepLabel, stepsByType } from './steps';
 
 /** The five steps of a run: done, in progress, failed or waiting. */
 export function TriageProgress({
@@ -51,7 +51,7 @@ export function TriageProgress({
           <List.Item key={type} icon={icon} data-testid={`step-${type}`} data-state={state}>
             <Group gap="xs">
               <Text size="sm" c={step || running ? undefined : 'dimmed'}>
-                {STEP_LABELS[type]}
+                {stepLabel(type)}
               </Text>
               <Text size="xs" c="dimmed">
                 {step ? formatDuration(step.latency_ms) : state}

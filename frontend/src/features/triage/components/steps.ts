@@ -1,29 +1,19 @@
 //! Reading triage steps: labels, suggestions and short summaries of their snapshots.
 import { label } from '@/lib/api/enums';
+import { STEP_CATALOG } from '@/lib/api/steps.gen';
 import type { StepType, TeamMember, WorkflowStep } from '@/lib/api/types';
 import { truncate } from '@/lib/format';
 
-/** Each step's place in the pipeline: a `Record` over the generated `StepType`, so a step the
- * server adds is a type error here until it has a place (and a label below). */
-const STEP_POSITION: Record<StepType, number> = {
-  classification: 0,
-  priority: 1,
-  assignee_suggestion: 2,
-  reply_draft: 3,
-  persist: 4,
-};
+/** Steps in pipeline order, from the catalogue generated out of the OpenAPI document (the
+ * server's domain describes every step; `npm run gen:api` writes `steps.gen.ts`). */
+export const STEP_ORDER: readonly StepType[] = STEP_CATALOG.map((step) => step.type);
 
-export const STEP_ORDER: readonly StepType[] = (Object.keys(STEP_POSITION) as StepType[]).sort(
-  (a, b) => STEP_POSITION[a] - STEP_POSITION[b],
-);
+const STEP_INFO = new Map(STEP_CATALOG.map((step) => [step.type, step]));
 
-export const STEP_LABELS: Record<StepType, string> = {
-  classification: 'Classify category',
-  priority: 'Set priority',
-  assignee_suggestion: 'Suggest assignee',
-  reply_draft: 'Draft reply',
-  persist: 'Save results',
-};
+/** A step's label (the raw value for a step this build of the UI does not know yet). */
+export function stepLabel(step: StepType): string {
+  return STEP_INFO.get(step)?.label ?? step;
+}
 
 export const GUARDRAIL_LABELS: Record<string, { title: string; hint: string }> = {
   pricing_promise: {
@@ -128,33 +118,13 @@ export function nameOf(
 /** A one-line description of what a step was given. */
 export function inputSummary(step: WorkflowStep): string {
   const input = asObject(step.input_snapshot);
-  const parts: string[] = [];
   const messages = Array.isArray(input.messages) ? input.messages : null;
-  switch (step.step_type) {
-    case 'classification':
-      parts.push('Ticket subject and body');
-      break;
-    case 'priority':
-      parts.push('Ticket text and its category');
-      break;
-    case 'assignee_suggestion': {
-      const users = usersFromSnapshots([step]).length;
-      parts.push(
-        users
-          ? `Ticket text and ${users} active user${users === 1 ? '' : 's'} with their open load`
-          : 'Ticket text and the active users',
-      );
-      break;
-    }
-    case 'reply_draft':
-      parts.push('Ticket text, category, priority and the workspace policies');
-      break;
-    case 'persist':
-      parts.push('Outputs of the previous steps');
-      break;
-    default:
-      unknownStep(step.step_type);
-  }
+  const users = step.step_type === 'assignee_suggestion' ? usersFromSnapshots([step]).length : 0;
+  const parts = [
+    users
+      ? `Ticket text and ${users} active user${users === 1 ? '' : 's'} with their open load`
+      : (STEP_INFO.get(step.step_type)?.input ?? 'Not described'),
+  ];
   if (messages) parts.push(`${messages.length} prompt message${messages.length === 1 ? '' : 's'}`);
   return parts.join(' · ');
 }
