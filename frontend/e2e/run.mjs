@@ -3,6 +3,7 @@
 /* global document, window -- used in page.evaluate callbacks, which run in the browser */
 import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import {
   buildFrontend,
@@ -107,6 +108,18 @@ async function waitForValue(locator, value, timeout = TIMEOUT) {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`expected ${locator} to show "${value}", it shows "${last}"`);
+}
+
+/** A local port nothing listens on (bound, then released). */
+function unusedPort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
 }
 
 async function selectOption(page, labelText, option) {
@@ -621,6 +634,47 @@ const tests = [
           await page.getByLabel('Policies').inputValue(),
           'Never promise refunds; billing questions go to the finance team.',
         );
+      } finally {
+        await context.close();
+      }
+    },
+  },
+  {
+    name: 'an admin connects the support mailbox: passwords are write-only, the test says what failed',
+    async run({ browser, base }) {
+      // Tall enough for the whole form and the test result in one screenshot.
+      const { context, page } = await newPage(browser, base, { width: 1440, height: 1500 });
+      const closedPort = await unusedPort();
+      const secret = 'app-password-e2e-7731';
+      try {
+        await logInAt(page, admin.email, PASSWORD);
+        await page.getByRole('link', { name: 'Settings' }).click();
+        await page.getByRole('tab', { name: 'Email' }).click();
+        await page.getByRole('heading', { name: 'Incoming mail (IMAP)' }).waitFor();
+        await page.getByText('Mail is off').waitFor();
+        await page.getByLabel('IMAP server').fill('127.0.0.1');
+        await page.getByLabel('IMAP port').fill(String(closedPort));
+        await page.getByLabel('IMAP username').fill('support@northwind.test');
+        await page.getByLabel('IMAP password').fill(secret);
+        await page.getByLabel('SMTP server').fill('127.0.0.1');
+        await page.getByLabel('SMTP port').fill(String(closedPort));
+        await page.getByLabel('From address').fill('support@northwind.test');
+        await page.getByLabel('Sender name').fill('Northwind Support');
+        await page.getByRole('button', { name: 'Save', exact: true }).click();
+        await page.getByText('Email settings saved').waitFor();
+
+        // After a reload the password is only "set": no field or text holds it.
+        await page.reload();
+        await page.getByText('Password set').first().waitFor();
+        const html = await page.content();
+        assert.ok(!html.includes(secret), 'the password is never sent back to the page');
+
+        await page.getByRole('button', { name: 'Test connection' }).click();
+        const result = page.getByRole('status', { name: 'Connection test result' });
+        await result.getByText('Incoming mail (IMAP): failed').waitFor();
+        await result.getByText('Outgoing mail (SMTP): failed').waitFor();
+        await result.getByText('The server could not be reached.').first().waitFor();
+        await page.screenshot({ path: join(SCREENSHOTS, 'email-settings.png') });
       } finally {
         await context.close();
       }

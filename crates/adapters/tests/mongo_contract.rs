@@ -92,6 +92,8 @@ async fn setup_fallback() -> (Arc<MongoStore>, Cleanup) {
 mod transactions {
     use super::setup_tx;
     contract_tests!(setup_tx);
+    // Mailbox writes are single-document updates: the same with or without transactions.
+    crate::mailbox_contract_tests!(setup_tx);
 }
 
 mod standalone {

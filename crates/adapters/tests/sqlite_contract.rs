@@ -25,6 +25,7 @@ async fn setup() -> (Arc<SqliteStore>, contract::Cleanup) {
 }
 
 contract_tests!(setup);
+mailbox_contract_tests!(setup);
 
 /// The same suite against `sqlite::memory:` would take as long again; one round trip proves the
 /// in-memory mode keeps its single database across calls.

@@ -48,6 +48,8 @@ str_enum!(
         ReplyWarningOverridden => "reply_warning_overridden",
         /// An admin replaced the workspace's inbound email token (the old address stops working).
         InboundTokenRotated => "inbound_token_rotated",
+        /// An admin changed the workspace's mailbox (email) settings.
+        EmailSettingsUpdated => "email_settings_updated",
     }
 );
 

@@ -33,6 +33,7 @@ mod entities;
 mod errors;
 pub mod guardrails;
 mod ids;
+pub mod mailbox;
 pub mod outbox;
 mod paging;
 mod scope;

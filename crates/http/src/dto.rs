@@ -1388,6 +1388,7 @@ mirror_enum!(
         SettingsUpdated => "settings_updated",
         ReplyWarningOverridden => "reply_warning_overridden",
         InboundTokenRotated => "inbound_token_rotated",
+        EmailSettingsUpdated => "email_settings_updated",
     }
 );
 

@@ -31,20 +31,30 @@ pub use metrics::Metrics;
 pub use state::AppState;
 
 use api::{
-    audit::AuditApi, auth::AuthApi, health::HealthApi, mail::MailApi, team::TeamApi,
-    tickets::TicketsApi, workflows::WorkflowsApi,
+    audit::AuditApi, auth::AuthApi, health::HealthApi, mail::MailApi,
+    settings_email::SettingsEmailApi, team::TeamApi, tickets::TicketsApi, workflows::WorkflowsApi,
 };
 
 /// The API title.
 pub const API_TITLE: &str = "OpsFlow Agent Desk API";
 
-type Apis = (AuthApi, HealthApi, TeamApi, AuditApi, TicketsApi, WorkflowsApi, MailApi);
+type Apis =
+    (AuthApi, HealthApi, TeamApi, SettingsEmailApi, AuditApi, TicketsApi, WorkflowsApi, MailApi);
 
 /// The OpenAPI service (all operations under `/api`).
 #[must_use]
 pub fn api_service() -> OpenApiService<Apis, ()> {
     OpenApiService::new(
-        (AuthApi, HealthApi, TeamApi, AuditApi, TicketsApi, WorkflowsApi, MailApi),
+        (
+            AuthApi,
+            HealthApi,
+            TeamApi,
+            SettingsEmailApi,
+            AuditApi,
+            TicketsApi,
+            WorkflowsApi,
+            MailApi,
+        ),
         API_TITLE,
         env!("CARGO_PKG_VERSION"),
     )

@@ -8,6 +8,7 @@ use opsflow_ports::services::Services;
 use opsflow_ports::services::audit::AuditLog;
 use opsflow_ports::services::auth::AuthService;
 use opsflow_ports::services::inbound_mail::InboundMailService;
+use opsflow_ports::services::mailbox::MailboxService;
 use opsflow_ports::services::runs::RunHistoryService;
 use opsflow_ports::services::system::SystemService;
 use opsflow_ports::services::team::TeamService;
@@ -33,6 +34,8 @@ pub struct AppState {
     pub triage: Arc<TicketTriageWorkflow>,
     /// Run history: a ticket's runs, a run with its steps.
     pub runs: RunHistoryService,
+    /// The support mailbox: settings, connection test, status.
+    pub mailbox: MailboxService,
     /// Store health and shutdown, the clock, password hashing.
     pub system: SystemService,
     /// Inbound email, the inbound token, ticket attachments.
@@ -49,8 +52,18 @@ impl AppState {
     /// [`opsflow_ports::services::Services::new`]) behind the HTTP edge, with the metrics the
     /// triage observer writes to.
     pub fn new(services: Services, metrics: Arc<Metrics>, trust_forwarded_for: bool) -> Arc<Self> {
-        let Services { auth, tenants, team, tickets, triage, runs, audit, system, inbound_mail } =
-            services;
+        let Services {
+            auth,
+            tenants,
+            team,
+            tickets,
+            triage,
+            runs,
+            audit,
+            mailbox,
+            system,
+            inbound_mail,
+        } = services;
         Arc::new(Self {
             auth,
             tenants,
@@ -59,6 +72,7 @@ impl AppState {
             triage,
             runs,
             audit,
+            mailbox,
             system,
             inbound_mail,
             metrics,

@@ -8,76 +8,16 @@ use std::time::Duration;
 use async_imap::Client;
 use futures::TryStreamExt;
 use opsflow_domain::email::MailSecurity;
-use opsflow_ports::mail::MailStage;
+pub use opsflow_ports::mail::{Cursor, Fetched, ImapEndpoint, ImapError};
+use opsflow_ports::mail::{MailFetcher, MailStage};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::rustls::pki_types::ServerName;
 use tokio_rustls::rustls::{ClientConfig, RootCertStore};
 
-/// Where and how to reach an IMAP server.
-#[derive(Clone, PartialEq, Eq)]
-pub struct ImapEndpoint {
-    /// Host name or address.
-    pub host: String,
-    /// Port (993 for TLS, 143 otherwise).
-    pub port: u16,
-    /// Transport security.
-    pub security: MailSecurity,
-    /// Login.
-    pub username: String,
-    /// Password.
-    pub password: String,
-    /// The folder to read (`INBOX`).
-    pub folder: String,
-}
-
-impl std::fmt::Debug for ImapEndpoint {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ImapEndpoint")
-            .field("host", &self.host)
-            .field("port", &self.port)
-            .field("security", &self.security)
-            .field("username", &self.username)
-            .field("password", &"<redacted>")
-            .field("folder", &self.folder)
-            .finish()
-    }
-}
-
-/// Why a fetch or check failed, and at which stage.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{stage:?}: {message}")]
-pub struct ImapError {
-    /// Where it failed.
-    pub stage: MailStage,
-    /// The server's or the system's words.
-    pub message: String,
-}
-
 fn err(stage: MailStage, e: impl std::fmt::Display) -> ImapError {
     ImapError { stage, message: e.to_string() }
-}
-
-/// Where reading stopped last time: the folder's UIDVALIDITY and the highest UID taken in.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Cursor {
-    /// The folder's UIDVALIDITY when `last_uid` was read.
-    pub uid_validity: u32,
-    /// The highest UID already taken in.
-    pub last_uid: u32,
-}
-
-/// The new messages of one fetch.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Fetched {
-    /// Raw messages with their UIDs, in UID order.
-    pub messages: Vec<(u32, Vec<u8>)>,
-    /// Where the next fetch starts (the UID of the last message returned, or unchanged).
-    pub cursor: Cursor,
-    /// The folder's UIDVALIDITY changed since the given cursor (the server renumbered it): the
-    /// whole folder was read again, and duplicates are left to Message-ID deduplication.
-    pub renumbered: bool,
 }
 
 /// An IMAP client.
@@ -285,5 +225,20 @@ impl ImapFetcher {
         // A message deleted between the search and the fetch is simply not there any more.
         cursor.last_uid = messages.last().map_or(last, |(uid, _)| *uid);
         Ok(Fetched { messages, cursor, renumbered })
+    }
+}
+
+#[async_trait::async_trait]
+impl MailFetcher for ImapFetcher {
+    async fn check(&self, endpoint: &ImapEndpoint) -> Result<(), ImapError> {
+        Self::check(self, endpoint).await
+    }
+
+    async fn fetch(
+        &self,
+        endpoint: &ImapEndpoint,
+        since: Option<Cursor>,
+    ) -> Result<Fetched, ImapError> {
+        Self::fetch(self, endpoint, since).await
     }
 }

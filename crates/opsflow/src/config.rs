@@ -93,6 +93,9 @@ pub struct Config {
     /// The largest inbound email taken in, in bytes (`OPSFLOW_MAIL_MAX_BYTES`, default 10 MiB,
     /// at most 15 MiB so a raw message fits one MongoDB document).
     pub mail_max_bytes: usize,
+    /// How often the IMAP poller reads enabled mailboxes (`OPSFLOW_MAIL_POLL`, default 30s);
+    /// `None` when set to `off`.
+    pub mail_poll: Option<Duration>,
 }
 
 /// `OPSFLOW_MAIL_MAX_BYTES`: 1 KiB up to the ceiling a MongoDB document allows.
@@ -140,6 +143,22 @@ fn duration(name: &'static str, default: &str) -> Result<Duration, ConfigError> 
         return Err(err(name, "must be greater than zero"));
     }
     Ok(d)
+}
+
+/// `OPSFLOW_MAIL_POLL`: a duration (default 30s), or `off`.
+fn mail_poll(raw: Option<&str>) -> Result<Option<Duration>, ConfigError> {
+    const NAME: &str = "OPSFLOW_MAIL_POLL";
+    let raw = raw.unwrap_or("30s");
+    if raw.eq_ignore_ascii_case("off") {
+        return Ok(None);
+    }
+    let d = humantime::parse_duration(raw).map_err(|e| {
+        err(NAME, format!("`{raw}` is not `off` or a duration like 30s or 5m ({e})"))
+    })?;
+    if d.is_zero() {
+        return Err(err(NAME, "must be greater than zero (or `off`)"));
+    }
+    Ok(Some(d))
 }
 
 fn number<T: std::str::FromStr>(name: &'static str, default: T) -> Result<T, ConfigError> {
@@ -265,6 +284,7 @@ impl Config {
             llm,
             workers: number("OPSFLOW_WORKERS", 4usize)?,
             worker_poll: duration("OPSFLOW_WORKER_POLL", "1s")?,
+            mail_poll: mail_poll(var("OPSFLOW_MAIL_POLL").as_deref())?,
             triage_lease: duration("OPSFLOW_TRIAGE_LEASE", "5m")?,
             login_max_failures: number("OPSFLOW_LOGIN_MAX_FAILURES", 10u32)?,
             login_lockout: match duration("OPSFLOW_LOGIN_LOCKOUT", "15m")? {
@@ -327,6 +347,17 @@ mod tests {
         assert_eq!(e.name, "OPSFLOW_DATABASE_URL");
         assert!(e.to_string().contains("postgres"));
         assert!(parse_database("sqlite://").is_err());
+    }
+
+    #[test]
+    fn mail_polling_defaults_to_30s_and_can_be_turned_off() {
+        assert_eq!(mail_poll(None).unwrap(), Some(Duration::from_secs(30)));
+        assert_eq!(mail_poll(Some("2m")).unwrap(), Some(Duration::from_secs(120)));
+        assert_eq!(mail_poll(Some("OFF")).unwrap(), None);
+        for bad in ["0s", "soon", "-5s"] {
+            let e = mail_poll(Some(bad)).expect_err(bad);
+            assert_eq!(e.name, "OPSFLOW_MAIL_POLL");
+        }
     }
 
     #[test]

@@ -224,6 +224,7 @@ fn deps(llm: Arc<dyn opsflow_ports::llm::LlmClient>) -> anyhow::Result<Deps> {
         inbound: crate::wiring::scratch_inbound_deps(),
         outbound: Arc::new(opsflow_ports::services::outbox::NoOutboundMail),
         threads: Arc::new(opsflow_ports::services::outbox::NoThreadIds),
+        cipher: crate::wiring::ephemeral_cipher(),
     })
 }
 

@@ -12,11 +12,16 @@ use opsflow_adapters::sqlite::SqliteStore;
 use opsflow_http::AppState;
 use opsflow_http::metrics::{Metrics, PrometheusObserver};
 use opsflow_mail::intake::MimeParser;
+use opsflow_mail::{ImapFetcher, SmtpSender};
 use opsflow_ports::auth::{Clock, PasswordHasher, SystemClock, TokenService};
 use opsflow_ports::cipher::SecretCipher;
 use opsflow_ports::llm::LlmClient;
+use opsflow_ports::mail_intake::MailIntake;
 use opsflow_ports::repos::Store;
 use opsflow_ports::services::inbound_mail::{InboundMailConfig, InboundMailDeps, NoOwnAddresses};
+use opsflow_ports::services::mail_poller::{MailPoller, MailPollerConfig, MailPollerHandle};
+use opsflow_ports::services::mailbox::{MailboxAddresses, MailboxOutbound};
+use opsflow_ports::services::outbox::ArchivedThreadIds;
 use opsflow_ports::services::outbox::{
     NoOutboundMail, NoThreadIds, OutboundConfigSource, OutboxConfig, OutboxWorker,
     OutboxWorkerPool, ThreadIdSource,
@@ -63,11 +68,14 @@ pub struct Deps {
     pub redactor: Option<TextRedactor>,
     /// Inbound email: parser, secret cipher, own addresses, size limit.
     pub inbound: InboundMailDeps,
-    /// Where each workspace's outbound mail goes. Until the mailbox settings are wired this is
-    /// [`NoOutboundMail`]: replies are recorded, not emailed.
+    /// Where each workspace's outbound mail goes: [`NoOutboundMail`] (replies recorded, not
+    /// emailed) for scratch stores; the server uses the workspaces' mailboxes.
     pub outbound: Arc<dyn OutboundConfigSource>,
-    /// The Message-IDs of a ticket's email thread ([`NoThreadIds`] until inbound mail is stored).
+    /// The Message-IDs of a ticket's email thread ([`NoThreadIds`] for scratch stores; the server
+    /// reads the mail archive).
     pub threads: Arc<dyn ThreadIdSource>,
+    /// Seals secrets stored at rest (mailbox passwords).
+    pub cipher: Arc<dyn SecretCipher>,
 }
 
 /// Wires every service to one store and the given ports, and puts them behind the HTTP edge
@@ -88,13 +96,16 @@ pub fn app_state<S: Store>(store: Arc<S>, deps: Deps) -> Arc<AppState> {
             inbound: deps.inbound,
             outbound: deps.outbound,
             threads: deps.threads,
+            cipher: deps.cipher,
+            mail_fetcher: Arc::new(ImapFetcher::default()),
+            mail_sender: Arc::new(SmtpSender::default()),
         },
     );
     AppState::new(services, metrics, deps.trust_forwarded_for)
 }
 
-/// Inbound email with the server's cipher and size limit. The workspace's own addresses are not
-/// known yet (no mailbox settings on this branch): [`NoOwnAddresses`].
+/// Inbound email with the server's cipher and size limit. The workspace's own addresses need the
+/// store: [`NoOwnAddresses`] here, replaced by the mailboxes' senders when the server starts.
 ///
 /// # Errors
 /// As [`secret_cipher`].
@@ -141,6 +152,19 @@ pub fn secret_cipher(config: &Config) -> anyhow::Result<Arc<dyn SecretCipher>> {
     let cipher = AesGcmCipher::new(&key)
         .map_err(|e| anyhow::anyhow!("invalid setting OPSFLOW_SECRET_KEY: {e}"))?;
     Ok(Arc::new(cipher))
+}
+
+/// A cipher under a random key that lives as long as the process (scratch workspaces of the
+/// benchmarks and the evaluation, which store no mailbox).
+///
+/// # Panics
+/// Never: a generated secret is always long enough.
+#[must_use]
+pub fn ephemeral_cipher() -> Arc<dyn SecretCipher> {
+    #[expect(clippy::expect_used, reason = "64 random characters are always a valid key")]
+    let cipher = AesGcmCipher::new(&SecretString::from(generate_secret()))
+        .expect("a generated secret is a valid key");
+    Arc::new(cipher)
 }
 
 /// A server secret: `configured`, else the one stored beside the SQLite database in `file_name`,
@@ -236,6 +260,7 @@ async fn deps(config: &Config) -> anyhow::Result<Deps> {
         inbound: inbound_deps(config)?,
         outbound: Arc::new(NoOutboundMail),
         threads: Arc::new(NoThreadIds),
+        cipher: secret_cipher(config)?,
     })
 }
 
@@ -326,9 +351,19 @@ fn outbox_workers<S: Store>(
 }
 
 async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow::Result<()> {
-    let deps = deps(&config).await?;
+    let mut deps = deps(&config).await?;
+    // Email in and out through each workspace's own mailbox, from the same store: replies go
+    // out through the workspace's enabled mailbox, threaded on the customer's messages, and
+    // mail from the workspace's own address is never taken in as a customer's.
+    deps.outbound = Arc::new(MailboxOutbound::new(store.clone(), deps.cipher.clone()));
+    deps.threads = Arc::new(ArchivedThreadIds::new(store.clone()));
+    deps.inbound.own_addresses = Arc::new(MailboxAddresses::new(store.clone()));
     let (outbound, clock) = (deps.outbound.clone(), deps.clock.clone());
+    // One cipher for the services and the poller: in memory its key is random per instance.
+    let cipher = deps.cipher.clone();
     let state = app_state(store.clone(), deps);
+    // The poller hands each fetched message to the inbound-mail service.
+    let intake: Option<Arc<dyn MailIntake>> = Some(state.inbound_mail.clone());
     let logins =
         if seed_demo { Some(crate::seed::seed_demo(&state, store.as_ref()).await?) } else { None };
     let workers = TriageWorkerPool::spawn(
@@ -337,6 +372,7 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
         &WorkerConfig { size: config.workers, poll_interval: config.worker_poll },
     );
     let mailers = outbox_workers(&store, &state, outbound, clock);
+    let poller = mail_poller(&store, &config, cipher, intake);
     let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| {
         format!("invalid setting OPSFLOW_BIND: could not listen on {}", config.bind)
     })?;
@@ -361,9 +397,38 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
     tracing::info!("shutting down: finishing triage runs in progress");
     workers.shutdown().await;
     mailers.shutdown().await;
+    if let Some(poller) = poller {
+        poller.shutdown().await;
+    }
     state.system.close().await;
     tracing::info!("stopped cleanly");
     Ok(())
+}
+
+/// Starts the IMAP poller unless `OPSFLOW_MAIL_POLL` is `off`, or no mail intake is wired yet.
+fn mail_poller<S: Store>(
+    store: &Arc<S>,
+    config: &Config,
+    cipher: Arc<dyn SecretCipher>,
+    intake: Option<Arc<dyn MailIntake>>,
+) -> Option<MailPollerHandle> {
+    let Some(interval) = config.mail_poll else {
+        tracing::info!("mail poller off (OPSFLOW_MAIL_POLL=off)");
+        return None;
+    };
+    let Some(intake) = intake else {
+        tracing::warn!("mail poller not started: no mail intake is wired into this build");
+        return None;
+    };
+    let poller = MailPoller::new(
+        store.clone(),
+        cipher,
+        Arc::new(ImapFetcher::default()),
+        intake,
+        Arc::new(SystemClock),
+        MailPollerConfig { interval, ..MailPollerConfig::default() },
+    );
+    Some(Arc::new(poller).spawn())
 }
 
 async fn shutdown_signal() {

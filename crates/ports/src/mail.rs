@@ -1,5 +1,5 @@
-//! The mail ports: sending over SMTP (and, later, fetching over IMAP). Implemented in
-//! `opsflow-mail`; the outbox worker and the mailbox check use them.
+//! The mail ports: sending over SMTP and fetching over IMAP. Implemented in `opsflow-mail`; the
+//! outbox worker, the mailbox check and the IMAP poller use them.
 
 use async_trait::async_trait;
 use opsflow_domain::email::{MailSecurity, OutboundEmail};
@@ -125,4 +125,88 @@ pub trait MailSender: Send + Sync + 'static {
     /// # Errors
     /// As for [`MailSender::send`], at the stage that failed.
     async fn check(&self, endpoint: &SmtpEndpoint) -> Result<(), SendError>;
+}
+
+/// Where and how to reach an IMAP server.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ImapEndpoint {
+    /// Host name or address.
+    pub host: String,
+    /// Port (993 for TLS, 143 otherwise).
+    pub port: u16,
+    /// Transport security.
+    pub security: MailSecurity,
+    /// Login.
+    pub username: String,
+    /// Password.
+    pub password: String,
+    /// The folder to read (`INBOX`).
+    pub folder: String,
+}
+
+impl std::fmt::Debug for ImapEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapEndpoint")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("username", &self.username)
+            .field("password", &"<redacted>")
+            .field("folder", &self.folder)
+            .finish()
+    }
+}
+
+/// Why a fetch or check failed, and at which stage.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{stage:?}: {message}")]
+pub struct ImapError {
+    /// Where it failed.
+    pub stage: MailStage,
+    /// The server's or the system's words.
+    pub message: String,
+}
+
+/// Where reading stopped last time: the folder's UIDVALIDITY and the highest UID taken in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Cursor {
+    /// The folder's UIDVALIDITY when `last_uid` was read.
+    pub uid_validity: u32,
+    /// The highest UID already taken in.
+    pub last_uid: u32,
+}
+
+/// The new messages of one fetch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// Raw messages with their UIDs, in UID order.
+    pub messages: Vec<(u32, Vec<u8>)>,
+    /// Where the next fetch starts (the UID of the last message returned, or unchanged).
+    pub cursor: Cursor,
+    /// The folder's UIDVALIDITY changed since the given cursor (the server renumbered it): the
+    /// whole folder was read again, and duplicates are left to Message-ID deduplication.
+    pub renumbered: bool,
+}
+
+/// Reads mail over IMAP.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait MailFetcher: Send + Sync + 'static {
+    /// Connects, logs in and opens the folder without reading anything (the settings page's
+    /// "Test connection").
+    ///
+    /// # Errors
+    /// [`ImapError`] with the stage that failed.
+    async fn check(&self, endpoint: &ImapEndpoint) -> Result<(), ImapError>;
+
+    /// The messages after `since` (all of them with no cursor, or when the folder's
+    /// UIDVALIDITY changed), a bounded batch, oldest first, left unread on the server.
+    ///
+    /// # Errors
+    /// [`ImapError`] with the stage that failed.
+    async fn fetch(
+        &self,
+        endpoint: &ImapEndpoint,
+        since: Option<Cursor>,
+    ) -> Result<Fetched, ImapError>;
 }

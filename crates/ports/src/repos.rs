@@ -8,6 +8,7 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
+use opsflow_domain::mailbox::{MailboxSettings, MailboxStatus};
 use opsflow_domain::outbox::{Delivery, OutboxMessage};
 use opsflow_domain::{
     AttachmentId, AuditEvent, AuditQuery, AuthSession, Page, ReplyBody, ReplyId, SessionId, Slug,
@@ -800,6 +801,118 @@ pub trait OutboxRepository: Send + Sync + 'static {
     ) -> RepoResult<Vec<Delivery>>;
 }
 
+/// Where the IMAP poller stopped reading a mailbox: the folder's UIDVALIDITY and the highest UID
+/// taken in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MailboxCursor {
+    /// The folder's UIDVALIDITY.
+    pub uid_validity: u32,
+    /// The highest UID taken in under it.
+    pub last_uid: u32,
+}
+
+/// Workspace mailboxes: their settings (scoped), and the poller's cursor, status and lease. The
+/// poller runs for no user, so its methods take the mailbox's tenant id, like [`RunQueue`].
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait MailboxRepository: Send + Sync + 'static {
+    /// The scope's mailbox settings, if an admin saved some.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn get_mailbox(&self, scope: &TenantScope) -> RepoResult<Option<MailboxSettings>>;
+
+    /// Saves the scope's mailbox settings (creating the mailbox the first time). The poller's
+    /// state is kept, except that the back-off is cleared (new settings are tried at the next
+    /// round) and, with `reset_cursor`, the cursor is forgotten (another server or folder).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn put_mailbox(
+        &self,
+        scope: &TenantScope,
+        settings: &MailboxSettings,
+        reset_cursor: bool,
+    ) -> RepoResult<()>;
+
+    /// The scope's mailbox status (the default, all empty, when there is no mailbox).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn get_mailbox_status(&self, scope: &TenantScope) -> RepoResult<MailboxStatus>;
+
+    /// Every tenant whose mailbox is enabled (for the poller; not scoped).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn enabled_mailboxes(&self) -> RepoResult<Vec<TenantId>>;
+
+    /// The settings of `tenant_id`'s mailbox (for the poller and the outbox worker).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn mailbox_settings(&self, tenant_id: TenantId) -> RepoResult<Option<MailboxSettings>>;
+
+    /// The status of `tenant_id`'s mailbox (default when there is none).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn mailbox_status(&self, tenant_id: TenantId) -> RepoResult<MailboxStatus>;
+
+    /// Records a round without error at `at`: `last_fetch_at = at`, no failures, no retry time.
+    ///
+    /// # Errors
+    /// `NotFound` without a mailbox; `Unexpected`.
+    async fn record_fetch_success(&self, tenant_id: TenantId, at: OffsetDateTime)
+    -> RepoResult<()>;
+
+    /// Records a failed round: the error and its time, one more failure in a row, and when to
+    /// try again.
+    ///
+    /// # Errors
+    /// `NotFound` without a mailbox; `Unexpected`.
+    async fn record_fetch_failure(
+        &self,
+        tenant_id: TenantId,
+        at: OffsetDateTime,
+        error: &str,
+        next_retry_at: OffsetDateTime,
+    ) -> RepoResult<()>;
+
+    /// Where the poller stopped, if it ever read the mailbox.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn imap_cursor(&self, tenant_id: TenantId) -> RepoResult<Option<MailboxCursor>>;
+
+    /// Moves the cursor: under the same UIDVALIDITY only forward (a lower `last_uid` is
+    /// ignored), under another UIDVALIDITY it is replaced.
+    ///
+    /// # Errors
+    /// `NotFound` without a mailbox; `Unexpected`.
+    async fn set_imap_cursor(&self, tenant_id: TenantId, cursor: MailboxCursor) -> RepoResult<()>;
+
+    /// Takes (or, for the same holder, extends) the mailbox's poll lease until `now + ttl`.
+    /// Atomic: of several holders racing, one gets it; an expired lease can be taken. Returns
+    /// whether `holder` now holds it (`false` also when there is no mailbox).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn try_lease(
+        &self,
+        tenant_id: TenantId,
+        holder: &str,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> RepoResult<bool>;
+
+    /// Gives the lease up, if `holder` holds it.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn release_lease(&self, tenant_id: TenantId, holder: &str) -> RepoResult<()>;
+}
+
 /// Store status for `/api/health`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreHealth {
@@ -837,6 +950,7 @@ pub trait Store:
     + MailArchiveRepository
     + InboundTokenRepository
     + OutboxRepository
+    + MailboxRepository
     + StoreAdmin
 {
 }
@@ -855,6 +969,7 @@ impl<T> Store for T where
         + MailArchiveRepository
         + InboundTokenRepository
         + OutboxRepository
+        + MailboxRepository
         + StoreAdmin
 {
 }

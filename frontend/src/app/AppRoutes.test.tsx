@@ -121,6 +121,19 @@ describe('app routes and auth', () => {
     expect(within(nav).queryByRole('link', { name: 'Settings' })).not.toBeInTheDocument();
   });
 
+  it('keeps agents out of the email settings, whose API is never asked', async () => {
+    session.setToken('tok-agent');
+    const api = mockApi({
+      'GET /api/auth/me': () => json({ user: agent, tenant }),
+      'GET /api/tickets': () => page(),
+      'GET /api/team': () => json({ items: [admin, agent] }),
+    });
+    renderApp('/settings/email');
+    expect(await screen.findByText('That page is for workspace admins only.')).toBeInTheDocument();
+    expect(screen.getByTestId('location')).toHaveTextContent(/^\/tickets$/);
+    expect(api.find('GET', '/api/settings/email')).toHaveLength(0);
+  });
+
   it('keeps ticket filters in the URL and sends them to the API', async () => {
     session.setToken('tok-1');
     const api = mockApi({

@@ -19,6 +19,11 @@ const TeamPage = lazy(() =>
 const SettingsPage = lazy(() =>
   import('@/features/settings/routes/SettingsPage').then((m) => ({ default: m.SettingsPage })),
 );
+const EmailSettingsPage = lazy(() =>
+  import('@/features/email/routes/EmailSettingsPage').then((m) => ({
+    default: m.EmailSettingsPage,
+  })),
+);
 const AuditLogPage = lazy(() =>
   import('@/features/audit/routes/AuditLogPage').then((m) => ({ default: m.AuditLogPage })),
 );
@@ -93,6 +98,14 @@ export function AppRoutes() {
                 element={
                   <Page>
                     <SettingsPage />
+                  </Page>
+                }
+              />
+              <Route
+                path="/settings/email"
+                element={
+                  <Page>
+                    <EmailSettingsPage />
                   </Page>
                 }
               />

@@ -49,6 +49,8 @@ pub fn index_specs() -> Vec<IndexSpec> {
             "tenant_actor_at",
             doc! { "tenant_id": 1, "actor_id": 1, "at": 1, "at_ns": 1, "_id": 1 },
         ),
+        // The IMAP poller's list of enabled mailboxes.
+        spec("mailboxes", "enabled", doc! { "enabled": 1 }),
         // Removing ended throttle buckets.
         spec("throttle_buckets", "expires", doc! { "expires_at": 1 }),
         unique("tickets", "tenant_number_unique", doc! { "tenant_id": 1, "number": 1 }),
@@ -178,6 +180,8 @@ mod tests {
                     | ("auth_sessions", "expires")
                     | ("throttle_buckets", "expires")
                     | ("inbound_tokens", "token_hash_unique")
+                    // The poller's unscoped list; a mailbox's `_id` is its tenant id.
+                    | ("mailboxes", "enabled")
             );
             if !global {
                 assert_eq!(first, Some("tenant_id"), "{}.{}", s.collection, s.name);

@@ -11,6 +11,7 @@ pub mod codec;
 pub mod filters;
 mod indexes;
 mod mail;
+mod mailboxes;
 mod numbers;
 mod outbox;
 mod repos;

@@ -8,6 +8,7 @@
 mod accounts;
 mod audit;
 mod mail;
+mod mailboxes;
 mod outbox;
 mod rows;
 mod throttle;

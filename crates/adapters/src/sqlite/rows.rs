@@ -284,3 +284,51 @@ pub(super) fn all<T>(
 ) -> Result<Vec<T>, RepoError> {
     rows.iter().map(map).collect()
 }
+
+pub(super) const MAILBOX_COLS: &str = "enabled, imap_host, imap_port, imap_security, imap_username, \
+     imap_password, imap_folder, smtp_host, smtp_port, smtp_security, smtp_username, \
+     smtp_password, from_address, from_name, updated_at";
+
+pub(super) fn mailbox(
+    row: &SqliteRow,
+) -> Result<opsflow_domain::mailbox::MailboxSettings, RepoError> {
+    use opsflow_domain::mailbox::{
+        ImapSettings, MailFolder, MailHost, MailboxSettings, SmtpSettings,
+    };
+    Ok(MailboxSettings {
+        enabled: flag(row, "enabled")?,
+        imap: ImapSettings {
+            host: valid(row, "imap_host", MailHost::parse)?,
+            port: unsigned(row, "imap_port")?,
+            security: parsed(row, "imap_security")?,
+            username: text(row, "imap_username")?,
+            password_sealed: opt_text(row, "imap_password")?,
+            folder: valid(row, "imap_folder", MailFolder::parse)?,
+        },
+        smtp: SmtpSettings {
+            host: valid(row, "smtp_host", MailHost::parse)?,
+            port: unsigned(row, "smtp_port")?,
+            security: parsed(row, "smtp_security")?,
+            username: opt_text(row, "smtp_username")?,
+            password_sealed: opt_text(row, "smtp_password")?,
+        },
+        from_address: valid(row, "from_address", Email::parse)?,
+        from_name: text(row, "from_name")?,
+        updated_at: ts(row, "updated_at")?,
+    })
+}
+
+pub(super) const MAILBOX_STATUS_COLS: &str =
+    "last_fetch_at, last_error, last_error_at, next_retry_at, consecutive_failures";
+
+pub(super) fn mailbox_status(
+    row: &SqliteRow,
+) -> Result<opsflow_domain::mailbox::MailboxStatus, RepoError> {
+    Ok(opsflow_domain::mailbox::MailboxStatus {
+        last_fetch_at: opt_ts(row, "last_fetch_at")?,
+        last_error: opt_text(row, "last_error")?,
+        last_error_at: opt_ts(row, "last_error_at")?,
+        next_retry_at: opt_ts(row, "next_retry_at")?,
+        consecutive_failures: unsigned(row, "consecutive_failures")?,
+    })
+}

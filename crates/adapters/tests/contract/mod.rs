@@ -18,6 +18,8 @@
 //! (BSON dates are milliseconds).
 #![allow(clippy::unwrap_used, clippy::expect_used, dead_code)]
 
+pub mod mailbox;
+
 use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::panic::AssertUnwindSafe;

@@ -14,7 +14,7 @@ use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::FutureExt;
+use futures::{FutureExt, TryStreamExt};
 use opsflow_adapters::mongo::{MongoSettings, MongoStore};
 use opsflow_adapters::security::{Argon2Hasher, JwtTokens};
 use opsflow_adapters::sqlite::SqliteStore;
@@ -269,6 +269,79 @@ pub fn hasher() -> Argon2Hasher {
     Argon2Hasher::with_params(1024, 1, 1).expect("valid argon2 parameters")
 }
 
+/// The key every test app seals stored secrets with.
+pub const SECRET_KEY: &str = "opsflow-http-tests-secret-key-0123456789-abcdefghij";
+
+/// The secret cipher of every test app.
+pub fn test_cipher() -> opsflow_adapters::cipher::AesGcmCipher {
+    opsflow_adapters::cipher::AesGcmCipher::new(&SecretString::from(SECRET_KEY.to_owned()))
+        .expect("a valid key")
+}
+
+/// Everything stored for mailboxes in `db`, as text (every column of every row, or every
+/// document), to check what is at rest.
+pub async fn raw_mailboxes(ctx: &Ctx, db: &Db) -> String {
+    match db {
+        Db::Sqlite(url) => {
+            let store = SqliteStore::connect(url).await.expect("open SQLite");
+            let rows =
+                sqlx::query("SELECT * FROM mailboxes").fetch_all(store.pool()).await.unwrap();
+            let mut out = String::new();
+            for row in rows {
+                use sqlx::{Column as _, Row as _, ValueRef as _};
+                for (i, col) in row.columns().iter().enumerate() {
+                    let raw = row.try_get_raw(i).unwrap();
+                    let text = if raw.is_null() {
+                        "NULL".to_owned()
+                    } else if let Ok(s) = row.try_get::<String, _>(i) {
+                        s
+                    } else if let Ok(n) = row.try_get::<i64, _>(i) {
+                        n.to_string()
+                    } else {
+                        format!("{:?}", row.try_get::<Vec<u8>, _>(i).unwrap_or_default())
+                    };
+                    out.push_str(&format!("{}={text}\n", col.name()));
+                }
+            }
+            opsflow_ports::repos::StoreAdmin::close(&store).await;
+            out
+        }
+        Db::Mongo(name) => {
+            let uri = ctx.0.mongo_uri.clone().expect("MongoDB URI");
+            let settings =
+                MongoSettings { database: Some(name.clone()), ..MongoSettings::new(uri) };
+            let store = MongoStore::connect(settings).await.expect("connect to MongoDB");
+            let docs: Vec<bson::Document> = store
+                .database()
+                .collection::<bson::Document>("mailboxes")
+                .find(bson::doc! {})
+                .await
+                .unwrap()
+                .try_collect()
+                .await
+                .unwrap();
+            format!("{docs:?}")
+        }
+    }
+}
+
+/// A second handle to the mailboxes of `db` (as another server process would have), for the
+/// IMAP poller.
+pub async fn mailbox_repository(
+    ctx: &Ctx,
+    db: &Db,
+) -> Arc<dyn opsflow_ports::repos::MailboxRepository> {
+    match db {
+        Db::Sqlite(url) => Arc::new(SqliteStore::connect(url).await.expect("open SQLite")),
+        Db::Mongo(name) => {
+            let uri = ctx.0.mongo_uri.clone().expect("MongoDB URI");
+            let settings =
+                MongoSettings { database: Some(name.clone()), ..MongoSettings::new(uri) };
+            Arc::new(MongoStore::connect(settings).await.expect("connect to MongoDB"))
+        }
+    }
+}
+
 /// The token service of every test app (same secret), with `ttl`.
 pub fn tokens(ttl: time::Duration) -> JwtTokens {
     JwtTokens::new(&SecretString::from(JWT_SECRET.to_owned()), ttl)
@@ -316,6 +389,9 @@ pub async fn spawn_store<S: Store>(
             },
             outbound: outbound.clone(),
             threads,
+            cipher: Arc::new(test_cipher()),
+            mail_fetcher: Arc::new(opsflow_mail::ImapFetcher::new(Duration::from_secs(5), 100)),
+            mail_sender: Arc::new(opsflow_mail::SmtpSender::new(Duration::from_secs(5))),
         },
     );
     let state = AppState::new(services, metrics, options.trust_forwarded_for);

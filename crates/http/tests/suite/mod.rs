@@ -9,8 +9,10 @@ pub mod audit;
 pub mod bad_input;
 pub mod concurrency;
 pub mod edges;
+pub mod email_settings;
 pub mod inbound_mail;
 pub mod isolation;
+pub mod mail_poller;
 pub mod outbox;
 pub mod server_errors;
 pub mod throttle;
@@ -114,6 +116,28 @@ macro_rules! all_suites {
                 malformed_and_oversized_mail_is_refused_and_stores_nothing,
                 inbound_addresses_are_per_workspace_admin_only_and_rotatable,
                 the_same_message_posted_concurrently_makes_one_ticket,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            email_settings,
+            [
+                email_settings_round_trip_and_passwords_are_never_returned,
+                email_passwords_are_sealed_at_rest,
+                email_settings_are_for_admins_of_the_workspace_only,
+                bad_email_settings_are_4xx_naming_the_field,
+                connection_test_says_which_part_failed_and_why,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            mail_poller,
+            [
+                poller_hands_each_message_to_the_intake_once_in_order,
+                a_store_failure_hands_the_message_over_again_next_round,
+                a_wrong_password_is_in_the_status_with_a_backed_off_retry,
+                two_pollers_on_one_store_read_a_mailbox_one_at_a_time,
+                a_renumbered_folder_is_read_again_from_the_start,
             ]
         );
         $crate::http_cases!(

@@ -192,6 +192,7 @@ fn deps(llm: Arc<dyn LlmClient>) -> Deps {
         inbound: crate::wiring::scratch_inbound_deps(),
         outbound: Arc::new(opsflow_ports::services::outbox::NoOutboundMail),
         threads: Arc::new(opsflow_ports::services::outbox::NoThreadIds),
+        cipher: crate::wiring::ephemeral_cipher(),
     }
 }
 

@@ -6,12 +6,16 @@
 use std::sync::Arc;
 
 use crate::auth::{Clock, PasswordHasher, TokenService};
+use crate::cipher::SecretCipher;
 use crate::llm::LlmClient;
+use crate::mail::{MailFetcher, MailSender};
 use crate::repos::Store;
 
 pub mod audit;
 pub mod auth;
 pub mod inbound_mail;
+pub mod mail_poller;
+pub mod mailbox;
 pub mod outbox;
 pub mod runs;
 pub mod system;
@@ -48,6 +52,12 @@ pub struct ServiceDeps {
     /// The Message-IDs of a ticket's email thread ([`outbox::NoThreadIds`] while none are
     /// stored).
     pub threads: Arc<dyn outbox::ThreadIdSource>,
+    /// Seals and opens secrets stored at rest (mailbox passwords).
+    pub cipher: Arc<dyn SecretCipher>,
+    /// Reads mail over IMAP (the mailbox connection test).
+    pub mail_fetcher: Arc<dyn MailFetcher>,
+    /// Sends mail over SMTP (the mailbox connection test).
+    pub mail_sender: Arc<dyn MailSender>,
 }
 
 /// Every application service, wired to one store.
@@ -66,6 +76,8 @@ pub struct Services {
     pub runs: runs::RunHistoryService,
     /// The workspace audit log (the services above record into it; admins read it).
     pub audit: audit::AuditLog,
+    /// The workspace's support mailbox: settings, connection test, status.
+    pub mailbox: mailbox::MailboxService,
     /// Store health and shutdown, the clock, password hashing.
     pub system: system::SystemService,
     /// Inbound email (the [`crate::mail_intake::MailIntake`] the endpoint and the IMAP poller
@@ -125,7 +137,7 @@ impl Services {
                 store.clone(),
                 store.clone(),
                 store.clone(),
-                deps.clock,
+                deps.clock.clone(),
             )
             .with_audit(audit.clone())
             .with_email(
@@ -136,6 +148,14 @@ impl Services {
             ),
             triage: Arc::new(triage),
             runs: runs::RunHistoryService::new(store.clone(), store.clone()),
+            mailbox: mailbox::MailboxService::new(
+                store.clone(),
+                deps.cipher,
+                deps.mail_fetcher,
+                deps.mail_sender,
+                deps.clock.clone(),
+                audit.clone(),
+            ),
             audit,
             system,
             inbound_mail,

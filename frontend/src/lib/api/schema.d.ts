@@ -231,6 +231,64 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/settings/email": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The support mailbox settings (passwords never returned) and live status (admin). */
+        get: operations["get_email_settings"];
+        /**
+         * Save the support mailbox settings (admin). A missing or null password keeps the stored
+         *     one; an empty string removes it.
+         */
+        put: operations["put_email_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/settings/email/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Check the saved settings: IMAP login and folder, SMTP login (admin). Answers per part
+         *     which step failed and why.
+         */
+        post: operations["test_email_settings"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/settings/email/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The mailbox poller's live status: last fetch, last error, next retry (admin). */
+        get: operations["get_email_status"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit": {
         parameters: {
             query?: never;
@@ -622,7 +680,7 @@ export interface components {
          * @description What an audit event records.
          * @enum {string}
          */
-        AuditKind: "signup" | "login_succeeded" | "login_failed" | "password_changed" | "password_reset_by_admin" | "logout" | "logout_all" | "user_created" | "role_changed" | "user_deactivated" | "user_reactivated" | "settings_updated" | "reply_warning_overridden" | "inbound_token_rotated";
+        AuditKind: "signup" | "login_succeeded" | "login_failed" | "password_changed" | "password_reset_by_admin" | "logout" | "logout_all" | "user_created" | "role_changed" | "user_deactivated" | "user_reactivated" | "settings_updated" | "reply_warning_overridden" | "inbound_token_rotated" | "email_settings_updated";
         /**
          * AuditPage
          * @description A page of the audit log.
@@ -662,6 +720,20 @@ export interface components {
          */
         Channel: "email" | "web" | "chat" | "phone" | "api";
         /**
+         * ConnectionCheck
+         * @description The result of checking one server.
+         */
+        ConnectionCheck: {
+            /** @description Whether every step worked. */
+            ok: boolean;
+            /** @description The step that failed. */
+            stage?: (components["schemas"]["MailStage"] & unknown) | null;
+            /** @description What failed, in plain words. */
+            explanation?: string | null;
+            /** @description The server's or the system's own words. */
+            detail?: string | null;
+        };
+        /**
          * Delivery
          * @description The email delivery of a reply.
          */
@@ -700,6 +772,57 @@ export interface components {
         DraftUpdateRequest: {
             /** @description Text (1–20,000 characters). */
             body: string;
+        };
+        /**
+         * EmailSettings
+         * @description The workspace's mailbox settings and status.
+         */
+        EmailSettings: {
+            /** @description Whether settings were ever saved (otherwise the fields show defaults). */
+            configured: boolean;
+            /** @description Whether the desk reads and sends mail through this mailbox. */
+            enabled: boolean;
+            /** @description Inbound (IMAP). */
+            imap: components["schemas"]["ImapSettings"] & unknown;
+            /** @description Outbound (SMTP). */
+            smtp: components["schemas"]["SmtpSettings"] & unknown;
+            /** @description The address replies come from. */
+            from_address: string;
+            /** @description The name replies come from. */
+            from_name: string;
+            /**
+             * Format: date-time
+             * @description When they were last saved.
+             */
+            updated_at?: string | null;
+            /** @description The poller's live status. */
+            status: components["schemas"]["MailboxStatus"] & unknown;
+        };
+        /**
+         * EmailSettingsInput
+         * @description The mailbox settings to save (admin).
+         */
+        EmailSettingsInput: {
+            /** @description Read and send mail through this mailbox. */
+            enabled: boolean;
+            /** @description Inbound (IMAP). */
+            imap: components["schemas"]["ImapSettingsInput"] & unknown;
+            /** @description Outbound (SMTP). */
+            smtp: components["schemas"]["SmtpSettingsInput"] & unknown;
+            /** @description The address replies come from. */
+            from_address: string;
+            /** @description The name replies come from (≤ 100 characters). */
+            from_name: string;
+        };
+        /**
+         * EmailTestResult
+         * @description The result of "Test connection".
+         */
+        EmailTestResult: {
+            /** @description IMAP login and folder. */
+            imap: components["schemas"]["ConnectionCheck"] & unknown;
+            /** @description SMTP login. */
+            smtp: components["schemas"]["ConnectionCheck"] & unknown;
         };
         /**
          * ErrorBody
@@ -748,6 +871,48 @@ export interface components {
             store: components["schemas"]["StoreHealthDto"] & unknown;
             /** @description Server version. */
             version: string;
+        };
+        /**
+         * ImapSettings
+         * @description Inbound server settings as saved (the password is never returned).
+         */
+        ImapSettings: {
+            /** @description Host name or address (empty until configured). */
+            host: string;
+            /**
+             * Format: uint16
+             * @description Port.
+             */
+            port: number;
+            /** @description Transport security. */
+            security: components["schemas"]["MailSecurity"] & unknown;
+            /** @description Login. */
+            username: string;
+            /** @description Whether a password is stored. */
+            password_set: boolean;
+            /** @description The folder read (`INBOX`). */
+            folder: string;
+        };
+        /**
+         * ImapSettingsInput
+         * @description Inbound server settings to save.
+         */
+        ImapSettingsInput: {
+            /** @description Host name or address (≤ 253 characters, no spaces). */
+            host: string;
+            /**
+             * Format: int64
+             * @description Port, 1–65535 (993 with `tls`, 143 otherwise).
+             */
+            port: number;
+            /** @description `tls`, `starttls` or `none`. */
+            security: string;
+            /** @description Login. */
+            username: string;
+            /** @description Missing or null keeps the stored password; an empty string removes it. */
+            password?: string;
+            /** @description The folder to read (default `INBOX`, ≤ 200 characters). */
+            folder?: string;
         };
         /**
          * InboundAddressDto
@@ -801,6 +966,44 @@ export interface components {
             password: string;
             /** @description Workspace slug, when the email is in several workspaces. */
             tenant_slug?: string;
+        };
+        /**
+         * @description How a mail connection is secured.
+         * @enum {string}
+         */
+        MailSecurity: "tls" | "starttls" | "none";
+        /**
+         * @description The step of a connection that failed.
+         * @enum {string}
+         */
+        MailStage: "dns" | "connect" | "tls" | "auth" | "folder" | "send";
+        /**
+         * MailboxStatus
+         * @description The live status of the mailbox's poller.
+         */
+        MailboxStatus: {
+            /**
+             * Format: date-time
+             * @description When mail was last fetched without an error.
+             */
+            last_fetch_at?: string | null;
+            /** @description The last error, in words. */
+            last_error?: string | null;
+            /**
+             * Format: date-time
+             * @description When it happened.
+             */
+            last_error_at?: string | null;
+            /**
+             * Format: date-time
+             * @description When the poller tries again after failures (null: at its next round).
+             */
+            next_retry_at?: string | null;
+            /**
+             * Format: uint32
+             * @description Failed rounds in a row.
+             */
+            consecutive_failures: number;
         };
         /**
          * MeResponse
@@ -985,6 +1188,44 @@ export interface components {
              *     that is refused with 409 `additional_workspace_required`).
              */
             additional_workspace?: boolean;
+        };
+        /**
+         * SmtpSettings
+         * @description Outbound server settings as saved (the password is never returned).
+         */
+        SmtpSettings: {
+            /** @description Host name or address (empty until configured). */
+            host: string;
+            /**
+             * Format: uint16
+             * @description Port.
+             */
+            port: number;
+            /** @description Transport security. */
+            security: components["schemas"]["MailSecurity"] & unknown;
+            /** @description Login (empty: the server takes mail without one). */
+            username: string;
+            /** @description Whether a password is stored. */
+            password_set: boolean;
+        };
+        /**
+         * SmtpSettingsInput
+         * @description Outbound server settings to save.
+         */
+        SmtpSettingsInput: {
+            /** @description Host name or address (≤ 253 characters, no spaces). */
+            host: string;
+            /**
+             * Format: int64
+             * @description Port, 1–65535 (465 with `tls`, 587 with `starttls`).
+             */
+            port: number;
+            /** @description `tls`, `starttls` or `none`. */
+            security: string;
+            /** @description Login (empty or missing: none). */
+            username?: string;
+            /** @description Missing or null keeps the stored password; an empty string removes it. */
+            password?: string;
         };
         /**
          * @description Workflow step type.
@@ -2766,6 +3007,372 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["PasswordResetResponse"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_email_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings (without passwords) and status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EmailSettings"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_email_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["EmailSettingsInput"];
+            };
+        };
+        responses: {
+            /** @description The settings (without passwords) and status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EmailSettings"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    test_email_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Per part: ok, or the failed step in words. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["EmailTestResult"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_email_status: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The poller's live status. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["MailboxStatus"];
                 };
             };
             /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */

@@ -21,6 +21,13 @@ export type AuditKind = AuditEvent['kind'];
 export type AuditPage = JsonOf<paths['/audit']['get']['responses'][200]>;
 export type AuditQuery = NonNullable<paths['/audit']['get']['parameters']['query']>;
 
+export type EmailSettings = Schemas['EmailSettings'];
+export type EmailSettingsInput = Schemas['EmailSettingsInput'];
+export type EmailTestResult = Schemas['EmailTestResult'];
+export type ConnectionCheck = Schemas['ConnectionCheck'];
+export type MailboxStatus = Schemas['MailboxStatus'];
+export type MailSecurity = Schemas['MailSecurity'];
+
 export type Ticket = Schemas['Ticket'];
 export type TicketStatus = Ticket['status'];
 export type TicketPriority = NonNullable<Ticket['priority']>;

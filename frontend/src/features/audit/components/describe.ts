@@ -17,6 +17,7 @@ export const AUDIT_KINDS: readonly { value: AuditKind; label: string }[] = [
   { value: 'user_reactivated', label: 'User reactivated' },
   { value: 'settings_updated', label: 'Settings changed' },
   { value: 'inbound_token_rotated', label: 'Inbound email address rotated' },
+  { value: 'email_settings_updated', label: 'Email settings changed' },
 ];
 
 const FAILURE_REASONS: Record<string, string> = {
@@ -25,6 +26,15 @@ const FAILURE_REASONS: Record<string, string> = {
 };
 
 const SETTINGS_FIELDS: Record<string, string> = { name: 'name', policies: 'reply policies' };
+
+const EMAIL_FIELDS: Record<string, string> = {
+  enabled: 'on/off switch',
+  imap: 'incoming server',
+  imap_password: 'incoming password',
+  smtp: 'outgoing server',
+  smtp_password: 'outgoing password',
+  sender: 'sender',
+};
 
 /** What happened, e.g. "Changed the role from Agent to Admin". */
 export function describeEvent(event: AuditEvent): string {
@@ -69,6 +79,14 @@ export function describeEvent(event: AuditEvent): string {
     }
     case 'inbound_token_rotated':
       return 'Rotated the inbound email address (the old one stopped working)';
+    case 'email_settings_updated': {
+      const fields = (detail.fields ?? '').split(',').filter(Boolean);
+      if (fields.includes('created')) return 'Set up the support mailbox';
+      const named = fields.map((f) => EMAIL_FIELDS[f] ?? f);
+      return named.length
+        ? `Changed the support mailbox: ${named.join(', ')}`
+        : 'Changed the support mailbox';
+    }
     default:
       return event.kind;
   }

@@ -1,0 +1,336 @@
+//! Issue 10, the IMAP poller against a real Dovecot (started by `scripts/with-mail.sh`): the
+//! mailbox is set up through the API, the poller runs on a second handle to the same database
+//! (as another server process would) and hands messages to a recording fake intake. Each test
+//! reads its own fresh folder.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration as StdDuration;
+
+use async_trait::async_trait;
+use opsflow_domain::{TenantId, TicketId};
+use opsflow_ports::auth::Clock;
+use opsflow_ports::mail_intake::{IntakeError, IntakeOutcome, MailIntake};
+use opsflow_ports::repos::{MailboxRepository, RepoError};
+use opsflow_ports::services::mail_poller::{MailPoller, MailPollerConfig};
+use reqwest::Method;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+use tokio::net::TcpStream;
+use tokio::sync::Notify;
+
+use crate::common::{AppOptions, Body, Ctx, Db, Session, TestApp, mailbox_repository, test_cipher};
+
+fn imap_port() -> u16 {
+    std::env::var("OPSFLOW_TEST_IMAP_PORT")
+        .expect("OPSFLOW_TEST_IMAP_PORT is not set: run the tests through scripts/with-mail.sh")
+        .parse()
+        .expect("a port")
+}
+
+type ImapSession = async_imap::Session<TcpStream>;
+
+/// A fresh folder on the test server, and a session to append to it.
+async fn new_folder() -> (String, ImapSession) {
+    let tcp = TcpStream::connect(("127.0.0.1", imap_port())).await.unwrap();
+    let mut client = async_imap::Client::new(tcp);
+    client.read_response().await.unwrap();
+    let mut session = client.login("support", "Imap-Pass-4821").await.map_err(|(e, _)| e).unwrap();
+    let folder = format!("p{}", uuid::Uuid::now_v7().simple());
+    session.create(&folder).await.unwrap();
+    (folder, session)
+}
+
+fn message(folder: &str, n: usize) -> Vec<u8> {
+    format!(
+        "From: Customer {n} <c{n}@example.com>\r\nSubject: Question {n}\r\n\
+         Message-ID: <{folder}-{n}@example.com>\r\n\r\nBody {n}\r\n"
+    )
+    .into_bytes()
+}
+
+async fn append(session: &mut ImapSession, folder: &str, numbers: std::ops::RangeInclusive<usize>) {
+    for n in numbers {
+        session.append(folder, None, None, message(folder, n)).await.unwrap();
+    }
+}
+
+/// The Message-ID of each message handed over, in order; optionally failing or pausing.
+#[derive(Default)]
+struct RecordingIntake {
+    seen: Mutex<Vec<(TenantId, String)>>,
+    /// Message-IDs that fail with a store error the first time they are handed over.
+    fail_once: Mutex<Vec<String>>,
+    /// When set, the first message handed over waits here until notified.
+    pause: Option<(Arc<Notify>, Arc<Notify>)>,
+}
+
+impl RecordingIntake {
+    fn ids(&self) -> Vec<String> {
+        self.seen.lock().unwrap().iter().map(|(_, id)| id.clone()).collect()
+    }
+}
+
+#[async_trait]
+impl MailIntake for RecordingIntake {
+    async fn take_in(&self, tenant_id: TenantId, raw: &[u8]) -> Result<IntakeOutcome, IntakeError> {
+        let text = String::from_utf8_lossy(raw);
+        let id = text
+            .lines()
+            .find_map(|l| l.strip_prefix("Message-ID: <"))
+            .map(|l| l.trim_end_matches('>').split('@').next().unwrap_or("").to_owned())
+            .unwrap_or_default();
+        let first = {
+            let mut seen = self.seen.lock().unwrap();
+            seen.push((tenant_id, id.clone()));
+            seen.len() == 1
+        };
+        if first && let Some((entered, release)) = &self.pause {
+            entered.notify_one();
+            release.notified().await;
+        }
+        let mut fail = self.fail_once.lock().unwrap();
+        if let Some(i) = fail.iter().position(|f| *f == id) {
+            fail.remove(i);
+            return Err(IntakeError::Store(RepoError::unexpected(std::io::Error::other(
+                "disk full",
+            ))));
+        }
+        Ok(IntakeOutcome::Created { ticket_id: TicketId::new(), number: 1 })
+    }
+}
+
+/// A clock that can be moved forward (past retry times).
+struct TestClock(Mutex<OffsetDateTime>);
+
+impl TestClock {
+    fn new() -> Arc<Self> {
+        Arc::new(Self(Mutex::new(OffsetDateTime::now_utc())))
+    }
+
+    fn advance(&self, by: time::Duration) {
+        *self.0.lock().unwrap() += by;
+    }
+}
+
+impl Clock for TestClock {
+    fn now(&self) -> OffsetDateTime {
+        *self.0.lock().unwrap()
+    }
+}
+
+struct Setup {
+    app: TestApp,
+    admin: Session,
+    tenant_id: TenantId,
+    repo: Arc<dyn MailboxRepository>,
+    folder: String,
+    imap: ImapSession,
+}
+
+/// An app with a workspace whose enabled mailbox reads a fresh folder, and a second handle to
+/// its database for the poller.
+async fn setup(ctx: &Ctx, imap_password: &str) -> Setup {
+    let db: Db = ctx.new_db();
+    let app = ctx.spawn_on(&db, AppOptions::default()).await;
+    let admin = app.signup("Acme Agency", "ada@example.com").await;
+    let (folder, imap) = new_folder().await;
+    let body = json!({
+        "enabled": true,
+        "imap": {
+            "host": "127.0.0.1", "port": imap_port(), "security": "none",
+            "username": "support", "password": imap_password, "folder": folder
+        },
+        "smtp": { "host": "127.0.0.1", "port": 25, "security": "none" },
+        "from_address": "support@example.com",
+        "from_name": "Acme Support"
+    });
+    app.send(Method::PUT, "/api/settings/email", Some(&admin.token), Body::Json(body))
+        .await
+        .expect(200);
+    let tenant_id = admin.tenant_id.parse().unwrap();
+    let repo = mailbox_repository(ctx, &db).await;
+    Setup { app, admin, tenant_id, repo, folder, imap }
+}
+
+fn poller(s: &Setup, intake: Arc<RecordingIntake>, clock: Arc<TestClock>) -> MailPoller {
+    MailPoller::new(
+        s.repo.clone(),
+        Arc::new(test_cipher()),
+        Arc::new(opsflow_mail::ImapFetcher::new(StdDuration::from_secs(5), 2)),
+        intake,
+        clock,
+        MailPollerConfig::default(),
+    )
+}
+
+async fn status(s: &Setup) -> Value {
+    let r = s.app.get("/api/settings/email/status", Some(&s.admin.token)).await;
+    r.expect(200);
+    r.json
+}
+
+fn ids(folder: &str, numbers: std::ops::RangeInclusive<usize>) -> Vec<String> {
+    numbers.map(|n| format!("{folder}-{n}")).collect()
+}
+
+pub async fn poller_hands_each_message_to_the_intake_once_in_order(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    append(&mut s.imap, &s.folder, 1..=5).await;
+    let intake = Arc::new(RecordingIntake::default());
+    let p = poller(&s, intake.clone(), TestClock::new());
+
+    // Five messages in batches of two: all of them, in UID order, for this workspace.
+    let report = p.round().await;
+    assert_eq!(report.polled, vec![s.tenant_id]);
+    assert_eq!(report.handed_over, 5);
+    assert_eq!(intake.ids(), ids(&s.folder, 1..=5));
+    assert!(intake.seen.lock().unwrap().iter().all(|(t, _)| *t == s.tenant_id));
+    // Nothing new: nothing handed over again.
+    assert_eq!(p.round().await.handed_over, 0);
+    assert_eq!(intake.ids().len(), 5);
+    // New mail is found next round, and only it.
+    append(&mut s.imap, &s.folder, 6..=7).await;
+    assert_eq!(p.round().await.handed_over, 2);
+    assert_eq!(intake.ids(), ids(&s.folder, 1..=7));
+
+    // A poller of another process (a fresh one, same store) continues from the stored cursor.
+    let other = Arc::new(RecordingIntake::default());
+    assert_eq!(poller(&s, other.clone(), TestClock::new()).round().await.handed_over, 0);
+
+    let st = status(&s).await;
+    assert!(st["last_fetch_at"].is_string(), "{st}");
+    assert_eq!(st["consecutive_failures"], 0);
+    assert_eq!(st["next_retry_at"], Value::Null);
+}
+
+pub async fn a_store_failure_hands_the_message_over_again_next_round(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    append(&mut s.imap, &s.folder, 1..=3).await;
+    let intake = Arc::new(RecordingIntake::default());
+    intake.fail_once.lock().unwrap().push(format!("{}-2", s.folder));
+    let clock = TestClock::new();
+    let p = poller(&s, intake.clone(), clock.clone());
+
+    let report = p.round().await;
+    assert_eq!(report.failed, vec![s.tenant_id]);
+    assert_eq!(intake.ids(), ids(&s.folder, 1..=2), "the round stops at the failure");
+    let st = status(&s).await;
+    assert!(st["last_error"].as_str().unwrap().contains("could not store"), "{st}");
+    assert_eq!(st["consecutive_failures"], 1);
+    assert!(st["next_retry_at"].is_string());
+
+    // Before the retry time nothing is tried; after it, the failed message comes again (the one
+    // before it does not), then the rest.
+    assert_eq!(p.round().await.waiting, vec![s.tenant_id]);
+    clock.advance(time::Duration::seconds(31));
+    assert_eq!(p.round().await.handed_over, 2);
+    let mut want = ids(&s.folder, 1..=2);
+    want.extend(ids(&s.folder, 2..=3));
+    assert_eq!(intake.ids(), want);
+    assert_eq!(status(&s).await["consecutive_failures"], 0);
+}
+
+pub async fn a_wrong_password_is_in_the_status_with_a_backed_off_retry(ctx: Ctx) {
+    let mut s = setup(&ctx, "Wrong-Pass-0000").await;
+    append(&mut s.imap, &s.folder, 1..=1).await;
+    let intake = Arc::new(RecordingIntake::default());
+    let clock = TestClock::new();
+    let p = poller(&s, intake.clone(), clock.clone());
+    let t0 = clock.now();
+
+    assert_eq!(p.round().await.failed, vec![s.tenant_id]);
+    let st = status(&s).await;
+    let error = st["last_error"].as_str().unwrap();
+    assert!(error.contains("the username or password was not accepted"), "{error}");
+    assert!(!error.contains("Wrong-Pass"), "no password in the status: {error}");
+    assert_eq!(st["consecutive_failures"], 1);
+    let next = |st: &Value| {
+        OffsetDateTime::parse(
+            st["next_retry_at"].as_str().unwrap(),
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap()
+    };
+    assert_eq!((next(&st) - t0).whole_seconds(), 30);
+    // Waiting, then a second failure doubles the wait.
+    assert_eq!(p.round().await.waiting, vec![s.tenant_id]);
+    clock.advance(time::Duration::seconds(30));
+    assert_eq!(p.round().await.failed, vec![s.tenant_id]);
+    let st = status(&s).await;
+    assert_eq!(st["consecutive_failures"], 2);
+    assert_eq!((next(&st) - clock.now()).whole_seconds(), 60);
+    assert!(intake.ids().is_empty());
+
+    // Fixing the password clears the back-off: the next round reads the mail.
+    let fix = json!({
+        "enabled": true,
+        "imap": {
+            "host": "127.0.0.1", "port": imap_port(),
+            "security": "none", "username": "support", "password": "Imap-Pass-4821",
+            "folder": s.folder
+        },
+        "smtp": { "host": "127.0.0.1", "port": 25, "security": "none" },
+        "from_address": "support@example.com",
+        "from_name": "Acme Support"
+    });
+    s.app
+        .send(Method::PUT, "/api/settings/email", Some(&s.admin.token), Body::Json(fix))
+        .await
+        .expect(200);
+    assert_eq!(p.round().await.handed_over, 1);
+    assert_eq!(status(&s).await["consecutive_failures"], 0);
+}
+
+pub async fn two_pollers_on_one_store_read_a_mailbox_one_at_a_time(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    append(&mut s.imap, &s.folder, 1..=3).await;
+    let (entered, release) = (Arc::new(Notify::new()), Arc::new(Notify::new()));
+    let first = Arc::new(RecordingIntake {
+        pause: Some((entered.clone(), release.clone())),
+        ..RecordingIntake::default()
+    });
+    let second = Arc::new(RecordingIntake::default());
+    let a = Arc::new(poller(&s, first.clone(), TestClock::new()));
+    let b = poller(&s, second.clone(), TestClock::new());
+
+    // A is in the middle of handing the first message over: B finds the mailbox leased.
+    let running = tokio::spawn({
+        let a = a.clone();
+        async move { a.round().await }
+    });
+    tokio::time::timeout(StdDuration::from_secs(10), entered.notified()).await.unwrap();
+    let report = b.round().await;
+    assert_eq!(report.busy, vec![s.tenant_id]);
+    assert!(second.ids().is_empty());
+    release.notify_one();
+    let report = running.await.unwrap();
+    assert_eq!(report.handed_over, 3);
+    // Afterwards B may read it, and finds nothing left: every message went to exactly one.
+    let report = b.round().await;
+    assert_eq!((report.polled.clone(), report.handed_over), (vec![s.tenant_id], 0));
+    assert_eq!(first.ids(), ids(&s.folder, 1..=3));
+    assert!(second.ids().is_empty());
+}
+
+pub async fn a_renumbered_folder_is_read_again_from_the_start(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    append(&mut s.imap, &s.folder, 1..=2).await;
+    let intake = Arc::new(RecordingIntake::default());
+    let p = poller(&s, intake.clone(), TestClock::new());
+    assert_eq!(p.round().await.handed_over, 2);
+    let before = s.repo.imap_cursor(s.tenant_id).await.unwrap().unwrap();
+
+    // The folder is deleted and made again (a new UIDVALIDITY, UIDs from 1): message 2 is back
+    // with a new one. Both are handed over (the intake knows message 2 by its Message-ID).
+    s.imap.delete(&s.folder).await.unwrap();
+    s.imap.create(&s.folder).await.unwrap();
+    append(&mut s.imap, &s.folder, 2..=3).await;
+    assert_eq!(p.round().await.handed_over, 2);
+    let mut want = ids(&s.folder, 1..=2);
+    want.extend(ids(&s.folder, 2..=3));
+    assert_eq!(intake.ids(), want);
+    let after = s.repo.imap_cursor(s.tenant_id).await.unwrap().unwrap();
+    assert_ne!(after.uid_validity, before.uid_validity);
+    assert_eq!(after.last_uid, 2);
+    assert_eq!(p.round().await.handed_over, 0);
+}
