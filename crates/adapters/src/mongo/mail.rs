@@ -145,7 +145,6 @@ impl MongoStore {
         scope: &TenantScope,
         mail: &InboundMail,
         target: &MailTarget,
-        number: u64,
         now: OffsetDateTime,
     ) -> RepoResult<TakenIn> {
         let tenant = scope.tenant_id();
@@ -194,6 +193,14 @@ impl MongoStore {
         }
         match (target, ticket_before) {
             (MailTarget::NewTicket(ticket), _) => {
+                // Taken once the Message-ID is claimed: a losing take-in uses no number.
+                let number = match super::numbers::take_one(&self.counters, tenant).await {
+                    Ok(n) => n,
+                    Err(e) => {
+                        undo_all().await;
+                        return Err(driver(e));
+                    }
+                };
                 let numbered = Ticket { number, ..ticket.clone() };
                 if let Err(e) = self.tickets.insert_one(ticket_doc(&numbered)).await {
                     undo_all().await;
@@ -259,16 +266,8 @@ impl MailArchiveRepository for MongoStore {
         if known.is_some() {
             return Ok(TakenIn::Duplicate);
         }
-        // Numbers are taken outside the transaction, like `TicketRepository::create` does
-        // (see `numbers`); a take-in that loses a race leaves a gap in the numbers.
-        let number = match target {
-            MailTarget::NewTicket(_) => {
-                super::numbers::take_one(&self.counters, tenant).await.map_err(driver)?
-            }
-            MailTarget::Reply(_) => 0,
-        };
         if !self.transactions {
-            return self.take_in_standalone(scope, mail, target, number, now).await;
+            return self.take_in_standalone(scope, mail, target, now).await;
         }
         let (ticket_id, reply_id) = match target {
             MailTarget::NewTicket(t) => (t.id, None),
@@ -289,6 +288,10 @@ impl MailArchiveRepository for MongoStore {
             }
             match target {
                 MailTarget::NewTicket(ticket) => {
+                    // Taken once the Message-ID is claimed, so a take-in that loses a race
+                    // never uses up a number; outside the transaction, like
+                    // `TicketRepository::create` (see `numbers`).
+                    let number = super::numbers::take_one(&self.counters, tenant).await?;
                     let numbered = Ticket { number, ..ticket.clone() };
                     self.tickets.insert_one(ticket_doc(&numbered)).session(&mut *s).await?;
                     Ok(TakenIn::Created { ticket_id, number })

@@ -201,7 +201,10 @@ pub async fn mail_duplicate_message_id_is_a_no_op_even_when_racing<S: Store>(sto
     let mut created = 0;
     for t in tasks {
         match t.await.unwrap() {
-            TakenIn::Created { .. } => created += 1,
+            TakenIn::Created { number, .. } => {
+                assert_eq!(number, 1, "the winner gets the first number; losers use none");
+                created += 1;
+            }
             TakenIn::Duplicate => {}
             other => panic!("{other:?}"),
         }

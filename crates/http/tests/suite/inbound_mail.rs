@@ -261,6 +261,7 @@ pub async fn attachments_are_listed_and_downloaded_with_safe_headers(ctx: Ctx) {
     assert_eq!(status, 200);
     assert_eq!(bytes, expected, "the exact bytes");
     assert_eq!(headers["content-type"], "application/pdf");
+    assert_eq!(headers.get_all("content-type").iter().count(), 1, "one Content-Type");
     assert_eq!(headers["x-content-type-options"], "nosniff");
     assert!(headers.get("content-disposition").is_none());
 
@@ -269,6 +270,8 @@ pub async fn attachments_are_listed_and_downloaded_with_safe_headers(ctx: Ctx) {
     let (status, headers, bytes) = download(&app, &admin.token, &html_path).await;
     assert_eq!(status, 200);
     assert_eq!(headers["content-type"], "application/octet-stream", "never served as HTML");
+    assert_eq!(headers.get_all("content-type").iter().count(), 1, "one Content-Type");
+    assert_eq!(headers.get_all("x-content-type-options").iter().count(), 1);
     assert_eq!(headers["content-disposition"], "attachment; filename*=UTF-8''page.html");
     assert!(String::from_utf8_lossy(&bytes).contains("<script>"));
 
