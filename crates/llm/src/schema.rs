@@ -138,9 +138,12 @@ fn make_strict(out: &mut Map<String, Value>) {
         if !required.contains(name) {
             make_nullable(prop);
         }
-        all.push(Value::String(name.clone()));
+        all.push(name.clone());
     }
-    out.insert("required".to_owned(), Value::Array(all));
+    // Sorted, so the schema sent is the same whether or not serde_json keeps insertion order
+    // (a feature another dependency may switch on).
+    all.sort();
+    out.insert("required".to_owned(), Value::Array(all.into_iter().map(Value::String).collect()));
 }
 
 /// Strict mode has no optional properties: an optional one must accept `null` instead.

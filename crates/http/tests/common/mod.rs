@@ -363,7 +363,10 @@ pub async fn spawn_store<S: Store>(
     let clock: Arc<dyn Clock> = options.clock.unwrap_or_else(|| Arc::new(SystemClock));
     let outbound: Arc<dyn OutboundConfigSource> =
         options.outbound.unwrap_or_else(|| Arc::new(NoOutboundMail));
-    let threads: Arc<dyn ThreadIdSource> = options.threads.unwrap_or_else(|| Arc::new(NoThreadIds));
+    // As the server: a reply's thread comes from the mail archive unless a test fixes it.
+    let threads: Arc<dyn ThreadIdSource> = options.threads.unwrap_or_else(|| {
+        Arc::new(opsflow_ports::services::outbox::ArchivedThreadIds::new(store.clone()))
+    });
     let metrics = Arc::new(Metrics::new());
     let services = Services::new(
         &store,

@@ -157,6 +157,7 @@ macro_rules! all_suites {
                 a_rejected_email_fails_with_the_servers_words_and_can_be_retried,
                 a_send_cut_short_by_a_crash_is_sent_once_by_a_fresh_worker,
                 without_a_mailbox_email_replies_are_recorded_not_emailed,
+                an_email_thread_stays_one_ticket_both_ways,
             ]
         );
         $crate::http_cases!(

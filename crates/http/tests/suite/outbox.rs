@@ -371,3 +371,65 @@ pub async fn without_a_mailbox_email_replies_are_recorded_not_emailed(ctx: Ctx) 
     let wr = reply(&app, &admin.token, web["id"].as_str().unwrap(), "Web reply").await;
     assert!(wr["delivery"].is_null(), "{wr}");
 }
+
+/// The whole email loop with the real archive: a customer's email opens a ticket, the agent's
+/// reply reaches the SMTP server answering that email (In-Reply-To and References), and the
+/// customer's answer to the reply joins the same ticket and reopens it.
+pub async fn an_email_thread_stays_one_ticket_both_ways(ctx: Ctx) {
+    let clock = ManualClock::new();
+    let app = ctx.spawn_with(AppOptions { threads: None, ..mail_options(&clock) }).await;
+    let admin = app.signup("Acme Agency", "ada@acme.test").await;
+    let r = app.get("/api/settings/email/inbound", Some(&admin.token)).await;
+    r.expect(200);
+    let path = r.json["path"].as_str().expect("path").to_owned();
+    let first = "Message-ID: <first.ask@shop.example>\r\nFrom: Carla Customer <carla@shop.example>\r\n\
+                 To: support@acme.test\r\nSubject: Cannot download invoices\r\n\r\n\
+                 The invoices page shows an error.\r\n";
+    let created = app
+        .send(
+            reqwest::Method::POST,
+            &path,
+            None,
+            crate::common::Body::Raw(Some("message/rfc822"), first.as_bytes().to_vec()),
+        )
+        .await;
+    created.expect(201);
+    let ticket_id = created.json["ticket_id"].as_str().expect("a ticket").to_owned();
+
+    let sent = reply(&app, &admin.token, &ticket_id, "We are looking at the invoices page.").await;
+    let reply_id = sent["id"].as_str().unwrap().to_owned();
+    let w = worker(&app, &clock);
+    assert_eq!(w.run_once().await.unwrap(), Some(SendOutcome::Sent));
+    let message_id = format!("reply-{reply_id}@acme.test");
+    let raw = captured(&message_id);
+    assert_eq!(raw.len(), 1, "sent once");
+    let email = parse(&raw[0], &Limits::default()).expect("a message");
+    assert_eq!(email.in_reply_to, vec!["first.ask@shop.example".to_owned()]);
+    assert_eq!(email.references, vec!["first.ask@shop.example".to_owned()]);
+    assert_eq!(email.from.email.as_str(), "support@acme.test");
+    assert!(email.subject.starts_with("Re: Cannot download invoices"), "{}", email.subject);
+
+    // The customer answers the reply (their client sets In-Reply-To to our Message-ID).
+    let answer = format!(
+        "Message-ID: <second.answer@shop.example>\r\nFrom: Carla Customer <carla@shop.example>\r\n\
+         To: support@acme.test\r\nSubject: Re: Cannot download invoices\r\n\
+         In-Reply-To: <{message_id}>\r\nReferences: <first.ask@shop.example> <{message_id}>\r\n\r\n\
+         Thanks, it works again.\r\n"
+    );
+    let joined = app
+        .send(
+            reqwest::Method::POST,
+            &path,
+            None,
+            crate::common::Body::Raw(Some("message/rfc822"), answer.into_bytes()),
+        )
+        .await;
+    joined.expect(202);
+    assert_eq!(joined.json["outcome"], "appended");
+    assert_eq!(joined.json["ticket_id"], ticket_id.as_str());
+    let t = app.ticket(&admin.token, &ticket_id).await;
+    assert_eq!(t["ticket"]["status"], "open", "the answer reopens the replied ticket");
+    let last = t["replies"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["author_type"], "customer");
+    assert_eq!(last["body"], "Thanks, it works again.");
+}

@@ -495,6 +495,71 @@ fn changed_parts(
     changed
 }
 
+/// The workspaces' own mailboxes as the outbox's source of outbound settings: replies on email
+/// tickets go out through the workspace's enabled mailbox, as its sender.
+pub struct MailboxOutbound {
+    repo: Arc<dyn MailboxRepository>,
+    cipher: Arc<dyn SecretCipher>,
+}
+
+impl MailboxOutbound {
+    /// Reads the settings from `repo`, opening passwords with `cipher`.
+    pub fn new(repo: Arc<dyn MailboxRepository>, cipher: Arc<dyn SecretCipher>) -> Self {
+        Self { repo, cipher }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::services::outbox::OutboundConfigSource for MailboxOutbound {
+    async fn outbound_config(
+        &self,
+        tenant_id: TenantId,
+    ) -> Result<Option<(SmtpEndpoint, Mailbox)>, crate::repos::RepoError> {
+        let Some(settings) = self.repo.mailbox_settings(tenant_id).await? else {
+            return Ok(None);
+        };
+        if !settings.enabled {
+            return Ok(None);
+        }
+        let endpoint = smtp_endpoint(self.cipher.as_ref(), tenant_id, &settings)
+            .map_err(crate::repos::RepoError::unexpected)?;
+        let from = Mailbox {
+            name: Some(settings.from_name.clone()),
+            email: settings.from_address.clone(),
+        };
+        Ok(Some((endpoint, from)))
+    }
+}
+
+/// The workspace's own address (its mailbox's sender), so mail from it is never taken in as a
+/// customer's (no loops through the desk's own replies).
+pub struct MailboxAddresses {
+    repo: Arc<dyn MailboxRepository>,
+}
+
+impl MailboxAddresses {
+    /// Reads the sender from `repo`.
+    pub fn new(repo: Arc<dyn MailboxRepository>) -> Self {
+        Self { repo }
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::services::inbound_mail::OwnAddresses for MailboxAddresses {
+    async fn own_addresses(
+        &self,
+        tenant_id: TenantId,
+    ) -> Result<Vec<opsflow_domain::Email>, crate::repos::RepoError> {
+        Ok(self
+            .repo
+            .mailbox_settings(tenant_id)
+            .await?
+            .map(|s| s.from_address)
+            .into_iter()
+            .collect())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::sync::Mutex;
@@ -692,70 +757,5 @@ mod tests {
         assert_eq!(PasswordChange::from_field(None), PasswordChange::Keep);
         assert_eq!(PasswordChange::from_field(Some(String::new())), PasswordChange::Clear);
         assert_eq!(PasswordChange::from_field(Some("x".into())), PasswordChange::Set("x".into()));
-    }
-}
-
-/// The workspaces' own mailboxes as the outbox's source of outbound settings: replies on email
-/// tickets go out through the workspace's enabled mailbox, as its sender.
-pub struct MailboxOutbound {
-    repo: Arc<dyn MailboxRepository>,
-    cipher: Arc<dyn SecretCipher>,
-}
-
-impl MailboxOutbound {
-    /// Reads the settings from `repo`, opening passwords with `cipher`.
-    pub fn new(repo: Arc<dyn MailboxRepository>, cipher: Arc<dyn SecretCipher>) -> Self {
-        Self { repo, cipher }
-    }
-}
-
-#[async_trait::async_trait]
-impl crate::services::outbox::OutboundConfigSource for MailboxOutbound {
-    async fn outbound_config(
-        &self,
-        tenant_id: TenantId,
-    ) -> Result<Option<(SmtpEndpoint, Mailbox)>, crate::repos::RepoError> {
-        let Some(settings) = self.repo.mailbox_settings(tenant_id).await? else {
-            return Ok(None);
-        };
-        if !settings.enabled {
-            return Ok(None);
-        }
-        let endpoint = smtp_endpoint(self.cipher.as_ref(), tenant_id, &settings)
-            .map_err(crate::repos::RepoError::unexpected)?;
-        let from = Mailbox {
-            name: Some(settings.from_name.clone()),
-            email: settings.from_address.clone(),
-        };
-        Ok(Some((endpoint, from)))
-    }
-}
-
-/// The workspace's own address (its mailbox's sender), so mail from it is never taken in as a
-/// customer's (no loops through the desk's own replies).
-pub struct MailboxAddresses {
-    repo: Arc<dyn MailboxRepository>,
-}
-
-impl MailboxAddresses {
-    /// Reads the sender from `repo`.
-    pub fn new(repo: Arc<dyn MailboxRepository>) -> Self {
-        Self { repo }
-    }
-}
-
-#[async_trait::async_trait]
-impl crate::services::inbound_mail::OwnAddresses for MailboxAddresses {
-    async fn own_addresses(
-        &self,
-        tenant_id: TenantId,
-    ) -> Result<Vec<opsflow_domain::Email>, crate::repos::RepoError> {
-        Ok(self
-            .repo
-            .mailbox_settings(tenant_id)
-            .await?
-            .map(|s| s.from_address)
-            .into_iter()
-            .collect())
     }
 }

@@ -394,6 +394,30 @@ async fn work(
     }
 }
 
+/// The thread's Message-IDs from the mail archive (the customer's messages taken in, oldest
+/// first), for `In-Reply-To` and `References` of the replies sent.
+pub struct ArchivedThreadIds {
+    archive: Arc<dyn crate::repos::MailArchiveRepository>,
+}
+
+impl ArchivedThreadIds {
+    /// Reads from `archive`.
+    pub fn new(archive: Arc<dyn crate::repos::MailArchiveRepository>) -> Self {
+        Self { archive }
+    }
+}
+
+#[async_trait]
+impl ThreadIdSource for ArchivedThreadIds {
+    async fn thread_message_ids(
+        &self,
+        scope: &TenantScope,
+        ticket_id: TicketId,
+    ) -> Result<Vec<String>, RepoError> {
+        self.archive.thread_message_ids(scope, ticket_id).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use mockall::predicate::eq;
@@ -555,29 +579,5 @@ mod tests {
         });
         // The send happened; the row will be claimed again after its lease (at-least-once).
         assert_eq!(w.run_once().await.unwrap(), Some(SendOutcome::Sent));
-    }
-}
-
-/// The thread's Message-IDs from the mail archive (the customer's messages taken in, oldest
-/// first), for `In-Reply-To` and `References` of the replies sent.
-pub struct ArchivedThreadIds {
-    archive: Arc<dyn crate::repos::MailArchiveRepository>,
-}
-
-impl ArchivedThreadIds {
-    /// Reads from `archive`.
-    pub fn new(archive: Arc<dyn crate::repos::MailArchiveRepository>) -> Self {
-        Self { archive }
-    }
-}
-
-#[async_trait]
-impl ThreadIdSource for ArchivedThreadIds {
-    async fn thread_message_ids(
-        &self,
-        scope: &TenantScope,
-        ticket_id: TicketId,
-    ) -> Result<Vec<String>, RepoError> {
-        self.archive.thread_message_ids(scope, ticket_id).await
     }
 }
