@@ -4,6 +4,7 @@ import { ErrorState, PageLoader } from '@/components/QueryState';
 import { SettingsTabs } from '@/components/SettingsTabs';
 import { useEmailSettings, useMailboxStatus } from '../api/emailSettings';
 import { EmailSettingsForm } from '../components/EmailSettingsForm';
+import { InboundAddressCard } from '../components/InboundAddressCard';
 import { MailboxStatusPanel } from '../components/MailboxStatusPanel';
 
 export function EmailSettingsPage() {
@@ -36,6 +37,7 @@ export function EmailSettingsPage() {
           </Stack>
         )}
       </Paper>
+      <InboundAddressCard />
     </Stack>
   );
 }

@@ -2,7 +2,6 @@ import { Paper, Stack, Title } from '@mantine/core';
 import { ErrorState, PageLoader } from '@/components/QueryState';
 import { SettingsTabs } from '@/components/SettingsTabs';
 import { useTenant } from '../api/tenant';
-import { InboundAddressCard } from '../components/InboundAddressCard';
 import { SettingsForm } from '../components/SettingsForm';
 
 export function SettingsPage() {
@@ -22,7 +21,6 @@ export function SettingsPage() {
           <SettingsForm key={tenant.data.id} tenant={tenant.data} />
         )}
       </Paper>
-      <InboundAddressCard />
     </Stack>
   );
 }
