@@ -26,7 +26,7 @@ use opsflow_ports::auth::{PasswordHasher, SystemClock};
 use opsflow_ports::llm::LlmClient;
 use opsflow_ports::repos::OutboxRepository;
 use opsflow_ports::repos::Store;
-use opsflow_ports::services::inbound_mail::{InboundMailConfig, InboundMailDeps, NoOwnAddresses};
+use opsflow_ports::services::inbound_mail::{InboundMailConfig, InboundMailDeps};
 use opsflow_ports::services::outbox::{
     NoOutboundMail, NoThreadIds, OutboundConfigSource, OutboxWorker, ThreadIdSource,
 };
@@ -387,7 +387,10 @@ pub async fn spawn_store<S: Store>(
                     ))
                     .expect("a long key"),
                 ),
-                own_addresses: Arc::new(NoOwnAddresses),
+                // As the server: the workspace's own address is its mailbox's sender.
+                own_addresses: Arc::new(opsflow_ports::services::mailbox::MailboxAddresses::new(
+                    store.clone(),
+                )),
                 config: InboundMailConfig::default(),
             },
             outbound: outbound.clone(),

@@ -334,3 +334,32 @@ pub async fn a_renumbered_folder_is_read_again_from_the_start(ctx: Ctx) {
     assert_eq!(after.last_uid, 2);
     assert_eq!(p.round().await.handed_over, 0);
 }
+
+/// The poller with the real inbound service: mail in the folder becomes email tickets, once,
+/// and a message from the workspace's own address (a copy of a sent reply) is not a customer's.
+pub async fn mail_in_the_folder_becomes_tickets_once(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    append(&mut s.imap, &s.folder, 1..=3).await;
+    let own = b"From: Acme Support <support@example.com>\r\nSubject: Re: Question 1\r\n\
+                Message-ID: <own-copy@example.com>\r\n\r\nOur answer.\r\n";
+    s.imap.append(&s.folder, None, None, own.to_vec()).await.unwrap();
+    let intake: Arc<dyn MailIntake> = s.app.state.inbound_mail.clone();
+    let p = MailPoller::new(
+        s.repo.clone(),
+        Arc::new(test_cipher()),
+        Arc::new(opsflow_mail::ImapFetcher::new(StdDuration::from_secs(5), 100)),
+        intake,
+        TestClock::new(),
+        MailPollerConfig::default(),
+    );
+    assert_eq!(p.round().await.handed_over, 4);
+    let list = s.app.list(&s.admin.token, "sort=oldest_waiting&page_size=100").await;
+    let items = list["items"].as_array().expect("items");
+    let subjects: Vec<&str> = items.iter().map(|t| t["subject"].as_str().unwrap()).collect();
+    assert_eq!(subjects, ["Question 1", "Question 2", "Question 3"], "{list}");
+    assert!(items.iter().all(|t| t["channel"] == "email"));
+    assert_eq!(items[1]["customer_email"], "c2@example.com");
+    // A second round finds nothing new: no ticket twice.
+    assert_eq!(p.round().await.handed_over, 0);
+    assert_eq!(s.app.list(&s.admin.token, "").await["total"], 3);
+}

@@ -138,6 +138,7 @@ macro_rules! all_suites {
                 a_wrong_password_is_in_the_status_with_a_backed_off_retry,
                 two_pollers_on_one_store_read_a_mailbox_one_at_a_time,
                 a_renumbered_folder_is_read_again_from_the_start,
+                mail_in_the_folder_becomes_tickets_once,
             ]
         );
         $crate::http_cases!(
