@@ -28,7 +28,7 @@ use opsflow_ports::repos::OutboxRepository;
 use opsflow_ports::repos::Store;
 use opsflow_ports::services::inbound_mail::{InboundMailConfig, InboundMailDeps};
 use opsflow_ports::services::outbox::{
-    NoOutboundMail, NoThreadIds, OutboundConfigSource, OutboxWorker, ThreadIdSource,
+    NoOutboundMail, OutboundConfigSource, OutboxWorker, ThreadIdSource,
 };
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
