@@ -1,7 +1,5 @@
 //! A reply being typed, kept in the browser until it is sent: a session that expires mid-reply
 //! (or a reload, or a visit to another page) does not lose it. Keyed by user and ticket.
-import { useEffect } from 'react';
-
 const PREFIX = 'opsflow.reply.';
 
 function key(userId: string | undefined, ticketId: string): string {
@@ -25,14 +23,4 @@ export function storeReplyDraft(userId: string | undefined, ticketId: string, te
   }
 }
 
-/** Asks the browser to confirm leaving the page (close, reload) while `dirty`. */
-export function useConfirmLeave(dirty: boolean) {
-  useEffect(() => {
-    if (!dirty) return;
-    const warn = (event: BeforeUnloadEvent) => {
-      event.preventDefault();
-    };
-    window.addEventListener('beforeunload', warn);
-    return () => window.removeEventListener('beforeunload', warn);
-  }, [dirty]);
-}
+export { useConfirmLeave } from '@/lib/confirmLeave';

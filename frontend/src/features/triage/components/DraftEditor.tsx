@@ -1,7 +1,8 @@
 import { Alert, Badge, Button, Group, Stack, Text, Textarea } from '@mantine/core';
 import { IconAlertTriangle, IconInfoCircle } from '@tabler/icons-react';
 import { notifications } from '@mantine/notifications';
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
+import { useConfirmLeave } from '@/lib/confirmLeave';
 import { errorMessage, needsConfirmation } from '@/lib/api/errors';
 import { GuardrailWarning } from '@/components/GuardrailWarning';
 import type { Reply } from '@/lib/api/types';
@@ -20,12 +21,18 @@ export function DraftEditor({
   ticketId,
   draft,
   flags,
+  onDirtyChange,
 }: {
   ticketId: string;
   draft: Reply;
   flags: readonly string[];
+  /** Told whether the text has edits that are not saved yet. */
+  onDirtyChange?: (dirty: boolean) => void;
 }) {
   const [body, setBody] = useState(draft.body);
+  const dirty = body !== draft.body;
+  useConfirmLeave(dirty);
+  useEffect(() => onDirtyChange?.(dirty), [dirty, onDirtyChange]);
   const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   const save = useSaveDraft(ticketId);

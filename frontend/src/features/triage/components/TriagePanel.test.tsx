@@ -275,4 +275,52 @@ describe('TriagePanel', () => {
     await user.click(await screen.findByRole('button', { name: 'Run AI Triage' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('Ticket not found');
   });
+
+  it('asks before a new run replaces a draft with unsaved edits, and runs only when confirmed', async () => {
+    let started = 0;
+    mockApi({
+      'GET /api/tickets/:id': () => json(triagedDetail()),
+      'GET /api/workflows/runs/:id': () => json(runDetail('succeeded')),
+      'POST /api/tickets/:id/workflows/triage': () => {
+        started += 1;
+        return json({ workflow_run: run('queued') }, 202);
+      },
+    });
+    const { user } = renderPanel();
+    const box = await screen.findByLabelText(/AI draft reply/);
+    await user.type(box, ' Thanks for your patience.');
+    await user.click(screen.getByRole('button', { name: 'Run AI Triage again' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Replace your edited draft?' });
+    await user.click(within(dialog).getByRole('button', { name: 'Keep my draft' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).not.toBeInTheDocument());
+    expect(started).toBe(0);
+    expect(screen.getByLabelText(/AI draft reply/)).toHaveValue(
+      `${aiDraft.body} Thanks for your patience.`,
+    );
+
+    await user.click(screen.getByRole('button', { name: 'Run AI Triage again' }));
+    await user.click(
+      within(await screen.findByRole('dialog')).getByRole('button', {
+        name: 'Run again and replace it',
+      }),
+    );
+    await waitFor(() => expect(started).toBe(1));
+  });
+
+  it('runs again without asking when the draft is untouched', async () => {
+    let started = 0;
+    mockApi({
+      'GET /api/tickets/:id': () => json(triagedDetail()),
+      'GET /api/workflows/runs/:id': () => json(runDetail('succeeded')),
+      'POST /api/tickets/:id/workflows/triage': () => {
+        started += 1;
+        return json({ workflow_run: run('queued') }, 202);
+      },
+    });
+    const { user } = renderPanel();
+    await screen.findByLabelText(/AI draft reply/);
+    await user.click(screen.getByRole('button', { name: 'Run AI Triage again' }));
+    await waitFor(() => expect(started).toBe(1));
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
+  });
 });

@@ -4,6 +4,7 @@ import {
   Button,
   Divider,
   Group,
+  Modal,
   Paper,
   SegmentedControl,
   Select,
@@ -62,7 +63,7 @@ export function TriagePanel({
     lastStatus.current = run?.status;
   }, [run, client, ticket.id]);
 
-  const trigger = () =>
+  const startRun = () =>
     start.mutate(undefined, {
       onSuccess: (started) => setRunId(started.id),
       onError: (error) => {
@@ -72,6 +73,11 @@ export function TriagePanel({
     });
 
   const draft = [...replies].reverse().find((r) => r.author_type === 'ai' && r.draft) ?? null;
+  // A new run replaces the unsent AI draft: ask first when a person edited it (saved or not).
+  const [draftDirty, setDraftDirty] = useState(false);
+  const [confirming, setConfirming] = useState(false);
+  const edited = !!draft && (draftDirty || draft.updated_at !== draft.created_at);
+  const trigger = () => (edited ? setConfirming(true) : startRun());
   const suggestions = run?.status === 'succeeded' ? suggestionsFrom(steps) : null;
   const people: Pick<User, 'id' | 'name'>[] = users.length ? [...users] : usersFromSnapshots(steps);
   const startError =
@@ -247,6 +253,7 @@ export function TriagePanel({
                 ticketId={ticket.id}
                 draft={draft}
                 flags={suggestions.draft?.flags ?? []}
+                onDirtyChange={setDraftDirty}
               />
             ) : (
               <Text size="sm" c="dimmed" data-testid="no-draft">
@@ -265,6 +272,32 @@ export function TriagePanel({
           <IconHistory size={16} aria-hidden="true" /> View Workflow History
         </Anchor>
       </Stack>
+      <Modal
+        opened={confirming}
+        onClose={() => setConfirming(false)}
+        title="Replace your edited draft?"
+      >
+        <Stack gap="md">
+          <Text size="sm">
+            Running triage again writes a new AI draft in place of the one you edited. Your edits
+            are not kept (the original AI text stays in the run history).
+          </Text>
+          <Group justify="flex-end" gap="sm">
+            <Button variant="default" onClick={() => setConfirming(false)}>
+              Keep my draft
+            </Button>
+            <Button
+              color="violet"
+              onClick={() => {
+                setConfirming(false);
+                startRun();
+              }}
+            >
+              Run again and replace it
+            </Button>
+          </Group>
+        </Stack>
+      </Modal>
     </Paper>
   );
 }
