@@ -132,11 +132,11 @@ pub struct UserDto {
     pub id: Uuid,
     /// Workspace.
     pub tenant_id: Uuid,
-    /// Name.
+    /// Display name, as colleagues see it.
     pub name: String,
     /// Login email.
     pub email: String,
-    /// Role.
+    /// `admin` (manages the workspace and team) or `agent` (works tickets).
     pub role: RoleDto,
     /// Whether the user may sign in and be assigned.
     pub active: bool,
@@ -165,7 +165,7 @@ impl From<d::User> for UserDto {
     }
 }
 
-/// A ticket.
+/// A support ticket of the caller's workspace.
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "Ticket")]
 pub struct TicketDto {
@@ -176,13 +176,13 @@ pub struct TicketDto {
     /// The workspace's ticket number (#1, #2, …): unique in the workspace, assigned in creation
     /// order. `GET /api/tickets/{id}` accepts it in place of the id.
     pub number: u64,
-    /// Subject.
+    /// One-line summary (1–200 characters).
     pub subject: String,
     /// The customer's message.
     pub body: String,
-    /// Channel.
+    /// Where it came from (`email` for tickets opened by an inbound email).
     pub channel: ChannelDto,
-    /// Status.
+    /// Where it is in its life: `new`, `open`, `pending`, `replied` or `closed`.
     pub status: TicketStatusDto,
     /// Priority (null until triaged or set).
     pub priority: Option<PriorityDto>,
@@ -232,13 +232,13 @@ impl From<d::Ticket> for TicketDto {
 pub struct ReplyDto {
     /// Unique id of this reply (a UUID v7, so ids sort by creation time).
     pub id: Uuid,
-    /// Ticket.
+    /// The ticket the reply belongs to.
     pub ticket_id: Uuid,
     /// Who wrote it.
     pub author_type: AuthorTypeDto,
     /// The team member for human replies.
     pub author_id: Option<Uuid>,
-    /// Text.
+    /// The message text (plain text, 1–20,000 characters).
     pub body: String,
     /// True while unsent.
     pub draft: bool,
@@ -260,7 +260,7 @@ pub struct ReplyDto {
 /// `GET /api/tickets/{ticket_id}/attachments/{id}`.
 #[derive(Debug, Clone, Object)]
 pub struct AttachmentDto {
-    /// Identity.
+    /// The attachment's id (download it from the ticket's attachments path).
     pub id: Uuid,
     /// The file name the sender gave.
     pub filename: String,
@@ -438,7 +438,7 @@ pub struct WorkflowRunDto {
     pub ticket_id: Uuid,
     /// Always `ticket_triage`.
     pub workflow_type: String,
-    /// Status.
+    /// `queued`, `running`, `succeeded` or `failed`.
     pub status: RunStatusDto,
     /// Who asked for it.
     pub started_by_user_id: Uuid,
@@ -474,9 +474,9 @@ impl From<d::WorkflowRun> for WorkflowRunDto {
 pub struct WorkflowStepDto {
     /// Unique id of this step (a UUID v7, so ids sort by creation time).
     pub id: Uuid,
-    /// Run.
+    /// The run the step belongs to.
     pub workflow_run_id: Uuid,
-    /// Step.
+    /// Which step: `classification`, `priority`, `assignee_suggestion`, `reply_draft` or `persist`.
     pub step_type: StepTypeDto,
     /// Whether it produced a valid output.
     pub succeeded: bool,
@@ -484,9 +484,9 @@ pub struct WorkflowStepDto {
     pub input_snapshot: serde_json::Value,
     /// Parsed output.
     pub output_snapshot: serde_json::Value,
-    /// Provider.
+    /// The LLM provider that answered (`offline`, `openai`, `anthropic`), for model steps.
     pub provider: Option<String>,
-    /// Model.
+    /// The model that answered, for model steps.
     pub model: Option<String>,
     /// Prompt template version.
     pub prompt_version: Option<String>,
@@ -621,9 +621,9 @@ pub struct PasswordResetResponse {
 #[derive(Debug, Clone, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
-    /// Email.
+    /// The email address the user signs in with.
     pub email: String,
-    /// Password.
+    /// The user's password (never stored or logged in clear).
     pub password: String,
     /// Workspace slug, when the email is in several workspaces.
     #[serde(default)]
@@ -655,7 +655,7 @@ impl LoginRequest {
 /// Signed-in user, workspace and token.
 #[derive(Debug, Clone, Object)]
 pub struct SessionResponse {
-    /// The user.
+    /// The signed-in user.
     pub user: UserDto,
     /// The workspace.
     pub tenant: TenantDto,
@@ -666,7 +666,7 @@ pub struct SessionResponse {
 /// The current user and workspace.
 #[derive(Debug, Clone, Object)]
 pub struct MeResponse {
-    /// The user.
+    /// The signed-in user.
     pub user: UserDto,
     /// The workspace.
     pub tenant: TenantDto,
@@ -676,7 +676,7 @@ pub struct MeResponse {
 #[derive(Debug, Clone, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TenantPatchRequest {
-    /// New name.
+    /// The user's new display name.
     #[serde(default)]
     pub name: Option<String>,
     /// New policies text (may be empty; ≤ 10,000 characters).
@@ -705,7 +705,7 @@ impl TenantPatchRequest {
 #[derive(Debug, Clone, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserCreateRequest {
-    /// Name.
+    /// Display name, as colleagues see it.
     pub name: String,
     /// Login email.
     pub email: String,
@@ -733,10 +733,10 @@ impl UserCreateRequest {
 #[derive(Debug, Clone, Object, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserPatchRequest {
-    /// New name.
+    /// The user's new display name.
     #[serde(default)]
     pub name: Option<String>,
-    /// New role.
+    /// The user's new role (`admin` or `agent`).
     #[serde(default)]
     pub role: Option<RoleDto>,
     /// Activate or deactivate.
@@ -764,7 +764,7 @@ impl UserPatchRequest {
 /// A created user and their one-time temporary password.
 #[derive(Debug, Clone, Object)]
 pub struct UserCreatedResponse {
-    /// The user.
+    /// The new user (they must choose their own password at first sign-in).
     pub user: UserDto,
     /// Shown once; the user signs in with it.
     pub temporary_password: String,
@@ -774,11 +774,11 @@ pub struct UserCreatedResponse {
 #[derive(Debug, Clone, Object)]
 #[oai(rename = "TeamMember")]
 pub struct TeamMemberDto {
-    /// User id.
+    /// The colleague's user id.
     pub id: Uuid,
-    /// Name.
+    /// Display name.
     pub name: String,
-    /// Role.
+    /// `admin` or `agent`.
     pub role: RoleDto,
     /// Whether they can be assigned tickets.
     pub active: bool,
@@ -1083,7 +1083,7 @@ pub struct TicketViewsResponse {
 /// The latest triage run of a ticket, in brief.
 #[derive(Debug, Clone, Object)]
 pub struct RunSummary {
-    /// Run id.
+    /// The run's id.
     pub id: Uuid,
     /// Its status.
     pub status: RunStatusDto,
@@ -1336,7 +1336,7 @@ pub struct TriageResponse {
 /// A run with its steps.
 #[derive(Debug, Clone, Object)]
 pub struct RunDetailResponse {
-    /// The run.
+    /// The run, with its status and timing.
     pub workflow_run: WorkflowRunDto,
     /// Steps in order.
     pub steps: Vec<WorkflowStepDto>,
@@ -1367,7 +1367,7 @@ pub struct StoreHealthDto {
     pub backend: String,
     /// Whether the store answered.
     pub ok: bool,
-    /// Detail.
+    /// Small facts about the change (old and new role, changed fields, ...), by key.
     pub detail: String,
 }
 

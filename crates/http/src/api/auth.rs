@@ -44,7 +44,7 @@ pub enum MeResult {
 /// An answer with no body.
 #[derive(ApiResponse)]
 pub enum NoContentResult {
-    /// Done.
+    /// Done; nothing to return.
     #[oai(status = 204)]
     Done,
 }

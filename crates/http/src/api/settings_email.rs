@@ -83,11 +83,12 @@ impl From<MailStage> for MailStageDto {
 pub struct ImapSettingsDto {
     /// Host name or address (empty until configured).
     pub host: String,
-    /// Port.
+    /// TCP port (IMAP: 993 with TLS, 143 with STARTTLS; SMTP: 465 with TLS, 587 with
+    /// STARTTLS).
     pub port: u16,
     /// Transport security.
     pub security: MailSecurityDto,
-    /// Login.
+    /// The user name the server expects (often the mailbox address).
     pub username: String,
     /// Whether a password is stored.
     pub password_set: bool,
@@ -101,7 +102,8 @@ pub struct ImapSettingsDto {
 pub struct SmtpSettingsDto {
     /// Host name or address (empty until configured).
     pub host: String,
-    /// Port.
+    /// TCP port (IMAP: 993 with TLS, 143 with STARTTLS; SMTP: 465 with TLS, 587 with
+    /// STARTTLS).
     pub port: u16,
     /// Transport security.
     pub security: MailSecurityDto,
@@ -226,7 +228,7 @@ pub struct ImapSettingsInput {
     pub port: i64,
     /// `tls`, `starttls` or `none`.
     pub security: String,
-    /// Login.
+    /// The user name the server expects (often the mailbox address).
     pub username: String,
     /// Missing or null keeps the stored password; an empty string removes it.
     #[serde(default)]

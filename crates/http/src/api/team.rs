@@ -56,7 +56,7 @@ pub enum UserCreatedResult {
 /// User answer.
 #[derive(ApiResponse)]
 pub enum UserResult {
-    /// The user.
+    /// The user as it now is.
     #[oai(status = 200)]
     Ok(Json<UserDto>),
 }

@@ -64,7 +64,7 @@ pub enum TicketDetailResult {
     Ok(Json<TicketDetailResponse>),
 }
 
-/// A ticket.
+/// The ticket after a change.
 #[derive(ApiResponse)]
 pub enum TicketResult {
     /// The updated ticket.

@@ -622,7 +622,7 @@ export interface components {
         AttachmentDto: {
             /**
              * Format: uuid
-             * @description Identity.
+             * @description The attachment's id (download it from the ticket's attachments path).
              */
             id: string;
             /** @description The file name the sender gave. */
@@ -881,12 +881,13 @@ export interface components {
             host: string;
             /**
              * Format: uint16
-             * @description Port.
+             * @description TCP port (IMAP: 993 with TLS, 143 with STARTTLS; SMTP: 465 with TLS, 587 with
+             *     STARTTLS).
              */
             port: number;
             /** @description Transport security. */
             security: components["schemas"]["MailSecurity"] & unknown;
-            /** @description Login. */
+            /** @description The user name the server expects (often the mailbox address). */
             username: string;
             /** @description Whether a password is stored. */
             password_set: boolean;
@@ -907,7 +908,7 @@ export interface components {
             port: number;
             /** @description `tls`, `starttls` or `none`. */
             security: string;
-            /** @description Login. */
+            /** @description The user name the server expects (often the mailbox address). */
             username: string;
             /** @description Missing or null keeps the stored password; an empty string removes it. */
             password?: string;
@@ -960,9 +961,9 @@ export interface components {
          * @description Login request.
          */
         LoginRequest: {
-            /** @description Email. */
+            /** @description The email address the user signs in with. */
             email: string;
-            /** @description Password. */
+            /** @description The user's password (never stored or logged in clear). */
             password: string;
             /** @description Workspace slug, when the email is in several workspaces. */
             tenant_slug?: string;
@@ -1010,7 +1011,7 @@ export interface components {
          * @description The current user and workspace.
          */
         MeResponse: {
-            /** @description The user. */
+            /** @description The signed-in user. */
             user: components["schemas"]["User"] & unknown;
             /** @description The workspace. */
             tenant: components["schemas"]["Tenant"] & unknown;
@@ -1059,7 +1060,7 @@ export interface components {
             id: string;
             /**
              * Format: uuid
-             * @description Ticket.
+             * @description The ticket the reply belongs to.
              */
             ticket_id: string;
             /** @description Who wrote it. */
@@ -1069,7 +1070,7 @@ export interface components {
              * @description The team member for human replies.
              */
             author_id?: string | null;
-            /** @description Text. */
+            /** @description The message text (plain text, 1–20,000 characters). */
             body: string;
             /** @description True while unsent. */
             draft: boolean;
@@ -1127,7 +1128,7 @@ export interface components {
          * @description A run with its steps.
          */
         RunDetailResponse: {
-            /** @description The run. */
+            /** @description The run, with its status and timing. */
             workflow_run: components["schemas"]["WorkflowRun"] & unknown;
             /** @description Steps in order. */
             steps: components["schemas"]["WorkflowStep"][];
@@ -1152,7 +1153,7 @@ export interface components {
         RunSummary: {
             /**
              * Format: uuid
-             * @description Run id.
+             * @description The run's id.
              */
             id: string;
             /** @description Its status. */
@@ -1163,7 +1164,7 @@ export interface components {
          * @description Signed-in user, workspace and token.
          */
         SessionResponse: {
-            /** @description The user. */
+            /** @description The signed-in user. */
             user: components["schemas"]["User"] & unknown;
             /** @description The workspace. */
             tenant: components["schemas"]["Tenant"] & unknown;
@@ -1198,7 +1199,8 @@ export interface components {
             host: string;
             /**
              * Format: uint16
-             * @description Port.
+             * @description TCP port (IMAP: 993 with TLS, 143 with STARTTLS; SMTP: 465 with TLS, 587 with
+             *     STARTTLS).
              */
             port: number;
             /** @description Transport security. */
@@ -1241,7 +1243,7 @@ export interface components {
             backend: string;
             /** @description Whether the store answered. */
             ok: boolean;
-            /** @description Detail. */
+            /** @description Small facts about the change (old and new role, changed fields, ...), by key. */
             detail: string;
         };
         /**
@@ -1251,12 +1253,12 @@ export interface components {
         TeamMember: {
             /**
              * Format: uuid
-             * @description User id.
+             * @description The colleague's user id.
              */
             id: string;
-            /** @description Name. */
+            /** @description Display name. */
             name: string;
-            /** @description Role. */
+            /** @description `admin` or `agent`. */
             role: components["schemas"]["Role"] & unknown;
             /** @description Whether they can be assigned tickets. */
             active: boolean;
@@ -1301,14 +1303,14 @@ export interface components {
          * @description Workspace changes (admin).
          */
         TenantPatchRequest: {
-            /** @description New name. */
+            /** @description The user's new display name. */
             name?: string;
             /** @description New policies text (may be empty; ≤ 10,000 characters). */
             policies?: string;
         };
         /**
          * Ticket
-         * @description A ticket.
+         * @description A support ticket of the caller's workspace.
          */
         Ticket: {
             /**
@@ -1327,13 +1329,13 @@ export interface components {
              *     order. `GET /api/tickets/{id}` accepts it in place of the id.
              */
             number: number;
-            /** @description Subject. */
+            /** @description One-line summary (1–200 characters). */
             subject: string;
             /** @description The customer's message. */
             body: string;
-            /** @description Channel. */
+            /** @description Where it came from (`email` for tickets opened by an inbound email). */
             channel: components["schemas"]["Channel"] & unknown;
-            /** @description Status. */
+            /** @description Where it is in its life: `new`, `open`, `pending`, `replied` or `closed`. */
             status: components["schemas"]["TicketStatus"] & unknown;
             /** @description Priority (null until triaged or set). */
             priority?: (components["schemas"]["Priority"] & unknown) | null;
@@ -1584,11 +1586,11 @@ export interface components {
              * @description Workspace.
              */
             tenant_id: string;
-            /** @description Name. */
+            /** @description Display name, as colleagues see it. */
             name: string;
             /** @description Login email. */
             email: string;
-            /** @description Role. */
+            /** @description `admin` (manages the workspace and team) or `agent` (works tickets). */
             role: components["schemas"]["Role"] & unknown;
             /** @description Whether the user may sign in and be assigned. */
             active: boolean;
@@ -1613,7 +1615,7 @@ export interface components {
          * @description A new team member (admin).
          */
         UserCreateRequest: {
-            /** @description Name. */
+            /** @description Display name, as colleagues see it. */
             name: string;
             /** @description Login email. */
             email: string;
@@ -1625,7 +1627,7 @@ export interface components {
          * @description A created user and their one-time temporary password.
          */
         UserCreatedResponse: {
-            /** @description The user. */
+            /** @description The new user (they must choose their own password at first sign-in). */
             user: components["schemas"]["User"] & unknown;
             /** @description Shown once; the user signs in with it. */
             temporary_password: string;
@@ -1643,9 +1645,9 @@ export interface components {
          * @description Team member changes (admin).
          */
         UserPatchRequest: {
-            /** @description New name. */
+            /** @description The user's new display name. */
             name?: string;
-            /** @description New role. */
+            /** @description The user's new role (`admin` or `agent`). */
             role?: components["schemas"]["Role"] & unknown;
             /** @description Activate or deactivate. */
             active?: boolean;
@@ -1667,7 +1669,7 @@ export interface components {
             ticket_id: string;
             /** @description Always `ticket_triage`. */
             workflow_type: string;
-            /** @description Status. */
+            /** @description `queued`, `running`, `succeeded` or `failed`. */
             status: components["schemas"]["RunStatus"] & unknown;
             /**
              * Format: uuid
@@ -1704,10 +1706,10 @@ export interface components {
             id: string;
             /**
              * Format: uuid
-             * @description Run.
+             * @description The run the step belongs to.
              */
             workflow_run_id: string;
-            /** @description Step. */
+            /** @description Which step: `classification`, `priority`, `assignee_suggestion`, `reply_draft` or `persist`. */
             step_type: components["schemas"]["StepType"] & unknown;
             /** @description Whether it produced a valid output. */
             succeeded: boolean;
@@ -1715,9 +1717,9 @@ export interface components {
             input_snapshot: unknown;
             /** @description Parsed output. */
             output_snapshot: unknown;
-            /** @description Provider. */
+            /** @description The LLM provider that answered (`offline`, `openai`, `anthropic`), for model steps. */
             provider?: string | null;
-            /** @description Model. */
+            /** @description The model that answered, for model steps. */
             model?: string | null;
             /** @description Prompt template version. */
             prompt_version?: string | null;
@@ -2105,7 +2107,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description Done. */
+            /** @description Done; nothing to return. */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2217,7 +2219,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Done. */
+            /** @description Done; nothing to return. */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2301,7 +2303,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Done. */
+            /** @description Done; nothing to return. */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -2894,7 +2896,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The user. */
+            /** @description The user as it now is. */
             200: {
                 headers: {
                     [name: string]: unknown;
