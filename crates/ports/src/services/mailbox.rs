@@ -438,19 +438,9 @@ impl MailboxService {
         &self,
         tenant_id: TenantId,
     ) -> AppResult<Option<(SmtpEndpoint, Mailbox)>> {
-        let Some(settings) = self.repo.mailbox_settings(tenant_id).await? else {
-            return Ok(None);
-        };
-        if !settings.enabled {
-            return Ok(None);
-        }
-        let endpoint = smtp_endpoint(self.cipher.as_ref(), tenant_id, &settings)
-            .map_err(AppError::unexpected)?;
-        let from = Mailbox {
-            name: Some(settings.from_name.clone()),
-            email: settings.from_address.clone(),
-        };
-        Ok(Some((endpoint, from)))
+        use crate::services::outbox::OutboundConfigSource as _;
+        let source = MailboxOutbound::new(Arc::clone(&self.repo), Arc::clone(&self.cipher));
+        Ok(source.outbound_config(tenant_id).await?)
     }
 }
 
