@@ -100,6 +100,7 @@ impl Throttle {
         if limit == 0 {
             return Ok(false);
         }
+        let longest = window;
         let window = time::Duration::try_from(window).map_err(AppError::unexpected)?;
         let now = self.clock.now();
         match self
@@ -110,7 +111,9 @@ impl Throttle {
         {
             Attempt::Allowed { .. } => Ok(true),
             Attempt::Refused { until } => {
-                let wait = Duration::try_from(until - now).unwrap_or_default();
+                // Another process may have opened the bucket a moment after this one read its
+                // clock: the wait is never longer than one window.
+                let wait = Duration::try_from(until - now).unwrap_or_default().min(longest);
                 tracing::warn!(
                     bucket = key.split(':').next().unwrap_or(""),
                     retry_after_s = wait.as_secs(),
