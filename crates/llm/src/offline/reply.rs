@@ -1,5 +1,10 @@
 //! Category- and priority-aware reply templates that make no pricing, deadline or refund
 //! commitments.
+//!
+//! The workspace's free-text policies are guidance for language models, not text for customers:
+//! the offline engine cannot tell which sentence of them suits a reply (it used to quote the
+//! best-matching sentence, which put "Urgent outages are escalated to the on-call engineer" into
+//! replies about blog images), so no policy text is ever copied into a draft.
 
 use opsflow_domain::guardrails::check_reply;
 use opsflow_domain::{Category, Priority};
@@ -15,8 +20,6 @@ pub struct ReplyInput<'a> {
     pub category: Category,
     /// The priority.
     pub priority: Priority,
-    /// The tenant's policy text (may be empty).
-    pub policies: &'a str,
     /// The tenant's name, for the signature.
     pub tenant_name: &'a str,
 }
@@ -93,32 +96,6 @@ fn next_steps(category: Category, priority: Priority) -> &'static str {
     }
 }
 
-/// A policy sentence that fits the reply: the one most related to the category that does not
-/// itself make a commitment the guardrails forbid (a policy quoting a response time would make
-/// the draft promise a deadline).
-fn policy_sentence(policies: &str, category: Category) -> Option<String> {
-    let keywords: &[&str] = match category {
-        Category::Bug => &["bug", "issue", "incident", "outage", "fix", "support", "urgent"],
-        Category::FeatureRequest => &["request", "feature", "change", "quote", "scope", "project"],
-        Category::Billing => &["billing", "invoice", "payment", "refund", "charge", "account"],
-        Category::General => &["support", "request", "question", "help", "hours", "contact"],
-        Category::Other => &["contact", "support", "message"],
-    };
-    let mut best: Option<(usize, String)> = None;
-    for raw in policies.split(['.', '\n', '!', '?', ';']) {
-        let sentence = raw.trim().trim_start_matches(['-', '*', '•']).trim();
-        if sentence.len() < 12 || sentence.len() > 240 || !check_reply(sentence).is_empty() {
-            continue;
-        }
-        let lower = sentence.to_lowercase();
-        let score = keywords.iter().filter(|k| lower.contains(*k)).count();
-        if best.as_ref().is_none_or(|(s, _)| score > *s) {
-            best = Some((score, sentence.to_owned()));
-        }
-    }
-    best.map(|(_, s)| s)
-}
-
 /// Drafts the reply.
 pub fn draft(input: &ReplyInput<'_>) -> String {
     let greeting = first_name(input.customer_name)
@@ -138,16 +115,6 @@ pub fn draft(input: &ReplyInput<'_>) -> String {
             next_steps(input.category, input.priority)
         ),
     ];
-    if !input.policies.trim().is_empty() {
-        match policy_sentence(input.policies, input.category) {
-            Some(sentence) => body.push(format!("As set out in our support policy: {sentence}.")),
-            None => body.push(
-                "We will handle this in line with our support policy, which you can ask us \
-                 about at any time."
-                    .to_owned(),
-            ),
-        }
-    }
     let tenant = input.tenant_name.trim();
     let signature = if tenant.is_empty() {
         "Kind regards,\nThe support team".to_owned()
@@ -162,66 +129,63 @@ pub fn draft(input: &ReplyInput<'_>) -> String {
 mod tests {
     use super::*;
 
-    fn input<'a>(category: Category, priority: Priority, policies: &'a str) -> ReplyInput<'a> {
+    fn input(category: Category, priority: Priority) -> ReplyInput<'static> {
         ReplyInput {
             customer_name: "Jane Doe",
             subject: "Checkout broken",
             category,
             priority,
-            policies,
             tenant_name: "Acme Agency",
         }
     }
-
-    const POLICIES: &[&str] = &[
-        "",
-        "We answer support tickets within 24 hours on business days. Refunds are reviewed by \
-         the billing team. Feature requests are scoped and quoted before work starts.",
-        "Urgent incidents are worked around the clock. Invoices are payable within 14 days.",
-        "We will refund you in full if unhappy. Discounts are available for charities.",
-    ];
 
     #[test]
     fn no_template_trips_the_guardrails() {
         for category in Category::ALL {
             for priority in Priority::ALL {
-                for policies in POLICIES {
-                    let reply = draft(&input(*category, *priority, policies));
-                    assert_eq!(check_reply(&reply), [], "{category}/{priority}: {reply}");
-                    assert!(reply.starts_with("Hi Jane,"), "{reply}");
-                    assert!(reply.ends_with("The Acme Agency team"), "{reply}");
+                let reply = draft(&input(*category, *priority));
+                assert_eq!(check_reply(&reply), [], "{category}/{priority}: {reply}");
+                assert!(reply.starts_with("Hi Jane,"), "{reply}");
+                assert!(reply.ends_with("The Acme Agency team"), "{reply}");
+            }
+        }
+    }
+
+    #[test]
+    fn replies_use_the_subject_category_and_priority() {
+        let bug = draft(&input(Category::Bug, Priority::Urgent));
+        assert!(bug.contains("\"Checkout broken\""));
+        assert!(bug.contains("urgent"));
+        let billing = draft(&input(Category::Billing, Priority::Low));
+        assert!(billing.contains("billing team"));
+        assert_ne!(draft(&input(Category::Bug, Priority::Low)), bug);
+    }
+
+    /// Only an urgent ticket's draft speaks of urgency or escalation.
+    #[test]
+    fn escalation_is_mentioned_only_for_urgent_tickets() {
+        for category in Category::ALL {
+            for priority in [Priority::Low, Priority::Medium, Priority::High] {
+                let reply = draft(&input(*category, priority)).to_lowercase();
+                for word in ["urgent", "escalat", "on-call", "on call", "around the clock"] {
+                    assert!(!reply.contains(word), "{category}/{priority}: {reply}");
                 }
             }
         }
     }
 
     #[test]
-    fn replies_use_the_subject_category_priority_and_policy() {
-        let bug = draft(&input(Category::Bug, Priority::Urgent, POLICIES[2]));
-        assert!(bug.contains("\"Checkout broken\""));
-        assert!(bug.contains("urgent"));
-        assert!(bug.contains("Urgent incidents are worked around the clock"), "{bug}");
-        let billing = draft(&input(Category::Billing, Priority::Low, POLICIES[1]));
-        assert!(billing.contains("billing team"));
-        assert!(billing.contains("Refunds are reviewed by the billing team"), "{billing}");
-        let feature = draft(&input(Category::FeatureRequest, Priority::Low, POLICIES[1]));
-        assert!(feature.contains("Feature requests are scoped and quoted"), "{feature}");
-        assert_ne!(draft(&input(Category::Bug, Priority::Low, "")), bug);
-    }
-
-    #[test]
-    fn unsafe_subjects_and_policies_are_not_echoed() {
-        let mut i = input(Category::Billing, Priority::High, POLICIES[3]);
+    fn unsafe_subjects_are_not_echoed() {
+        let mut i = input(Category::Billing, Priority::High);
         i.subject = "I want a full refund of $200";
         let reply = draft(&i);
         assert!(reply.contains("your request"));
-        assert!(reply.contains("in line with our support policy"));
         assert_eq!(check_reply(&reply), []);
     }
 
     #[test]
     fn missing_names_fall_back_politely() {
-        let mut i = input(Category::General, Priority::Low, "");
+        let mut i = input(Category::General, Priority::Low);
         i.customer_name = "[email]";
         i.tenant_name = "";
         let reply = draft(&i);
