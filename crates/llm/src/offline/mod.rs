@@ -3,11 +3,11 @@
 //!
 //! - **Category**: multinomial Naive Bayes over the words present in the subject and body,
 //!   trained at start-up on `data/train.jsonl`.
-//! - **Priority**: a second Naive Bayes model over the same features, combined with urgency and
-//!   impact cues ("is down", "all users", "deadline", "no rush", ...) and the category.
+//! - **Priority**: a softmax regression over the same words plus urgency and impact cues ("is
+//!   down", "all users", "deadline", "no rush", ...) and the category.
 //! - **Assignee**: the candidate with the fewest open tickets, agents before admins.
 //! - **Reply**: category- and priority-aware templates with the customer's first name, the
-//!   subject, a fitting sentence of the tenant's policies and the tenant's name.
+//!   subject and the tenant's name; never the tenant's policy text (see [`reply`]).
 
 mod classifier;
 mod priority;
@@ -23,7 +23,7 @@ use opsflow_ports::services::triage::assignee::CandidateInput;
 use opsflow_ports::services::triage::reply_draft::ReplyDraftInput;
 use serde_json::{Value, json};
 
-use classifier::{NaiveBayes, argmax, features, normalised};
+use classifier::{NaiveBayes, SoftmaxRegression, argmax, features, normalised};
 use priority::CueMatches;
 pub use reply::{ReplyInput, draft as draft_reply};
 
@@ -40,7 +40,7 @@ const ALPHA: f64 = 0.3;
 
 struct Model {
     category: NaiveBayes,
-    priority: NaiveBayes,
+    priority: SoftmaxRegression,
     examples: usize,
     temperatures: Temperatures,
 }
@@ -68,8 +68,9 @@ fn softmax(scores: &[f64], temperature: f64) -> Vec<f64> {
     exp.iter().map(|e| e / sum).collect()
 }
 
-/// The two classifiers trained on `tickets`.
-fn fit(tickets: &[LabelledTicket]) -> (NaiveBayes, NaiveBayes) {
+/// The two classifiers trained on `tickets` (the priority model on the labelled category; in use
+/// it gets the predicted one).
+fn fit(tickets: &[LabelledTicket]) -> (NaiveBayes, SoftmaxRegression) {
     let feats: Vec<_> = tickets.iter().map(|t| features(&t.subject, &t.body)).collect();
     let by = |label: &dyn Fn(&LabelledTicket) -> usize| {
         feats.iter().cloned().zip(tickets.iter().map(label)).collect::<Vec<_>>()
@@ -79,26 +80,32 @@ fn fit(tickets: &[LabelledTicket]) -> (NaiveBayes, NaiveBayes) {
         Category::ALL.len(),
         ALPHA,
     );
-    let priority = NaiveBayes::train(
-        &by(&|t| Priority::ALL.iter().position(|p| *p == t.priority).unwrap_or(0)),
-        Priority::ALL.len(),
-        ALPHA,
-    );
+    let priority_examples: Vec<_> = tickets
+        .iter()
+        .zip(&feats)
+        .map(|(t, words)| {
+            let cues = CueMatches::find(&normalised(&format!("{}. {}", t.subject, t.body)));
+            let class = Priority::ALL.iter().position(|p| *p == t.priority).unwrap_or(0);
+            (priority::features(words.clone(), &cues, t.category), class)
+        })
+        .collect();
+    let priority =
+        SoftmaxRegression::train(&priority_examples, Priority::ALL.len(), priority::SETTINGS);
     (category, priority)
 }
 
 /// Per-level priority scores (indexed like [`Priority::ALL`]) and the cues found.
 fn priority_scores(
-    model: &NaiveBayes,
+    model: &SoftmaxRegression,
     subject: &str,
     body: &str,
     category: Category,
 ) -> (Vec<f64>, CueMatches) {
-    let feats = features(subject, body);
-    let log_probs: Vec<f64> =
-        model.probabilities(&feats).iter().map(|p| p.max(1e-12).ln()).collect();
     let cues = CueMatches::find(&normalised(&format!("{subject}. {body}")));
-    (priority::combine(&log_probs, &cues, category, priority::WEIGHTS), cues)
+    let feats = priority::features(features(subject, body), &cues, category);
+    let mut scores = model.scores(&feats);
+    priority::enforce_rules(&mut scores, category);
+    (scores, cues)
 }
 
 /// The temperature of `TEMPERATURE_GRID` with the lowest mean log-loss on `(scores, truth)`.
@@ -323,7 +330,6 @@ impl OfflineEngine {
             subject: &input.ticket.subject,
             category: input.category,
             priority: input.priority,
-            policies: &input.policies,
             tenant_name: &input.tenant_name,
         });
         json!({"reply_body": body})

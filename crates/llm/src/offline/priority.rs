@@ -1,6 +1,10 @@
 //! Urgency and impact cues for the priority decision.
 
+use std::collections::HashMap;
+
 use opsflow_domain::{Category, Priority};
+
+use super::classifier::RegressionSettings;
 
 /// A phrase (normalised words, matched on word boundaries) that signals a priority level.
 struct Cue {
@@ -205,39 +209,47 @@ impl CueMatches {
     }
 }
 
-/// How the cue evidence is weighed against the text classifier.
-#[derive(Debug, Clone, Copy)]
-pub struct Weights {
-    /// Multiplies the classifier's log-probabilities.
-    pub classifier: f64,
-    /// Added per urgent cue to urgent (half of it to high).
-    pub urgent: f64,
-    /// Added per high cue to high.
-    pub high: f64,
-    /// Added per low cue to low.
-    pub low: f64,
-    /// Most cues of one level that count (a long list of symptoms is still one ticket).
-    pub cap: usize,
+/// Only something broken or money stopped is urgent; for a request, question or message,
+/// urgency cues mean "soon" at most. A rule on top of the model, so it holds for every ticket
+/// (and for a category a person set), not only for those the training data covers. Without it
+/// the five-fold cross-validated macro-F1 is 0.706 instead of 0.698, by making some feature
+/// requests urgent: the rule is kept for consistency.
+pub fn enforce_rules(scores: &mut [f64], category: Category) {
+    if !matches!(category, Category::Bug | Category::Billing)
+        && let Some(urgent) = scores.get_mut(3)
+    {
+        *urgent = f64::NEG_INFINITY;
+    }
 }
 
-/// The weights chosen by cross-validation on the training split.
-pub const WEIGHTS: Weights = Weights { classifier: 0.2, urgent: 3.5, high: 1.4, low: 2.4, cap: 2 };
+/// Weight of the cue features beside the word features (each word weighs 1).
+pub const CUE_WEIGHT: f64 = 5.0;
 
-/// Combines classifier log-probabilities (indexed like [`Priority::ALL`]) with the cues and
-/// the category into per-level scores.
-#[allow(clippy::cast_precision_loss)]
-pub fn combine(log_probs: &[f64], cues: &CueMatches, category: Category, w: Weights) -> Vec<f64> {
-    let count = |v: &[&str]| v.len().min(w.cap) as f64;
-    let mut scores: Vec<f64> = log_probs.iter().map(|l| l * w.classifier).collect();
-    scores[3] += w.urgent * count(&cues.urgent);
-    scores[2] += w.urgent * 0.5 * count(&cues.urgent) + w.high * count(&cues.high);
-    scores[0] += w.low * count(&cues.low);
-    // Only something broken or money stopped is urgent; for a request, question or message,
-    // urgency cues mean "soon" at most.
-    if !matches!(category, Category::Bug | Category::Billing) {
-        scores[3] = f64::NEG_INFINITY;
+/// The priority model's training settings. Chosen by five-fold cross-validation on the
+/// training split (priority macro-F1), never on the held-out split.
+pub const SETTINGS: RegressionSettings =
+    RegressionSettings { epochs: 400, learning_rate: 0.5, l2: 0.003, balanced: true };
+
+/// The features of the priority model: the ticket's words, whether cues of each level were
+/// found (and whether more than one), and the category. The model learns how much each counts
+/// and how they combine (an outage cue on a bug is urgent; the same word on a feature request
+/// is not), instead of hand-set weights. Feature names contain `:`, which no word does.
+pub fn features(
+    mut words: HashMap<String, f64>,
+    cues: &CueMatches,
+    category: Category,
+) -> HashMap<String, f64> {
+    for (level, found) in [("urgent", &cues.urgent), ("high", &cues.high), ("low", &cues.low)] {
+        if !found.is_empty() {
+            words.insert(format!("cue:{level}"), CUE_WEIGHT);
+        }
+        if found.len() > 1 {
+            words.insert(format!("cue:{level}:several"), CUE_WEIGHT);
+        }
     }
-    scores
+    words.insert(format!("category:{}", category.as_str()), 1.0);
+    words.insert("bias:".to_owned(), 1.0);
+    words
 }
 
 #[cfg(test)]
@@ -256,12 +268,23 @@ mod tests {
     }
 
     #[test]
+    fn features_name_cue_levels_and_the_category() {
+        let words = super::super::classifier::features("Site down", "all users affected");
+        let cues = CueMatches::find(&normalised("Site down. all users affected"));
+        let f = features(words, &cues, Category::Bug);
+        assert_eq!(f.get("cue:urgent"), Some(&CUE_WEIGHT));
+        assert_eq!(f.get("cue:urgent:several"), Some(&CUE_WEIGHT));
+        assert_eq!(f.get("category:bug"), Some(&1.0));
+        assert_eq!(f.get("site"), Some(&1.0));
+        assert!(!f.contains_key("cue:low") && !f.contains_key("cue:high"));
+    }
+
+    #[test]
     fn requests_are_never_urgent() {
-        let cues = CueMatches { urgent: vec!["immediately"], ..CueMatches::default() };
-        let flat = [0.0; 4];
-        let s = combine(&flat, &cues, Category::FeatureRequest, WEIGHTS);
-        assert_eq!(crate::offline::classifier::argmax(&s), 2);
-        let s = combine(&flat, &cues, Category::Bug, WEIGHTS);
+        let mut s = [0.0, 0.0, 1.0, 5.0];
+        enforce_rules(&mut s, Category::Bug);
         assert_eq!(crate::offline::classifier::argmax(&s), 3);
+        enforce_rules(&mut s, Category::FeatureRequest);
+        assert_eq!(crate::offline::classifier::argmax(&s), 2);
     }
 }

@@ -66,7 +66,7 @@ fn heldout_quality_meets_the_targets() {
     println!("held-out category\n{}{}", cat.render_metrics(), cat.render());
     println!("held-out priority\n{}{}", pri.render_metrics(), pri.render());
     assert!(cat.macro_f1() >= 0.80, "category macro-F1 {:.3}", cat.macro_f1());
-    assert!(pri.macro_f1() >= 0.60, "priority macro-F1 {:.3}", pri.macro_f1());
+    assert!(pri.macro_f1() >= 0.70, "priority macro-F1 {:.3}", pri.macro_f1());
 }
 
 /// Five-fold cross-validation on the training split: the figure the priority weights were
@@ -105,7 +105,7 @@ fn cross_validated_quality_on_the_training_split() {
         pri.macro_f1()
     );
     assert!(cat.macro_f1() >= 0.65, "category {:.3}", cat.macro_f1());
-    assert!(pri.macro_f1() >= 0.58, "priority {:.3}", pri.macro_f1());
+    assert!(pri.macro_f1() >= 0.68, "priority {:.3}", pri.macro_f1());
 }
 
 fn ticket(subject: &str, body: &str) -> Value {
@@ -209,7 +209,7 @@ async fn assignee_prefers_the_least_loaded_agent() {
 }
 
 #[tokio::test]
-async fn reply_is_personal_policy_aware_and_safe() {
+async fn reply_is_personal_safe_and_never_quotes_the_policies() {
     let mut ctx = ticket("Invoice shows the wrong VAT", "The VAT on INV-300 is wrong.");
     ctx["category"] = json!("billing");
     ctx["priority"] = json!("medium");
@@ -219,8 +219,10 @@ async fn reply_is_personal_policy_aware_and_safe() {
     let out: ReplyDraftOutput = ask("reply_draft", ctx).await;
     assert!(out.reply_body.starts_with("Hi Dana,"), "{}", out.reply_body);
     assert!(out.reply_body.contains("\"Invoice shows the wrong VAT\""));
-    assert!(out.reply_body.contains("Billing questions are answered by our finance team"));
+    // Policies guide language models; the offline engine never pastes them to a customer.
+    assert!(!out.reply_body.contains("finance team"), "{}", out.reply_body);
     assert!(!out.reply_body.contains("24 hours"));
+    assert!(!out.reply_body.contains("policy"), "{}", out.reply_body);
     assert!(out.reply_body.ends_with("The Acme Agency team"));
     assert_eq!(check_reply(&out.reply_body), []);
 }
@@ -300,4 +302,24 @@ async fn answers_carry_a_confidence_between_0_and_1() {
     context["category"] = json!("bug");
     let priority: PriorityOutput = ask("priority", context).await;
     assert!(priority.confidence.is_some_and(|c| (0.0..=1.0).contains(&c)), "{priority:?}");
+}
+/// Reasons name words a person would recognise as the evidence, never filler ("every",
+/// "since", "wed"): checked on every labelled ticket.
+#[test]
+fn category_reasons_never_name_stop_words() {
+    let engine = OfflineEngine::new();
+    let nltk = stop_words::get("en");
+    let mut named = 0;
+    for t in heldout().iter().chain(&training()) {
+        for cue in engine.classify(&t.subject, &t.body).cues {
+            named += 1;
+            assert!(!nltk.contains(&cue.as_str()), "{cue:?} in {:?}", t.subject);
+            assert!(classifier::is_meaningful(&cue), "{cue:?} in {:?}", t.subject);
+            for filler in ["every", "since", "wed", "like", "still", "even"] {
+                assert_ne!(cue, filler, "{:?}", t.subject);
+            }
+        }
+    }
+    // Most tickets still get named evidence.
+    assert!(named > 470, "only {named} cues named");
 }
