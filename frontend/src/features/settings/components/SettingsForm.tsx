@@ -44,7 +44,7 @@ export function SettingsForm({ tenant }: { tenant: Tenant }) {
         </Text>
         <Textarea
           label="Policies"
-          description="Rules the AI follows when drafting replies: tone, refund policy, support hours, what never to promise."
+          description="Guidance a language-model provider (OpenAI, Anthropic) follows when drafting replies: tone, refund policy, support hours, what never to promise. It is never quoted to customers, and the offline engine does not read it."
           autosize
           minRows={8}
           maxRows={24}
