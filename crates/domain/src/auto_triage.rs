@@ -11,8 +11,10 @@ use crate::ParseEnumError;
 
 str_enum!(
     /// Whether new tickets are triaged by themselves.
+    #[derive(Default)]
     AutoTriageMode {
         /// Only people start triage runs (the default).
+        #[default]
         Off => "off",
         /// Every new ticket is triaged; the results are shown as suggestions and no ticket
         /// field changes.
@@ -22,12 +24,6 @@ str_enum!(
         Apply => "apply",
     }
 );
-
-impl Default for AutoTriageMode {
-    fn default() -> Self {
-        Self::Off
-    }
-}
 
 str_enum!(
     /// What started a triage run, which decides what its results may change.
@@ -56,12 +52,6 @@ impl RunTrigger {
     #[must_use]
     pub const fn is_auto(self) -> bool {
         !matches!(self, Self::Manual)
-    }
-}
-
-impl Default for RunTrigger {
-    fn default() -> Self {
-        Self::Manual
     }
 }
 

@@ -570,7 +570,7 @@ pub struct InboundMail {
 pub enum MailTarget {
     /// A new ticket (its number is assigned by the store), with the triage run queued for it on
     /// arrival, written in the same transaction so a crash cannot lose it.
-    NewTicket(Ticket, Option<WorkflowRun>),
+    NewTicket(Ticket, Option<Box<WorkflowRun>>),
     /// A customer reply on `reply.ticket_id`; the ticket goes back to `open` if it was
     /// pending, replied or closed.
     Reply(TicketReply),

@@ -7,9 +7,7 @@ use opsflow_domain::{
     AutoTriageMode, AutoTriageSettings, AutoTriageThresholds, RunStatus, RunTrigger, Threshold,
     WorkflowRun,
 };
-use opsflow_ports::repos::{
-    RunQueue, Store, TenantRepository, TicketRepository, WorkflowRepository,
-};
+use opsflow_ports::repos::{Store, TenantRepository, TicketRepository};
 use time::Duration;
 
 use super::{new_run, new_ticket, now_ms, signup};

@@ -10,7 +10,6 @@ use opsflow_ports::repos::{
     InboundMail, MailTarget, NewAttachment, ReplyRepository, RepoError, Store, TakenIn,
     TicketRepository,
 };
-use opsflow_ports::repos::{RunQueue, WorkflowRepository};
 use time::{Duration, OffsetDateTime};
 
 use super::{new_ticket, now_ms, signup};
@@ -317,7 +316,7 @@ pub async fn mail_take_in_queues_the_arrival_run_with_its_ticket<S: Store>(store
         trigger: opsflow_domain::RunTrigger::AutoSuggest,
         ..super::new_run(&sys, ticket.id, base)
     };
-    let target = MailTarget::NewTicket(ticket.clone(), Some(run.clone()));
+    let target = MailTarget::NewTicket(ticket.clone(), Some(Box::new(run.clone())));
     let taken = store.take_in(&sys, &mail("arrive@c.test", base, &[]), &target, base).await;
     assert!(matches!(taken.unwrap(), TakenIn::Created { .. }));
     // The run was written with the ticket: a worker claims it, trigger and all.
@@ -330,7 +329,7 @@ pub async fn mail_take_in_queues_the_arrival_run_with_its_ticket<S: Store>(store
     // The same message again changes nothing: no second ticket, no second run.
     let second = email_ticket(&sys, base);
     let second_run = super::new_run(&sys, second.id, base);
-    let again = MailTarget::NewTicket(second, Some(second_run));
+    let again = MailTarget::NewTicket(second, Some(Box::new(second_run)));
     let dup = store.take_in(&sys, &mail("arrive@c.test", base, &[]), &again, base).await.unwrap();
     assert_eq!(dup, TakenIn::Duplicate);
     assert!(store.claim_next(later(base, 2), Duration::seconds(60)).await.unwrap().is_none());

@@ -387,7 +387,7 @@ impl MailIntake for InboundMailService {
                     Some(arrival) => arrival.plan(&scope, &ticket).await?,
                     None => None,
                 };
-                MailTarget::NewTicket(ticket, run)
+                MailTarget::NewTicket(ticket, run.map(Box::new))
             }
         };
         let mail = InboundMail {
