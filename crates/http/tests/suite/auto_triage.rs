@@ -108,7 +108,7 @@ pub async fn ai_settings_are_admin_only_validated_audited_and_per_workspace(ctx:
     );
     put_ai(&app, &admin, json!({"auto_triage": "apply", "thresholds": {"category": 0.8}}))
         .await
-        .expect_error(400, None, Some("thresholds"));
+        .expect_error(400, Some("invalid_body"), Some("thresholds.priority"));
     put_ai(&app, &admin, json!({"auto_triage": "apply", "thresholds": {"category": "high", "priority": 0.8, "assignee": 0.9}}))
         .await
         .expect_error(400, None, Some("thresholds.category"));
@@ -121,7 +121,7 @@ pub async fn ai_settings_are_admin_only_validated_audited_and_per_workspace(ctx:
 
     // Recorded once, with who and what; saving the same settings again records nothing.
     put_ai(&app, &admin, settings("apply", 0.7, 0.75, 0.95)).await.expect(200);
-    let log = app.get("/api/audit?kinds=settings_updated", Some(&admin.token)).await;
+    let log = app.get("/api/audit?kind=settings_updated", Some(&admin.token)).await;
     log.expect(200);
     let events = log.json["items"].as_array().unwrap();
     assert_eq!(events.len(), 1, "{}", log.text);
