@@ -63,6 +63,8 @@ str_enum!(
         ToRole => "to_role",
         /// Why a login failed (`wrong_password`, `user_deactivated`).
         Reason => "reason",
+        /// The new auto-triage settings: mode and the three thresholds.
+        AutoTriage => "auto_triage",
         /// Which settings changed, comma-separated (`name`, `policies`).
         Fields => "fields",
         /// How many sessions a "log out everywhere" ended.

@@ -3,9 +3,9 @@
 use time::OffsetDateTime;
 
 use crate::{
-    AttachmentId, AuthorType, Category, Channel, Email, PersonName, Policies, Priority, ReplyBody,
-    ReplyId, Role, SessionId, Slug, TenantId, TenantName, TicketBody, TicketId, TicketStatus,
-    TicketSubject, UserId,
+    AttachmentId, AuthorType, AutoTriageSettings, Category, Channel, Email, PersonName, Policies,
+    Priority, ReplyBody, ReplyId, Role, SessionId, Slug, TenantId, TenantName, TicketBody,
+    TicketId, TicketStatus, TicketSubject, UserId,
 };
 
 /// An agency workspace.
@@ -19,6 +19,8 @@ pub struct Tenant {
     pub slug: Slug,
     /// Free text the reply drafts must respect.
     pub policies: Policies,
+    /// Whether and how new tickets are triaged on arrival.
+    pub auto_triage: AutoTriageSettings,
     /// Creation time (UTC).
     pub created_at: OffsetDateTime,
     /// Last change (UTC).

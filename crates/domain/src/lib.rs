@@ -29,6 +29,7 @@ pub mod email;
 #[macro_use]
 mod enums;
 mod audit;
+mod auto_triage;
 mod entities;
 mod errors;
 pub mod guardrails;
@@ -42,6 +43,10 @@ mod values;
 mod workflow;
 
 pub use audit::{AuditEvent, AuditKind, AuditQuery, DetailKey, MAX_DETAIL_CHARS, MAX_IP_CHARS};
+pub use auto_triage::{
+    AutoTriageMode, AutoTriageSettings, AutoTriageThresholds, FieldDecision, FieldOutcome,
+    RunTrigger, Threshold, ThresholdError, TriageField, decide_field,
+};
 pub use entities::{
     AssigneeFilter, AuthSession, Page, Tenant, Ticket, TicketAttachment, TicketPatch, TicketQuery,
     TicketRef, TicketReply, User, parse_ticket_number,

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use crate::{
-    Category, Priority, RunStatus, StepType, TenantId, TicketId, UserId, WorkflowRunId,
+    Category, Priority, RunStatus, RunTrigger, StepType, TenantId, TicketId, UserId, WorkflowRunId,
     WorkflowStepId,
 };
 
@@ -29,6 +29,8 @@ pub struct WorkflowRun {
     pub status: RunStatus,
     /// The person who asked for the run.
     pub started_by_user_id: UserId,
+    /// A person's request, or queued on arrival (decides what the results may change).
+    pub trigger: RunTrigger,
     /// Why the run failed.
     pub error_message: Option<String>,
     /// When the run was requested.

@@ -84,6 +84,12 @@ mirror_enum!(
     }
 );
 mirror_enum!(
+    /// What started a triage run.
+    RunTriggerDto => RunTrigger as "RunTrigger" {
+        Manual => "manual", AutoSuggest => "auto_suggest", AutoApply => "auto_apply"
+    }
+);
+mirror_enum!(
     /// Workflow step type.
     StepTypeDto => StepType as "StepType" {
         Classification => "classification", Priority => "priority",
@@ -440,8 +446,11 @@ pub struct WorkflowRunDto {
     pub workflow_type: String,
     /// `queued`, `running`, `succeeded` or `failed`.
     pub status: RunStatusDto,
-    /// Who asked for it.
+    /// Who asked for it (the nil UUID when the workspace itself queued it for an email).
     pub started_by_user_id: Uuid,
+    /// `manual` (a person asked: every result is applied), `auto_suggest` or `auto_apply`
+    /// (queued on arrival; see the persist step's `decisions` for what was applied and why).
+    pub trigger: RunTriggerDto,
     /// Why it failed.
     pub error_message: Option<String>,
     /// When it was requested (UTC).
@@ -460,6 +469,7 @@ impl From<d::WorkflowRun> for WorkflowRunDto {
             workflow_type: r.workflow_type,
             status: r.status.into(),
             started_by_user_id: r.started_by_user_id.as_uuid(),
+            trigger: r.trigger.into(),
             error_message: r.error_message,
             started_at: r.started_at,
             finished_at: r.finished_at,

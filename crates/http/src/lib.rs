@@ -31,15 +31,24 @@ pub use metrics::Metrics;
 pub use state::AppState;
 
 use api::{
-    audit::AuditApi, auth::AuthApi, health::HealthApi, mail::MailApi,
+    audit::AuditApi, auth::AuthApi, health::HealthApi, mail::MailApi, settings_ai::SettingsAiApi,
     settings_email::SettingsEmailApi, team::TeamApi, tickets::TicketsApi, workflows::WorkflowsApi,
 };
 
 /// The API title.
 pub const API_TITLE: &str = "OpsFlow Agent Desk API";
 
-type Apis =
-    (AuthApi, HealthApi, TeamApi, SettingsEmailApi, AuditApi, TicketsApi, WorkflowsApi, MailApi);
+type Apis = (
+    AuthApi,
+    HealthApi,
+    TeamApi,
+    SettingsEmailApi,
+    SettingsAiApi,
+    AuditApi,
+    TicketsApi,
+    WorkflowsApi,
+    MailApi,
+);
 
 /// The OpenAPI service (all operations under `/api`).
 #[must_use]
@@ -50,6 +59,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             HealthApi,
             TeamApi,
             SettingsEmailApi,
+            SettingsAiApi,
             AuditApi,
             TicketsApi,
             WorkflowsApi,

@@ -250,6 +250,19 @@ pub trait TicketRepository: Send + Sync + 'static {
     /// `Unexpected`.
     async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<u64>;
 
+    /// Like [`Self::create`], and stores `run` (a queued triage run of this ticket) in the same
+    /// transaction: both or neither, so a ticket is never left without the run queued for it on
+    /// arrival (without transactions, MongoDB removes the ticket when the run cannot be written).
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn create_with_run(
+        &self,
+        scope: &TenantScope,
+        ticket: &Ticket,
+        run: &WorkflowRun,
+    ) -> RepoResult<u64>;
+
     /// Stores many new tickets in one transaction (imports, seeding, benchmarks). They get
     /// consecutive workspace numbers in slice order; the first one is returned (`None` for an
     /// empty slice).
@@ -555,8 +568,9 @@ pub struct InboundMail {
 /// What an inbound message becomes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MailTarget {
-    /// A new ticket (its number is assigned by the store).
-    NewTicket(Ticket),
+    /// A new ticket (its number is assigned by the store), with the triage run queued for it on
+    /// arrival, written in the same transaction so a crash cannot lose it.
+    NewTicket(Ticket, Option<Box<WorkflowRun>>),
     /// A customer reply on `reply.ticket_id`; the ticket goes back to `open` if it was
     /// pending, replied or closed.
     Reply(TicketReply),

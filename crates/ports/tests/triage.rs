@@ -174,6 +174,21 @@ impl TicketRepository for FakeStore {
         }))
     }
 
+    async fn create_with_run(
+        &self,
+        scope: &TenantScope,
+        ticket: &Ticket,
+        run: &WorkflowRun,
+    ) -> RepoResult<u64> {
+        self.seen(scope);
+        Ok(self.with(|d| {
+            let number = d.tickets.len() as u64 + 1;
+            d.tickets.push(Ticket { number, ..ticket.clone() });
+            d.runs.push(run.clone());
+            number
+        }))
+    }
+
     async fn create_many(
         &self,
         scope: &TenantScope,
@@ -598,6 +613,7 @@ fn tenant(name: &str, policies: &str) -> Tenant {
         slug: Slug::from_name(&name),
         name,
         policies: Policies::new(policies).expect("policies"),
+        auto_triage: opsflow_domain::AutoTriageSettings::default(),
         created_at: now(),
         updated_at: now(),
     }
@@ -1202,6 +1218,7 @@ async fn a_double_click_race_reports_the_run_that_won() {
             workflow_type: TICKET_TRIAGE.to_owned(),
             status: RunStatus::Running,
             started_by_user_id: s.user_id(),
+            trigger: opsflow_domain::RunTrigger::Manual,
             error_message: None,
             started_at: now(),
             finished_at: None,
@@ -1374,6 +1391,7 @@ async fn a_run_interrupted_by_a_crash_is_reclaimed_after_its_lease_and_finished(
         workflow_type: TICKET_TRIAGE.to_owned(),
         status: RunStatus::Running,
         started_by_user_id: w.agent.id,
+        trigger: opsflow_domain::RunTrigger::Manual,
         error_message: None,
         started_at: now() - time::Duration::minutes(10),
         finished_at: None,

@@ -19,6 +19,9 @@ const TeamPage = lazy(() =>
 const SettingsPage = lazy(() =>
   import('@/features/settings/routes/SettingsPage').then((m) => ({ default: m.SettingsPage })),
 );
+const AiSettingsPage = lazy(() =>
+  import('@/features/settings/routes/AiSettingsPage').then((m) => ({ default: m.AiSettingsPage })),
+);
 const EmailSettingsPage = lazy(() =>
   import('@/features/email/routes/EmailSettingsPage').then((m) => ({
     default: m.EmailSettingsPage,
@@ -98,6 +101,14 @@ export function AppRoutes() {
                 element={
                   <Page>
                     <SettingsPage />
+                  </Page>
+                }
+              />
+              <Route
+                path="/settings/ai"
+                element={
+                  <Page>
+                    <AiSettingsPage />
                   </Page>
                 }
               />

@@ -96,6 +96,7 @@ export function run(
     workflow_type: 'ticket_triage',
     status,
     started_by_user_id: admin.id,
+    trigger: 'manual',
     error_message: null,
     started_at: '2026-11-25T10:04:58Z',
     finished_at: status === 'succeeded' || status === 'failed' ? '2026-11-25T10:05:01Z' : null,

@@ -15,9 +15,10 @@ use std::collections::BTreeSet;
 use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Document, doc};
 use opsflow_domain::{
-    AttachmentId, AuditEventId, Email, PersonName, Policies, Priority, ReplyBody, ReplyId,
-    SessionId, Slug, Tenant, TenantId, TenantName, Ticket, TicketBody, TicketId, TicketReply,
-    TicketSubject, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
+    AttachmentId, AuditEventId, AutoTriageMode, AutoTriageSettings, AutoTriageThresholds, Email,
+    PersonName, Policies, Priority, ReplyBody, ReplyId, RunTrigger, SessionId, Slug, Tenant,
+    TenantId, TenantName, Threshold, Ticket, TicketBody, TicketId, TicketReply, TicketSubject,
+    User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -318,6 +319,12 @@ pub fn tenant_doc(t: &Tenant) -> Document {
         "name": t.name.as_str(),
         "slug": t.slug.as_str(),
         "policies": t.policies.as_str(),
+        "auto_triage": {
+            "mode": t.auto_triage.mode.as_str(),
+            "category": t.auto_triage.thresholds.category.value(),
+            "priority": t.auto_triage.thresholds.priority.value(),
+            "assignee": t.auto_triage.thresholds.assignee.value(),
+        },
     };
     put_time(&mut d, "created_at", t.created_at);
     put_time(&mut d, "updated_at", t.updated_at);
@@ -334,8 +341,35 @@ pub fn tenant_from(d: &Document) -> Decoded<Tenant> {
         name: text(d, "name", TenantName::new)?,
         slug: text(d, "slug", Slug::parse)?,
         policies: text(d, "policies", Policies::new)?,
+        auto_triage: auto_triage_from(d)?,
         created_at: get_time(d, "created_at")?,
         updated_at: get_time(d, "updated_at")?,
+    })
+}
+
+/// A tenant's auto-triage settings; tenants stored before the setting existed read as the
+/// defaults (off).
+fn auto_triage_from(d: &Document) -> Decoded<AutoTriageSettings> {
+    let Ok(a) = d.get_document("auto_triage") else {
+        return Ok(AutoTriageSettings::default());
+    };
+    let defaults = AutoTriageThresholds::default();
+    let threshold = |key: &str, default: Threshold| -> Decoded<Threshold> {
+        match a.get_f64(key) {
+            Ok(v) => Threshold::new(v).map_err(|e| bad(key, e)),
+            Err(_) => Ok(default),
+        }
+    };
+    Ok(AutoTriageSettings {
+        mode: match a.get_str("mode") {
+            Ok(_) => parse(a, "mode")?,
+            Err(_) => AutoTriageMode::Off,
+        },
+        thresholds: AutoTriageThresholds {
+            category: threshold("category", defaults.category)?,
+            priority: threshold("priority", defaults.priority)?,
+            assignee: threshold("assignee", defaults.assignee)?,
+        },
     })
 }
 
@@ -481,6 +515,7 @@ pub fn run_doc(r: &WorkflowRun) -> Document {
         "workflow_type": &r.workflow_type,
         "status": r.status.as_str(),
         "started_by_user_id": r.started_by_user_id.bson(),
+        "trigger": r.trigger.as_str(),
         "error_message": opt_str(r.error_message.as_deref()),
         "attempts": u32_bson(r.attempts),
     };
@@ -502,6 +537,11 @@ pub fn run_from(d: &Document) -> Decoded<WorkflowRun> {
         workflow_type: get_str(d, "workflow_type")?.to_owned(),
         status: parse(d, "status")?,
         started_by_user_id: UserId::from_uuid(get_uuid(d, "started_by_user_id")?),
+        // Runs stored before auto-triage have no trigger: people started them.
+        trigger: match d.get_str("trigger") {
+            Ok(_) => parse(d, "trigger")?,
+            Err(_) => RunTrigger::Manual,
+        },
         error_message: get_opt_str(d, "error_message")?,
         started_at: get_time(d, "started_at")?,
         finished_at: get_opt_time(d, "finished_at")?,
@@ -637,6 +677,7 @@ mod tests {
             name: TenantName::new("Acme Agency").expect("name"),
             slug: Slug::parse("acme-agency").expect("slug"),
             policies: Policies::new("Be kind.").expect("policies"),
+            auto_triage: opsflow_domain::AutoTriageSettings::default(),
             created_at: precise(),
             updated_at: precise() + time::Duration::nanoseconds(1),
         }
@@ -744,6 +785,7 @@ mod tests {
             workflow_type: TICKET_TRIAGE.to_owned(),
             status: RunStatus::Running,
             started_by_user_id: UserId::new(),
+            trigger: opsflow_domain::RunTrigger::Manual,
             error_message: None,
             started_at: precise(),
             finished_at: None,

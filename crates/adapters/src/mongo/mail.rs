@@ -149,7 +149,7 @@ impl MongoStore {
     ) -> RepoResult<TakenIn> {
         let tenant = scope.tenant_id();
         let (ticket_id, reply_id) = match target {
-            MailTarget::NewTicket(t) => (t.id, None),
+            MailTarget::NewTicket(t, _) => (t.id, None),
             MailTarget::Reply(r) => (r.ticket_id, Some(r.id)),
         };
         let ticket_before = match target {
@@ -162,7 +162,7 @@ impl MongoStore {
                     .ok_or(RepoError::NotFound)?;
                 Some(ticket_from(&d).map_err(corrupt)?)
             }
-            MailTarget::NewTicket(_) => None,
+            MailTarget::NewTicket(..) => None,
         };
         match self.mail_messages().insert_one(message_doc(tenant, mail, ticket_id, reply_id)).await
         {
@@ -192,7 +192,7 @@ impl MongoStore {
             return Err(driver(e));
         }
         match (target, ticket_before) {
-            (MailTarget::NewTicket(ticket), _) => {
+            (MailTarget::NewTicket(ticket, run), _) => {
                 // Taken once the Message-ID is claimed: a losing take-in uses no number.
                 let number = match super::numbers::take_one(&self.counters, tenant).await {
                     Ok(n) => n,
@@ -203,6 +203,14 @@ impl MongoStore {
                 };
                 let numbered = Ticket { number, ..ticket.clone() };
                 if let Err(e) = self.tickets.insert_one(ticket_doc(&numbered)).await {
+                    undo_all().await;
+                    return Err(driver(e));
+                }
+                if let Some(run) = run
+                    && let Err(e) = self.runs.insert_one(super::codec::run_doc(run)).await
+                {
+                    undo("ticket", self.tickets.delete_one(f::ticket_by_id(scope, ticket_id)))
+                        .await;
                     undo_all().await;
                     return Err(driver(e));
                 }
@@ -245,8 +253,9 @@ impl MailArchiveRepository for MongoStore {
                 mail.raw.len()
             )));
         }
-        if let MailTarget::NewTicket(t) = target
-            && t.tenant_id != tenant
+        if let MailTarget::NewTicket(t, run) = target
+            && (t.tenant_id != tenant
+                || run.as_ref().is_some_and(|r| r.tenant_id != tenant || r.ticket_id != t.id))
         {
             return Err(RepoError::NotFound);
         }
@@ -270,7 +279,7 @@ impl MailArchiveRepository for MongoStore {
             return self.take_in_standalone(scope, mail, target, now).await;
         }
         let (ticket_id, reply_id) = match target {
-            MailTarget::NewTicket(t) => (t.id, None),
+            MailTarget::NewTicket(t, _) => (t.id, None),
             MailTarget::Reply(r) => (r.ticket_id, Some(r.id)),
         };
         let message = &message_doc(tenant, mail, ticket_id, reply_id);
@@ -287,13 +296,16 @@ impl MailArchiveRepository for MongoStore {
                 self.mail_attachments().insert_many(attachments).session(&mut *s).await?;
             }
             match target {
-                MailTarget::NewTicket(ticket) => {
+                MailTarget::NewTicket(ticket, run) => {
                     // Taken once the Message-ID is claimed, so a take-in that loses a race
                     // never uses up a number; outside the transaction, like
                     // `TicketRepository::create` (see `numbers`).
                     let number = super::numbers::take_one(&self.counters, tenant).await?;
                     let numbered = Ticket { number, ..ticket.clone() };
                     self.tickets.insert_one(ticket_doc(&numbered)).session(&mut *s).await?;
+                    if let Some(run) = run {
+                        self.runs.insert_one(super::codec::run_doc(run)).session(&mut *s).await?;
+                    }
                     Ok(TakenIn::Created { ticket_id, number })
                 }
                 MailTarget::Reply(reply) => {

@@ -163,7 +163,17 @@ impl TenantRepository for MongoStore {
         if tenant.id != scope.tenant_id() {
             return Err(RepoError::NotFound);
         }
-        let mut set = doc! { "name": tenant.name.as_str(), "policies": tenant.policies.as_str() };
+        let a = &tenant.auto_triage;
+        let mut set = doc! {
+            "name": tenant.name.as_str(),
+            "policies": tenant.policies.as_str(),
+            "auto_triage": {
+                "mode": a.mode.as_str(),
+                "category": a.thresholds.category.value(),
+                "priority": a.thresholds.priority.value(),
+                "assignee": a.thresholds.assignee.value(),
+            },
+        };
         set.extend(set_time("updated_at", tenant.updated_at));
         let r = self
             .tenants
@@ -288,6 +298,39 @@ impl TicketRepository for MongoStore {
             super::numbers::take_one(&self.counters, scope.tenant_id()).await.map_err(driver)?;
         let numbered = Ticket { number, ..ticket.clone() };
         self.tickets.insert_one(ticket_doc(&numbered)).await.map_err(driver)?;
+        Ok(number)
+    }
+
+    async fn create_with_run(
+        &self,
+        scope: &TenantScope,
+        ticket: &Ticket,
+        run: &opsflow_domain::WorkflowRun,
+    ) -> RepoResult<u64> {
+        if ticket.tenant_id != scope.tenant_id() {
+            return Err(mismatch("the ticket"));
+        }
+        if run.tenant_id != scope.tenant_id() || run.ticket_id != ticket.id {
+            return Err(mismatch("the run"));
+        }
+        let number =
+            super::numbers::take_one(&self.counters, scope.tenant_id()).await.map_err(driver)?;
+        let ticket_doc = &ticket_doc(&Ticket { number, ..ticket.clone() });
+        let run_doc = &super::codec::run_doc(run);
+        if self.transactions {
+            in_transaction!(self, |s| async move {
+                self.tickets.insert_one(ticket_doc).session(&mut *s).await?;
+                self.runs.insert_one(run_doc).session(&mut *s).await?;
+                Ok(())
+            })?;
+            return Ok(number);
+        }
+        self.tickets.insert_one(ticket_doc).await.map_err(driver)?;
+        if let Err(e) = self.runs.insert_one(run_doc).await {
+            undo("create_with_run", self.tickets.delete_one(f::ticket_by_id(scope, ticket.id)))
+                .await;
+            return Err(driver(e));
+        }
         Ok(number)
     }
 

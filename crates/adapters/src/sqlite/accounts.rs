@@ -58,13 +58,18 @@ impl AccountRepository for SqliteStore {
     async fn create_tenant_with_admin(&self, tenant: &Tenant, admin: &User) -> RepoResult<()> {
         let mut tx = self.begin_write().await?;
         sqlx::query::<Sqlite>(
-            "INSERT INTO tenants (id, name, slug, policies, created_at, updated_at) \
-             VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO tenants (id, name, slug, policies, auto_triage_mode, \
+             auto_triage_category, auto_triage_priority, auto_triage_assignee, created_at, \
+             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(blob(tenant.id.as_uuid()))
         .bind(tenant.name.as_str())
         .bind(tenant.slug.as_str())
         .bind(tenant.policies.as_str())
+        .bind(tenant.auto_triage.mode.as_str())
+        .bind(tenant.auto_triage.thresholds.category.value())
+        .bind(tenant.auto_triage.thresholds.priority.value())
+        .bind(tenant.auto_triage.thresholds.assignee.value())
         .bind(nanos(tenant.created_at)?)
         .bind(nanos(tenant.updated_at)?)
         .execute(&mut *tx)
@@ -137,10 +142,16 @@ impl TenantRepository for SqliteStore {
         }
         let _write = self.write_lock().await;
         let done = sqlx::query::<Sqlite>(
-            "UPDATE tenants SET name = ?, policies = ?, updated_at = ? WHERE id = ?",
+            "UPDATE tenants SET name = ?, policies = ?, auto_triage_mode = ?, \
+             auto_triage_category = ?, auto_triage_priority = ?, auto_triage_assignee = ?, \
+             updated_at = ? WHERE id = ?",
         )
         .bind(tenant.name.as_str())
         .bind(tenant.policies.as_str())
+        .bind(tenant.auto_triage.mode.as_str())
+        .bind(tenant.auto_triage.thresholds.category.value())
+        .bind(tenant.auto_triage.thresholds.priority.value())
+        .bind(tenant.auto_triage.thresholds.assignee.value())
         .bind(nanos(tenant.updated_at)?)
         .bind(blob(scope.tenant_id().as_uuid()))
         .execute(&self.pool)

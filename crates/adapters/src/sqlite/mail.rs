@@ -122,8 +122,11 @@ impl MailArchiveRepository for SqliteStore {
             return Ok(TakenIn::Duplicate);
         }
         let taken = match target {
-            MailTarget::NewTicket(ticket) => {
+            MailTarget::NewTicket(ticket, run) => {
                 let number = insert_tickets(&mut tx, tenant, std::slice::from_ref(ticket)).await?;
+                if let Some(run) = run {
+                    super::workflow::insert_run(&mut tx, tenant, ticket.id, run).await?;
+                }
                 insert_message(&mut tx, tenant, mail, ticket.id, None).await?;
                 TakenIn::Created { ticket_id: ticket.id, number }
             }

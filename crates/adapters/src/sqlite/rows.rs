@@ -3,9 +3,10 @@
 use std::str::FromStr;
 
 use opsflow_domain::{
-    AuditEvent, AuditEventId, Email, PersonName, Policies, ReplyBody, ReplyId, Slug, Tenant,
-    TenantId, TenantName, Ticket, TicketBody, TicketId, TicketReply, TicketSubject, User, UserId,
-    WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
+    AuditEvent, AuditEventId, AutoTriageSettings, AutoTriageThresholds, Email, PersonName,
+    Policies, ReplyBody, ReplyId, Slug, Tenant, TenantId, TenantName, Threshold, Ticket,
+    TicketBody, TicketId, TicketReply, TicketSubject, User, UserId, WorkflowRun, WorkflowRunId,
+    WorkflowStep, WorkflowStepId,
 };
 use opsflow_ports::repos::RepoError;
 use sqlx::Row;
@@ -123,7 +124,13 @@ fn flag(row: &SqliteRow, col: &str) -> Result<bool, RepoError> {
     Ok(n != 0)
 }
 
-pub(super) const TENANT_COLS: &str = "id, name, slug, policies, created_at, updated_at";
+pub(super) const TENANT_COLS: &str = "id, name, slug, policies, auto_triage_mode, \
+     auto_triage_category, auto_triage_priority, auto_triage_assignee, created_at, updated_at";
+
+fn threshold(row: &SqliteRow, col: &str) -> Result<Threshold, RepoError> {
+    let v: f64 = get(row, col)?;
+    Threshold::new(v).map_err(RepoError::unexpected)
+}
 
 pub(super) fn tenant(row: &SqliteRow) -> Result<Tenant, RepoError> {
     Ok(Tenant {
@@ -131,6 +138,14 @@ pub(super) fn tenant(row: &SqliteRow) -> Result<Tenant, RepoError> {
         name: valid(row, "name", TenantName::new)?,
         slug: valid(row, "slug", Slug::parse)?,
         policies: valid(row, "policies", Policies::new)?,
+        auto_triage: AutoTriageSettings {
+            mode: parsed(row, "auto_triage_mode")?,
+            thresholds: AutoTriageThresholds {
+                category: threshold(row, "auto_triage_category")?,
+                priority: threshold(row, "auto_triage_priority")?,
+                assignee: threshold(row, "auto_triage_assignee")?,
+            },
+        },
         created_at: ts(row, "created_at")?,
         updated_at: ts(row, "updated_at")?,
     })
@@ -208,7 +223,8 @@ pub(super) fn reply(row: &SqliteRow) -> Result<TicketReply, RepoError> {
 }
 
 pub(super) const RUN_COLS: &str = "id, tenant_id, ticket_id, workflow_type, status, \
-     started_by_user_id, error_message, started_at, finished_at, attempts, lease_expires_at";
+     started_by_user_id, run_trigger, error_message, started_at, finished_at, attempts, \
+     lease_expires_at";
 
 pub(super) fn run(row: &SqliteRow) -> Result<WorkflowRun, RepoError> {
     Ok(WorkflowRun {
@@ -218,6 +234,7 @@ pub(super) fn run(row: &SqliteRow) -> Result<WorkflowRun, RepoError> {
         workflow_type: text(row, "workflow_type")?,
         status: parsed(row, "status")?,
         started_by_user_id: UserId::from_uuid(uuid(row, "started_by_user_id")?),
+        trigger: parsed(row, "run_trigger")?,
         error_message: opt_text(row, "error_message")?,
         started_at: ts(row, "started_at")?,
         finished_at: opt_ts(row, "finished_at")?,

@@ -7,7 +7,7 @@ use opsflow_domain::outbox::OutboxMessage;
 use opsflow_domain::{
     AssigneeFilter, ReplyBody, ReplyId, TenantId, TenantScope, Ticket, TicketCursor, TicketId,
     TicketListPage, TicketPatch, TicketQuery, TicketReply, TicketSort, TicketStatus, UserId,
-    search,
+    WorkflowRun, search,
 };
 use opsflow_ports::repos::{Conflict, ReplyRepository, RepoError, RepoResult, TicketRepository};
 use sqlx::sqlite::SqliteArguments;
@@ -474,6 +474,20 @@ impl TicketRepository for SqliteStore {
         let mut tx = self.begin_write().await?;
         let number =
             insert_tickets(&mut tx, scope.tenant_id(), std::slice::from_ref(ticket)).await?;
+        tx.commit().await.map_err(db_err)?;
+        Ok(number)
+    }
+
+    async fn create_with_run(
+        &self,
+        scope: &TenantScope,
+        ticket: &Ticket,
+        run: &WorkflowRun,
+    ) -> RepoResult<u64> {
+        let mut tx = self.begin_write().await?;
+        let number =
+            insert_tickets(&mut tx, scope.tenant_id(), std::slice::from_ref(ticket)).await?;
+        super::workflow::insert_run(&mut tx, scope.tenant_id(), ticket.id, run).await?;
         tx.commit().await.map_err(db_err)?;
         Ok(number)
     }

@@ -59,32 +59,44 @@ async fn insert_step(
     Ok(())
 }
 
+/// Inserts a run under `tenant` and `ticket_id` (the struct's ids are not trusted).
+pub(super) async fn insert_run(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    ticket_id: TicketId,
+    run: &WorkflowRun,
+) -> RepoResult<()> {
+    // The partial unique index makes a second active run per ticket impossible.
+    sqlx::query::<Sqlite>(
+        "INSERT INTO workflow_runs (id, tenant_id, ticket_id, workflow_type, status, \
+         started_by_user_id, run_trigger, error_message, started_at, finished_at, attempts, \
+         lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    )
+    .bind(blob(run.id.as_uuid()))
+    .bind(blob(tenant.as_uuid()))
+    .bind(blob(ticket_id.as_uuid()))
+    .bind(run.workflow_type.as_str())
+    .bind(run.status.as_str())
+    .bind(blob(run.started_by_user_id.as_uuid()))
+    .bind(run.trigger.as_str())
+    .bind(run.error_message.as_deref())
+    .bind(nanos(run.started_at)?)
+    .bind(opt_nanos(run.finished_at)?)
+    .bind(i64::from(run.attempts))
+    .bind(opt_nanos(run.lease_expires_at)?)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
 #[async_trait]
 impl WorkflowRepository for SqliteStore {
     async fn create_run(&self, scope: &TenantScope, run: &WorkflowRun) -> RepoResult<()> {
         let tenant = scope.tenant_id();
         let mut tx = self.begin_write().await?;
         ticket_in(&mut tx, tenant, run.ticket_id).await?;
-        // The partial unique index makes a second active run per ticket impossible.
-        sqlx::query::<Sqlite>(
-            "INSERT INTO workflow_runs (id, tenant_id, ticket_id, workflow_type, status, \
-             started_by_user_id, error_message, started_at, finished_at, attempts, \
-             lease_expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(blob(run.id.as_uuid()))
-        .bind(blob(tenant.as_uuid()))
-        .bind(blob(run.ticket_id.as_uuid()))
-        .bind(run.workflow_type.as_str())
-        .bind(run.status.as_str())
-        .bind(blob(run.started_by_user_id.as_uuid()))
-        .bind(run.error_message.as_deref())
-        .bind(nanos(run.started_at)?)
-        .bind(opt_nanos(run.finished_at)?)
-        .bind(i64::from(run.attempts))
-        .bind(opt_nanos(run.lease_expires_at)?)
-        .execute(&mut *tx)
-        .await
-        .map_err(db_err)?;
+        insert_run(&mut tx, tenant, run.ticket_id, run).await?;
         tx.commit().await.map_err(db_err)
     }
 

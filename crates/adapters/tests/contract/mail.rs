@@ -68,7 +68,7 @@ pub async fn mail_take_in_opens_a_ticket_with_its_message_and_files<S: Store>(st
     let m =
         mail("first@customer.test", base, &[("invoice.pdf", b"%PDF-1.4 bytes"), ("b.pdf", b"")]);
     let taken =
-        store.take_in(&sys, &m, &MailTarget::NewTicket(ticket.clone()), base).await.unwrap();
+        store.take_in(&sys, &m, &MailTarget::NewTicket(ticket.clone(), None), base).await.unwrap();
     let TakenIn::Created { ticket_id, number } = taken else { panic!("{taken:?}") };
     assert_eq!((ticket_id, number), (ticket.id, 1));
 
@@ -114,7 +114,12 @@ pub async fn mail_follow_up_appends_a_customer_reply_and_reopens<S: Store>(store
     let base = now_ms();
     let ticket = email_ticket(&sys, base);
     store
-        .take_in(&sys, &mail("m1@c.test", base, &[]), &MailTarget::NewTicket(ticket.clone()), base)
+        .take_in(
+            &sys,
+            &mail("m1@c.test", base, &[]),
+            &MailTarget::NewTicket(ticket.clone(), None),
+            base,
+        )
         .await
         .unwrap();
 
@@ -195,7 +200,7 @@ pub async fn mail_duplicate_message_id_is_a_no_op_even_when_racing<S: Store>(sto
         tasks.push(tokio::spawn(async move {
             let ticket = email_ticket(&sys, later(base, i));
             let m = mail("same@c.test", later(base, i), &[("a.pdf", b"bytes")]);
-            store.take_in(&sys, &m, &MailTarget::NewTicket(ticket), base).await.unwrap()
+            store.take_in(&sys, &m, &MailTarget::NewTicket(ticket, None), base).await.unwrap()
         }));
     }
     let mut created = 0;
@@ -240,7 +245,7 @@ pub async fn mail_archive_is_confined_to_its_tenant<S: Store>(store: Arc<S>) {
     let base = now_ms();
     let bt = email_ticket(&sb, base);
     let m = mail("secret@c.test", base, &[("secret.pdf", b"secret")]);
-    store.take_in(&sb, &m, &MailTarget::NewTicket(bt.clone()), base).await.unwrap();
+    store.take_in(&sb, &m, &MailTarget::NewTicket(bt.clone(), None), base).await.unwrap();
     let b_reply = customer_reply(&sb, bt.id, later(base, 1));
     store
         .take_in(&sb, &mail("b2@c.test", base, &[]), &MailTarget::Reply(b_reply.clone()), base)
@@ -267,7 +272,8 @@ pub async fn mail_archive_is_confined_to_its_tenant<S: Store>(store: Arc<S>) {
     // The same Message-ID is a different message in another workspace.
     let at_ = email_ticket(&sa, base);
     let m_a = mail("secret@c.test", base, &[("own.pdf", b"own")]);
-    let taken = store.take_in(&sa, &m_a, &MailTarget::NewTicket(at_.clone()), base).await.unwrap();
+    let taken =
+        store.take_in(&sa, &m_a, &MailTarget::NewTicket(at_.clone(), None), base).await.unwrap();
     assert!(matches!(taken, TakenIn::Created { number: 1, .. }), "{taken:?}");
     assert_eq!(store.ticket_for_message_ids(&a.scope, &ids).await.unwrap(), Some(at_.id));
     assert_eq!(store.ticket_for_message_ids(&b.scope, &ids).await.unwrap(), Some(bt.id));
@@ -299,4 +305,32 @@ pub async fn inbound_tokens_are_found_by_hash_and_replaced_on_rotation<S: Store>
         store.tenant_for_inbound_token(b"hash-b1").await.unwrap().map(|t| t.0),
         Some(b.tenant.id)
     );
+}
+
+pub async fn mail_take_in_queues_the_arrival_run_with_its_ticket<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let sys = TenantScope::system(a.tenant.id);
+    let base = now_ms();
+    let ticket = email_ticket(&sys, base);
+    let run = opsflow_domain::WorkflowRun {
+        trigger: opsflow_domain::RunTrigger::AutoSuggest,
+        ..super::new_run(&sys, ticket.id, base)
+    };
+    let target = MailTarget::NewTicket(ticket.clone(), Some(Box::new(run.clone())));
+    let taken = store.take_in(&sys, &mail("arrive@c.test", base, &[]), &target, base).await;
+    assert!(matches!(taken.unwrap(), TakenIn::Created { .. }));
+    // The run was written with the ticket: a worker claims it, trigger and all.
+    let runs = store.list_runs(&a.scope, ticket.id).await.unwrap();
+    assert_eq!(runs, vec![run.clone()]);
+    let claimed = store.claim_next(later(base, 1), Duration::seconds(60)).await.unwrap().unwrap();
+    assert_eq!((claimed.id, claimed.trigger), (run.id, opsflow_domain::RunTrigger::AutoSuggest));
+    assert!(claimed.started_by_user_id.as_uuid().is_nil(), "the workspace queued it");
+
+    // The same message again changes nothing: no second ticket, no second run.
+    let second = email_ticket(&sys, base);
+    let second_run = super::new_run(&sys, second.id, base);
+    let again = MailTarget::NewTicket(second, Some(Box::new(second_run)));
+    let dup = store.take_in(&sys, &mail("arrive@c.test", base, &[]), &again, base).await.unwrap();
+    assert_eq!(dup, TakenIn::Duplicate);
+    assert!(store.claim_next(later(base, 2), Duration::seconds(60)).await.unwrap().is_none());
 }

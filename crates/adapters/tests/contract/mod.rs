@@ -41,6 +41,8 @@ use opsflow_ports::repos::{
 };
 use time::{Duration, OffsetDateTime};
 
+mod auto_triage;
+pub use auto_triage::*;
 mod mail;
 pub use mail::*;
 mod outbox;
@@ -119,6 +121,9 @@ macro_rules! contract_tests {
             outbox_expired_lease_is_reclaimed_and_the_old_claim_is_fenced_off,
             outbox_retries_when_due_fails_and_is_queued_again_on_request,
             outbox_is_confined_to_its_tenant,
+            auto_triage_settings_default_off_and_round_trip,
+            ticket_is_created_with_its_arrival_run,
+            mail_take_in_queues_the_arrival_run_with_its_ticket,
         );
     };
     (@cases $setup:path; $($case:ident),+ $(,)?) => {
@@ -154,6 +159,7 @@ pub fn new_tenant(name: &str, now: OffsetDateTime) -> Tenant {
         slug: Slug::from_name(&name),
         name,
         policies: Policies::new("Be kind. No refunds after 30 days.").unwrap(),
+        auto_triage: opsflow_domain::AutoTriageSettings::default(),
         created_at: now,
         updated_at: now,
     }
@@ -246,6 +252,7 @@ pub fn new_run(scope: &TenantScope, ticket_id: TicketId, at: OffsetDateTime) -> 
         workflow_type: TICKET_TRIAGE.to_owned(),
         status: RunStatus::Queued,
         started_by_user_id: scope.user_id(),
+        trigger: opsflow_domain::RunTrigger::Manual,
         error_message: None,
         started_at: at,
         finished_at: None,

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth;
 pub mod health;
 pub mod mail;
+pub mod settings_ai;
 pub mod settings_email;
 pub mod team;
 pub mod tickets;

@@ -6,6 +6,7 @@
 pub mod accounts;
 pub mod api;
 pub mod audit;
+pub mod auto_triage;
 pub mod bad_input;
 pub mod concurrency;
 pub mod edges;
@@ -65,6 +66,18 @@ macro_rules! all_suites {
                 tickets_are_patched_and_null_clears,
                 replies_are_added_oldest_first_and_can_set_status,
                 health_docs_metrics_and_web_routes_answer,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            auto_triage,
+            [
+                ai_settings_are_admin_only_validated_audited_and_per_workspace,
+                with_auto_triage_off_a_new_ticket_gets_no_run,
+                suggest_mode_stores_suggestions_and_changes_no_field,
+                apply_mode_sets_only_fields_whose_confidence_reaches_the_threshold,
+                a_field_a_person_set_while_the_run_was_under_way_is_kept,
+                an_email_that_opens_a_ticket_is_auto_triaged_and_a_follow_up_is_not,
             ]
         );
         $crate::http_cases!(

@@ -168,6 +168,7 @@ impl AuthService {
                 name: input.tenant_name.clone(),
                 slug,
                 policies: Policies::default(),
+                auto_triage: opsflow_domain::AutoTriageSettings::default(),
                 created_at: now,
                 updated_at: now,
             };

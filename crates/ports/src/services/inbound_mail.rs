@@ -25,6 +25,7 @@ use crate::repos::{
 };
 use crate::services::audit::AuditLog;
 use crate::services::auth::AuthContext;
+use crate::services::auto_triage::ArrivalTriage;
 
 /// Default largest message taken in: 10 MiB.
 pub const DEFAULT_MAX_MESSAGE_BYTES: usize = 10 * 1024 * 1024;
@@ -170,6 +171,7 @@ pub struct InboundMailService {
     clock: Arc<dyn Clock>,
     audit: AuditLog,
     deps: InboundMailDeps,
+    arrival: Option<ArrivalTriage>,
 }
 
 impl InboundMailService {
@@ -182,7 +184,15 @@ impl InboundMailService {
         audit: AuditLog,
         deps: InboundMailDeps,
     ) -> Self {
-        Self { archive, tickets, tokens, clock, audit, deps }
+        Self { archive, tickets, tokens, clock, audit, deps, arrival: None }
+    }
+
+    /// Queues a triage run with every ticket an email opens (not with follow-ups), per the
+    /// workspace's auto-triage mode.
+    #[must_use]
+    pub fn with_auto_triage(mut self, arrival: ArrivalTriage) -> Self {
+        self.arrival = Some(arrival);
+        self
     }
 
     /// The largest raw message taken in, in bytes.
@@ -354,24 +364,31 @@ impl MailIntake for InboundMailService {
                 created_at: now,
                 updated_at: now,
             }),
-            None => MailTarget::NewTicket(Ticket {
-                id: TicketId::new(),
-                tenant_id,
-                number: 0,
-                subject: subject_of(strip_reply_prefixes(&email.subject)),
-                body: TicketBody::new(&fit(text, TicketBody::MAX_CHARS))
-                    .map_err(|e| IntakeError::Rejected(e.to_string()))?,
-                channel: Channel::Email,
-                status: TicketStatus::New,
-                priority: None,
-                category: None,
-                customer_name: customer_name(&email),
-                customer_email: email.customer().email.clone(),
-                assignee_id: None,
-                created_by_id: None,
-                created_at: now,
-                updated_at: now,
-            }),
+            None => {
+                let ticket = Ticket {
+                    id: TicketId::new(),
+                    tenant_id,
+                    number: 0,
+                    subject: subject_of(strip_reply_prefixes(&email.subject)),
+                    body: TicketBody::new(&fit(text, TicketBody::MAX_CHARS))
+                        .map_err(|e| IntakeError::Rejected(e.to_string()))?,
+                    channel: Channel::Email,
+                    status: TicketStatus::New,
+                    priority: None,
+                    category: None,
+                    customer_name: customer_name(&email),
+                    customer_email: email.customer().email.clone(),
+                    assignee_id: None,
+                    created_by_id: None,
+                    created_at: now,
+                    updated_at: now,
+                };
+                let run = match &self.arrival {
+                    Some(arrival) => arrival.plan(&scope, &ticket).await?,
+                    None => None,
+                };
+                MailTarget::NewTicket(ticket, run.map(Box::new))
+            }
         };
         let mail = InboundMail {
             message_id: email.message_id.clone(),
@@ -390,7 +407,13 @@ impl MailIntake for InboundMailService {
                 })
                 .collect(),
         };
-        let outcome = match self.archive.take_in(&scope, &mail, &target, now).await? {
+        let taken = self.archive.take_in(&scope, &mail, &target, now).await?;
+        if let (TakenIn::Created { .. }, MailTarget::NewTicket(_, Some(run)), Some(arrival)) =
+            (&taken, &target, &self.arrival)
+        {
+            arrival.stored(run);
+        }
+        let outcome = match taken {
             TakenIn::Created { ticket_id, number } => IntakeOutcome::Created { ticket_id, number },
             TakenIn::Appended { ticket_id, .. } => IntakeOutcome::Appended { ticket_id },
             TakenIn::Duplicate => IntakeOutcome::Duplicate,

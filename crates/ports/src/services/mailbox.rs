@@ -573,6 +573,7 @@ mod tests {
             slug: Slug::from_name(&name),
             name,
             policies: Policies::default(),
+            auto_triage: opsflow_domain::AutoTriageSettings::default(),
             created_at: now,
             updated_at: now,
         };

@@ -13,6 +13,7 @@ use crate::repos::Store;
 
 pub mod audit;
 pub mod auth;
+pub mod auto_triage;
 pub mod inbound_mail;
 pub mod mail_poller;
 pub mod mailbox;
@@ -104,14 +105,18 @@ impl Services {
         let audit = audit::AuditLog::new(store.clone());
         let system =
             system::SystemService::new(store.clone(), deps.hasher.clone(), deps.clock.clone());
-        let inbound_mail = Arc::new(inbound_mail::InboundMailService::new(
-            store.clone(),
-            store.clone(),
-            store.clone(),
-            deps.clock.clone(),
-            audit.clone(),
-            deps.inbound,
-        ));
+        let arrival = auto_triage::ArrivalTriage::new(store.clone(), triage.queued_notifier());
+        let inbound_mail = Arc::new(
+            inbound_mail::InboundMailService::new(
+                store.clone(),
+                store.clone(),
+                store.clone(),
+                deps.clock.clone(),
+                audit.clone(),
+                deps.inbound,
+            )
+            .with_auto_triage(arrival.clone()),
+        );
         Self {
             auth: auth::AuthService::new(
                 store.clone(),
@@ -140,6 +145,7 @@ impl Services {
                 deps.clock.clone(),
             )
             .with_audit(audit.clone())
+            .with_auto_triage(arrival)
             .with_email(
                 store.clone(),
                 deps.outbound,

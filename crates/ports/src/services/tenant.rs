@@ -2,7 +2,9 @@
 
 use std::sync::Arc;
 
-use opsflow_domain::{AuditKind, DetailKey, Policies, Tenant, TenantName, TenantScope};
+use opsflow_domain::{
+    AuditKind, AutoTriageSettings, DetailKey, Policies, Tenant, TenantName, TenantScope,
+};
 
 use crate::auth::Clock;
 use crate::error::{AppError, AppResult, Entity, require_admin};
@@ -74,6 +76,49 @@ impl TenantService {
             }
             self.audit.record(scope, event).await;
         }
+        Ok(tenant)
+    }
+
+    /// Replaces the workspace's auto-triage settings (admin only). Recorded as
+    /// `settings_updated` naming what changed (`auto_triage.mode`, `auto_triage.thresholds`)
+    /// with the new values; saving the same settings again is not recorded.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Unexpected`.
+    pub async fn set_auto_triage(
+        &self,
+        ctx: &AuthContext,
+        settings: AutoTriageSettings,
+    ) -> AppResult<Tenant> {
+        let scope = &ctx.scope;
+        require_admin(scope)?;
+        let mut tenant = self.get(scope).await?;
+        let before = tenant.auto_triage;
+        if before == settings {
+            return Ok(tenant);
+        }
+        tenant.auto_triage = settings;
+        tenant.updated_at = self.clock.now();
+        self.tenants.update(scope, &tenant).await.map_err(AppError::from_repo(Entity::Tenant))?;
+        let mut changed = Vec::new();
+        if before.mode != settings.mode {
+            changed.push("auto_triage.mode");
+        }
+        if before.thresholds != settings.thresholds {
+            changed.push("auto_triage.thresholds");
+        }
+        let t = settings.thresholds;
+        let event = ctx
+            .event(AuditKind::SettingsUpdated, tenant.updated_at)
+            .with(DetailKey::Fields, changed.join(","))
+            .with(
+                DetailKey::AutoTriage,
+                format!(
+                    "mode={} category>={} priority>={} assignee>={}",
+                    settings.mode, t.category, t.priority, t.assignee
+                ),
+            );
+        self.audit.record(scope, event).await;
         Ok(tenant)
     }
 }

@@ -23,6 +23,7 @@ use crate::repos::{
     OutboxRepository, ReplyRepository, TicketRepository, UserRepository, WorkflowRepository,
 };
 use crate::services::audit::AuditLog;
+use crate::services::auto_triage::ArrivalTriage;
 use crate::services::outbox::{OutboundConfigSource, ThreadIdSource, sender_mailbox};
 
 /// A new ticket.
@@ -107,6 +108,7 @@ pub struct TicketService {
     clock: Arc<dyn Clock>,
     audit: Option<AuditLog>,
     email: Option<EmailPorts>,
+    arrival: Option<ArrivalTriage>,
 }
 
 /// What replies on email tickets need: the outbox, where each workspace's mail goes, and the
@@ -127,7 +129,14 @@ impl TicketService {
         runs: Arc<dyn WorkflowRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { tickets, replies, users, runs, clock, audit: None, email: None }
+        Self { tickets, replies, users, runs, clock, audit: None, email: None, arrival: None }
+    }
+
+    /// Queues a triage run with every new ticket, per the workspace's auto-triage mode.
+    #[must_use]
+    pub fn with_auto_triage(mut self, arrival: ArrivalTriage) -> Self {
+        self.arrival = Some(arrival);
+        self
     }
 
     /// Records confirmed guardrail warnings in the workspace audit log.
@@ -222,7 +231,17 @@ impl TicketService {
             created_at: now,
             updated_at: now,
         };
-        ticket.number = self.tickets.create(scope, &ticket).await?;
+        let run = match &self.arrival {
+            Some(arrival) => arrival.plan(scope, &ticket).await?,
+            None => None,
+        };
+        ticket.number = match &run {
+            Some(run) => self.tickets.create_with_run(scope, &ticket, run).await?,
+            None => self.tickets.create(scope, &ticket).await?,
+        };
+        if let (Some(run), Some(arrival)) = (&run, &self.arrival) {
+            arrival.stored(run);
+        }
         tracing::info!(
             tenant_id = %scope.tenant_id(),
             ticket_id = %ticket.id,

@@ -12,6 +12,7 @@ export const queryKeys = {
   ticket: (id: string) => ['tickets', 'detail', id] as const,
   ticketRuns: (id: string) => ['tickets', 'detail', id, 'runs'] as const,
   run: (id: string) => ['runs', id] as const,
+  aiSettings: ['settings', 'ai'] as const,
   emailSettings: ['settings', 'email'] as const,
   emailStatus: ['settings', 'email', 'status'] as const,
   audit: ['audit'] as const,

@@ -289,6 +289,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/settings/ai": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace's AI triage settings (any member: agents see why a field was only
+         *     suggested).
+         */
+        get: operations["get_ai_settings"];
+        /**
+         * Replace the AI triage settings (admin). Thresholds are numbers from 0 to 1; a change is
+         *     recorded in the audit log. Runs already queued keep the mode they were queued with.
+         */
+        put: operations["put_ai_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit": {
         parameters: {
             query?: never;
@@ -615,6 +639,16 @@ export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
         /**
+         * AiSettings
+         * @description The workspace's AI triage settings.
+         */
+        AiSettings: {
+            /** @description `off` (default), `suggest` or `apply`. */
+            auto_triage: components["schemas"]["AutoTriageMode"] & unknown;
+            /** @description Per-field confidence thresholds, used in `apply` mode. */
+            thresholds: components["schemas"]["AutoTriageThresholds"] & unknown;
+        };
+        /**
          * AttachmentDto
          * @description A file that came with an email; download it from
          *     `GET /api/tickets/{ticket_id}/attachments/{id}`.
@@ -709,6 +743,32 @@ export interface components {
          * @enum {string}
          */
         AuthorType: "human" | "ai" | "customer" | "note";
+        /**
+         * @description Whether new tickets are triaged by themselves.
+         * @enum {string}
+         */
+        AutoTriageMode: "off" | "suggest" | "apply";
+        /**
+         * AutoTriageThresholds
+         * @description The confidence (0 to 1) each field's result needs to be applied in `apply` mode.
+         */
+        AutoTriageThresholds: {
+            /**
+             * Format: double
+             * @description For the category (default 0.8).
+             */
+            category: number;
+            /**
+             * Format: double
+             * @description For the priority (default 0.8).
+             */
+            priority: number;
+            /**
+             * Format: double
+             * @description For the assignee (default 0.9: a wrong assignee costs a hand-off).
+             */
+            assignee: number;
+        };
         /**
          * @description Ticket category.
          * @enum {string}
@@ -1159,6 +1219,11 @@ export interface components {
             /** @description Its status. */
             status: components["schemas"]["RunStatus"] & unknown;
         };
+        /**
+         * @description What started a triage run.
+         * @enum {string}
+         */
+        RunTrigger: "manual" | "auto_suggest" | "auto_apply";
         /**
          * SessionResponse
          * @description Signed-in user, workspace and token.
@@ -1673,9 +1738,14 @@ export interface components {
             status: components["schemas"]["RunStatus"] & unknown;
             /**
              * Format: uuid
-             * @description Who asked for it.
+             * @description Who asked for it (the nil UUID when the workspace itself queued it for an email).
              */
             started_by_user_id: string;
+            /**
+             * @description `manual` (a person asked: every result is applied), `auto_suggest` or `auto_apply`
+             *     (queued on arrival; see the persist step's `decisions` for what was applied and why).
+             */
+            trigger: components["schemas"]["RunTrigger"] & unknown;
             /** @description Why it failed. */
             error_message?: string | null;
             /**
@@ -3418,6 +3488,200 @@ export interface operations {
             };
             /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_ai_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The settings as they now are. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AiSettings"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_ai_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["AiSettings"];
+            };
+        };
+        responses: {
+            /** @description The settings as they now are. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["AiSettings"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
                 headers: {
                     [name: string]: unknown;
                 };

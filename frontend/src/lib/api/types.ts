@@ -21,6 +21,10 @@ export type AuditKind = AuditEvent['kind'];
 export type AuditPage = JsonOf<paths['/audit']['get']['responses'][200]>;
 export type AuditQuery = NonNullable<paths['/audit']['get']['parameters']['query']>;
 
+export type AiSettings = Schemas['AiSettings'];
+export type AutoTriageMode = Schemas['AutoTriageMode'];
+export type RunTrigger = Schemas['RunTrigger'];
+
 export type EmailSettings = Schemas['EmailSettings'];
 export type EmailSettingsInput = Schemas['EmailSettingsInput'];
 export type EmailTestResult = Schemas['EmailTestResult'];

@@ -167,7 +167,7 @@ impl TicketTriageWorkflow {
         &self,
         ctx: &RunCtx<'_>,
         input: AssigneeInput,
-    ) -> Result<Option<UserId>, String> {
+    ) -> Result<(Option<UserId>, Option<f64>), String> {
         // The offered candidates are checked before redaction could touch them.
         let candidates = input.candidates.clone();
         let prompt = self.prepare(prompt(input));
@@ -191,7 +191,7 @@ impl TicketTriageWorkflow {
                 }
                 let output = to_json(&verdict);
                 self.record(ctx, StepRecord::success(step, &prompt, &s, output, started)).await?;
-                Ok(assignee)
+                Ok((assignee, s.output.confidence))
             }
             Err(f) => Err(self.record_call_failure(ctx, step, &prompt, &f, started).await),
         }

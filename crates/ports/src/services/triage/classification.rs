@@ -67,7 +67,7 @@ impl TicketTriageWorkflow {
         &self,
         ctx: &RunCtx<'_>,
         input: ClassificationInput,
-    ) -> Result<Category, String> {
+    ) -> Result<(Category, Option<f64>), String> {
         let prompt = self.prepare(prompt(input));
         let started = Instant::now();
         let call = self.ask::<ClassificationOutput, _>(&prompt, check).await;
@@ -76,7 +76,7 @@ impl TicketTriageWorkflow {
             Ok(s) => {
                 let output = to_json(&s.output);
                 self.record(ctx, StepRecord::success(step, &prompt, &s, output, started)).await?;
-                Ok(s.output.category)
+                Ok((s.output.category, s.output.confidence))
             }
             Err(f) => Err(self.record_call_failure(ctx, step, &prompt, &f, started).await),
         }

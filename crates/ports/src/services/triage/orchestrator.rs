@@ -10,13 +10,14 @@ use futures::FutureExt as _;
 use futures::future::BoxFuture;
 use futures::stream::{FuturesUnordered, StreamExt as _};
 use opsflow_domain::{
-    Category, GuardrailFlag, Priority, ReplyBody, RunEvent, RunState, RunStatus, StepType,
-    TICKET_TRIAGE, TenantScope, Ticket, UserId, WorkflowRun, WorkflowRunId, prerequisites,
+    Category, GuardrailFlag, Priority, ReplyBody, RunEvent, RunState, RunStatus, RunTrigger,
+    StepType, TICKET_TRIAGE, TenantScope, Ticket, UserId, WorkflowRun, WorkflowRunId,
+    prerequisites,
 };
 
 use super::assignee::{self, AssigneeInput};
 use super::classification::ClassificationInput;
-use super::persist::Results;
+use super::persist::{Confidences, Results};
 use super::priority::PriorityInput;
 use super::prompt::TicketInput;
 use super::record::{RunCtx, store_cause};
@@ -35,9 +36,9 @@ struct RunData {
 
 /// What a model step produced.
 enum StepValue {
-    Category(Category),
-    Priority(Priority),
-    Assignee(Option<UserId>),
+    Category(Category, Option<f64>),
+    Priority(Priority, Option<f64>),
+    Assignee(Option<UserId>, Option<f64>),
     Draft(ReplyBody, Vec<GuardrailFlag>),
 }
 
@@ -47,15 +48,25 @@ struct Outputs {
     category: Option<Category>,
     priority: Option<Priority>,
     assignee: Option<Option<UserId>>,
+    confidence: Confidences,
     draft: Option<(ReplyBody, Vec<GuardrailFlag>)>,
 }
 
 impl Outputs {
     fn store(&mut self, value: StepValue) {
         match value {
-            StepValue::Category(c) => self.category = Some(c),
-            StepValue::Priority(p) => self.priority = Some(p),
-            StepValue::Assignee(a) => self.assignee = Some(a),
+            StepValue::Category(c, confidence) => {
+                self.category = Some(c);
+                self.confidence.category = confidence;
+            }
+            StepValue::Priority(p, confidence) => {
+                self.priority = Some(p);
+                self.confidence.priority = confidence;
+            }
+            StepValue::Assignee(a, confidence) => {
+                self.assignee = Some(a);
+                self.confidence.assignee = confidence;
+            }
             StepValue::Draft(body, flags) => self.draft = Some((body, flags)),
         }
     }
@@ -66,6 +77,7 @@ impl Outputs {
             category: self.category?,
             priority: self.priority?,
             assignee: self.assignee?,
+            confidence: self.confidence,
             body,
             flags,
         })
@@ -144,6 +156,7 @@ impl TicketTriageWorkflow {
             workflow_type: TICKET_TRIAGE.to_owned(),
             status,
             started_by_user_id: scope.user_id(),
+            trigger: RunTrigger::Manual,
             error_message: None,
             started_at: now,
             finished_at: None,
@@ -315,21 +328,33 @@ impl TicketTriageWorkflow {
         match step {
             StepType::Classification => {
                 let input = ClassificationInput { ticket };
-                async move { (step, self.classify(ctx, input).await.map(StepValue::Category)) }
-                    .boxed()
+                async move {
+                    (step, self.classify(ctx, input).await.map(|(c, p)| StepValue::Category(c, p)))
+                }
+                .boxed()
             }
             StepType::Priority => {
                 let Some(category) = outputs.category else {
                     return futures::future::ready((step, Err(missing(step)))).boxed();
                 };
                 let input = PriorityInput { ticket, category };
-                async move { (step, self.prioritise(ctx, input).await.map(StepValue::Priority)) }
-                    .boxed()
+                async move {
+                    (
+                        step,
+                        self.prioritise(ctx, input).await.map(|(v, p)| StepValue::Priority(v, p)),
+                    )
+                }
+                .boxed()
             }
             StepType::AssigneeSuggestion => {
                 let input = AssigneeInput { ticket, candidates: data.candidates.clone() };
                 async move {
-                    (step, self.suggest_assignee(ctx, input).await.map(StepValue::Assignee))
+                    (
+                        step,
+                        self.suggest_assignee(ctx, input)
+                            .await
+                            .map(|(a, p)| StepValue::Assignee(a, p)),
+                    )
                 }
                 .boxed()
             }

@@ -4,8 +4,9 @@
 use std::time::Instant;
 
 use opsflow_domain::{
-    Category, GuardrailFlag, Priority, ReplyBody, RunEvent, RunStatus, StepType, Ticket,
-    TicketPatch, UserId,
+    AutoTriageThresholds, Category, FieldDecision, FieldOutcome, GuardrailFlag, Priority,
+    ReplyBody, RunEvent, RunStatus, RunTrigger, StepType, Ticket, TicketPatch, TriageField, UserId,
+    decide_field,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -16,11 +17,20 @@ use crate::error::AppResult;
 use crate::llm::TokenUsage;
 use crate::repos::TriageOutcome;
 
+/// The confidence each field's step gave (`None` when it gave none).
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Confidences {
+    pub(super) category: Option<f64>,
+    pub(super) priority: Option<f64>,
+    pub(super) assignee: Option<f64>,
+}
+
 /// What the model steps produced, ready to be written.
 pub(super) struct Results {
     pub(super) category: Category,
     pub(super) priority: Priority,
     pub(super) assignee: Option<UserId>,
+    pub(super) confidence: Confidences,
     pub(super) body: ReplyBody,
     pub(super) flags: Vec<GuardrailFlag>,
 }
@@ -34,21 +44,68 @@ struct Input {
 
 #[derive(Serialize)]
 struct PatchSnapshot {
-    category: Category,
-    priority: Priority,
+    category: Option<Category>,
+    priority: Option<Priority>,
     assignee_id: Option<UserId>,
 }
 
-/// The persist step's `output_snapshot`.
+/// The persist step's `output_snapshot`: the ticket's fields after the write, and for each
+/// field whether the run's result was applied or only suggested, and why.
 #[derive(Serialize)]
 struct Output {
     ticket_id: String,
-    category: Category,
-    priority: Priority,
+    category: Option<Category>,
+    priority: Option<Priority>,
     assignee_id: Option<UserId>,
     assignee_changed: bool,
     draft_reply_id: String,
     guardrail_flags: Vec<String>,
+    trigger: RunTrigger,
+    decisions: Vec<Decision>,
+}
+
+/// One field's decision with the value the run proposed.
+#[derive(Serialize)]
+struct Decision {
+    #[serde(flatten)]
+    decision: FieldDecision,
+    /// The proposed value (`category`/`priority` text, assignee user id; `null` when the run had
+    /// no assignee to propose).
+    value: Value,
+}
+
+/// The decision on each field: the ticket as it is now (a person may have set a field while the
+/// run was under way) and the workspace thresholds decide for runs queued on arrival.
+fn decisions(
+    trigger: RunTrigger,
+    current: &Ticket,
+    thresholds: &AutoTriageThresholds,
+    results: &Results,
+) -> Vec<Decision> {
+    let c = results.confidence;
+    let fields = [
+        (TriageField::Category, c.category, current.category.is_some(), to_json(&results.category)),
+        (TriageField::Priority, c.priority, current.priority.is_some(), to_json(&results.priority)),
+        (
+            TriageField::Assignee,
+            c.assignee,
+            current.assignee_id.is_some(),
+            to_json(&results.assignee),
+        ),
+    ];
+    fields
+        .into_iter()
+        .map(|(field, confidence, set_by_person, value)| Decision {
+            decision: decide_field(trigger, field, confidence, thresholds, set_by_person),
+            value,
+        })
+        .collect()
+}
+
+fn applied(decisions: &[Decision], field: TriageField) -> bool {
+    decisions
+        .iter()
+        .any(|d| d.decision.field == field && d.decision.outcome == FieldOutcome::Applied)
 }
 
 impl TicketTriageWorkflow {
@@ -59,9 +116,28 @@ impl TicketTriageWorkflow {
         ticket: Ticket,
         results: Results,
     ) -> AppResult<TriageResult> {
-        let Results { category, priority, assignee, body, flags } = results;
         let started = Instant::now();
         let scope = ctx.scope;
+        let trigger = ctx.run.trigger;
+        // A run queued on arrival decides per field against the ticket as it is now and the
+        // workspace's current thresholds; a person's run applies everything, as before.
+        let (ticket, thresholds) = if trigger.is_auto() {
+            match futures::try_join!(self.tickets.get(scope, ticket.id), self.tenants.get(scope)) {
+                Ok((current, tenant)) => (current, tenant.auto_triage.thresholds),
+                Err(e) => {
+                    let message = format!(
+                        "persist step failed: could not read the ticket and the workspace \
+                         thresholds: {}",
+                        store_cause(&e)
+                    );
+                    return self.fail(ctx, ticket, message).await;
+                }
+            }
+        } else {
+            (ticket, AutoTriageThresholds::default())
+        };
+        let decided = decisions(trigger, &ticket, &thresholds, &results);
+        let Results { category, priority, assignee, body, flags, .. } = results;
         // `persist` is written by `complete_run` in the same transaction, so the state machine
         // must allow it before anything is sent.
         let succeeded = match ctx.peek(RunEvent::StepCompleted(StepType::Persist)) {
@@ -70,23 +146,37 @@ impl TicketTriageWorkflow {
         };
         let now = self.clock.now();
         let mut patch = TicketPatch::default();
-        classification::persist(&mut patch, category);
-        priority::persist(&mut patch, priority);
-        assignee::persist(&mut patch, assignee);
+        let category_applied = applied(&decided, TriageField::Category);
+        let priority_applied = applied(&decided, TriageField::Priority);
+        let assignee_applied = applied(&decided, TriageField::Assignee).then_some(assignee);
+        if category_applied {
+            classification::persist(&mut patch, category);
+        }
+        if priority_applied {
+            priority::persist(&mut patch, priority);
+        }
+        assignee::persist(&mut patch, assignee_applied.flatten());
         let draft = reply_draft::persist(scope, &ticket, body, now);
-        let (assignee_after, assignee_changed) = assignee::persisted(&ticket, assignee);
+        let (assignee_after, assignee_changed) =
+            assignee::persisted(&ticket, assignee_applied.flatten());
         let input = to_json(&Input {
-            patch: PatchSnapshot { category, priority, assignee_id: assignee },
+            patch: PatchSnapshot {
+                category: category_applied.then_some(category),
+                priority: priority_applied.then_some(priority),
+                assignee_id: assignee_applied.flatten(),
+            },
             draft_reply_id: draft.id.to_string(),
         });
         let output = to_json(&Output {
             ticket_id: ticket.id.to_string(),
-            category,
-            priority,
+            category: if category_applied { Some(category) } else { ticket.category },
+            priority: if priority_applied { Some(priority) } else { ticket.priority },
             assignee_id: assignee_after,
             assignee_changed,
             draft_reply_id: draft.id.to_string(),
             guardrail_flags: flag_names(&flags),
+            trigger,
+            decisions: decided,
         });
         let record = StepRecord {
             step_type: StepType::Persist,

@@ -72,7 +72,7 @@ impl TicketTriageWorkflow {
         &self,
         ctx: &RunCtx<'_>,
         input: PriorityInput,
-    ) -> Result<Priority, String> {
+    ) -> Result<(Priority, Option<f64>), String> {
         let prompt = self.prepare(prompt(input));
         let started = Instant::now();
         let call = self.ask::<PriorityOutput, _>(&prompt, check).await;
@@ -81,7 +81,7 @@ impl TicketTriageWorkflow {
             Ok(s) => {
                 let output = to_json(&s.output);
                 self.record(ctx, StepRecord::success(step, &prompt, &s, output, started)).await?;
-                Ok(s.output.priority)
+                Ok((s.output.priority, s.output.confidence))
             }
             Err(f) => Err(self.record_call_failure(ctx, step, &prompt, &f, started).await),
         }

@@ -25,7 +25,12 @@ const FAILURE_REASONS: Record<string, string> = {
   user_deactivated: 'user is deactivated',
 };
 
-const SETTINGS_FIELDS: Record<string, string> = { name: 'name', policies: 'reply policies' };
+const SETTINGS_FIELDS: Record<string, string> = {
+  name: 'name',
+  policies: 'reply policies',
+  'auto_triage.mode': 'auto-triage mode',
+  'auto_triage.thresholds': 'auto-triage thresholds',
+};
 
 const EMAIL_FIELDS: Record<string, string> = {
   enabled: 'on/off switch',
@@ -75,7 +80,11 @@ export function describeEvent(event: AuditEvent): string {
         .split(',')
         .filter(Boolean)
         .map((f) => SETTINGS_FIELDS[f] ?? f);
-      return fields.length ? `Changed the workspace ${fields.join(' and ')}` : 'Changed settings';
+      const summary = fields.length
+        ? `Changed the workspace ${fields.join(' and ')}`
+        : 'Changed settings';
+      // The new auto-triage settings, e.g. `mode=apply category>=0.80 …`.
+      return detail.auto_triage ? `${summary} (${detail.auto_triage})` : summary;
     }
     case 'inbound_token_rotated':
       return 'Rotated the inbound email address (the old one stopped working)';

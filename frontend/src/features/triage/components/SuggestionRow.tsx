@@ -1,8 +1,8 @@
-import { Anchor, Badge, Group, Stack, Text, Tooltip } from '@mantine/core';
+import { Anchor, Badge, Button, Group, Stack, Text, Tooltip } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { IconSparkles } from '@tabler/icons-react';
 import { type ReactNode, useId } from 'react';
-import type { Confidence } from './steps';
+import { type Confidence, decisionText, type FieldDecision } from './steps';
 
 /** One AI suggestion: its value, its reasoning on demand, and the control to override it. */
 export function SuggestionRow({
@@ -11,6 +11,9 @@ export function SuggestionRow({
   reason,
   overridden,
   confidence = null,
+  decision = null,
+  onApply,
+  applying = false,
   children,
 }: {
   title: string;
@@ -18,6 +21,11 @@ export function SuggestionRow({
   reason: string | null;
   overridden: boolean;
   confidence?: Confidence | null;
+  /** Set for runs queued on arrival: whether the field was applied or only suggested. */
+  decision?: FieldDecision | null;
+  /** Offered while the suggestion is not the ticket's value: sets it in one click. */
+  onApply?: () => void;
+  applying?: boolean;
   children: ReactNode;
 }) {
   const [open, { toggle }] = useDisclosure(false);
@@ -59,10 +67,37 @@ export function SuggestionRow({
               </Badge>
             </Tooltip>
           )}
+          {decision && (
+            <Badge
+              variant="light"
+              color={
+                decision.outcome === 'applied'
+                  ? 'teal'
+                  : decision.outcome === 'kept_human'
+                    ? 'blue'
+                    : 'gray'
+              }
+              tt="none"
+              data-testid="decision"
+            >
+              {decisionText(decision)}
+            </Badge>
+          )}
           {overridden && (
             <Badge variant="outline" color="orange">
               Overridden
             </Badge>
+          )}
+          {onApply && (
+            <Button
+              size="compact-xs"
+              variant="light"
+              color="violet"
+              onClick={onApply}
+              loading={applying}
+            >
+              Apply suggestion
+            </Button>
           )}
         </Group>
         {reason && (

@@ -25,7 +25,7 @@ import { formatDateTime } from '@/lib/format';
 import { isActive, useRun, useStartTriage } from '../api/triage';
 import { DraftEditor } from './DraftEditor';
 import { SuggestionRow } from './SuggestionRow';
-import { nameOf, suggestionsFrom, usersFromSnapshots } from './steps';
+import { type DecisionField, nameOf, suggestionsFrom, usersFromSnapshots } from './steps';
 import { TriageProgress } from './TriageProgress';
 
 const NONE = '__none__';
@@ -79,6 +79,17 @@ export function TriagePanel({
   const edited = !!draft && (draftDirty || draft.updated_at !== draft.created_at);
   const trigger = () => (edited ? setConfirming(true) : startRun());
   const suggestions = run?.status === 'succeeded' ? suggestionsFrom(steps) : null;
+  // Decisions are shown for runs queued on arrival; a person's run applies every result.
+  const auto = !!run && run.trigger !== 'manual';
+  const decisionOf = (field: DecisionField) =>
+    auto ? (suggestions?.decisions[field] ?? null) : null;
+  // A suggestion left as a suggestion, whose value the ticket does not have yet.
+  const pending = (field: DecisionField, current?: string | null, value?: string | null) =>
+    decisionOf(field)?.outcome === 'suggested' && value != null && (current ?? null) !== value;
+  // A field still empty after a suggest-only decision was not overridden: it awaits a person.
+  const overridden = (field: DecisionField, current?: string | null, value?: string | null) =>
+    (current ?? null) !== (value ?? null) &&
+    !(decisionOf(field)?.outcome === 'suggested' && current == null);
   const people: Pick<User, 'id' | 'name'>[] = users.length ? [...users] : usersFromSnapshots(steps);
   const startError =
     start.error && !(start.error instanceof ApiError && start.error.activeRunId)
@@ -172,7 +183,19 @@ export function TriagePanel({
                 suggested={label(suggestions.category.value)}
                 reason={suggestions.category.reason}
                 confidence={suggestions.category.confidence}
-                overridden={ticket.category !== suggestions.category.value}
+                decision={decisionOf('category')}
+                overridden={overridden('category', ticket.category, suggestions.category.value)}
+                applying={update.isPending}
+                onApply={
+                  pending('category', ticket.category, suggestions.category.value)
+                    ? () =>
+                        update.mutate({
+                          category: suggestions.category?.value as NonNullable<
+                            typeof ticket.category
+                          >,
+                        })
+                    : undefined
+                }
               >
                 <Select
                   aria-label="Category"
@@ -199,7 +222,19 @@ export function TriagePanel({
                 suggested={label(suggestions.priority.value)}
                 reason={suggestions.priority.reason}
                 confidence={suggestions.priority.confidence}
-                overridden={ticket.priority !== suggestions.priority.value}
+                decision={decisionOf('priority')}
+                overridden={overridden('priority', ticket.priority, suggestions.priority.value)}
+                applying={update.isPending}
+                onApply={
+                  pending('priority', ticket.priority, suggestions.priority.value)
+                    ? () =>
+                        update.mutate({
+                          priority: suggestions.priority?.value as NonNullable<
+                            typeof ticket.priority
+                          >,
+                        })
+                    : undefined
+                }
               >
                 <SegmentedControl
                   aria-label="Priority"
@@ -220,7 +255,14 @@ export function TriagePanel({
                 suggested={nameOf(people, suggestions.assignee.value)}
                 reason={suggestions.assignee.reason}
                 confidence={suggestions.assignee.confidence}
-                overridden={ticket.assignee_id !== suggestions.assignee.value}
+                decision={decisionOf('assignee')}
+                overridden={overridden('assignee', ticket.assignee_id, suggestions.assignee.value)}
+                applying={update.isPending}
+                onApply={
+                  pending('assignee', ticket.assignee_id, suggestions.assignee.value)
+                    ? () => update.mutate({ assignee_id: suggestions.assignee?.value ?? null })
+                    : undefined
+                }
               >
                 <Select
                   aria-label="Assignee"

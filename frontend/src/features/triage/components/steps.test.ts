@@ -85,3 +85,39 @@ describe('confidence of a suggestion', () => {
     });
   });
 });
+
+describe('auto-triage decisions', () => {
+  it('reads the persist step decisions and summarises them', async () => {
+    const { decisionsFrom, outputSummary } = await import('./steps');
+    const { steps: fixtureSteps } = await import('@/test/fixtures');
+    const persist = {
+      ...fixtureSteps[fixtureSteps.length - 1]!,
+      output_snapshot: {
+        trigger: 'auto_apply',
+        decisions: [
+          { field: 'category', outcome: 'applied', confidence: 0.9, threshold: 0.8, reason: 'x' },
+          {
+            field: 'priority',
+            outcome: 'suggested',
+            confidence: 0.62,
+            threshold: 0.8,
+            reason: 'confidence 0.62 < 0.80',
+          },
+          { field: 'sentiment', outcome: 'applied', reason: 'unknown fields are ignored' },
+        ],
+      },
+    };
+    const decided = decisionsFrom(persist);
+    expect(Object.keys(decided)).toEqual(['category', 'priority']);
+    expect(decided.priority).toEqual({
+      outcome: 'suggested',
+      confidence: 0.62,
+      threshold: 0.8,
+      reason: 'confidence 0.62 < 0.80',
+    });
+    expect(outputSummary(persist, [])).toBe(
+      'Auto-applied: category · Suggested only: priority · AI draft saved',
+    );
+    expect(decisionsFrom(undefined)).toEqual({});
+  });
+});

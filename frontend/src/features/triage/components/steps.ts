@@ -60,11 +60,68 @@ export interface Confidence {
   source: 'calibrated' | 'self_reported';
 }
 
+/** What a run queued on arrival did with one field (the persist step's `decisions`). */
+export interface FieldDecision {
+  outcome: 'applied' | 'suggested' | 'kept_human';
+  confidence: number | null;
+  threshold: number | null;
+  /** e.g. `confidence 0.62 < 0.80`. */
+  reason: string;
+}
+
+export type DecisionField = 'category' | 'priority' | 'assignee';
+
 export interface Suggestions {
   category: FieldSuggestion | null;
   priority: FieldSuggestion | null;
   assignee: FieldSuggestion | null;
   draft: { body: string | null; flags: string[] } | null;
+  /** Per field, for runs that record decisions (every run since auto-triage). */
+  decisions: Partial<Record<DecisionField, FieldDecision>>;
+}
+
+const OUTCOMES: readonly FieldDecision['outcome'][] = ['applied', 'suggested', 'kept_human'];
+
+function num(value: unknown): number | null {
+  return typeof value === 'number' && Number.isFinite(value) ? value : null;
+}
+
+/** How a run queued on arrival left this field, as people read it. */
+export function decisionText(decision: FieldDecision): string {
+  switch (decision.outcome) {
+    case 'applied':
+      return 'Auto-applied';
+    case 'kept_human':
+      return 'Kept your value';
+    case 'suggested':
+      return `Suggested (${decision.reason})`;
+  }
+}
+
+/** The per-field decisions a persist step recorded. */
+export function decisionsFrom(
+  persist: WorkflowStep | undefined,
+): Partial<Record<DecisionField, FieldDecision>> {
+  const list = asObject(persist?.output_snapshot).decisions;
+  const found: Partial<Record<DecisionField, FieldDecision>> = {};
+  if (!Array.isArray(list)) return found;
+  for (const item of list) {
+    const d = asObject(item);
+    const field = d.field;
+    const outcome = d.outcome as FieldDecision['outcome'];
+    if (
+      (field === 'category' || field === 'priority' || field === 'assignee') &&
+      OUTCOMES.includes(outcome)
+    ) {
+      found[field] = {
+        outcome,
+        confidence: num(d.confidence),
+        threshold: num(d.threshold),
+        reason: str(d.reason) ?? '',
+      };
+    }
+  }
+  return found;
 }
 
 /** The confidence a step stated, labelled by where it came from. */
@@ -100,6 +157,7 @@ export function suggestionsFrom(steps: readonly WorkflowStep[]): Suggestions {
     draft: r
       ? { body: str(out(r).reply_body), flags: [...new Set(r.guardrail_flags ?? [])] }
       : null,
+    decisions: decisionsFrom(ok(by.persist)),
   };
 }
 
@@ -166,8 +224,22 @@ export function outputSummary(
       const body = str(output.reply_body);
       return body ? `Reply: “${truncate(body, 140)}”` : 'No reply drafted';
     }
-    case 'persist':
-      return 'Ticket updated and AI draft saved';
+    case 'persist': {
+      const decided = Object.entries(decisionsFrom(step));
+      if (output.trigger === 'manual' || output.trigger === undefined || !decided.length) {
+        return 'Ticket updated and AI draft saved';
+      }
+      const named = (outcome: FieldDecision['outcome']) =>
+        decided.filter(([, d]) => d.outcome === outcome).map(([field]) => field);
+      const parts = [
+        named('applied').length ? `Auto-applied: ${named('applied').join(', ')}` : null,
+        named('suggested').length ? `Suggested only: ${named('suggested').join(', ')}` : null,
+        named('kept_human').length
+          ? `Kept people’s values: ${named('kept_human').join(', ')}`
+          : null,
+      ].filter(Boolean);
+      return `${parts.join(' · ')} · AI draft saved`;
+    }
     default:
       return unknownStep(step.step_type);
   }
