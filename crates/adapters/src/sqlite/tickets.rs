@@ -433,10 +433,46 @@ async fn count_rows(
     u64::try_from(total).map_err(RepoError::unexpected)
 }
 
+/// The exact count of a query that filters on status, priority and assignee only (every view
+/// of the list) as a sum over the tenant's `ticket_counts` rows, which triggers keep in the
+/// transaction of every ticket write. `None` for a query with other filters or a search.
+fn counter_sum(tenant: TenantId, query: &TicketQuery) -> Option<(String, Vec<Arg>)> {
+    if query.category.is_some() || query.number.is_some() || !query.search.is_empty() {
+        return None;
+    }
+    let mut sql =
+        String::from("SELECT COALESCE(SUM(n), 0) AS n FROM ticket_counts WHERE tenant_id = ?");
+    let mut args = vec![Arg::Blob(blob(tenant.as_uuid()))];
+    in_list(&mut sql, &mut args, "status", query.statuses.iter().map(|s| s.as_str()));
+    in_list(&mut sql, &mut args, "priority", query.priorities.iter().map(|p| p.as_str()));
+    match query.assignee {
+        Some(AssigneeFilter::User(u)) => {
+            sql.push_str(" AND assignee_id = ?");
+            args.push(Arg::Blob(blob(u.as_uuid())));
+        }
+        Some(AssigneeFilter::Unassigned) => sql.push_str(" AND assignee_id = x''"),
+        None => {}
+    }
+    Some((sql, args))
+}
+
 #[async_trait]
 impl TicketRepository for SqliteStore {
     async fn count(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<u64> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
+        if let Some((sql, args)) = counter_sum(scope.tenant_id(), query) {
+            let mut q = sqlx::query_scalar::<Sqlite, i64>(AssertSqlSafe(sql));
+            for a in &args {
+                q = match a {
+                    Arg::Blob(b) => q.bind(b.clone()),
+                    Arg::Text(t) => q.bind(t.clone()),
+                    Arg::Int(n) => q.bind(*n),
+                    Arg::Null => q.bind(None::<i64>),
+                };
+            }
+            let n = q.fetch_one(&mut *conn).await.map_err(db_err)?;
+            return u64::try_from(n).map_err(RepoError::unexpected);
+        }
         let (search, filter, args) = planned_filter(&mut conn, scope.tenant_id(), query).await?;
         count_rows(&mut conn, query, search.as_ref(), &filter, &args, None).await
     }
@@ -549,9 +585,9 @@ impl TicketRepository for SqliteStore {
         scope: &TenantScope,
     ) -> RepoResult<HashMap<UserId, u64>> {
         let found: Vec<(Vec<u8>, i64)> = sqlx::query_as(
-            "SELECT assignee_id, COUNT(*) FROM tickets \
-             WHERE tenant_id = ? AND assignee_id IS NOT NULL AND status IN ('new', 'open', 'pending') \
-             GROUP BY assignee_id",
+            "SELECT assignee_id, SUM(n) FROM ticket_counts \
+             WHERE tenant_id = ? AND assignee_id != x'' AND status IN ('new', 'open', 'pending') \
+             GROUP BY assignee_id HAVING SUM(n) > 0",
         )
         .bind(blob(scope.tenant_id().as_uuid()))
         .fetch_all(&self.pool)

@@ -88,6 +88,7 @@ macro_rules! contract_tests {
             search_covers_sent_replies_and_notes_but_not_drafts,
             search_words_that_look_like_query_syntax_are_plain_words,
             a_reply_or_note_is_last_activity,
+            view_counts_stay_exact_through_random_writes,
             ticket_list_paginates_newest_first_with_total,
             keyset_pages_walk_every_sort_without_gaps_or_repeats,
             list_counts_are_exact_up_to_the_cap,
@@ -1015,6 +1016,134 @@ pub async fn a_reply_or_note_is_last_activity<S: Store>(store: Arc<S>) {
         }
     }
     assert_eq!(seen, vec![tickets[1].id, tickets[0].id, tickets[2].id]);
+}
+
+/// Every ticket of the tenant, read back through keyset pages.
+async fn all_tickets<S: Store>(store: &S, scope: &TenantScope) -> Vec<Ticket> {
+    let mut all = Vec::new();
+    let mut q = query();
+    loop {
+        let page = TicketRepository::list(store, scope, &q).await.unwrap();
+        all.extend(page.items);
+        match page.next {
+            Some(next) => q.after = Some(next),
+            None => return all,
+        }
+    }
+}
+
+pub async fn view_counts_stay_exact_through_random_writes<S: Store>(store: Arc<S>) {
+    use opsflow_domain::TicketView;
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let agent = new_user(a.tenant.id, "Agent", "agent@alpha.test", Role::Agent, now_ms());
+    UserRepository::create(&*store, &a.scope, &agent).await.unwrap();
+    let agent_scope = TenantScope::new(a.tenant.id, agent.id, Role::Agent);
+    // Another tenant's writes must not move this tenant's counts.
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let base = now_ms();
+    let statuses = [
+        TicketStatus::New,
+        TicketStatus::Open,
+        TicketStatus::Pending,
+        TicketStatus::Replied,
+        TicketStatus::Closed,
+    ];
+    let priorities = [None, Some(Priority::Low), Some(Priority::High), Some(Priority::Urgent)];
+    let assignees = [None, Some(a.admin.id), Some(agent.id)];
+    // A small linear congruential generator: the sequence is random-looking and repeatable.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        state =
+            state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(state >> 33).unwrap() % n
+    };
+    let mut ids = Vec::new();
+    for step in 0..120_i64 {
+        let when = at(base, step);
+        match next(5) {
+            0 | 1 if ids.len() < 60 || step < 20 => {
+                let count = 1 + next(4);
+                let batch: Vec<Ticket> = (0..count)
+                    .map(|_| {
+                        let mut t = new_ticket(&a.scope, "Counted", "body", when);
+                        t.status = statuses[next(statuses.len())];
+                        t.priority = priorities[next(priorities.len())];
+                        t.assignee_id = assignees[next(assignees.len())];
+                        t
+                    })
+                    .collect();
+                ids.extend(batch.iter().map(|t| t.id));
+                if count == 1 {
+                    TicketRepository::create(&*store, &a.scope, &batch[0]).await.unwrap();
+                } else {
+                    store.create_many(&a.scope, &batch).await.unwrap();
+                }
+                let tb = new_ticket(&b.scope, "Other tenant", "body", when);
+                TicketRepository::create(&*store, &b.scope, &tb).await.unwrap();
+            }
+            2 if !ids.is_empty() => {
+                // A bulk edit: one change applied to several tickets, one update each.
+                let patch = TicketPatch {
+                    status: Some(statuses[next(statuses.len())]),
+                    assignee_id: Some(assignees[next(assignees.len())]),
+                    ..TicketPatch::default()
+                };
+                for _ in 0..1 + next(6) {
+                    let id = ids[next(ids.len())];
+                    TicketRepository::update(&*store, &a.scope, id, &patch, when).await.unwrap();
+                }
+            }
+            3 if !ids.is_empty() => {
+                let id = ids[next(ids.len())];
+                let reply = human_reply(&a.scope, id, "Status by reply", when);
+                let status = Some(statuses[next(statuses.len())]);
+                ReplyRepository::add(&*store, &a.scope, &reply, status, None, when).await.unwrap();
+            }
+            _ if !ids.is_empty() => {
+                let id = ids[next(ids.len())];
+                let patch = TicketPatch {
+                    priority: Some(priorities[next(priorities.len())]),
+                    status: (next(2) == 0).then(|| statuses[next(statuses.len())]),
+                    ..TicketPatch::default()
+                };
+                TicketRepository::update(&*store, &a.scope, id, &patch, when).await.unwrap();
+            }
+            _ => {}
+        }
+        if step % 30 == 29 || step == 119 {
+            let all = all_tickets(&*store, &a.scope).await;
+            assert_eq!(all.len(), ids.len());
+            for (scope, me) in [(&a.scope, a.admin.id), (&agent_scope, agent.id)] {
+                for view in TicketView::ALL {
+                    let q = TicketQuery::for_view(*view, me);
+                    let want = all
+                        .iter()
+                        .filter(|t| q.statuses.contains(&t.status))
+                        .filter(|t| {
+                            q.priorities.is_empty()
+                                || t.priority.is_some_and(|p| q.priorities.contains(&p))
+                        })
+                        .filter(|t| match q.assignee {
+                            Some(AssigneeFilter::User(u)) => t.assignee_id == Some(u),
+                            Some(AssigneeFilter::Unassigned) => t.assignee_id.is_none(),
+                            None => true,
+                        })
+                        .count() as u64;
+                    let got = TicketRepository::count(&*store, scope, &q).await.unwrap();
+                    assert_eq!(got, want, "{view:?} for {me:?} after step {step}");
+                }
+            }
+            let open: HashMap<UserId, u64> = all
+                .iter()
+                .filter(|t| TicketStatus::WAITING.contains(&t.status))
+                .filter_map(|t| t.assignee_id)
+                .fold(HashMap::new(), |mut m, u| {
+                    *m.entry(u).or_default() += 1;
+                    m
+                });
+            assert_eq!(store.open_counts_by_assignee(&a.scope).await.unwrap(), open);
+        }
+    }
 }
 
 pub async fn ticket_list_paginates_newest_first_with_total<S: Store>(store: Arc<S>) {
