@@ -511,3 +511,58 @@ pub async fn flagged_replies_need_confirmation_which_is_audited(ctx: Ctx) {
     assert!(matches!(r.status, 400 | 422), "{}", r.text);
     assert!(r.text.contains("confirm_warnings"), "{}", r.text);
 }
+
+pub async fn search_finds_reply_and_note_text_and_takes_any_input(ctx: Ctx) {
+    use serde_json::json;
+    let app = ctx.spawn().await;
+    let a = app.signup("Alpha Agency", "ann@alpha.example").await;
+    let b = app.signup("Beta Bureau", "ben@beta.example").await;
+    let t = make(&app, &a, "Scanner offline").await;
+    let other = make(&app, &a, "Password reset").await;
+    let bt = make(&app, &b, "Scanner offline too").await;
+    app.post(
+        &format!("/api/tickets/{}/replies", id(&t)),
+        Some(&a.token),
+        json!({"body": "Please power-cycle the Brother unit"}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        &format!("/api/tickets/{}/notes", id(&t)),
+        Some(&a.token),
+        json!({"body": "Vendor case VX-4471 opened"}),
+    )
+    .await
+    .expect(201);
+    // Reply and note words, by prefix; the reply is also the ticket's last activity.
+    assert_eq!(ids(&app.list(&a.token, "q=broth").await), vec![id(&t)]);
+    assert_eq!(ids(&app.list(&a.token, "q=vx+4471").await), vec![id(&t)]);
+    assert_eq!(ids(&app.list(&a.token, "q=scanner+vendor").await), vec![id(&t)]);
+    let by_activity = app.list(&a.token, "sort=last_activity").await;
+    assert_eq!(ids(&by_activity), vec![id(&t), id(&other)]);
+    // The other workspace finds neither its neighbour's replies nor its notes.
+    assert_eq!(app.list(&b.token, "q=brother").await["total"], 0);
+    assert_eq!(app.list(&b.token, "q=vx").await["total"], 0);
+    assert_eq!(ids(&app.list(&b.token, "q=scanner").await), vec![id(&bt)]);
+
+    // What users type that means something to a query language is plain text here: never a
+    // 500, and the letters and digits in it still search.
+    let cases = [
+        ("%22scanner", vec![id(&t)]),
+        ("scan*", vec![id(&t)]),
+        ("-offline", vec![id(&t)]),
+        ("offline%3Ascanner", vec![id(&t)]),
+        // As FTS5 syntax these would find a ticket; as plain words ("near", "or") they do not.
+        ("NEAR(scanner+offline)", vec![]),
+        ("(password", vec![id(&other)]),
+        ("password+OR+scanner", vec![]),
+        ("%22%22%22", vec![id(&other), id(&t)]),
+        ("*", vec![id(&other), id(&t)]),
+        ("%5E%7B%7D%3A", vec![id(&other), id(&t)]),
+    ];
+    // (Input without letters or digits searches nothing: the whole list, newest first.)
+    for (q, want) in cases {
+        let page = app.list(&a.token, &format!("q={q}")).await;
+        assert_eq!(ids(&page), want, "q={q}");
+    }
+}
