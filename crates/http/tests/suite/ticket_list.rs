@@ -432,7 +432,9 @@ pub async fn internal_notes_stay_internal_and_in_the_workspace(ctx: Ctx) {
 
     let after = app.ticket(&a.token, &id(&t)).await;
     assert_eq!(after["ticket"]["status"], before["ticket"]["status"], "a note is not a reply");
-    assert_eq!(after["ticket"]["updated_at"], before["ticket"]["updated_at"]);
+    // A note is activity on the ticket, though: its last activity is now the note.
+    assert_eq!(after["ticket"]["updated_at"], r.json["created_at"], "the note is last activity");
+    assert_ne!(after["ticket"]["updated_at"], before["ticket"]["updated_at"]);
     let replies = after["replies"].as_array().expect("replies");
     let drafts = replies.iter().filter(|r| r["author_type"] == "ai" && r["draft"] == true).count();
     assert_eq!(drafts, 1, "the AI draft stays: {replies:?}");
