@@ -678,9 +678,10 @@ fn render_markdown(
         .find(|s| s.name == "health")
         .map_or(0.0, |s| s.stats.requests_per_sec());
     let mut out = format!(
-        "## REST API on {backend}: {} tickets, {} workspaces\n\n",
+        "## REST API on {backend}: {} tickets, {} workspace{}\n\n",
         thousands(report.seeded),
-        args.tenants
+        args.tenants,
+        if args.tenants == 1 { "" } else { "s" }
     );
     out.push_str(&machine.markdown());
     let _ = writeln!(
