@@ -287,16 +287,17 @@ pub trait TicketRepository: Send + Sync + 'static {
     /// A filtered page in `query.sort` order, with the count of matches up to
     /// [`TicketListPage::COUNT_CAP`] and the cursor of the next page. The page starts just after
     /// `query.after` when set (keyset paging: the cost does not grow with depth), else at
-    /// `query.page`. `query.search` words must each be a prefix of a keyword of the ticket (see
-    /// [`opsflow_domain::search`]). Implementations read `page_size + 1` rows and build the
+    /// `query.page`. `query.search` words must each be a prefix of a keyword of the ticket's
+    /// text or of its sent replies and notes (see [`opsflow_domain::search`]). Implementations read `page_size + 1` rows and build the
     /// page with [`TicketListPage::from_rows`].
     ///
     /// # Errors
     /// `Unexpected`.
     async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<TicketListPage>;
 
-    /// How many tickets match the query's filters (paging and order are ignored): an exact,
-    /// indexed `COUNT`, used for the views' counts.
+    /// How many tickets match the query's filters (paging and order are ignored), exactly;
+    /// used for the views' counts. A store may answer a status/priority/assignee-only query
+    /// (every view) from per-workspace counters kept in its write transactions.
     ///
     /// # Errors
     /// `Unexpected`.
@@ -330,6 +331,8 @@ pub trait TicketRepository: Send + Sync + 'static {
 pub trait ReplyRepository: Send + Sync + 'static {
     /// Adds a reply; in the same transaction optionally sets the ticket's status (and
     /// `updated_at = now`) and deletes the unsent draft `consume_draft` the reply replaces. A
+    /// sent reply or note (not an unsent draft) is the ticket's last activity (`updated_at`
+    /// moves to it even without a status) and its text becomes searchable. A
     /// sent reply by a person also retires every unsent AI draft of the ticket, so the customer
     /// is not answered twice (without transactions, MongoDB does that last, best effort).
     ///

@@ -423,7 +423,18 @@ pub fn ticket_keywords(t: &Ticket) -> BTreeSet<String> {
     ])
 }
 
-/// A ticket as stored in `tickets`, with its `keywords` array.
+/// The search keywords a sent reply (customer or agent reply, internal note) adds to its
+/// ticket; an unsent AI draft adds none.
+pub fn reply_keywords(r: &opsflow_domain::TicketReply) -> Vec<Bson> {
+    if r.sent_at.is_none() {
+        return Vec::new();
+    }
+    opsflow_domain::search::keywords([r.body.as_str()]).into_iter().map(Bson::String).collect()
+}
+
+/// A ticket as stored in `tickets`, with its `keywords` array (the ticket's own keywords and
+/// those of its sent replies) and `reply_keywords` (the replies' share, kept so an edit of the
+/// subject or customer can recompute `keywords` without reading every reply).
 pub fn ticket_doc(t: &Ticket) -> Document {
     let keywords: Vec<Bson> = ticket_keywords(t).into_iter().map(Bson::String).collect();
     let mut d = doc! {
@@ -442,6 +453,7 @@ pub fn ticket_doc(t: &Ticket) -> Document {
         "assignee_id": opt_id(t.assignee_id),
         "created_by_id": opt_id(t.created_by_id),
         "keywords": keywords,
+        "reply_keywords": [],
     };
     put_time(&mut d, "created_at", t.created_at);
     put_time(&mut d, "updated_at", t.updated_at);

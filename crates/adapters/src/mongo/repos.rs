@@ -55,10 +55,35 @@ fn is_active_admin(u: &User) -> bool {
     u.active && u.role == Role::Admin
 }
 
-fn status_set(status: TicketStatus, now: OffsetDateTime) -> Document {
-    let mut set = doc! { "status": status.as_str() };
-    set.extend(set_time("updated_at", now));
-    doc! { "$set": set }
+/// The change a new reply makes to its ticket, if any: the status it sets, and for a sent
+/// message (customer or agent reply, internal note) the last activity (`updated_at = now`) and
+/// its words added to the ticket's search keywords. `None` for an unsent draft that sets no
+/// status.
+fn reply_activity(
+    reply: &TicketReply,
+    set_status: Option<TicketStatus>,
+    now: OffsetDateTime,
+) -> Option<Document> {
+    let sent = reply.sent_at.is_some();
+    if !sent && set_status.is_none() {
+        return None;
+    }
+    let mut set = set_time("updated_at", now);
+    if let Some(status) = set_status {
+        set.insert("status", status.as_str());
+    }
+    let mut update = doc! { "$set": set };
+    let words = codec::reply_keywords(reply);
+    if !words.is_empty() {
+        update.insert(
+            "$addToSet",
+            doc! {
+                "keywords": { "$each": words.clone() },
+                "reply_keywords": { "$each": words },
+            },
+        );
+    }
+    Some(update)
 }
 
 #[async_trait]
@@ -445,17 +470,29 @@ impl TicketRepository for MongoStore {
                 .await
                 .map_err(driver)?
                 .ok_or(RepoError::NotFound)?;
+            // Keywords of the ticket's sent replies stay searchable after the edit.
+            let reply_words = match current.get("reply_keywords") {
+                Some(Bson::Array(words)) => Some(words.clone()),
+                _ => None,
+            };
             let current = ticket_from(&current).map_err(corrupt)?;
             let mut next = current.clone();
             patch.apply_to(&mut next, now);
-            let keywords: Vec<Bson> =
-                codec::ticket_keywords(&next).into_iter().map(Bson::String).collect();
+            let mut words = codec::ticket_keywords(&next);
+            words
+                .extend(reply_words.iter().flatten().filter_map(|w| w.as_str().map(str::to_owned)));
+            let keywords: Vec<Bson> = words.into_iter().map(Bson::String).collect();
             let mut set = ticket_patch_set(patch, now);
             set.insert("keywords", keywords);
             let mut unchanged = f::ticket_by_id(scope, id);
             unchanged.insert("subject", current.subject.as_str());
             unchanged.insert("customer_name", current.customer_name.as_str());
             unchanged.insert("customer_email", current.customer_email.as_str());
+            // A reply added meanwhile changes `reply_keywords`: the write misses and is redone.
+            match reply_words {
+                Some(words) => unchanged.insert("reply_keywords", doc! { "$eq": words }),
+                None => unchanged.insert("reply_keywords", doc! { "$exists": false }),
+            };
             let d = self
                 .tickets
                 .find_one_and_update(unchanged, doc! { "$set": set })
@@ -535,10 +572,10 @@ impl MongoStore {
         let reply_d = &reply_doc(reply);
         if self.transactions {
             return in_transaction!(self, |s| async move {
-                if let Some(status) = set_status {
+                if let Some(activity) = reply_activity(reply, set_status, now) {
                     let r = self
                         .tickets
-                        .update_one(ticket_filter.clone(), status_set(status, now))
+                        .update_one(ticket_filter.clone(), activity)
                         .session(&mut *s)
                         .await?;
                     if r.matched_count == 0 {
@@ -622,9 +659,8 @@ impl MongoStore {
             restore_draft(&removed_draft).await;
             return Err(driver(e));
         }
-        if let Some(status) = set_status {
-            let outcome =
-                self.tickets.update_one(ticket_filter.clone(), status_set(status, now)).await;
+        if let Some(activity) = reply_activity(reply, set_status, now) {
+            let outcome = self.tickets.update_one(ticket_filter.clone(), activity).await;
             let failure = match outcome {
                 Ok(r) if r.matched_count > 0 => None,
                 Ok(_) => Some(RepoError::NotFound),

@@ -1,4 +1,4 @@
-//! Tickets (with their search keywords) and replies.
+//! Tickets (with their FTS5 search documents) and replies.
 
 use std::collections::HashMap;
 
@@ -7,7 +7,7 @@ use opsflow_domain::outbox::OutboxMessage;
 use opsflow_domain::{
     AssigneeFilter, ReplyBody, ReplyId, TenantId, TenantScope, Ticket, TicketCursor, TicketId,
     TicketListPage, TicketPatch, TicketQuery, TicketReply, TicketSort, TicketStatus, UserId,
-    WorkflowRun, search,
+    WorkflowRun,
 };
 use opsflow_ports::repos::{Conflict, ReplyRepository, RepoError, RepoResult, TicketRepository};
 use sqlx::sqlite::SqliteArguments;
@@ -76,7 +76,7 @@ async fn take_numbers(
     Ok(last - count + 1)
 }
 
-/// Inserts tickets and their keywords under `tenant`, numbered consecutively from the tenant's
+/// Inserts tickets and their search documents under `tenant`, numbered consecutively from the tenant's
 /// counter; returns the first number. Must run inside a write transaction: the integer keys
 /// are allocated from the current maximum.
 pub(super) async fn insert_tickets(
@@ -93,7 +93,7 @@ pub(super) async fn insert_tickets(
         .map_err(db_err)?;
     for batch in tickets.chunks(TICKETS_PER_BATCH) {
         let mut ticket_rows = Vec::with_capacity(batch.len());
-        let mut keyword_rows = Vec::new();
+        let mut search_rows = Vec::with_capacity(batch.len());
         for t in batch {
             let seq = next;
             next += 1;
@@ -115,14 +115,14 @@ pub(super) async fn insert_tickets(
                 Arg::Int(nanos(t.created_at)?),
                 Arg::Int(nanos(t.updated_at)?),
             ]);
+            search_rows.push(vec![
+                Arg::Int(seq),
+                Arg::Text(tenant_token(tenant)),
+                Arg::Text(t.subject.as_str().to_owned()),
+                Arg::Text(t.body.as_str().to_owned()),
+                Arg::Text(format!("{} {}", t.customer_name.as_str(), t.customer_email.as_str())),
+            ]);
             number += 1;
-            for word in ticket_keywords(t) {
-                keyword_rows.push(vec![
-                    Arg::Blob(tenant_blob.clone()),
-                    Arg::Text(word),
-                    Arg::Int(seq),
-                ]);
-            }
         }
         insert_rows(
             conn,
@@ -135,9 +135,9 @@ pub(super) async fn insert_tickets(
         .await?;
         insert_rows(
             conn,
-            "INSERT INTO ticket_keywords (tenant_id, keyword, ticket_seq)",
-            3,
-            &keyword_rows,
+            "INSERT INTO ticket_search (rowid, tenant, subject, body, customer)",
+            5,
+            &search_rows,
         )
         .await?;
     }
@@ -171,19 +171,58 @@ pub(super) async fn ticket_in(
     rows::ticket(&row_in(conn, "tickets", rows::TICKET_COLS, tenant, id.as_uuid()).await?)
 }
 
-/// The search keywords of a ticket's indexed text.
-fn ticket_keywords(t: &Ticket) -> std::collections::BTreeSet<String> {
-    search::keywords([
-        t.subject.as_str(),
-        t.body.as_str(),
-        t.customer_name.as_str(),
-        t.customer_email.as_str(),
-    ])
+/// The one token of a ticket document's `tenant` column: `t` and the tenant id in lower-case
+/// hex (the migration that created `ticket_search` writes the same with `lower(hex(...))`).
+fn tenant_token(tenant: TenantId) -> String {
+    format!("t{}", tenant.as_uuid().simple())
+}
+
+/// Rewrites the search document of the ticket with key `seq` from the stored ticket and its
+/// sent replies (customer and agent replies, internal notes; not unsent AI drafts). Must run in
+/// the write transaction that changed them, so search never sees a half-updated ticket.
+async fn refresh_search(conn: &mut SqliteConnection, seq: i64) -> RepoResult<()> {
+    sqlx::query::<Sqlite>("DELETE FROM ticket_search WHERE rowid = ?")
+        .bind(seq)
+        .execute(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    sqlx::query::<Sqlite>(
+        "INSERT INTO ticket_search (rowid, tenant, subject, body, customer, replies) \
+         SELECT t.seq, 't' || lower(hex(t.tenant_id)), t.subject, t.body, \
+                t.customer_name || ' ' || t.customer_email, \
+                (SELECT group_concat(r.body, ' ') FROM ticket_replies AS r \
+                 WHERE r.tenant_id = t.tenant_id AND r.ticket_id = t.id \
+                   AND r.sent_at IS NOT NULL) \
+         FROM tickets AS t WHERE t.seq = ?",
+    )
+    .bind(seq)
+    .execute(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(())
+}
+
+/// The FTS5 `MATCH` expression of a search: the tenant's token, and every word as a prefix
+/// (`"invoi"*`) in the text columns. The words come from `opsflow_domain::search::tokens`
+/// (letters and digits only), and each is quoted anyway (a `"` doubled), so nothing a user
+/// types is read as FTS5 syntax (`NEAR`, `-`, `:`, `*`, parentheses, quotes). `None` without
+/// words.
+fn match_expr(tenant: TenantId, words: &[String]) -> Option<String> {
+    if words.is_empty() {
+        return None;
+    }
+    let terms: Vec<String> =
+        words.iter().map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect();
+    Some(format!(
+        "tenant : \"{}\" AND {{subject body customer replies}} : ({})",
+        tenant_token(tenant),
+        terms.join(" AND ")
+    ))
 }
 
 /// Applies `patch` to the stored ticket and returns the result. Must run inside a write
-/// transaction: when the subject or customer changes, the ticket's keyword rows are brought in
-/// line with the new text in the same transaction, so search never sees a half-updated ticket.
+/// transaction: when the subject or customer changes, the ticket's search document is
+/// rewritten in the same transaction, so search never sees a half-updated ticket.
 pub(super) async fn patch_ticket(
     conn: &mut SqliteConnection,
     tenant: TenantId,
@@ -192,7 +231,6 @@ pub(super) async fn patch_ticket(
     now: OffsetDateTime,
 ) -> RepoResult<Ticket> {
     let mut ticket = ticket_in(conn, tenant, id).await?;
-    let old_words = patch.changes_search_text().then(|| ticket_keywords(&ticket));
     patch.apply_to(&mut ticket, now);
     let seq: i64 = sqlx::query_scalar(
         "UPDATE tickets SET subject = ?, customer_name = ?, customer_email = ?, status = ?, \
@@ -212,92 +250,55 @@ pub(super) async fn patch_ticket(
     .fetch_one(&mut *conn)
     .await
     .map_err(db_err)?;
-    if let Some(old_words) = old_words {
-        let new_words = ticket_keywords(&ticket);
-        let tenant_blob = blob(tenant.as_uuid());
-        for gone in old_words.difference(&new_words) {
-            sqlx::query::<Sqlite>(
-                "DELETE FROM ticket_keywords WHERE tenant_id = ? AND keyword = ? AND ticket_seq = ?",
-            )
-            .bind(tenant_blob.clone())
-            .bind(gone.as_str())
-            .bind(seq)
-            .execute(&mut *conn)
-            .await
-            .map_err(db_err)?;
-        }
-        let added: Vec<Vec<Arg>> = new_words
-            .difference(&old_words)
-            .map(|w| vec![Arg::Blob(tenant_blob.clone()), Arg::Text(w.clone()), Arg::Int(seq)])
-            .collect();
-        insert_rows(
-            conn,
-            "INSERT OR IGNORE INTO ticket_keywords (tenant_id, keyword, ticket_seq)",
-            3,
-            &added,
-        )
-        .await?;
+    if patch.changes_search_text() {
+        refresh_search(conn, seq).await?;
     }
     Ok(ticket)
 }
 
-/// The exclusive upper bound of the keywords starting with `word` (under binary collation no
-/// UTF-8 text that starts with `word` sorts at or after `word` + U+10FFFF, the largest char).
-fn prefix_end(word: &str) -> String {
-    format!("{word}\u{10FFFF}")
-}
-
-/// How many keyword matches make a search word "broad": below this, the tickets matching the
-/// rarest word are fetched by key and sorted; above it, walking the tenant's tickets newest
-/// first and probing the (materialised) keyword sets is cheaper.
+/// How many matches make a search "broad": below this, the matching tickets are fetched by key
+/// from the FTS5 result and sorted; above it, walking the tenant's tickets in the list's order
+/// and probing the (materialised) match set is cheaper.
 const SELECTIVE_MATCHES: i64 = 2_000;
 
-/// The search words, rarest first, and whether the rarest is selective enough to drive the
-/// query. Counting stops at [`SELECTIVE_MATCHES`], so this costs at most a few small index
-/// range scans.
+/// The `MATCH` expression of the query's search (see [`match_expr`]) and whether it is
+/// selective enough to drive the query. Counting stops at [`SELECTIVE_MATCHES`], so this costs
+/// at most one short walk of the FTS5 doclists.
 async fn plan_search(
     conn: &mut SqliteConnection,
     tenant: TenantId,
     words: &[String],
-) -> RepoResult<(Vec<String>, bool)> {
-    let mut counted = Vec::with_capacity(words.len());
-    for word in words.iter().filter(|w| !w.is_empty()) {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM ticket_keywords \
-             WHERE tenant_id = ? AND keyword >= ? AND keyword < ? LIMIT ?)",
-        )
-        .bind(blob(tenant.as_uuid()))
-        .bind(word.as_str())
-        .bind(prefix_end(word))
-        .bind(SELECTIVE_MATCHES)
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(db_err)?;
-        counted.push((n, word.clone()));
-    }
-    counted.sort();
-    let selective = counted.first().is_some_and(|(n, _)| *n < SELECTIVE_MATCHES);
-    Ok((counted.into_iter().map(|(_, w)| w).collect(), selective))
+) -> RepoResult<Option<(String, bool)>> {
+    let Some(expr) = match_expr(tenant, words) else {
+        return Ok(None);
+    };
+    let n: i64 = sqlx::query_scalar(
+        "SELECT COUNT(*) FROM (SELECT 1 FROM ticket_search WHERE ticket_search MATCH ? LIMIT ?)",
+    )
+    .bind(expr.as_str())
+    .bind(SELECTIVE_MATCHES)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(db_err)?;
+    Ok(Some((expr, n < SELECTIVE_MATCHES)))
 }
 
-/// `WHERE` clause and arguments for a ticket list. `words` are the search words, rarest first;
-/// with `by_keywords` the query is driven by the first word's keyword range (see
-/// [`plan_search`]).
+/// `WHERE` clause and arguments for a ticket list. `search` is the planned `MATCH` expression
+/// (see [`plan_search`]); when selective, the query is driven by the FTS5 matches.
 fn list_filter(
     tenant: TenantId,
     query: &TicketQuery,
-    words: &[String],
-    by_keywords: bool,
+    search: Option<&(String, bool)>,
 ) -> (String, Vec<Arg>) {
     let tenant_blob = blob(tenant.as_uuid());
-    // `+tenant_id` stops SQLite from walking the tenant's index, so it looks the tickets of the
-    // rarest word up by key instead (the keyword subqueries are confined to the tenant).
-    let mut sql = String::from(if by_keywords && !words.is_empty() {
+    // `+tenant_id` stops SQLite from walking the tenant's index, so it looks the few matching
+    // tickets up by key instead (the match expression is confined to the tenant).
+    let mut sql = String::from(if search.is_some_and(|(_, selective)| *selective) {
         "+tenant_id = ?"
     } else {
         "tenant_id = ?"
     });
-    let mut args = vec![Arg::Blob(tenant_blob.clone())];
+    let mut args = vec![Arg::Blob(tenant_blob)];
     in_list(&mut sql, &mut args, "status", query.statuses.iter().map(|s| s.as_str()));
     in_list(&mut sql, &mut args, "priority", query.priorities.iter().map(|p| p.as_str()));
     if let Some(c) = query.category {
@@ -316,14 +317,9 @@ fn list_filter(
         Some(AssigneeFilter::Unassigned) => sql.push_str(" AND assignee_id IS NULL"),
         None => {}
     }
-    for word in words {
-        sql.push_str(
-            " AND seq IN (SELECT ticket_seq FROM ticket_keywords \
-             WHERE tenant_id = ? AND keyword >= ? AND keyword < ?)",
-        );
-        args.push(Arg::Blob(tenant_blob.clone()));
-        args.push(Arg::Text(word.clone()));
-        args.push(Arg::Text(prefix_end(word)));
+    if let Some((expr, _)) = search {
+        sql.push_str(" AND seq IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)");
+        args.push(Arg::Text(expr.clone()));
     }
     (sql, args)
 }
@@ -355,36 +351,19 @@ const fn order_by(sort: TicketSort) -> &'static str {
     }
 }
 
-/// The count of a pure search (search words and no other filter) from the keyword index alone:
-/// the distinct tickets in the rarest word's keyword range that also have every other word.
-/// Keyword rows carry their ticket's tenant, so the tickets table is not touched. `None` when
-/// the query has other filters (or no words), which need the tickets' columns.
-fn keyword_count(
-    tenant: TenantId,
+/// The count of a pure search (search words and no other filter) from the FTS5 index alone:
+/// its documents carry their ticket's tenant, so the tickets table is not touched. `None` when
+/// the query has other filters (or no search), which need the tickets' columns.
+fn search_count(
     query: &TicketQuery,
-    words: &[String],
+    search: Option<&(String, bool)>,
     cap: Option<u64>,
 ) -> Option<(String, Vec<Arg>)> {
-    let (first, rest) = words.split_first().filter(|_| !query.has_field_filters())?;
-    let tenant_blob = blob(tenant.as_uuid());
+    let (expr, _) = search.filter(|_| !query.has_field_filters())?;
     let mut sql = String::from(
-        "SELECT COUNT(*) AS n FROM (SELECT DISTINCT ticket_seq FROM ticket_keywords \
-         WHERE tenant_id = ? AND keyword >= ? AND keyword < ?",
+        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ticket_search WHERE ticket_search MATCH ?",
     );
-    let mut args = vec![
-        Arg::Blob(tenant_blob.clone()),
-        Arg::Text(first.clone()),
-        Arg::Text(prefix_end(first)),
-    ];
-    for word in rest {
-        sql.push_str(
-            " AND ticket_seq IN (SELECT ticket_seq FROM ticket_keywords \
-             WHERE tenant_id = ? AND keyword >= ? AND keyword < ?)",
-        );
-        args.push(Arg::Blob(tenant_blob.clone()));
-        args.push(Arg::Text(word.clone()));
-        args.push(Arg::Text(prefix_end(word)));
-    }
+    let mut args = vec![Arg::Text(expr.clone())];
     if let Some(cap) = cap {
         sql.push_str(" LIMIT ?");
         args.push(Arg::Int(i64::try_from(cap).unwrap_or(i64::MAX)));
@@ -410,46 +389,39 @@ fn after_cursor(cursor: &TicketCursor) -> RepoResult<(&'static str, Vec<Arg>)> {
     })
 }
 
-/// The search words (rarest first) and the `WHERE` clause with its arguments of a list.
+/// The planned search (see [`plan_search`]) and the `WHERE` clause with its arguments of a
+/// list.
 async fn planned_filter(
     conn: &mut SqliteConnection,
     tenant: TenantId,
     query: &TicketQuery,
-) -> RepoResult<(Vec<String>, String, Vec<Arg>)> {
-    let (words, by_keywords) = if query.search.is_empty() {
-        (Vec::new(), false)
-    } else {
-        plan_search(conn, tenant, &query.search).await?
-    };
-    let (filter, args) = list_filter(tenant, query, &words, by_keywords);
-    Ok((words, filter, args))
+) -> RepoResult<(Option<(String, bool)>, String, Vec<Arg>)> {
+    let search = plan_search(conn, tenant, &query.search).await?;
+    let (filter, args) = list_filter(tenant, query, search.as_ref());
+    Ok((search, filter, args))
 }
 
-/// How many tickets match (at most `cap` when given): from the keyword index alone for a pure
+/// How many tickets match (at most `cap` when given): from the FTS5 index alone for a pure
 /// search, otherwise a `COUNT` over the filter (served by the tenant's indexes).
 async fn count_rows(
     conn: &mut SqliteConnection,
-    tenant: TenantId,
     query: &TicketQuery,
-    words: &[String],
+    search: Option<&(String, bool)>,
     filter: &str,
     args: &[Arg],
     cap: Option<u64>,
 ) -> RepoResult<u64> {
-    let (count_sql, count_args) =
-        keyword_count(tenant, query, words, cap).unwrap_or_else(|| match cap {
-            None => (format!("SELECT COUNT(*) AS n FROM tickets WHERE {filter}"), args.to_vec()),
-            Some(cap) => {
-                let mut args = args.to_vec();
-                args.push(Arg::Int(i64::try_from(cap).unwrap_or(i64::MAX)));
-                (
-                    format!(
-                        "SELECT COUNT(*) AS n FROM (SELECT 1 FROM tickets WHERE {filter} LIMIT ?)"
-                    ),
-                    args,
-                )
-            }
-        });
+    let (count_sql, count_args) = search_count(query, search, cap).unwrap_or_else(|| match cap {
+        None => (format!("SELECT COUNT(*) AS n FROM tickets WHERE {filter}"), args.to_vec()),
+        Some(cap) => {
+            let mut args = args.to_vec();
+            args.push(Arg::Int(i64::try_from(cap).unwrap_or(i64::MAX)));
+            (
+                format!("SELECT COUNT(*) AS n FROM (SELECT 1 FROM tickets WHERE {filter} LIMIT ?)"),
+                args,
+            )
+        }
+    });
     let mut count = sqlx::query::<Sqlite>(AssertSqlSafe(count_sql));
     for a in &count_args {
         count = bind(count, a);
@@ -462,12 +434,48 @@ async fn count_rows(
     u64::try_from(total).map_err(RepoError::unexpected)
 }
 
+/// The exact count of a query that filters on status, priority and assignee only (every view
+/// of the list) as a sum over the tenant's `ticket_counts` rows, which triggers keep in the
+/// transaction of every ticket write. `None` for a query with other filters or a search.
+fn counter_sum(tenant: TenantId, query: &TicketQuery) -> Option<(String, Vec<Arg>)> {
+    if query.category.is_some() || query.number.is_some() || !query.search.is_empty() {
+        return None;
+    }
+    let mut sql =
+        String::from("SELECT COALESCE(SUM(n), 0) AS n FROM ticket_counts WHERE tenant_id = ?");
+    let mut args = vec![Arg::Blob(blob(tenant.as_uuid()))];
+    in_list(&mut sql, &mut args, "status", query.statuses.iter().map(|s| s.as_str()));
+    in_list(&mut sql, &mut args, "priority", query.priorities.iter().map(|p| p.as_str()));
+    match query.assignee {
+        Some(AssigneeFilter::User(u)) => {
+            sql.push_str(" AND assignee_id = ?");
+            args.push(Arg::Blob(blob(u.as_uuid())));
+        }
+        Some(AssigneeFilter::Unassigned) => sql.push_str(" AND assignee_id = x''"),
+        None => {}
+    }
+    Some((sql, args))
+}
+
 #[async_trait]
 impl TicketRepository for SqliteStore {
     async fn count(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<u64> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        let (words, filter, args) = planned_filter(&mut conn, scope.tenant_id(), query).await?;
-        count_rows(&mut conn, scope.tenant_id(), query, &words, &filter, &args, None).await
+        if let Some((sql, args)) = counter_sum(scope.tenant_id(), query) {
+            let mut q = sqlx::query_scalar::<Sqlite, i64>(AssertSqlSafe(sql));
+            for a in &args {
+                q = match a {
+                    Arg::Blob(b) => q.bind(b.clone()),
+                    Arg::Text(t) => q.bind(t.clone()),
+                    Arg::Int(n) => q.bind(*n),
+                    Arg::Null => q.bind(None::<i64>),
+                };
+            }
+            let n = q.fetch_one(&mut *conn).await.map_err(db_err)?;
+            return u64::try_from(n).map_err(RepoError::unexpected);
+        }
+        let (search, filter, args) = planned_filter(&mut conn, scope.tenant_id(), query).await?;
+        count_rows(&mut conn, query, search.as_ref(), &filter, &args, None).await
     }
 
     async fn create(&self, scope: &TenantScope, ticket: &Ticket) -> RepoResult<u64> {
@@ -531,10 +539,10 @@ impl TicketRepository for SqliteStore {
     async fn list(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<TicketListPage> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
         let tenant = scope.tenant_id();
-        let (words, mut filter, mut args) = planned_filter(&mut conn, tenant, query).await?;
+        let (search, mut filter, mut args) = planned_filter(&mut conn, tenant, query).await?;
         let cap = TicketListPage::COUNT_CAP + 1;
         let counted =
-            count_rows(&mut conn, tenant, query, &words, &filter, &args, Some(cap)).await?;
+            count_rows(&mut conn, query, search.as_ref(), &filter, &args, Some(cap)).await?;
         let offset = match &query.after {
             Some(cursor) => {
                 let (condition, more) = after_cursor(cursor)?;
@@ -592,9 +600,9 @@ impl TicketRepository for SqliteStore {
         scope: &TenantScope,
     ) -> RepoResult<HashMap<UserId, u64>> {
         let found: Vec<(Vec<u8>, i64)> = sqlx::query_as(
-            "SELECT assignee_id, COUNT(*) FROM tickets \
-             WHERE tenant_id = ? AND assignee_id IS NOT NULL AND status IN ('new', 'open', 'pending') \
-             GROUP BY assignee_id",
+            "SELECT assignee_id, SUM(n) FROM ticket_counts \
+             WHERE tenant_id = ? AND assignee_id != x'' AND status IN ('new', 'open', 'pending') \
+             GROUP BY assignee_id HAVING SUM(n) > 0",
         )
         .bind(blob(scope.tenant_id().as_uuid()))
         .fetch_all(&self.pool)
@@ -630,7 +638,10 @@ pub(super) async fn retire_ai_drafts(
     Ok(())
 }
 
-/// Inserts a reply under `tenant` (the struct's tenant is not trusted).
+/// Inserts a reply under `tenant` (the struct's tenant is not trusted). A sent message (a
+/// customer or agent reply, an internal note) is activity on the ticket: it moves the ticket's
+/// `updated_at` (last activity) up to when it was sent, and its text joins the ticket's search
+/// document, in the caller's transaction. Unsent AI drafts do neither.
 pub(super) async fn insert_reply(
     conn: &mut SqliteConnection,
     tenant: TenantId,
@@ -653,6 +664,20 @@ pub(super) async fn insert_reply(
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;
+    if let Some(sent_at) = reply.sent_at {
+        let seq: i64 = sqlx::query_scalar(
+            "UPDATE tickets SET updated_at = max(updated_at, ?) \
+             WHERE tenant_id = ? AND id = ? RETURNING seq",
+        )
+        .bind(nanos(sent_at)?)
+        .bind(blob(tenant.as_uuid()))
+        .bind(blob(ticket_id.as_uuid()))
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?
+        .ok_or(RepoError::NotFound)?;
+        refresh_search(conn, seq).await?;
+    }
     Ok(())
 }
 

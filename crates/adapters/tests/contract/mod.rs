@@ -87,6 +87,10 @@ macro_rules! contract_tests {
             ticket_list_sorts_and_multi_value_filters,
             ticket_search_by_prefix_and_all_words,
             ticket_edits_reindex_search,
+            search_covers_sent_replies_and_notes_but_not_drafts,
+            search_words_that_look_like_query_syntax_are_plain_words,
+            a_reply_or_note_is_last_activity,
+            view_counts_stay_exact_through_random_writes,
             ticket_list_paginates_newest_first_with_total,
             keyset_pages_walk_every_sort_without_gaps_or_repeats,
             list_counts_are_exact_up_to_the_cap,
@@ -848,6 +852,307 @@ pub async fn ticket_edits_reindex_search<S: Store>(store: Arc<S>) {
     );
 }
 
+/// A message on `ticket_id` by `author` (sent at `at`).
+fn sent_message(
+    scope: &TenantScope,
+    ticket_id: TicketId,
+    author: AuthorType,
+    body: &str,
+    at: OffsetDateTime,
+) -> TicketReply {
+    TicketReply {
+        author_type: author,
+        author_id: (author != AuthorType::Customer).then(|| scope.user_id()),
+        ..human_reply(scope, ticket_id, body, at)
+    }
+}
+
+pub async fn search_covers_sent_replies_and_notes_but_not_drafts<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let mut t = new_ticket(&a.scope, "Printer jammed", "Paper stuck in tray two", base);
+    t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    let mut other = new_ticket(&a.scope, "Printer offline", "No network", at(base, 1));
+    other.number = TicketRepository::create(&*store, &a.scope, &other).await.unwrap();
+    let found = |q: &str| {
+        let store = store.clone();
+        let scope = a.scope;
+        let query = TicketQuery { search: words(q), ..query() };
+        async move { ids(&TicketRepository::list(&*store, &scope, &query).await.unwrap().items) }
+    };
+    let messages = [
+        (AuthorType::Customer, "The replacement toner arrived damaged", 2),
+        (AuthorType::Human, "We shipped a refurbished unit", 3),
+        (AuthorType::Note, "Escalated to Kyocera vendor support", 4),
+    ];
+    for (author, body, secs) in messages {
+        let m = sent_message(&a.scope, t.id, author, body, at(base, secs));
+        ReplyRepository::add(&*store, &a.scope, &m, None, None, at(base, secs)).await.unwrap();
+    }
+    let draft = ai_draft(&a.scope, t.id, "Suggest a firmware downgrade", at(base, 5));
+    ReplyRepository::add(&*store, &a.scope, &draft, None, None, at(base, 5)).await.unwrap();
+
+    // Customer reply, agent reply and internal note words, by prefix, with ticket words too.
+    assert_eq!(found("toner").await, vec![t.id]);
+    assert_eq!(found("refurb").await, vec![t.id]);
+    assert_eq!(found("kyoc vend").await, vec![t.id]);
+    assert_eq!(found("printer damaged").await, vec![t.id]);
+    assert_eq!(found("printer").await, vec![other.id, t.id]);
+    // The unsent AI draft is not the ticket's conversation yet.
+    assert!(found("firmware").await.is_empty());
+    // Counts agree with the list.
+    let escalated = TicketQuery { search: words("escalated"), ..query() };
+    assert_eq!(TicketRepository::count(&*store, &a.scope, &escalated).await.unwrap(), 1);
+    let page = TicketRepository::list(&*store, &a.scope, &escalated).await.unwrap();
+    assert_eq!((page.total, page.total_exact), (1, true));
+
+    // Editing the subject keeps the replies searchable.
+    let rename = TicketPatch {
+        subject: Some(TicketSubject::new("Tray two jam").unwrap()),
+        ..TicketPatch::default()
+    };
+    TicketRepository::update(&*store, &a.scope, t.id, &rename, at(base, 6)).await.unwrap();
+    assert_eq!(found("toner").await, vec![t.id]);
+    assert_eq!(found("kyocera").await, vec![t.id]);
+    assert_eq!(found("jam").await, vec![t.id]);
+    assert_eq!(found("printer").await, vec![other.id]);
+
+    // Another tenant never finds these words, and cannot add searchable text to the ticket.
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let mut tb = new_ticket(&b.scope, "Unrelated", "nothing", at(base, 7));
+    tb.number = TicketRepository::create(&*store, &b.scope, &tb).await.unwrap();
+    let sneaky = sent_message(&b.scope, t.id, AuthorType::Human, "zebracorn", at(base, 8));
+    assert_not_found(
+        ReplyRepository::add(&*store, &b.scope, &sneaky, None, None, at(base, 8)).await,
+    );
+    assert!(found("zebracorn").await.is_empty());
+    for q in ["toner", "kyocera", "jam"] {
+        let query = TicketQuery { search: words(q), ..query() };
+        let page = TicketRepository::list(&*store, &b.scope, &query).await.unwrap();
+        assert_eq!((page.items.len(), page.total), (0, 0), "{q}");
+    }
+}
+
+pub async fn search_words_that_look_like_query_syntax_are_plain_words<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let mut t = new_ticket(
+        &a.scope,
+        "NEAR the AND gate OR not",
+        "subject: refund \"quoted\" (paren) -minus star* col:on",
+        base,
+    );
+    t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+    let mut other = new_ticket(&a.scope, "Nearby office", "Plain text", at(base, 1));
+    other.number = TicketRepository::create(&*store, &a.scope, &other).await.unwrap();
+    let cases: [(&str, Vec<TicketId>); 12] = [
+        ("NEAR", vec![other.id, t.id]),
+        ("NEAR(and gate)", vec![t.id]),
+        ("\"quoted", vec![t.id]),
+        ("quot*", vec![t.id]),
+        ("-minus", vec![t.id]),
+        ("subject:refund", vec![t.id]),
+        ("col:on", vec![t.id]),
+        ("(paren", vec![t.id]),
+        ("AND OR", vec![t.id]),
+        ("^star", vec![t.id]),
+        ("{plain}: text", vec![other.id]),
+        ("\"\" * - : ( ) nothinglikethis", vec![]),
+    ];
+    for (q, want) in cases {
+        let query = TicketQuery { search: words(q), ..query() };
+        let page = TicketRepository::list(&*store, &a.scope, &query).await;
+        let page = page.unwrap_or_else(|e| panic!("{q:?} failed: {e:?}"));
+        assert_eq!(ids(&page.items), want, "{q:?}");
+        assert_eq!(
+            TicketRepository::count(&*store, &a.scope, &query).await.unwrap(),
+            want.len() as u64,
+            "{q:?}"
+        );
+    }
+}
+
+pub async fn a_reply_or_note_is_last_activity<S: Store>(store: Arc<S>) {
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let base = now_ms();
+    let mut tickets = Vec::new();
+    for i in 0..3 {
+        let mut t = new_ticket(&a.scope, &format!("Ticket {i}"), "body", at(base, i));
+        t.status = TicketStatus::Open;
+        t.number = TicketRepository::create(&*store, &a.scope, &t).await.unwrap();
+        tickets.push(t);
+    }
+    let by_activity = || {
+        let store = store.clone();
+        let scope = a.scope;
+        let query = TicketQuery { sort: TicketSort::LastActivity, ..query() };
+        async move { ids(&TicketRepository::list(&*store, &scope, &query).await.unwrap().items) }
+    };
+    assert_eq!(by_activity().await, vec![tickets[2].id, tickets[1].id, tickets[0].id]);
+
+    // An agent reply that leaves the status as it is moves the oldest ticket to the top.
+    let reply = sent_message(&a.scope, tickets[0].id, AuthorType::Human, "On it", at(base, 10));
+    ReplyRepository::add(&*store, &a.scope, &reply, None, None, at(base, 10)).await.unwrap();
+    let got = TicketRepository::get(&*store, &a.scope, tickets[0].id).await.unwrap();
+    assert_eq!((got.updated_at, got.status), (at(base, 10), TicketStatus::Open));
+    assert_eq!(by_activity().await, vec![tickets[0].id, tickets[2].id, tickets[1].id]);
+
+    // So does an internal note.
+    let note = sent_message(&a.scope, tickets[1].id, AuthorType::Note, "Ask QA", at(base, 20));
+    ReplyRepository::add(&*store, &a.scope, &note, None, None, at(base, 20)).await.unwrap();
+    let got = TicketRepository::get(&*store, &a.scope, tickets[1].id).await.unwrap();
+    assert_eq!(got.updated_at, at(base, 20));
+    assert_eq!(by_activity().await, vec![tickets[1].id, tickets[0].id, tickets[2].id]);
+
+    // An unsent AI draft is not activity.
+    let draft = ai_draft(&a.scope, tickets[2].id, "Draft", at(base, 30));
+    ReplyRepository::add(&*store, &a.scope, &draft, None, None, at(base, 30)).await.unwrap();
+    let got = TicketRepository::get(&*store, &a.scope, tickets[2].id).await.unwrap();
+    assert_eq!(got.updated_at, at(base, 2));
+    assert_eq!(by_activity().await, vec![tickets[1].id, tickets[0].id, tickets[2].id]);
+
+    // Keyset paging in activity order still walks every ticket once.
+    let mut seen = Vec::new();
+    let mut q = TicketQuery { sort: TicketSort::LastActivity, page_size: 1, ..query() };
+    loop {
+        let page = TicketRepository::list(&*store, &a.scope, &q).await.unwrap();
+        seen.extend(ids(&page.items));
+        match page.next {
+            Some(next) => q.after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, vec![tickets[1].id, tickets[0].id, tickets[2].id]);
+}
+
+/// Every ticket of the tenant, read back through keyset pages.
+async fn all_tickets<S: Store>(store: &S, scope: &TenantScope) -> Vec<Ticket> {
+    let mut all = Vec::new();
+    let mut q = query();
+    loop {
+        let page = TicketRepository::list(store, scope, &q).await.unwrap();
+        all.extend(page.items);
+        match page.next {
+            Some(next) => q.after = Some(next),
+            None => return all,
+        }
+    }
+}
+
+pub async fn view_counts_stay_exact_through_random_writes<S: Store>(store: Arc<S>) {
+    use opsflow_domain::TicketView;
+    let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
+    let agent = new_user(a.tenant.id, "Agent", "agent@alpha.test", Role::Agent, now_ms());
+    UserRepository::create(&*store, &a.scope, &agent).await.unwrap();
+    let agent_scope = TenantScope::new(a.tenant.id, agent.id, Role::Agent);
+    // Another tenant's writes must not move this tenant's counts.
+    let b = signup(&*store, "Beta Agency", "admin@beta.test").await;
+    let base = now_ms();
+    let statuses = [
+        TicketStatus::New,
+        TicketStatus::Open,
+        TicketStatus::Pending,
+        TicketStatus::Replied,
+        TicketStatus::Closed,
+    ];
+    let priorities = [None, Some(Priority::Low), Some(Priority::High), Some(Priority::Urgent)];
+    let assignees = [None, Some(a.admin.id), Some(agent.id)];
+    // A small linear congruential generator: the sequence is random-looking and repeatable.
+    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut next = move |n: usize| {
+        state =
+            state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+        usize::try_from(state >> 33).unwrap() % n
+    };
+    let mut ids = Vec::new();
+    for step in 0..120_i64 {
+        let when = at(base, step);
+        match next(5) {
+            0 | 1 if ids.len() < 60 || step < 20 => {
+                let count = 1 + next(4);
+                let batch: Vec<Ticket> = (0..count)
+                    .map(|_| {
+                        let mut t = new_ticket(&a.scope, "Counted", "body", when);
+                        t.status = statuses[next(statuses.len())];
+                        t.priority = priorities[next(priorities.len())];
+                        t.assignee_id = assignees[next(assignees.len())];
+                        t
+                    })
+                    .collect();
+                ids.extend(batch.iter().map(|t| t.id));
+                if count == 1 {
+                    TicketRepository::create(&*store, &a.scope, &batch[0]).await.unwrap();
+                } else {
+                    store.create_many(&a.scope, &batch).await.unwrap();
+                }
+                let tb = new_ticket(&b.scope, "Other tenant", "body", when);
+                TicketRepository::create(&*store, &b.scope, &tb).await.unwrap();
+            }
+            2 if !ids.is_empty() => {
+                // A bulk edit: one change applied to several tickets, one update each.
+                let patch = TicketPatch {
+                    status: Some(statuses[next(statuses.len())]),
+                    assignee_id: Some(assignees[next(assignees.len())]),
+                    ..TicketPatch::default()
+                };
+                for _ in 0..1 + next(6) {
+                    let id = ids[next(ids.len())];
+                    TicketRepository::update(&*store, &a.scope, id, &patch, when).await.unwrap();
+                }
+            }
+            3 if !ids.is_empty() => {
+                let id = ids[next(ids.len())];
+                let reply = human_reply(&a.scope, id, "Status by reply", when);
+                let status = Some(statuses[next(statuses.len())]);
+                ReplyRepository::add(&*store, &a.scope, &reply, status, None, when).await.unwrap();
+            }
+            _ if !ids.is_empty() => {
+                let id = ids[next(ids.len())];
+                let patch = TicketPatch {
+                    priority: Some(priorities[next(priorities.len())]),
+                    status: (next(2) == 0).then(|| statuses[next(statuses.len())]),
+                    ..TicketPatch::default()
+                };
+                TicketRepository::update(&*store, &a.scope, id, &patch, when).await.unwrap();
+            }
+            _ => {}
+        }
+        if step % 30 == 29 || step == 119 {
+            let all = all_tickets(&*store, &a.scope).await;
+            assert_eq!(all.len(), ids.len());
+            for (scope, me) in [(&a.scope, a.admin.id), (&agent_scope, agent.id)] {
+                for view in TicketView::ALL {
+                    let q = TicketQuery::for_view(*view, me);
+                    let want = all
+                        .iter()
+                        .filter(|t| q.statuses.contains(&t.status))
+                        .filter(|t| {
+                            q.priorities.is_empty()
+                                || t.priority.is_some_and(|p| q.priorities.contains(&p))
+                        })
+                        .filter(|t| match q.assignee {
+                            Some(AssigneeFilter::User(u)) => t.assignee_id == Some(u),
+                            Some(AssigneeFilter::Unassigned) => t.assignee_id.is_none(),
+                            None => true,
+                        })
+                        .count() as u64;
+                    let got = TicketRepository::count(&*store, scope, &q).await.unwrap();
+                    assert_eq!(got, want, "{view:?} for {me:?} after step {step}");
+                }
+            }
+            let open: HashMap<UserId, u64> = all
+                .iter()
+                .filter(|t| TicketStatus::WAITING.contains(&t.status))
+                .filter_map(|t| t.assignee_id)
+                .fold(HashMap::new(), |mut m, u| {
+                    *m.entry(u).or_default() += 1;
+                    m
+                });
+            assert_eq!(store.open_counts_by_assignee(&a.scope).await.unwrap(), open);
+        }
+    }
+}
+
 pub async fn ticket_list_paginates_newest_first_with_total<S: Store>(store: Arc<S>) {
     let a = signup(&*store, "Alpha Agency", "admin@alpha.test").await;
     let base = now_ms();
@@ -1184,6 +1489,8 @@ pub async fn tenant_isolation_for_every_method<S: Store>(store: Arc<S>) {
     bt.number = TicketRepository::create(&*store, &b.scope, &bt).await.unwrap();
     let b_reply = human_reply(&b.scope, bt.id, "B's answer", at(base, 2));
     ReplyRepository::add(&*store, &b.scope, &b_reply, None, None, at(base, 2)).await.unwrap();
+    // B's reply is B's ticket's last activity.
+    bt.updated_at = at(base, 2);
     let b_draft = ai_draft(&b.scope, bt.id, "B's draft", at(base, 3));
     ReplyRepository::add(&*store, &b.scope, &b_draft, None, None, at(base, 3)).await.unwrap();
     let b_run = new_run(&b.scope, bt.id, at(base, 4));
@@ -1298,10 +1605,11 @@ pub async fn reply_with_status_change_is_atomic<S: Store>(store: Arc<S>) {
 
     let r1 = human_reply(&a.scope, t.id, "Looking into it", at(base, 10));
     ReplyRepository::add(&*store, &a.scope, &r1, None, None, at(base, 10)).await.unwrap();
+    // No status given: the status stays, only the last activity moves to the reply.
     assert_eq!(
         TicketRepository::get(&*store, &a.scope, t.id).await.unwrap(),
-        t,
-        "no status given: ticket unchanged"
+        Ticket { updated_at: at(base, 10), ..t.clone() },
+        "no status given: only the last activity changes"
     );
 
     let mut customer = human_reply(&a.scope, t.id, "Thanks!", at(base, 15));

@@ -139,7 +139,8 @@ impl TicketsApi {
         /// Only unassigned tickets (same as `assignee=unassigned`).
         unassigned: Query<Option<bool>>,
         /// Words that must all appear (as word prefixes) in subject, body, customer name or
-        /// email. A ticket number alone (`1042` or `#1042`) finds that ticket instead.
+        /// email, or in the ticket's sent replies and internal notes. A ticket number alone
+        /// (`1042` or `#1042`) finds that ticket instead.
         q: Query<Option<String>>,
         /// The order (default `created`, newest first). `oldest_waiting` without a `status`
         /// lists only tickets still waiting on the team (new, open, pending).
@@ -181,7 +182,7 @@ impl TicketsApi {
     }
 
     /// The views of the ticket list (My open, Unassigned, Urgent & high, All open, Replied,
-    /// Closed) with their filters and exact counts. Each count is one indexed `COUNT` query.
+    /// Closed) with their filters and exact counts (per-workspace counters on SQLite).
     #[oai(path = "/views", method = "get", operation_id = "list_ticket_views")]
     async fn views(
         &self,

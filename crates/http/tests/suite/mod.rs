@@ -203,6 +203,7 @@ macro_rules! all_suites {
                 cursor_pages_follow_the_sort_and_stay_in_the_workspace,
                 bulk_update_changes_each_ticket_and_reports_each_result,
                 internal_notes_stay_internal_and_in_the_workspace,
+                search_finds_reply_and_note_text_and_takes_any_input,
                 flagged_replies_need_confirmation_which_is_audited,
             ]
         );

@@ -432,7 +432,9 @@ pub async fn internal_notes_stay_internal_and_in_the_workspace(ctx: Ctx) {
 
     let after = app.ticket(&a.token, &id(&t)).await;
     assert_eq!(after["ticket"]["status"], before["ticket"]["status"], "a note is not a reply");
-    assert_eq!(after["ticket"]["updated_at"], before["ticket"]["updated_at"]);
+    // A note is activity on the ticket, though: its last activity is now the note.
+    assert_eq!(after["ticket"]["updated_at"], r.json["created_at"], "the note is last activity");
+    assert_ne!(after["ticket"]["updated_at"], before["ticket"]["updated_at"]);
     let replies = after["replies"].as_array().expect("replies");
     let drafts = replies.iter().filter(|r| r["author_type"] == "ai" && r["draft"] == true).count();
     assert_eq!(drafts, 1, "the AI draft stays: {replies:?}");
@@ -510,4 +512,59 @@ pub async fn flagged_replies_need_confirmation_which_is_audited(ctx: Ctx) {
     let r = app.post(&path, Some(&a.token), json!({"body": text, "confirm_warnings": "yes"})).await;
     assert!(matches!(r.status, 400 | 422), "{}", r.text);
     assert!(r.text.contains("confirm_warnings"), "{}", r.text);
+}
+
+pub async fn search_finds_reply_and_note_text_and_takes_any_input(ctx: Ctx) {
+    use serde_json::json;
+    let app = ctx.spawn().await;
+    let a = app.signup("Alpha Agency", "ann@alpha.example").await;
+    let b = app.signup("Beta Bureau", "ben@beta.example").await;
+    let t = make(&app, &a, "Scanner offline").await;
+    let other = make(&app, &a, "Password reset").await;
+    let bt = make(&app, &b, "Scanner offline too").await;
+    app.post(
+        &format!("/api/tickets/{}/replies", id(&t)),
+        Some(&a.token),
+        json!({"body": "Please power-cycle the Brother unit"}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        &format!("/api/tickets/{}/notes", id(&t)),
+        Some(&a.token),
+        json!({"body": "Vendor case VX-4471 opened"}),
+    )
+    .await
+    .expect(201);
+    // Reply and note words, by prefix; the reply is also the ticket's last activity.
+    assert_eq!(ids(&app.list(&a.token, "q=broth").await), vec![id(&t)]);
+    assert_eq!(ids(&app.list(&a.token, "q=vx+4471").await), vec![id(&t)]);
+    assert_eq!(ids(&app.list(&a.token, "q=scanner+vendor").await), vec![id(&t)]);
+    let by_activity = app.list(&a.token, "sort=last_activity").await;
+    assert_eq!(ids(&by_activity), vec![id(&t), id(&other)]);
+    // The other workspace finds neither its neighbour's replies nor its notes.
+    assert_eq!(app.list(&b.token, "q=brother").await["total"], 0);
+    assert_eq!(app.list(&b.token, "q=vx").await["total"], 0);
+    assert_eq!(ids(&app.list(&b.token, "q=scanner").await), vec![id(&bt)]);
+
+    // What users type that means something to a query language is plain text here: never a
+    // 500, and the letters and digits in it still search.
+    let cases = [
+        ("%22scanner", vec![id(&t)]),
+        ("scan*", vec![id(&t)]),
+        ("-offline", vec![id(&t)]),
+        ("offline%3Ascanner", vec![id(&t)]),
+        // As FTS5 syntax these would find a ticket; as plain words ("near", "or") they do not.
+        ("NEAR(scanner+offline)", vec![]),
+        ("(password", vec![id(&other)]),
+        ("password+OR+scanner", vec![]),
+        ("%22%22%22", vec![id(&other), id(&t)]),
+        ("*", vec![id(&other), id(&t)]),
+        ("%5E%7B%7D%3A", vec![id(&other), id(&t)]),
+    ];
+    // (Input without letters or digits searches nothing: the whole list, newest first.)
+    for (q, want) in cases {
+        let page = app.list(&a.token, &format!("q={q}")).await;
+        assert_eq!(ids(&page), want, "q={q}");
+    }
 }

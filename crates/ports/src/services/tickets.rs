@@ -264,8 +264,8 @@ impl TicketService {
         Ok(self.tickets.list(scope, query).await?)
     }
 
-    /// Every view of the ticket list with its filter (for the caller) and its exact count. The
-    /// counts are one indexed `COUNT` per view, run concurrently.
+    /// Every view of the ticket list with its filter (for the caller) and its exact count (one
+    /// store count per view, run concurrently; see [`TicketRepository::count`]).
     ///
     /// # Errors
     /// `Unexpected`.

@@ -366,7 +366,7 @@ export interface paths {
         };
         /**
          * The views of the ticket list (My open, Unassigned, Urgent & high, All open, Replied,
-         *     Closed) with their filters and exact counts. Each count is one indexed `COUNT` query.
+         *     Closed) with their filters and exact counts (per-workspace counters on SQLite).
          */
         get: operations["list_ticket_views"];
         put?: never;
@@ -3833,7 +3833,8 @@ export interface operations {
                 unassigned?: boolean;
                 /**
                  * @description Words that must all appear (as word prefixes) in subject, body, customer name or
-                 *     email. A ticket number alone (`1042` or `#1042`) finds that ticket instead.
+                 *     email, or in the ticket's sent replies and internal notes. A ticket number alone
+                 *     (`1042` or `#1042`) finds that ticket instead.
                  */
                 q?: string;
                 /**
