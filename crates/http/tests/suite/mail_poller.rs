@@ -363,3 +363,106 @@ pub async fn mail_in_the_folder_becomes_tickets_once(ctx: Ctx) {
     assert_eq!(p.round().await.handed_over, 0);
     assert_eq!(s.app.list(&s.admin.token, "").await["total"], 3);
 }
+
+/// Polls `done` every 50 ms until it holds; panics with `what` after `within`.
+async fn wait_until<F, Fut>(within: StdDuration, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+}
+
+/// IMAP IDLE (Dovecot advertises it): with a poll interval of an hour, a message appended to the
+/// folder becomes a ticket within seconds; meanwhile another process finds the mailbox busy, and
+/// shutting down ends the IDLE session and hands the lease back.
+pub async fn with_idle_new_mail_becomes_a_ticket_within_seconds(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    let intake: Arc<dyn MailIntake> = s.app.state.inbound_mail.clone();
+    let p = Arc::new(MailPoller::new(
+        s.repo.clone(),
+        Arc::new(test_cipher()),
+        Arc::new(opsflow_mail::ImapFetcher::new(StdDuration::from_secs(5), 100)),
+        intake,
+        TestClock::new(),
+        MailPollerConfig {
+            interval: StdDuration::from_secs(3600),
+            idle: true,
+            ..MailPollerConfig::default()
+        },
+    ));
+    let handle = p.clone().spawn();
+    wait_until(StdDuration::from_secs(10), "the IDLE session", || {
+        let p = p.clone();
+        let t = s.tenant_id;
+        async move { p.idle_sessions() == vec![t] }
+    })
+    .await;
+
+    append(&mut s.imap, &s.folder, 1..=1).await;
+    let (app, token) = (&s.app, &s.admin.token);
+    wait_until(StdDuration::from_secs(10), "the ticket", || async move {
+        app.list(token, "").await["total"] == 1
+    })
+    .await;
+    // A follow-up arrives the same way, in the same session.
+    append(&mut s.imap, &s.folder, 2..=2).await;
+    wait_until(StdDuration::from_secs(10), "the second ticket", || async move {
+        app.list(token, "").await["total"] == 2
+    })
+    .await;
+    assert_eq!(p.idle_sessions(), vec![s.tenant_id]);
+    assert!(status(&s).await["last_fetch_at"].is_string());
+
+    // Another process's poller finds the mailbox leased while it is watched.
+    let other = Arc::new(RecordingIntake::default());
+    assert_eq!(poller(&s, other.clone(), TestClock::new()).round().await.busy, vec![s.tenant_id]);
+
+    tokio::time::timeout(StdDuration::from_secs(10), handle.shutdown())
+        .await
+        .expect("shutdown ends the IDLE session promptly");
+    assert!(p.idle_sessions().is_empty());
+    // The lease was released: the other poller reads the mailbox now (nothing new for it).
+    let report = poller(&s, other.clone(), TestClock::new()).round().await;
+    assert_eq!((report.polled, report.handed_over), (vec![s.tenant_id], 0));
+    assert!(other.ids().is_empty());
+}
+
+/// With IDLE turned off (`OPSFLOW_MAIL_IDLE=off`) the mailbox is polled every interval: no IDLE
+/// session is opened, and mail still arrives, round after round.
+pub async fn with_idle_off_the_mailbox_is_polled_every_interval(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    let intake = Arc::new(RecordingIntake::default());
+    let p = Arc::new(MailPoller::new(
+        s.repo.clone(),
+        Arc::new(test_cipher()),
+        Arc::new(opsflow_mail::ImapFetcher::new(StdDuration::from_secs(5), 100)),
+        intake.clone(),
+        TestClock::new(),
+        MailPollerConfig {
+            interval: StdDuration::from_millis(200),
+            idle: false,
+            ..MailPollerConfig::default()
+        },
+    ));
+    let handle = p.clone().spawn();
+    append(&mut s.imap, &s.folder, 1..=1).await;
+    wait_until(StdDuration::from_secs(10), "the first message", || {
+        let intake = intake.clone();
+        async move { intake.ids().len() == 1 }
+    })
+    .await;
+    append(&mut s.imap, &s.folder, 2..=3).await;
+    wait_until(StdDuration::from_secs(10), "the next messages", || {
+        let intake = intake.clone();
+        async move { intake.ids().len() == 3 }
+    })
+    .await;
+    assert_eq!(intake.ids(), ids(&s.folder, 1..=3));
+    assert!(p.idle_sessions().is_empty(), "no IDLE session with IDLE off");
+    tokio::time::timeout(StdDuration::from_secs(10), handle.shutdown()).await.unwrap();
+}
