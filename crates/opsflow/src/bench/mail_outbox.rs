@@ -317,8 +317,9 @@ fn report(machine: &Machine, target: &Target, args: &MailArgs, rounds: &[Round])
         "- Store: {}. One workspace; per round {} replies on a fresh email ticket, each queued \
          through the ticket service (reply and email in one transaction).\n- SMTP: aiosmtpd \
          (Python, `scripts/smtp_test_server.py`) on 127.0.0.1 with AUTH, started by \
-         `scripts/with-mail.sh`; the real `lettre` client opens one connection per message \
-         (connect, EHLO, AUTH, MAIL, RCPT, DATA, QUIT), as in production.\n- Workers drain the \
+         `scripts/with-mail.sh`; the real `lettre` client as in production: a pool of \
+         logged-in connections for the mailbox (connect, EHLO and AUTH once per connection, \
+         then MAIL, RCPT, DATA per message).\n- Workers drain the \
          outbox concurrently: claim (atomic, leased), send, mark sent.\n\n",
         target.describe(),
         thousands(args.emails as u64)
