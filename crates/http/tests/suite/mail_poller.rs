@@ -466,3 +466,96 @@ pub async fn with_idle_off_the_mailbox_is_polled_every_interval(ctx: Ctx) {
     assert!(p.idle_sessions().is_empty(), "no IDLE session with IDLE off");
     tokio::time::timeout(StdDuration::from_secs(10), handle.shutdown()).await.unwrap();
 }
+
+/// The real fetcher, except that its IDLE sessions break at the first wait (a dropped
+/// connection).
+struct DroppingIdle {
+    inner: opsflow_mail::ImapFetcher,
+    opened: std::sync::atomic::AtomicUsize,
+}
+
+struct BrokenWatch;
+
+#[async_trait]
+impl opsflow_ports::mail::MailWatch for BrokenWatch {
+    async fn wait(&mut self, _: StdDuration) -> Result<bool, opsflow_ports::mail::ImapError> {
+        Err(opsflow_ports::mail::ImapError {
+            stage: opsflow_ports::mail::MailStage::Connect,
+            message: "connection reset by peer".into(),
+        })
+    }
+
+    async fn close(self: Box<Self>) {}
+}
+
+#[async_trait]
+impl opsflow_ports::mail::MailFetcher for DroppingIdle {
+    async fn check(
+        &self,
+        endpoint: &opsflow_ports::mail::ImapEndpoint,
+    ) -> Result<(), opsflow_ports::mail::ImapError> {
+        self.inner.check(endpoint).await
+    }
+
+    async fn fetch(
+        &self,
+        endpoint: &opsflow_ports::mail::ImapEndpoint,
+        since: Option<opsflow_ports::mail::Cursor>,
+    ) -> Result<opsflow_ports::mail::Fetched, opsflow_ports::mail::ImapError> {
+        self.inner.fetch(endpoint, since).await
+    }
+
+    async fn watch(
+        &self,
+        _: &opsflow_ports::mail::ImapEndpoint,
+    ) -> Result<Option<Box<dyn opsflow_ports::mail::MailWatch>>, opsflow_ports::mail::ImapError>
+    {
+        self.opened.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Some(Box::new(BrokenWatch)))
+    }
+}
+
+/// An IDLE connection that drops is recorded in the mailbox status with a back-off, and the
+/// mailbox is polled again afterwards: mail still arrives, once.
+pub async fn a_dropped_idle_connection_falls_back_to_polling(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    let intake = Arc::new(RecordingIntake::default());
+    let clock = TestClock::new();
+    let fetcher = Arc::new(DroppingIdle {
+        inner: opsflow_mail::ImapFetcher::new(StdDuration::from_secs(5), 100),
+        opened: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let p = Arc::new(MailPoller::new(
+        s.repo.clone(),
+        Arc::new(test_cipher()),
+        fetcher.clone(),
+        intake.clone(),
+        clock.clone(),
+        MailPollerConfig {
+            interval: StdDuration::from_millis(100),
+            idle: true,
+            ..MailPollerConfig::default()
+        },
+    ));
+    let handle = p.clone().spawn();
+    let s_ref = &s;
+    wait_until(StdDuration::from_secs(10), "the IDLE failure in the status", || async move {
+        status(s_ref).await["last_error"].as_str().is_some_and(|e| e.contains("IDLE"))
+    })
+    .await;
+    let st = status(&s).await;
+    assert!(st["last_error"].as_str().unwrap().contains("connection reset by peer"), "{st}");
+    assert!(st["next_retry_at"].is_string(), "{st}");
+
+    // After the back-off the mailbox is polled again and new mail is taken in.
+    append(&mut s.imap, &s.folder, 1..=1).await;
+    clock.advance(time::Duration::seconds(31));
+    wait_until(StdDuration::from_secs(10), "the message, by polling", || {
+        let intake = intake.clone();
+        async move { intake.ids().len() == 1 }
+    })
+    .await;
+    assert!(fetcher.opened.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    tokio::time::timeout(StdDuration::from_secs(10), handle.shutdown()).await.unwrap();
+    assert_eq!(intake.ids(), ids(&s.folder, 1..=1), "handed over once");
+}

@@ -141,6 +141,7 @@ macro_rules! all_suites {
                 mail_in_the_folder_becomes_tickets_once,
                 with_idle_new_mail_becomes_a_ticket_within_seconds,
                 with_idle_off_the_mailbox_is_polled_every_interval,
+                a_dropped_idle_connection_falls_back_to_polling,
             ]
         );
         $crate::http_cases!(
