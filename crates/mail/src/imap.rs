@@ -314,10 +314,15 @@ impl ImapWatch {
             true
         } else {
             let (wait, _stop) = idle.wait_with_timeout(max_wait);
-            match wait.await.map_err(|e| err(MailStage::Connect, e))? {
-                async_imap::extensions::idle::IdleResponse::NewData(_) => true,
-                async_imap::extensions::idle::IdleResponse::Timeout
-                | async_imap::extensions::idle::IdleResponse::ManualInterrupt => false,
+            // The library's timeout restarts on every keep-alive ("* OK Still here"); the
+            // caller renews its lease between waits, so the wait itself must end on time.
+            match tokio::time::timeout(max_wait, wait).await {
+                Err(_) => false,
+                Ok(r) => match r.map_err(|e| err(MailStage::Connect, e))? {
+                    async_imap::extensions::idle::IdleResponse::NewData(_) => true,
+                    async_imap::extensions::idle::IdleResponse::Timeout
+                    | async_imap::extensions::idle::IdleResponse::ManualInterrupt => false,
+                },
             }
         };
         let session = tokio::time::timeout(self.timeout, idle.done())

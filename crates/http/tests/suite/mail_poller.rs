@@ -364,6 +364,11 @@ pub async fn mail_in_the_folder_becomes_tickets_once(ctx: Ctx) {
     assert_eq!(s.app.list(&s.admin.token, "").await["total"], 3);
 }
 
+fn p_config_renew() -> StdDuration {
+    MailPollerConfig { lease_ttl: time::Duration::seconds(3), ..MailPollerConfig::default() }
+        .idle_renew_every()
+}
+
 /// Polls `done` every 50 ms until it holds; panics with `what` after `within`.
 async fn wait_until<F, Fut>(within: StdDuration, what: &str, mut done: F)
 where
@@ -388,13 +393,17 @@ pub async fn with_idle_new_mail_becomes_a_ticket_within_seconds(ctx: Ctx) {
         Arc::new(test_cipher()),
         Arc::new(opsflow_mail::ImapFetcher::new(StdDuration::from_secs(5), 100)),
         intake,
-        TestClock::new(),
+        // The real clock: the lease is renewed as time passes, or another process takes it.
+        Arc::new(opsflow_ports::auth::SystemClock),
         MailPollerConfig {
             interval: StdDuration::from_secs(3600),
             idle: true,
+            // IDLE is re-issued (and the lease renewed) every second.
+            lease_ttl: time::Duration::seconds(3),
             ..MailPollerConfig::default()
         },
     ));
+    assert_eq!(p_config_renew(), StdDuration::from_secs(1));
     let handle = p.clone().spawn();
     wait_until(StdDuration::from_secs(10), "the IDLE session", || {
         let p = p.clone();
@@ -409,7 +418,10 @@ pub async fn with_idle_new_mail_becomes_a_ticket_within_seconds(ctx: Ctx) {
         app.list(token, "").await["total"] == 1
     })
     .await;
-    // A follow-up arrives the same way, in the same session.
+    // Later mail arrives the same way, in the same session, after IDLE was re-issued a few
+    // times (the pause lets those renewals happen; what is checked is the arrival below).
+    tokio::time::sleep(StdDuration::from_millis(2500)).await;
+    assert_eq!(p.idle_sessions(), vec![s.tenant_id]);
     append(&mut s.imap, &s.folder, 2..=2).await;
     wait_until(StdDuration::from_secs(10), "the second ticket", || async move {
         app.list(token, "").await["total"] == 2
@@ -418,7 +430,8 @@ pub async fn with_idle_new_mail_becomes_a_ticket_within_seconds(ctx: Ctx) {
     assert_eq!(p.idle_sessions(), vec![s.tenant_id]);
     assert!(status(&s).await["last_fetch_at"].is_string());
 
-    // Another process's poller finds the mailbox leased while it is watched.
+    // Another process's poller finds the mailbox leased while it is watched (longer ago than
+    // the 3 s lease: it was renewed).
     let other = Arc::new(RecordingIntake::default());
     assert_eq!(poller(&s, other.clone(), TestClock::new()).round().await.busy, vec![s.tenant_id]);
 
