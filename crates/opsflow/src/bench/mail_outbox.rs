@@ -123,35 +123,43 @@ pub async fn run(args: MailArgs) -> anyhow::Result<()> {
     } else {
         None
     };
+    anyhow::ensure!(
+        args.database.is_none() || args.parts.len() == 1,
+        "each part needs a fresh database: with --database, choose one part with --parts"
+    );
     let machine = Machine::now();
     machine.warn_if_debug();
-    let target = Target::new(args.database.as_deref())?;
-    println!(
-        "opsflow bench mail ({}); store: {} ({} build, {} cores)",
-        args.parts
-            .iter()
-            .map(|p| format!("{p:?}").to_ascii_lowercase())
-            .collect::<Vec<_>>()
-            .join(", "),
-        target.describe(),
-        machine.profile,
-        machine.cores
-    );
-    match &target {
-        Target::Sqlite { url, .. } => {
-            let store = Target::open_sqlite(url).await?;
-            let r = parts(&store, &args, &machine, &target, imap_port, smtp_port).await;
-            store.close().await;
-            r
+    // Each part on its own fresh database, as the sections describe.
+    for (part, imap, smtp) in
+        [(MailPart::Ingest, imap_port, None), (MailPart::Outbox, None, smtp_port)]
+    {
+        if imap.is_none() && smtp.is_none() {
+            continue;
         }
-        Target::Mongo { .. } => {
-            let store = target.open_mongo().await?;
-            let r = parts(&store, &args, &machine, &target, imap_port, smtp_port).await;
-            drop_mongo_database(&store).await;
-            store.close().await;
-            r
-        }
+        let target = Target::new(args.database.as_deref())?;
+        println!(
+            "opsflow bench mail ({part:?}); store: {} ({} build, {} cores)",
+            target.describe(),
+            machine.profile,
+            machine.cores
+        );
+        match &target {
+            Target::Sqlite { url, .. } => {
+                let store = Target::open_sqlite(url).await?;
+                let r = parts(&store, &args, &machine, &target, imap, smtp).await;
+                store.close().await;
+                r
+            }
+            Target::Mongo { .. } => {
+                let store = target.open_mongo().await?;
+                let r = parts(&store, &args, &machine, &target, imap, smtp).await;
+                drop_mongo_database(&store).await;
+                store.close().await;
+                r
+            }
+        }?;
     }
+    Ok(())
 }
 
 async fn parts<S: Store>(
