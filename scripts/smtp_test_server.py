@@ -1,7 +1,8 @@
 """A throw-away SMTP server for the mail tests (aiosmtpd), never for production.
 
-Accepts every message and writes it to DIR/<n>.eml (the raw bytes as received, after a first
-line `X-Test-Rcpt: a@b, c@d` with the envelope recipients). Recipients whose address contains
+Accepts every message and writes it to DIR/<n>.eml (the raw bytes as received, after lines
+`X-Test-Rcpt: a@b, c@d` with the envelope recipients, `X-Test-Login: yes|no` and
+`X-Test-Peer: host:port`, the client's end of the connection, so tests can see reuse). Recipients whose address contains
 "tempfail" get `451 4.3.0`, those containing "reject" get `550 5.1.1`, so tests can see both
 kinds of failure. AUTH PLAIN/LOGIN is offered without TLS; only USER/PASSWORD succeed.
 """
@@ -38,6 +39,8 @@ class Handler:
         with open(tmp, "wb") as f:
             f.write(f"X-Test-Rcpt: {', '.join(envelope.rcpt_tos)}\r\n".encode())
             f.write(f"X-Test-Login: {session.authenticated and 'yes' or 'no'}\r\n".encode())
+            peer = session.peer if isinstance(session.peer, tuple) else (str(session.peer), 0)
+            f.write(f"X-Test-Peer: {peer[0]}:{peer[1]}\r\n".encode())
             f.write(envelope.original_content or envelope.content)
         os.rename(tmp, path)
         return "250 2.0.0 Message accepted"

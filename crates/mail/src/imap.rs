@@ -1,15 +1,18 @@
 //! Fetching over IMAP with `async-imap`: implicit TLS, STARTTLS (required, never skipped) or
 //! plain; new messages found by UID above the last one seen, under the folder's UIDVALIDITY, so
-//! nothing is fetched twice and nothing is skipped, even across restarts.
+//! nothing is fetched twice and nothing is skipped, even across restarts. [`ImapWatch`] keeps an
+//! IDLE session open on a folder where the server advertises IDLE (RFC 2177), so new mail is
+//! known as soon as it arrives instead of at the next poll.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_imap::Client;
+use async_imap::types::UnsolicitedResponse;
 use futures::TryStreamExt;
 use opsflow_domain::email::MailSecurity;
 pub use opsflow_ports::mail::{Cursor, Fetched, ImapEndpoint, ImapError};
-use opsflow_ports::mail::{MailFetcher, MailStage};
+use opsflow_ports::mail::{MailFetcher, MailStage, MailWatch};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
@@ -228,8 +231,131 @@ impl ImapFetcher {
     }
 }
 
+impl ImapFetcher {
+    /// Logs in, opens the folder read-only and checks that the server advertises IDLE; `None`
+    /// when it does not.
+    ///
+    /// # Errors
+    /// [`ImapError`] with the stage that failed.
+    pub async fn watch(&self, endpoint: &ImapEndpoint) -> Result<Option<ImapWatch>, ImapError> {
+        let mut session = self.session(endpoint).await?;
+        let opened = self
+            .within(MailStage::Folder, async {
+                let caps = session.capabilities().await.map_err(|e| err(MailStage::Connect, e))?;
+                if !caps.has_str("IDLE") {
+                    return Ok(false);
+                }
+                session.examine(&endpoint.folder).await.map_err(|e| err(MailStage::Folder, e))?;
+                Ok(true)
+            })
+            .await;
+        match opened {
+            Ok(true) => {
+                let pending = session.unsolicited_responses.clone();
+                Ok(Some(ImapWatch { session: Some(session), pending, timeout: self.timeout }))
+            }
+            Ok(false) => {
+                let _ = session.logout().await;
+                Ok(None)
+            }
+            Err(e) => {
+                let _ = session.logout().await;
+                Err(e)
+            }
+        }
+    }
+}
+
+/// An IDLE session on one folder (see [`MailWatch`]).
+pub struct ImapWatch {
+    /// `None` once a failure left the connection unusable.
+    session: Option<Session>,
+    /// Untagged responses the session set aside (EXISTS seen while entering or leaving IDLE).
+    pending: async_channel::Receiver<UnsolicitedResponse>,
+    timeout: Duration,
+}
+
+impl std::fmt::Debug for ImapWatch {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ImapWatch").field("open", &self.session.is_some()).finish_non_exhaustive()
+    }
+}
+
+impl ImapWatch {
+    /// Whether the server reported a change that was set aside: a new message count, recent
+    /// messages or an expunge.
+    fn drain_pending(&self) -> bool {
+        let mut changed = false;
+        while let Ok(r) = self.pending.try_recv() {
+            changed |= matches!(
+                r,
+                UnsolicitedResponse::Exists(_)
+                    | UnsolicitedResponse::Recent(_)
+                    | UnsolicitedResponse::Expunge(_)
+            );
+        }
+        changed
+    }
+
+    async fn idle_once(&mut self, max_wait: Duration) -> Result<bool, ImapError> {
+        let session = self
+            .session
+            .take()
+            .ok_or_else(|| err(MailStage::Connect, "the IDLE connection was lost earlier"))?;
+        let before = self.drain_pending();
+        let mut idle = session.idle();
+        tokio::time::timeout(self.timeout, idle.init())
+            .await
+            .map_err(|_| err(MailStage::Connect, "the server did not answer IDLE in time"))?
+            .map_err(|e| err(MailStage::Connect, e))?;
+        // Mail that arrived while the folder was being read is announced before the server's
+        // "+ idling": it was set aside, so there is no need to wait for the next one.
+        let signalled = if before || self.drain_pending() {
+            true
+        } else {
+            let (wait, _stop) = idle.wait_with_timeout(max_wait);
+            // The library's timeout restarts on every keep-alive ("* OK Still here"); the
+            // caller renews its lease between waits, so the wait itself must end on time.
+            match tokio::time::timeout(max_wait, wait).await {
+                Err(_) => false,
+                Ok(r) => match r.map_err(|e| err(MailStage::Connect, e))? {
+                    async_imap::extensions::idle::IdleResponse::NewData(_) => true,
+                    async_imap::extensions::idle::IdleResponse::Timeout
+                    | async_imap::extensions::idle::IdleResponse::ManualInterrupt => false,
+                },
+            }
+        };
+        let session = tokio::time::timeout(self.timeout, idle.done())
+            .await
+            .map_err(|_| err(MailStage::Connect, "the server did not end IDLE in time"))?
+            .map_err(|e| err(MailStage::Connect, e))?;
+        self.session = Some(session);
+        Ok(signalled || self.drain_pending())
+    }
+}
+
+#[async_trait::async_trait]
+impl MailWatch for ImapWatch {
+    async fn wait(&mut self, max_wait: Duration) -> Result<bool, ImapError> {
+        self.idle_once(max_wait).await
+    }
+
+    async fn close(mut self: Box<Self>) {
+        if let Some(mut session) = self.session.take() {
+            let _ = tokio::time::timeout(self.timeout, session.logout()).await;
+        }
+    }
+}
+
 #[async_trait::async_trait]
 impl MailFetcher for ImapFetcher {
+    async fn watch(
+        &self,
+        endpoint: &ImapEndpoint,
+    ) -> Result<Option<Box<dyn MailWatch>>, ImapError> {
+        Ok(Self::watch(self, endpoint).await?.map(|w| Box::new(w) as Box<dyn MailWatch>))
+    }
+
     async fn check(&self, endpoint: &ImapEndpoint) -> Result<(), ImapError> {
         Self::check(self, endpoint).await
     }

@@ -156,3 +156,51 @@ async fn no_host_is_a_clear_permanent_error() {
     assert!(!e.is_temporary());
     assert!(e.message().contains("no SMTP server"), "{e:?}");
 }
+
+/// The client's end of the connection a message came over.
+fn peer(raw: &[u8]) -> String {
+    String::from_utf8_lossy(raw)
+        .lines()
+        .find_map(|l| l.strip_prefix("X-Test-Peer: "))
+        .expect("the test server records the peer")
+        .to_owned()
+}
+
+#[tokio::test]
+async fn messages_to_one_mailbox_reuse_a_logged_in_connection_until_its_settings_change() {
+    let sender = SmtpSender::default();
+    let mut peers = Vec::new();
+    for _ in 0..6 {
+        let out = email("ann@example.com");
+        sender.send(&endpoint(), &out).await.unwrap();
+        let raw = received(&out.message_id).await;
+        assert!(String::from_utf8_lossy(&raw).contains("X-Test-Login: yes"));
+        peers.push(peer(&raw));
+    }
+    // lettre hands a connection back to its pool in a task of its own, so a message sent the
+    // instant after another may open a second one; never one per message.
+    let mut distinct = peers.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert!(distinct.len() <= 2, "six messages over at most two connections: {peers:?}");
+
+    // A refused recipient (5xx) is still permanent, and the next message goes out.
+    let e = sender.send(&endpoint(), &email("reject@example.com")).await.unwrap_err();
+    assert!(!e.is_temporary(), "{e:?}");
+    let e = sender.send(&endpoint(), &email("tempfail@example.com")).await.unwrap_err();
+    assert!(e.is_temporary(), "{e:?}");
+    let out = email("ann@example.com");
+    sender.send(&endpoint(), &out).await.unwrap();
+
+    // The admin changes the password: the pooled login is not used with the old one.
+    let wrong = SmtpEndpoint { password: Some("not-the-password".into()), ..endpoint() };
+    let e = sender.send(&wrong, &email("ann@example.com")).await.unwrap_err();
+    assert_eq!(e.stage(), MailStage::Auth, "{e:?}");
+    assert!(!e.is_temporary(), "{e:?}");
+    // And back: a new connection, logged in again.
+    let out = email("ann@example.com");
+    sender.send(&endpoint(), &out).await.unwrap();
+    let raw = received(&out.message_id).await;
+    assert!(!peers.contains(&peer(&raw)), "a new connection after the settings changed");
+    assert!(String::from_utf8_lossy(&raw).contains("X-Test-Login: yes"));
+}

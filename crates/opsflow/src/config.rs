@@ -96,6 +96,23 @@ pub struct Config {
     /// How often the IMAP poller reads enabled mailboxes (`OPSFLOW_MAIL_POLL`, default 30s);
     /// `None` when set to `off`.
     pub mail_poll: Option<Duration>,
+    /// Whether the poller keeps an IMAP IDLE session on mailboxes whose server supports it
+    /// (`OPSFLOW_MAIL_IDLE`, default on).
+    pub mail_idle: bool,
+    /// Outbox workers sending queued email in this process (`OPSFLOW_OUTBOX_WORKERS`, default 2,
+    /// 0 to send from other processes only, at most 64).
+    pub outbox_workers: usize,
+}
+
+/// `OPSFLOW_OUTBOX_WORKERS`: 0 to 64 (each worker holds one SMTP connection at a time).
+fn outbox_workers(raw: Option<&str>) -> Result<usize, ConfigError> {
+    const NAME: &str = "OPSFLOW_OUTBOX_WORKERS";
+    let Some(raw) = raw else { return Ok(2) };
+    match raw.trim().parse::<usize>() {
+        Ok(n) if n <= 64 => Ok(n),
+        Ok(_) => Err(err(NAME, format!("`{raw}` is more than 64 workers"))),
+        Err(_) => Err(err(NAME, format!("`{raw}` is not a number of workers from 0 to 64"))),
+    }
 }
 
 /// `OPSFLOW_MAIL_MAX_BYTES`: 1 KiB up to the ceiling a MongoDB document allows.
@@ -285,6 +302,8 @@ impl Config {
             workers: number("OPSFLOW_WORKERS", 4usize)?,
             worker_poll: duration("OPSFLOW_WORKER_POLL", "1s")?,
             mail_poll: mail_poll(var("OPSFLOW_MAIL_POLL").as_deref())?,
+            mail_idle: boolean("OPSFLOW_MAIL_IDLE", true)?,
+            outbox_workers: outbox_workers(var("OPSFLOW_OUTBOX_WORKERS").as_deref())?,
             triage_lease: duration("OPSFLOW_TRIAGE_LEASE", "5m")?,
             login_max_failures: number("OPSFLOW_LOGIN_MAX_FAILURES", 10u32)?,
             login_lockout: match duration("OPSFLOW_LOGIN_LOCKOUT", "15m")? {
@@ -357,6 +376,17 @@ mod tests {
         for bad in ["0s", "soon", "-5s"] {
             let e = mail_poll(Some(bad)).expect_err(bad);
             assert_eq!(e.name, "OPSFLOW_MAIL_POLL");
+        }
+    }
+
+    #[test]
+    fn outbox_workers_default_to_2_and_take_0_to_64() {
+        assert_eq!(outbox_workers(None).unwrap(), 2);
+        assert_eq!(outbox_workers(Some("0")).unwrap(), 0);
+        assert_eq!(outbox_workers(Some("8")).unwrap(), 8);
+        for bad in ["65", "-1", "four", ""] {
+            let e = outbox_workers(Some(bad)).expect_err(bad);
+            assert_eq!(e.name, "OPSFLOW_OUTBOX_WORKERS");
         }
     }
 

@@ -337,6 +337,7 @@ fn outbox_workers<S: Store>(
     state: &AppState,
     outbound: Arc<dyn OutboundConfigSource>,
     clock: Arc<dyn Clock>,
+    workers: usize,
 ) -> OutboxWorkerPool {
     let mut worker = OutboxWorker::new(
         store.clone(),
@@ -347,7 +348,7 @@ fn outbox_workers<S: Store>(
     if let Some(queued) = state.tickets.email_queued_notifier() {
         worker = worker.with_notifier(queued);
     }
-    OutboxWorkerPool::spawn(Arc::new(worker), &OutboxConfig::default())
+    OutboxWorkerPool::spawn(Arc::new(worker), &OutboxConfig { workers, ..OutboxConfig::default() })
 }
 
 async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow::Result<()> {
@@ -371,7 +372,7 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
         store.clone(),
         &WorkerConfig { size: config.workers, poll_interval: config.worker_poll },
     );
-    let mailers = outbox_workers(&store, &state, outbound, clock);
+    let mailers = outbox_workers(&store, &state, outbound, clock, config.outbox_workers);
     let poller = mail_poller(&store, &config, cipher, intake);
     let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| {
         format!("invalid setting OPSFLOW_BIND: could not listen on {}", config.bind)
@@ -426,7 +427,7 @@ fn mail_poller<S: Store>(
         Arc::new(ImapFetcher::default()),
         intake,
         Arc::new(SystemClock),
-        MailPollerConfig { interval, ..MailPollerConfig::default() },
+        MailPollerConfig { interval, idle: config.mail_idle, ..MailPollerConfig::default() },
     );
     Some(Arc::new(poller).spawn())
 }

@@ -188,6 +188,23 @@ pub struct Fetched {
     pub renumbered: bool,
 }
 
+/// An open IMAP IDLE session on one folder: the server tells it when mail arrives.
+#[async_trait]
+pub trait MailWatch: Send + 'static {
+    /// Waits in IDLE until the server reports a change in the folder (new mail, expunged
+    /// messages) or `max_wait` passes, whichever is first, then leaves IDLE so the session can
+    /// be used again. `true` when the server reported something (or had reported it since the
+    /// last wait): the folder should be read. `max_wait` must stay below the server's IDLE limit
+    /// (RFC 2177 servers end IDLE after about 29 minutes).
+    ///
+    /// # Errors
+    /// [`ImapError`] when the connection failed or was dropped; the watch is then unusable.
+    async fn wait(&mut self, max_wait: std::time::Duration) -> Result<bool, ImapError>;
+
+    /// Logs out and closes the connection.
+    async fn close(self: Box<Self>);
+}
+
 /// Reads mail over IMAP.
 #[cfg_attr(feature = "mocks", mockall::automock)]
 #[async_trait]
@@ -209,4 +226,18 @@ pub trait MailFetcher: Send + Sync + 'static {
         endpoint: &ImapEndpoint,
         since: Option<Cursor>,
     ) -> Result<Fetched, ImapError>;
+
+    /// Opens an IDLE session on the endpoint's folder, or `None` when the server does not
+    /// advertise the `IDLE` capability (the caller polls instead). The default implementation
+    /// does not support IDLE.
+    ///
+    /// # Errors
+    /// [`ImapError`] with the stage that failed.
+    async fn watch(
+        &self,
+        endpoint: &ImapEndpoint,
+    ) -> Result<Option<Box<dyn MailWatch>>, ImapError> {
+        let _ = endpoint;
+        Ok(None)
+    }
 }

@@ -363,3 +363,212 @@ pub async fn mail_in_the_folder_becomes_tickets_once(ctx: Ctx) {
     assert_eq!(p.round().await.handed_over, 0);
     assert_eq!(s.app.list(&s.admin.token, "").await["total"], 3);
 }
+
+fn p_config_renew() -> StdDuration {
+    MailPollerConfig { lease_ttl: time::Duration::seconds(3), ..MailPollerConfig::default() }
+        .idle_renew_every()
+}
+
+/// Polls `done` every 50 ms until it holds; panics with `what` after `within`.
+async fn wait_until<F, Fut>(within: StdDuration, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(StdDuration::from_millis(50)).await;
+    }
+}
+
+/// IMAP IDLE (Dovecot advertises it): with a poll interval of an hour, a message appended to the
+/// folder becomes a ticket within seconds; meanwhile another process finds the mailbox busy, and
+/// shutting down ends the IDLE session and hands the lease back.
+pub async fn with_idle_new_mail_becomes_a_ticket_within_seconds(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    let intake: Arc<dyn MailIntake> = s.app.state.inbound_mail.clone();
+    let p = Arc::new(MailPoller::new(
+        s.repo.clone(),
+        Arc::new(test_cipher()),
+        Arc::new(opsflow_mail::ImapFetcher::new(StdDuration::from_secs(5), 100)),
+        intake,
+        // The real clock: the lease is renewed as time passes, or another process takes it.
+        Arc::new(opsflow_ports::auth::SystemClock),
+        MailPollerConfig {
+            interval: StdDuration::from_secs(3600),
+            idle: true,
+            // IDLE is re-issued (and the lease renewed) every second.
+            lease_ttl: time::Duration::seconds(3),
+            ..MailPollerConfig::default()
+        },
+    ));
+    assert_eq!(p_config_renew(), StdDuration::from_secs(1));
+    let handle = p.clone().spawn();
+    wait_until(StdDuration::from_secs(10), "the IDLE session", || {
+        let p = p.clone();
+        let t = s.tenant_id;
+        async move { p.idle_sessions() == vec![t] }
+    })
+    .await;
+
+    append(&mut s.imap, &s.folder, 1..=1).await;
+    let (app, token) = (&s.app, &s.admin.token);
+    wait_until(StdDuration::from_secs(10), "the ticket", || async move {
+        app.list(token, "").await["total"] == 1
+    })
+    .await;
+    // Later mail arrives the same way, in the same session, after IDLE was re-issued a few
+    // times (the pause lets those renewals happen; what is checked is the arrival below).
+    tokio::time::sleep(StdDuration::from_millis(2500)).await;
+    assert_eq!(p.idle_sessions(), vec![s.tenant_id]);
+    append(&mut s.imap, &s.folder, 2..=2).await;
+    wait_until(StdDuration::from_secs(10), "the second ticket", || async move {
+        app.list(token, "").await["total"] == 2
+    })
+    .await;
+    assert_eq!(p.idle_sessions(), vec![s.tenant_id]);
+    assert!(status(&s).await["last_fetch_at"].is_string());
+
+    // Another process's poller finds the mailbox leased while it is watched (longer ago than
+    // the 3 s lease: it was renewed).
+    let other = Arc::new(RecordingIntake::default());
+    assert_eq!(poller(&s, other.clone(), TestClock::new()).round().await.busy, vec![s.tenant_id]);
+
+    tokio::time::timeout(StdDuration::from_secs(10), handle.shutdown())
+        .await
+        .expect("shutdown ends the IDLE session promptly");
+    assert!(p.idle_sessions().is_empty());
+    // The lease was released: the other poller reads the mailbox now (nothing new for it).
+    let report = poller(&s, other.clone(), TestClock::new()).round().await;
+    assert_eq!((report.polled, report.handed_over), (vec![s.tenant_id], 0));
+    assert!(other.ids().is_empty());
+}
+
+/// With IDLE turned off (`OPSFLOW_MAIL_IDLE=off`) the mailbox is polled every interval: no IDLE
+/// session is opened, and mail still arrives, round after round.
+pub async fn with_idle_off_the_mailbox_is_polled_every_interval(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    let intake = Arc::new(RecordingIntake::default());
+    let p = Arc::new(MailPoller::new(
+        s.repo.clone(),
+        Arc::new(test_cipher()),
+        Arc::new(opsflow_mail::ImapFetcher::new(StdDuration::from_secs(5), 100)),
+        intake.clone(),
+        TestClock::new(),
+        MailPollerConfig {
+            interval: StdDuration::from_millis(200),
+            idle: false,
+            ..MailPollerConfig::default()
+        },
+    ));
+    let handle = p.clone().spawn();
+    append(&mut s.imap, &s.folder, 1..=1).await;
+    wait_until(StdDuration::from_secs(10), "the first message", || {
+        let intake = intake.clone();
+        async move { intake.ids().len() == 1 }
+    })
+    .await;
+    append(&mut s.imap, &s.folder, 2..=3).await;
+    wait_until(StdDuration::from_secs(10), "the next messages", || {
+        let intake = intake.clone();
+        async move { intake.ids().len() == 3 }
+    })
+    .await;
+    assert_eq!(intake.ids(), ids(&s.folder, 1..=3));
+    assert!(p.idle_sessions().is_empty(), "no IDLE session with IDLE off");
+    tokio::time::timeout(StdDuration::from_secs(10), handle.shutdown()).await.unwrap();
+}
+
+/// The real fetcher, except that its IDLE sessions break at the first wait (a dropped
+/// connection).
+struct DroppingIdle {
+    inner: opsflow_mail::ImapFetcher,
+    opened: std::sync::atomic::AtomicUsize,
+}
+
+struct BrokenWatch;
+
+#[async_trait]
+impl opsflow_ports::mail::MailWatch for BrokenWatch {
+    async fn wait(&mut self, _: StdDuration) -> Result<bool, opsflow_ports::mail::ImapError> {
+        Err(opsflow_ports::mail::ImapError {
+            stage: opsflow_ports::mail::MailStage::Connect,
+            message: "connection reset by peer".into(),
+        })
+    }
+
+    async fn close(self: Box<Self>) {}
+}
+
+#[async_trait]
+impl opsflow_ports::mail::MailFetcher for DroppingIdle {
+    async fn check(
+        &self,
+        endpoint: &opsflow_ports::mail::ImapEndpoint,
+    ) -> Result<(), opsflow_ports::mail::ImapError> {
+        self.inner.check(endpoint).await
+    }
+
+    async fn fetch(
+        &self,
+        endpoint: &opsflow_ports::mail::ImapEndpoint,
+        since: Option<opsflow_ports::mail::Cursor>,
+    ) -> Result<opsflow_ports::mail::Fetched, opsflow_ports::mail::ImapError> {
+        self.inner.fetch(endpoint, since).await
+    }
+
+    async fn watch(
+        &self,
+        _: &opsflow_ports::mail::ImapEndpoint,
+    ) -> Result<Option<Box<dyn opsflow_ports::mail::MailWatch>>, opsflow_ports::mail::ImapError>
+    {
+        self.opened.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(Some(Box::new(BrokenWatch)))
+    }
+}
+
+/// An IDLE connection that drops is recorded in the mailbox status with a back-off, and the
+/// mailbox is polled again afterwards: mail still arrives, once.
+pub async fn a_dropped_idle_connection_falls_back_to_polling(ctx: Ctx) {
+    let mut s = setup(&ctx, "Imap-Pass-4821").await;
+    let intake = Arc::new(RecordingIntake::default());
+    let clock = TestClock::new();
+    let fetcher = Arc::new(DroppingIdle {
+        inner: opsflow_mail::ImapFetcher::new(StdDuration::from_secs(5), 100),
+        opened: std::sync::atomic::AtomicUsize::new(0),
+    });
+    let p = Arc::new(MailPoller::new(
+        s.repo.clone(),
+        Arc::new(test_cipher()),
+        fetcher.clone(),
+        intake.clone(),
+        clock.clone(),
+        MailPollerConfig {
+            interval: StdDuration::from_millis(100),
+            idle: true,
+            ..MailPollerConfig::default()
+        },
+    ));
+    let handle = p.clone().spawn();
+    let s_ref = &s;
+    wait_until(StdDuration::from_secs(10), "the IDLE failure in the status", || async move {
+        status(s_ref).await["last_error"].as_str().is_some_and(|e| e.contains("IDLE"))
+    })
+    .await;
+    let st = status(&s).await;
+    assert!(st["last_error"].as_str().unwrap().contains("connection reset by peer"), "{st}");
+    assert!(st["next_retry_at"].is_string(), "{st}");
+
+    // After the back-off the mailbox is polled again and new mail is taken in.
+    append(&mut s.imap, &s.folder, 1..=1).await;
+    clock.advance(time::Duration::seconds(31));
+    wait_until(StdDuration::from_secs(10), "the message, by polling", || {
+        let intake = intake.clone();
+        async move { intake.ids().len() == 1 }
+    })
+    .await;
+    assert!(fetcher.opened.load(std::sync::atomic::Ordering::SeqCst) >= 1);
+    tokio::time::timeout(StdDuration::from_secs(10), handle.shutdown()).await.unwrap();
+    assert_eq!(intake.ids(), ids(&s.folder, 1..=1), "handed over once");
+}

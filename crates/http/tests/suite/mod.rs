@@ -152,6 +152,9 @@ macro_rules! all_suites {
                 two_pollers_on_one_store_read_a_mailbox_one_at_a_time,
                 a_renumbered_folder_is_read_again_from_the_start,
                 mail_in_the_folder_becomes_tickets_once,
+                with_idle_new_mail_becomes_a_ticket_within_seconds,
+                with_idle_off_the_mailbox_is_polled_every_interval,
+                a_dropped_idle_connection_falls_back_to_polling,
             ]
         );
         $crate::http_cases!(

@@ -4,6 +4,7 @@
 //! in this process on 127.0.0.1 and drive it over HTTP/1.1 with keep-alive connections.
 
 pub mod api;
+pub mod mail_ingest;
 pub mod mail_outbox;
 pub mod triage;
 

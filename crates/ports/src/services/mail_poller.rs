@@ -1,5 +1,6 @@
-//! The IMAP poller: every interval, reads each enabled mailbox after its cursor and hands the
-//! new messages, in UID order, to the mail intake.
+//! The IMAP poller: reads each enabled mailbox after its cursor and hands the new messages, in
+//! UID order, to the mail intake, as soon as they arrive where the server supports IMAP IDLE and
+//! every interval otherwise.
 //!
 //! Several server processes may share a store: a mailbox is read only under its lease
 //! ([`MailboxRepository::try_lease`]), so one process reads it at a time. The cursor moves past a
@@ -8,10 +9,19 @@
 //! that message, so it is handed over again next time. A UIDVALIDITY change reads the folder
 //! from the start; the intake recognises what it already has by Message-ID. Failures are
 //! recorded in the mailbox status and retried with back-off (30 s doubling up to 15 minutes).
-//! This polls; IMAP IDLE is not used.
+//!
+//! IDLE: after a mailbox was read without error, the poller (when [`MailPollerConfig::idle`] is
+//! on) keeps the mailbox's lease and opens an IDLE session on its folder
+//! ([`MailFetcher::watch`]). When the server reports new mail the folder is read at once; the
+//! lease is renewed and IDLE re-issued at least every third of the lease time (well inside the
+//! server's 29-minute IDLE limit), so other processes keep finding the mailbox busy. A server
+//! without the IDLE capability, a dropped connection or any failure ends the IDLE session and
+//! releases the lease: the mailbox is then polled every interval again (failures recorded with
+//! the same back-off), and IDLE is tried again after its next good round.
 
-use std::sync::Arc;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use opsflow_domain::TenantId;
@@ -21,7 +31,7 @@ use tokio::task::JoinHandle;
 
 use crate::auth::Clock;
 use crate::cipher::SecretCipher;
-use crate::mail::{Cursor, MailFetcher};
+use crate::mail::{Cursor, ImapEndpoint, MailFetcher};
 use crate::mail_intake::{IntakeError, MailIntake};
 use crate::repos::{MailboxCursor, MailboxRepository, RepoError};
 use crate::services::mailbox::imap_endpoint;
@@ -36,6 +46,18 @@ pub struct MailPollerConfig {
     pub lease_ttl: time::Duration,
     /// Most fetch batches per mailbox per round (each batch is bounded by the fetcher).
     pub max_batches: usize,
+    /// Keep an IMAP IDLE session on mailboxes whose server supports it (`OPSFLOW_MAIL_IDLE`).
+    pub idle: bool,
+}
+
+impl MailPollerConfig {
+    /// How long one IDLE wait lasts before the lease is renewed and IDLE re-issued: a third of
+    /// the lease time, and never more than 25 minutes (servers end IDLE after about 29).
+    #[must_use]
+    pub fn idle_renew_every(&self) -> Duration {
+        let third = Duration::try_from(self.lease_ttl / 3).unwrap_or(Duration::from_secs(1));
+        third.clamp(Duration::from_secs(1), Duration::from_secs(25 * 60))
+    }
 }
 
 impl Default for MailPollerConfig {
@@ -44,6 +66,7 @@ impl Default for MailPollerConfig {
             interval: Duration::from_secs(30),
             lease_ttl: time::Duration::minutes(5),
             max_batches: 20,
+            idle: true,
         }
     }
 }
@@ -71,6 +94,18 @@ enum Outcome {
     Skipped,
 }
 
+/// Why an IDLE session ended without a failure.
+enum IdleEnd {
+    /// The server does not advertise IDLE.
+    Unsupported,
+    /// Shutting down.
+    Stopped,
+    /// Another poller holds the lease now.
+    LeaseLost,
+    /// The mailbox was disabled or its inbound settings changed.
+    SettingsChanged,
+}
+
 /// Why a mailbox's round stopped.
 enum PollError {
     /// Reading the mailbox failed (words for the status).
@@ -96,6 +131,12 @@ pub struct MailPoller {
     config: MailPollerConfig,
     stopping: AtomicBool,
     wake: Notify,
+    /// Tells IDLE sessions to end (`true` once stopping).
+    stop: tokio::sync::watch::Sender<bool>,
+    /// Mailboxes this poller holds an IDLE session on, with their tasks.
+    idling: Mutex<HashMap<TenantId, JoinHandle<()>>>,
+    /// Mailboxes whose server (at that address) does not advertise IDLE.
+    no_idle: Mutex<HashSet<(TenantId, String, u16)>>,
 }
 
 impl MailPoller {
@@ -119,6 +160,9 @@ impl MailPoller {
             config,
             stopping: AtomicBool::new(false),
             wake: Notify::new(),
+            stop: tokio::sync::watch::Sender::new(false),
+            idling: Mutex::new(HashMap::new()),
+            no_idle: Mutex::new(HashSet::new()),
         }
     }
 
@@ -130,6 +174,19 @@ impl MailPoller {
 
     fn stopping(&self) -> bool {
         self.stopping.load(Ordering::Relaxed)
+    }
+
+    /// The mailboxes this poller currently holds an IMAP IDLE session on.
+    #[must_use]
+    pub fn idle_sessions(&self) -> Vec<TenantId> {
+        self.idling
+            .lock()
+            .map(|m| m.iter().filter(|(_, h)| !h.is_finished()).map(|(t, _)| *t).collect())
+            .unwrap_or_default()
+    }
+
+    fn is_idling(&self, tenant_id: TenantId) -> bool {
+        self.idling.lock().is_ok_and(|m| m.get(&tenant_id).is_some_and(|h| !h.is_finished()))
     }
 
     /// Reads every enabled mailbox once (those not held by another poller and not waiting for a
@@ -147,6 +204,10 @@ impl MailPoller {
             if self.stopping() {
                 break;
             }
+            // Its IDLE session reads it as mail arrives.
+            if self.is_idling(tenant_id) {
+                continue;
+            }
             match self.poll_one(tenant_id).await {
                 Outcome::Polled(n) => {
                     report.polled.push(tenant_id);
@@ -159,6 +220,124 @@ impl MailPoller {
             }
         }
         report
+    }
+
+    /// Starts an IDLE session on a mailbox that was just read, unless one runs already or its
+    /// server is known not to support IDLE.
+    fn start_idle(self: Arc<Self>, tenant_id: TenantId) {
+        if self.stopping() {
+            return;
+        }
+        let Ok(mut idling) = self.idling.lock() else { return };
+        if idling.get(&tenant_id).is_some_and(|h| !h.is_finished()) {
+            return;
+        }
+        let poller = self.clone();
+        let handle = tokio::spawn(async move { poller.idle(tenant_id).await });
+        idling.insert(tenant_id, handle);
+    }
+
+    /// One mailbox's IDLE session, from taking the lease to releasing it.
+    async fn idle(&self, tenant_id: TenantId) {
+        match self.try_idle(tenant_id).await {
+            Ok(IdleEnd::Unsupported) => {
+                tracing::info!(%tenant_id, "mail poller: the server does not support IDLE; polling");
+            }
+            Ok(IdleEnd::LeaseLost) => {
+                tracing::info!(%tenant_id, "mail poller: another poller holds the mailbox now");
+                // The lease is someone else's: nothing to release.
+                return;
+            }
+            Ok(IdleEnd::Stopped | IdleEnd::SettingsChanged) => {}
+            Err(e) => {
+                let text = match e {
+                    PollError::Mail(text) => text,
+                    PollError::Store(e) => format!("the desk could not store the mail: {e}"),
+                };
+                let failures = match self.repo.mailbox_status(tenant_id).await {
+                    Ok(s) => s.consecutive_failures,
+                    Err(_) => 0,
+                };
+                let at = self.clock.now();
+                let next = at + retry_delay(failures);
+                tracing::warn!(%tenant_id, error = %text, next_retry_at = %next, "mail poller: IDLE session failed; polling");
+                if let Err(e) = self.repo.record_fetch_failure(tenant_id, at, &text, next).await {
+                    tracing::error!(%tenant_id, error = %e, "mail poller: could not record failure");
+                }
+            }
+        }
+        if let Err(e) = self.repo.release_lease(tenant_id, &self.holder).await {
+            tracing::warn!(%tenant_id, error = %e, "mail poller: could not release the lease");
+        }
+    }
+
+    /// The inbound endpoint of an enabled mailbox, or `None`.
+    async fn endpoint(&self, tenant_id: TenantId) -> Result<Option<ImapEndpoint>, PollError> {
+        let Some(settings) = self.repo.mailbox_settings(tenant_id).await? else {
+            return Ok(None);
+        };
+        if !settings.enabled {
+            return Ok(None);
+        }
+        imap_endpoint(self.cipher.as_ref(), tenant_id, &settings)
+            .map(Some)
+            .map_err(|e| PollError::Mail(format!("the IMAP password cannot be used: {e}")))
+    }
+
+    async fn try_idle(&self, tenant_id: TenantId) -> Result<IdleEnd, PollError> {
+        let lease = |now| self.repo.try_lease(tenant_id, &self.holder, now, self.config.lease_ttl);
+        if !lease(self.clock.now()).await? {
+            return Ok(IdleEnd::LeaseLost);
+        }
+        let Some(endpoint) = self.endpoint(tenant_id).await? else {
+            return Ok(IdleEnd::SettingsChanged);
+        };
+        let key = (tenant_id, endpoint.host.clone(), endpoint.port);
+        if self.no_idle.lock().is_ok_and(|s| s.contains(&key)) {
+            return Ok(IdleEnd::Unsupported);
+        }
+        let watch = self.fetcher.watch(&endpoint).await.map_err(|e| {
+            PollError::Mail(format!("IMAP IDLE: {} ({})", e.stage.describe(), e.message))
+        })?;
+        let Some(mut watch) = watch else {
+            if let Ok(mut s) = self.no_idle.lock() {
+                s.insert(key);
+            }
+            return Ok(IdleEnd::Unsupported);
+        };
+        tracing::info!(%tenant_id, "mail poller: IDLE session open");
+        let mut stop = self.stop.subscribe();
+        let result = async {
+            // Mail that came between the last round and the IDLE session is read first.
+            let mut changed = true;
+            loop {
+                if changed {
+                    let n = self.read(tenant_id).await?.unwrap_or(0);
+                    if n > 0 {
+                        tracing::info!(%tenant_id, messages = n, "mail poller: new mail taken in");
+                    }
+                }
+                self.repo.record_fetch_success(tenant_id, self.clock.now()).await?;
+                if self.stopping() {
+                    return Ok(IdleEnd::Stopped);
+                }
+                changed = tokio::select! {
+                    r = watch.wait(self.config.idle_renew_every()) => r.map_err(|e| {
+                        PollError::Mail(format!("IMAP IDLE: {} ({})", e.stage.describe(), e.message))
+                    })?,
+                    _ = stop.wait_for(|s| *s) => return Ok(IdleEnd::Stopped),
+                };
+                if !lease(self.clock.now()).await? {
+                    return Ok(IdleEnd::LeaseLost);
+                }
+                if self.endpoint(tenant_id).await?.as_ref() != Some(&endpoint) {
+                    return Ok(IdleEnd::SettingsChanged);
+                }
+            }
+        }
+        .await;
+        watch.close().await;
+        result
     }
 
     async fn poll_one(&self, tenant_id: TenantId) -> Outcome {
@@ -215,14 +394,9 @@ impl MailPoller {
 
     /// Reads one mailbox under its lease; `None` when it is no longer enabled.
     async fn read(&self, tenant_id: TenantId) -> Result<Option<usize>, PollError> {
-        let Some(settings) = self.repo.mailbox_settings(tenant_id).await? else {
+        let Some(endpoint) = self.endpoint(tenant_id).await? else {
             return Ok(None);
         };
-        if !settings.enabled {
-            return Ok(None);
-        }
-        let endpoint = imap_endpoint(self.cipher.as_ref(), tenant_id, &settings)
-            .map_err(|e| PollError::Mail(format!("the IMAP password cannot be used: {e}")))?;
         let mut cursor = self
             .repo
             .imap_cursor(tenant_id)
@@ -287,7 +461,12 @@ impl MailPoller {
         let handle = tokio::spawn(async move {
             tracing::info!(interval = ?poller.config.interval, "mail poller started");
             while !poller.stopping() {
-                poller.round().await;
+                let report = poller.round().await;
+                if poller.config.idle {
+                    for tenant_id in report.polled {
+                        poller.clone().start_idle(tenant_id);
+                    }
+                }
                 tokio::select! {
                     () = tokio::time::sleep(poller.config.interval) => {}
                     () = poller.wake.notified() => {}
@@ -306,12 +485,24 @@ pub struct MailPollerHandle {
 
 impl MailPollerHandle {
     /// Asks the poller to stop and waits: it finishes the message it is handing over, records
-    /// where it stopped and releases its lease.
+    /// where it stopped, ends its IDLE sessions and releases its leases.
     pub async fn shutdown(self) {
         self.poller.stopping.store(true, Ordering::Relaxed);
+        self.poller.stop.send_replace(true);
         self.poller.wake.notify_one();
         if let Err(e) = self.handle.await {
             tracing::error!(error = %e, "mail poller ended abnormally");
+        }
+        let sessions: Vec<JoinHandle<()>> = self
+            .poller
+            .idling
+            .lock()
+            .map(|mut m| m.drain().map(|(_, h)| h).collect())
+            .unwrap_or_default();
+        for session in sessions {
+            if let Err(e) = session.await {
+                tracing::error!(error = %e, "mail poller: an IDLE session ended abnormally");
+            }
         }
         tracing::info!("mail poller stopped");
     }

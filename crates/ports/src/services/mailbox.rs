@@ -187,6 +187,19 @@ fn context(tenant_id: TenantId, part: &str) -> Vec<u8> {
     format!("mailbox:{tenant_id}:{part}").into_bytes()
 }
 
+/// Seals an IMAP password for `tenant_id`'s stored settings as [`MailboxService::put`] does,
+/// for tools that store settings below the service (the ingest benchmark).
+///
+/// # Errors
+/// [`CipherError`] when sealing fails.
+pub fn seal_imap_password(
+    cipher: &dyn SecretCipher,
+    tenant_id: TenantId,
+    password: &str,
+) -> Result<String, CipherError> {
+    cipher.seal(password, &context(tenant_id, "imap"))
+}
+
 /// The IMAP endpoint of `settings` with its password opened.
 ///
 /// # Errors
