@@ -67,6 +67,9 @@ pub enum SqliteConnectError {
     /// The schema migrations failed.
     #[error("SQLite schema migration failed: {0}")]
     Migrate(#[source] sqlx::migrate::MigrateError),
+    /// The search index could not be rebuilt after a migration.
+    #[error("rebuilding the SQLite search index failed: {0}")]
+    SearchIndex(#[source] RepoError),
 }
 
 /// The embedded SQLite store. Cheap to clone (the pool and the write lock are shared).
@@ -190,6 +193,7 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(SqliteConnectError::Migrate)?;
+        tickets::rebuild_search_if_marked(&pool).await.map_err(SqliteConnectError::SearchIndex)?;
         Ok(Self { pool, write_lock: Arc::default(), _keeper: keeper })
     }
 

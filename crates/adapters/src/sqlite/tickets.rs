@@ -115,12 +115,15 @@ pub(super) async fn insert_tickets(
                 Arg::Int(nanos(t.created_at)?),
                 Arg::Int(nanos(t.updated_at)?),
             ]);
+            let prefix = term_prefix(tenant);
             search_rows.push(vec![
                 Arg::Int(seq),
-                Arg::Text(tenant_token(tenant)),
-                Arg::Text(t.subject.as_str().to_owned()),
-                Arg::Text(t.body.as_str().to_owned()),
-                Arg::Text(format!("{} {}", t.customer_name.as_str(), t.customer_email.as_str())),
+                Arg::Text(search_text(&prefix, t.subject.as_str())),
+                Arg::Text(search_text(&prefix, t.body.as_str())),
+                Arg::Text(search_text(
+                    &prefix,
+                    &format!("{} {}", t.customer_name.as_str(), t.customer_email.as_str()),
+                )),
             ]);
             number += 1;
         }
@@ -135,8 +138,8 @@ pub(super) async fn insert_tickets(
         .await?;
         insert_rows(
             conn,
-            "INSERT INTO ticket_search (rowid, tenant, subject, body, customer)",
-            5,
+            "INSERT INTO ticket_search (rowid, subject, body, customer)",
+            4,
             &search_rows,
         )
         .await?;
@@ -171,10 +174,66 @@ pub(super) async fn ticket_in(
     rows::ticket(&row_in(conn, "tickets", rows::TICKET_COLS, tenant, id.as_uuid()).await?)
 }
 
-/// The one token of a ticket document's `tenant` column: `t` and the tenant id in lower-case
-/// hex (the migration that created `ticket_search` writes the same with `lower(hex(...))`).
-fn tenant_token(tenant: TenantId) -> String {
-    format!("t{}", tenant.as_uuid().simple())
+/// What every term of a tenant's search documents starts with: `t` and the tenant id in hex
+/// (fixed length, so a term's word is whatever follows it).
+fn term_prefix(tenant: TenantId) -> String {
+    term_prefix_of(tenant.as_uuid())
+}
+
+fn term_prefix_of(tenant: Uuid) -> String {
+    format!("t{}", tenant.simple())
+}
+
+/// `text` as the tenant's search terms: each word of the domain's tokeniser behind the tenant's
+/// prefix, space-separated (FTS5's tokeniser then reads each as one term).
+fn search_text(prefix: &str, text: &str) -> String {
+    let mut out = String::with_capacity(text.len() * 2);
+    for word in opsflow_domain::search::tokens(text) {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.push_str(prefix);
+        out.push_str(&word);
+    }
+    out
+}
+
+/// The columns a ticket's search document is made of (see [`search_doc`]), for a `WHERE` on
+/// `t` to follow.
+const SEARCH_SOURCE: &str = "SELECT t.seq, t.tenant_id, t.subject, t.body, \
+     t.customer_name || ' ' || t.customer_email AS customer, \
+     (SELECT group_concat(r.body, ' ') FROM ticket_replies AS r \
+      WHERE r.tenant_id = t.tenant_id AND r.ticket_id = t.id AND r.sent_at IS NOT NULL) \
+     AS replies FROM tickets AS t";
+
+/// A search document's row (`rowid`, subject, body, customer, replies) from a
+/// [`SEARCH_SOURCE`] row.
+fn search_doc(row: &sqlx::sqlite::SqliteRow) -> RepoResult<Vec<Arg>> {
+    use sqlx::Row;
+    let tenant: Vec<u8> = row.try_get("tenant_id").map_err(db_err)?;
+    let tenant = Uuid::from_slice(&tenant).map_err(RepoError::unexpected)?;
+    let prefix = term_prefix_of(tenant);
+    let text = |col: &str| -> RepoResult<Arg> {
+        let raw: Option<String> = row.try_get(col).map_err(db_err)?;
+        Ok(Arg::Text(search_text(&prefix, raw.as_deref().unwrap_or(""))))
+    };
+    Ok(vec![
+        Arg::Int(row.try_get("seq").map_err(db_err)?),
+        text("subject")?,
+        text("body")?,
+        text("customer")?,
+        text("replies")?,
+    ])
+}
+
+async fn insert_search_docs(conn: &mut SqliteConnection, docs: &[Vec<Arg>]) -> RepoResult<()> {
+    insert_rows(
+        conn,
+        "INSERT INTO ticket_search (rowid, subject, body, customer, replies)",
+        5,
+        docs,
+    )
+    .await
 }
 
 /// Rewrites the search document of the ticket with key `seq` from the stored ticket and its
@@ -186,24 +245,67 @@ async fn refresh_search(conn: &mut SqliteConnection, seq: i64) -> RepoResult<()>
         .execute(&mut *conn)
         .await
         .map_err(db_err)?;
-    sqlx::query::<Sqlite>(
-        "INSERT INTO ticket_search (rowid, tenant, subject, body, customer, replies) \
-         SELECT t.seq, 't' || lower(hex(t.tenant_id)), t.subject, t.body, \
-                t.customer_name || ' ' || t.customer_email, \
-                (SELECT group_concat(r.body, ' ') FROM ticket_replies AS r \
-                 WHERE r.tenant_id = t.tenant_id AND r.ticket_id = t.id \
-                   AND r.sent_at IS NOT NULL) \
-         FROM tickets AS t WHERE t.seq = ?",
-    )
-    .bind(seq)
-    .execute(&mut *conn)
-    .await
-    .map_err(db_err)?;
+    let row = sqlx::query::<Sqlite>(AssertSqlSafe(format!("{SEARCH_SOURCE} WHERE t.seq = ?")))
+        .bind(seq)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(db_err)?;
+    if let Some(row) = row {
+        insert_search_docs(conn, &[search_doc(&row)?]).await?;
+    }
     Ok(())
 }
 
-/// The FTS5 `MATCH` expression of a search: the tenant's token, and every word as a prefix
-/// (`"invoi"*`) in the text columns. The words come from `opsflow_domain::search::tokens`
+/// Tickets indexed per transaction while rebuilding the search index.
+const REBUILD_BATCH: i64 = 500;
+
+/// Fills the search index from the tickets and their replies if a migration marked it for a
+/// rebuild (SQL cannot run the tokeniser), in batches of [`REBUILD_BATCH`] tickets in `seq`
+/// order, each batch in its own transaction, then clears the mark. An interrupted rebuild goes
+/// on after the highest indexed ticket at the next start.
+///
+/// # Errors
+/// [`RepoError::Unexpected`].
+pub(super) async fn rebuild_search_if_marked(pool: &sqlx::SqlitePool) -> RepoResult<()> {
+    use sqlx::Row;
+    let rebuilt: i64 = sqlx::query_scalar("SELECT rebuilt FROM search_index WHERE id = 1")
+        .fetch_one(pool)
+        .await
+        .map_err(db_err)?;
+    if rebuilt != 0 {
+        return Ok(());
+    }
+    let mut after: i64 = sqlx::query_scalar("SELECT COALESCE(MAX(rowid), 0) FROM ticket_search")
+        .fetch_one(pool)
+        .await
+        .map_err(db_err)?;
+    loop {
+        let mut tx = pool.begin().await.map_err(db_err)?;
+        let rows = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
+            "{SEARCH_SOURCE} WHERE t.seq > ? ORDER BY t.seq LIMIT ?"
+        )))
+        .bind(after)
+        .bind(REBUILD_BATCH)
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(db_err)?;
+        let Some(last) = rows.last() else {
+            sqlx::query::<Sqlite>("UPDATE search_index SET rebuilt = 1 WHERE id = 1")
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
+            tx.commit().await.map_err(db_err)?;
+            return Ok(());
+        };
+        after = last.try_get("seq").map_err(db_err)?;
+        let docs = rows.iter().map(search_doc).collect::<RepoResult<Vec<_>>>()?;
+        insert_search_docs(&mut tx, &docs).await?;
+        tx.commit().await.map_err(db_err)?;
+    }
+}
+
+/// The FTS5 `MATCH` expression of a search: every word as a prefix of the tenant's terms
+/// (`"t<tenant>invoi"*`, see [`term_prefix`]). The words come from `opsflow_domain::search::tokens`
 /// (letters and digits only), and each is quoted anyway (a `"` doubled), so nothing a user
 /// types is read as FTS5 syntax (`NEAR`, `-`, `:`, `*`, parentheses, quotes). `None` without
 /// words.
@@ -211,13 +313,10 @@ fn match_expr(tenant: TenantId, words: &[String]) -> Option<String> {
     if words.is_empty() {
         return None;
     }
+    let prefix = term_prefix(tenant);
     let terms: Vec<String> =
-        words.iter().map(|w| format!("\"{}\"*", w.replace('"', "\"\""))).collect();
-    Some(format!(
-        "tenant : \"{}\" AND {{subject body customer replies}} : ({})",
-        tenant_token(tenant),
-        terms.join(" AND ")
-    ))
+        words.iter().map(|w| format!("\"{prefix}{}\"*", w.replace('"', "\"\""))).collect();
+    Some(terms.join(" AND "))
 }
 
 /// Applies `patch` to the stored ticket and returns the result. Must run inside a write
