@@ -10,7 +10,8 @@ use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, Document, doc};
 use opsflow_domain::email::MailDirection;
 use opsflow_domain::{
-    AttachmentId, ReplyId, TenantId, TenantScope, Ticket, TicketAttachment, TicketId, TicketStatus,
+    AttachmentId, ReplyId, TenantId, TenantScope, Ticket, TicketAttachment, TicketId, TicketReply,
+    TicketStatus,
 };
 use opsflow_ports::repos::{
     AttachmentFile, InboundMail, InboundTokenRepository, MailArchiveRepository, MailTarget,
@@ -118,10 +119,23 @@ const fn reopened(status: TicketStatus) -> TicketStatus {
     }
 }
 
-fn reopen_set(status: TicketStatus, now: OffsetDateTime) -> Document {
+/// The ticket update of a customer's follow-up: reopened, last activity now, and the reply's
+/// words added to the search keywords (as `insert_reply` does for every other reply).
+fn follow_up_update(status: TicketStatus, reply: &TicketReply, now: OffsetDateTime) -> Document {
     let mut set = doc! { "status": reopened(status).as_str() };
     set.extend(set_time("updated_at", now));
-    doc! { "$set": set }
+    let mut update = doc! { "$set": set };
+    let words = super::codec::reply_keywords(reply);
+    if !words.is_empty() {
+        update.insert(
+            "$addToSet",
+            doc! {
+                "keywords": { "$each": words.clone() },
+                "reply_keywords": { "$each": words },
+            },
+        );
+    }
+    update
 }
 
 impl MongoStore {
@@ -223,7 +237,10 @@ impl MongoStore {
                 }
                 if let Err(e) = self
                     .tickets
-                    .update_one(f::ticket_by_id(scope, ticket_id), reopen_set(before.status, now))
+                    .update_one(
+                        f::ticket_by_id(scope, ticket_id),
+                        follow_up_update(before.status, reply, now),
+                    )
                     .await
                 {
                     undo("reply", self.replies.delete_one(f::reply_by_id(scope, reply.id))).await;
@@ -320,7 +337,7 @@ impl MailArchiveRepository for MongoStore {
                     self.tickets
                         .update_one(
                             f::ticket_by_id(scope, ticket_id),
-                            reopen_set(before.status, now),
+                            follow_up_update(before.status, reply, now),
                         )
                         .session(&mut *s)
                         .await?;

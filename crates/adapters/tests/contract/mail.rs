@@ -173,6 +173,14 @@ pub async fn mail_follow_up_appends_a_customer_reply_and_reopens<S: Store>(store
     );
     assert_eq!(store.ticket_of_reply(&a.scope, r1.id).await.unwrap(), ticket.id);
 
+    // The customer's words are searchable on the ticket, as any sent reply's are.
+    let search = opsflow_domain::TicketQuery {
+        search: opsflow_domain::TicketQuery::search_words("fire stil"),
+        ..Default::default()
+    };
+    let found = TicketRepository::list(&*store, &a.scope, &search).await.unwrap();
+    assert_eq!(found.items.iter().map(|t| t.id).collect::<Vec<_>>(), [ticket.id]);
+
     // A reply to a ticket that does not exist writes nothing.
     let stray = customer_reply(&sys, TicketId::new(), later(base, 30));
     let r = store
