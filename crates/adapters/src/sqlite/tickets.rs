@@ -556,22 +556,35 @@ fn counter_sum(tenant: TenantId, query: &TicketQuery) -> Option<(String, Vec<Arg
     Some((sql, args))
 }
 
+/// The exact count of `query` from the counters (see [`counter_sum`]), or `None` when the
+/// query filters on more than status, priority and assignee.
+async fn counted_by_counters(
+    conn: &mut SqliteConnection,
+    tenant: TenantId,
+    query: &TicketQuery,
+) -> RepoResult<Option<u64>> {
+    let Some((sql, args)) = counter_sum(tenant, query) else {
+        return Ok(None);
+    };
+    let mut q = sqlx::query_scalar::<Sqlite, i64>(AssertSqlSafe(sql));
+    for a in &args {
+        q = match a {
+            Arg::Blob(b) => q.bind(b.clone()),
+            Arg::Text(t) => q.bind(t.clone()),
+            Arg::Int(n) => q.bind(*n),
+            Arg::Null => q.bind(None::<i64>),
+        };
+    }
+    let n = q.fetch_one(&mut *conn).await.map_err(db_err)?;
+    u64::try_from(n).map(Some).map_err(RepoError::unexpected)
+}
+
 #[async_trait]
 impl TicketRepository for SqliteStore {
     async fn count(&self, scope: &TenantScope, query: &TicketQuery) -> RepoResult<u64> {
         let mut conn = self.pool.acquire().await.map_err(db_err)?;
-        if let Some((sql, args)) = counter_sum(scope.tenant_id(), query) {
-            let mut q = sqlx::query_scalar::<Sqlite, i64>(AssertSqlSafe(sql));
-            for a in &args {
-                q = match a {
-                    Arg::Blob(b) => q.bind(b.clone()),
-                    Arg::Text(t) => q.bind(t.clone()),
-                    Arg::Int(n) => q.bind(*n),
-                    Arg::Null => q.bind(None::<i64>),
-                };
-            }
-            let n = q.fetch_one(&mut *conn).await.map_err(db_err)?;
-            return u64::try_from(n).map_err(RepoError::unexpected);
+        if let Some(n) = counted_by_counters(&mut conn, scope.tenant_id(), query).await? {
+            return Ok(n);
         }
         let (search, filter, args) = planned_filter(&mut conn, scope.tenant_id(), query).await?;
         count_rows(&mut conn, query, search.as_ref(), &filter, &args, None).await
@@ -640,8 +653,14 @@ impl TicketRepository for SqliteStore {
         let tenant = scope.tenant_id();
         let (search, mut filter, mut args) = planned_filter(&mut conn, tenant, query).await?;
         let cap = TicketListPage::COUNT_CAP + 1;
-        let counted =
-            count_rows(&mut conn, query, search.as_ref(), &filter, &args, Some(cap)).await?;
+        // Every view (status, priority and assignee filters only) is counted from the counters,
+        // a few rows, instead of walking up to `cap` index entries on every page.
+        let counted = match counted_by_counters(&mut conn, tenant, query).await? {
+            Some(n) => n.min(cap),
+            None => {
+                count_rows(&mut conn, query, search.as_ref(), &filter, &args, Some(cap)).await?
+            }
+        };
         let offset = match &query.after {
             Some(cursor) => {
                 let (condition, more) = after_cursor(cursor)?;

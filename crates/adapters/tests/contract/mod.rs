@@ -1138,6 +1138,13 @@ pub async fn view_counts_stay_exact_through_random_writes<S: Store>(store: Arc<S
                         .count() as u64;
                     let got = TicketRepository::count(&*store, scope, &q).await.unwrap();
                     assert_eq!(got, want, "{view:?} for {me:?} after step {step}");
+                    // The list's `total` (from the counters on SQLite) agrees with it.
+                    let page = TicketRepository::list(&*store, scope, &q).await.unwrap();
+                    assert_eq!(
+                        (page.total, page.total_exact),
+                        (want, true),
+                        "{view:?} list total for {me:?} after step {step}"
+                    );
                 }
             }
             let open: HashMap<UserId, u64> = all
