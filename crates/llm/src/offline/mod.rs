@@ -7,7 +7,7 @@
 //!   down", "all users", "deadline", "no rush", ...) and the category.
 //! - **Assignee**: the candidate with the fewest open tickets, agents before admins.
 //! - **Reply**: category- and priority-aware templates with the customer's first name, the
-//!   subject and the tenant's name; never the tenant's policy text (see [`reply`]).
+//!   subject and the tenant's name; never the tenant's policy text (see the `reply` module).
 
 mod classifier;
 mod priority;
