@@ -422,3 +422,37 @@ async fn a_marked_search_index_is_rebuilt_at_start() {
         .unwrap();
     assert_eq!(rebuilt, 1);
 }
+
+/// SQLite ranks a search with bm25: a ticket with the word in its subject comes before older and
+/// newer ones that only mention it in the body, and more mentions rank higher.
+#[tokio::test]
+async fn relevance_puts_subject_matches_first() {
+    use opsflow_domain::TicketSort;
+    let (store, cleanup) = setup().await;
+    let a = contract::signup(&*store, "Rank Agency", "admin@rank.test").await;
+    let base = contract::now_ms();
+    let body_only =
+        contract::new_ticket(&a.scope, "Question", "about a refund", contract::at(base, 1));
+    let subject = contract::new_ticket(&a.scope, "Refund", "please", contract::at(base, 2));
+    let newest =
+        contract::new_ticket(&a.scope, "Hello", "where is the refund", contract::at(base, 3));
+    for t in [&body_only, &subject, &newest] {
+        store.create(&a.scope, t).await.unwrap();
+    }
+    let q = TicketQuery {
+        search: TicketQuery::search_words("refund"),
+        sort: TicketSort::Relevance,
+        ..TicketQuery::default()
+    };
+    let page = TicketRepository::list(&*store, &a.scope, &q).await.unwrap();
+    let got: Vec<TicketId> = page.items.iter().map(|t| t.id).collect();
+    assert_eq!(got[0], subject.id, "the subject match ranks first");
+    assert_eq!(got.len(), 3);
+    // The same search newest first differs: the ranking is not the date order.
+    let by_date =
+        TicketRepository::list(&*store, &a.scope, &TicketQuery { sort: TicketSort::Created, ..q })
+            .await
+            .unwrap();
+    assert_eq!(by_date.items[0].id, newest.id);
+    cleanup().await;
+}

@@ -120,8 +120,22 @@ str_enum!(
         LastActivity => "last_activity",
         /// Oldest first (`created_at` asc, then id asc): who has waited longest.
         OldestWaiting => "oldest_waiting",
+        /// Best match first for a search (the SQLite store ranks with FTS5's bm25, a match in
+        /// the subject weighing most; the MongoDB store, whose keyword index has no scores,
+        /// lists newest first), then newest first. Without search words, the same as
+        /// `created`. Paged by page number: there is no cursor for this order.
+        Relevance => "relevance",
     }
 );
+
+impl TicketSort {
+    /// Whether pages in this order continue from a keyset cursor (every order but relevance,
+    /// whose ranks are not a key to continue from).
+    #[must_use]
+    pub const fn has_cursor(self) -> bool {
+        !matches!(self, Self::Relevance)
+    }
+}
 
 #[allow(clippy::derivable_impls)]
 impl Default for TicketSort {

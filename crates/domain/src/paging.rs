@@ -31,6 +31,9 @@ pub enum CursorError {
     /// Written for another sort order.
     #[error("was made for another sort order")]
     OtherSort,
+    /// The order has no cursor (relevance): pages are asked for by number.
+    #[error("cannot be used with this sort order; ask for pages by number")]
+    NoCursor,
 }
 
 const VERSION: &str = "t1";
@@ -41,9 +44,10 @@ impl TicketCursor {
     pub fn after(ticket: &Ticket, sort: TicketSort) -> Self {
         let at = match sort {
             TicketSort::LastActivity => ticket.updated_at,
-            TicketSort::Created | TicketSort::Priority | TicketSort::OldestWaiting => {
-                ticket.created_at
-            }
+            TicketSort::Created
+            | TicketSort::Priority
+            | TicketSort::OldestWaiting
+            | TicketSort::Relevance => ticket.created_at,
         };
         Self { sort, rank: Priority::rank(ticket.priority), at, id: ticket.id }
     }
@@ -65,8 +69,11 @@ impl TicketCursor {
     ///
     /// # Errors
     /// [`CursorError::Malformed`] for anything else; [`CursorError::OtherSort`] when it was
-    /// written for another order.
+    /// written for another order; [`CursorError::NoCursor`] for an order without cursors.
     pub fn decode(token: &str, sort: TicketSort) -> Result<Self, CursorError> {
+        if !sort.has_cursor() {
+            return Err(CursorError::NoCursor);
+        }
         let mut parts = token.split('.');
         let mut next = || parts.next().ok_or(CursorError::Malformed);
         if next()? != VERSION {
@@ -119,7 +126,12 @@ impl TicketListPage {
         let size = usize::try_from(page_size).unwrap_or(usize::MAX);
         let more = rows.len() > size;
         rows.truncate(size);
-        let next = if more { rows.last().map(|t| TicketCursor::after(t, sort)) } else { None };
+        // A rank is not a key to continue from: relevance is paged by page number.
+        let next = if more && sort.has_cursor() {
+            rows.last().map(|t| TicketCursor::after(t, sort))
+        } else {
+            None
+        };
         Self {
             items: rows,
             total: counted.min(Self::COUNT_CAP),
@@ -146,12 +158,41 @@ mod tests {
 
     #[test]
     fn tokens_round_trip_for_every_sort_and_are_url_safe() {
-        for &sort in TicketSort::ALL {
+        for &sort in TicketSort::ALL.iter().filter(|s| s.has_cursor()) {
             let c = cursor(sort);
             let token = c.encode();
             assert!(token.chars().all(|ch| ch.is_ascii_alphanumeric() || "._-".contains(ch)));
             assert_eq!(TicketCursor::decode(&token, sort), Ok(c));
         }
+    }
+
+    #[test]
+    fn relevance_pages_by_number_without_a_cursor() {
+        let token = cursor(TicketSort::Created).encode();
+        assert_eq!(TicketCursor::decode(&token, TicketSort::Relevance), Err(CursorError::NoCursor));
+        let ticket = |n: u64| Ticket {
+            id: TicketId::new(),
+            tenant_id: crate::TenantId::new(),
+            number: n,
+            subject: crate::TicketSubject::new("Invoice").expect("subject"),
+            body: crate::TicketBody::new("body").expect("body"),
+            channel: crate::Channel::Web,
+            status: crate::TicketStatus::Open,
+            priority: None,
+            category: None,
+            customer_name: crate::PersonName::new("Ann").expect("name"),
+            customer_email: crate::Email::parse("ann@example.com").expect("email"),
+            assignee_id: None,
+            created_by_id: None,
+            created_at: datetime!(2026-12-01 10:00 UTC),
+            updated_at: datetime!(2026-12-01 10:00 UTC),
+        };
+        let rows = vec![ticket(1), ticket(2), ticket(3)];
+        let page = TicketListPage::from_rows(rows.clone(), 2, TicketSort::Relevance, 3);
+        assert_eq!(page.items.len(), 2);
+        assert_eq!(page.next, None, "a ranked page has no cursor");
+        let page = TicketListPage::from_rows(rows, 2, TicketSort::Created, 3);
+        assert!(page.next.is_some());
     }
 
     #[test]

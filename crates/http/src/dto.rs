@@ -56,7 +56,7 @@ mirror_enum!(
     /// `last_activity` most recently changed first; `oldest_waiting` oldest first.
     TicketSortDto => TicketSort as "TicketSort" {
         Created => "created", Priority => "priority", LastActivity => "last_activity",
-        OldestWaiting => "oldest_waiting"
+        OldestWaiting => "oldest_waiting", Relevance => "relevance"
     }
 );
 mirror_enum!(

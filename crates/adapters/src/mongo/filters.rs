@@ -181,7 +181,8 @@ fn after_cursor(cursor: &TicketCursor) -> Document {
     let at = split_time(cursor.at).0;
     let id = cursor.id.bson();
     let (field, before) = match cursor.sort {
-        TicketSort::Created => ("created_at", "$lt"),
+        // Relevance has no cursor (the domain refuses one); newest first like its order here.
+        TicketSort::Created | TicketSort::Relevance => ("created_at", "$lt"),
         TicketSort::OldestWaiting => ("created_at", "$gt"),
         TicketSort::LastActivity => ("updated_at", "$lt"),
         TicketSort::Priority => {
@@ -211,9 +212,11 @@ fn one_or_in<'a>(values: impl Iterator<Item = &'a str>) -> Option<Bson> {
 }
 
 /// The sort of a ticket list, `_id` as the tie-breaker; each has an index after `tenant_id`.
+/// Relevance is newest first: the keyword arrays a search matches have no scores to rank by
+/// (documented in docs/search.md).
 pub fn ticket_sort(sort: TicketSort) -> Document {
     match sort {
-        TicketSort::Created => doc! { "created_at": -1, "_id": -1 },
+        TicketSort::Created | TicketSort::Relevance => doc! { "created_at": -1, "_id": -1 },
         TicketSort::Priority => doc! { "priority_rank": -1, "created_at": 1, "_id": 1 },
         TicketSort::LastActivity => doc! { "updated_at": -1, "_id": -1 },
         TicketSort::OldestWaiting => doc! { "created_at": 1, "_id": 1 },

@@ -360,39 +360,59 @@ pub(super) async fn patch_ticket(
 /// and probing the (materialised) match set is cheaper.
 const SELECTIVE_MATCHES: i64 = 2_000;
 
-/// The `MATCH` expression of the query's search (see [`match_expr`]) and whether it is
-/// selective enough to drive the query. Counting stops at [`SELECTIVE_MATCHES`], so this costs
-/// at most one short walk of the FTS5 doclists.
+/// A planned search: the `MATCH` expression (see [`match_expr`]), and the matching documents'
+/// rowids (= `tickets.seq`) when there are fewer than [`SELECTIVE_MATCHES`]. One walk of the
+/// FTS5 doclists, stopped at [`SELECTIVE_MATCHES`], answers both "is it selective?" and, for a
+/// selective search, which tickets match and how many: the page query then looks those tickets
+/// up by key and a pure search's count needs no second `MATCH`.
+struct SearchPlan {
+    expr: String,
+    /// The matching rowids, when the search is selective.
+    matches: Option<Vec<i64>>,
+}
+
+impl SearchPlan {
+    const fn is_selective(&self) -> bool {
+        self.matches.is_some()
+    }
+
+    /// The exact number of matches, when the search is selective.
+    fn exact_matches(&self) -> Option<u64> {
+        self.matches.as_ref().map(|m| m.len() as u64)
+    }
+}
+
+/// Plans the query's search (see [`SearchPlan`]); `None` without search words.
 async fn plan_search(
     conn: &mut SqliteConnection,
     tenant: TenantId,
     words: &[String],
-) -> RepoResult<Option<(String, bool)>> {
+) -> RepoResult<Option<SearchPlan>> {
     let Some(expr) = match_expr(tenant, words) else {
         return Ok(None);
     };
-    let n: i64 = sqlx::query_scalar(
-        "SELECT COUNT(*) FROM (SELECT 1 FROM ticket_search WHERE ticket_search MATCH ? LIMIT ?)",
-    )
-    .bind(expr.as_str())
-    .bind(SELECTIVE_MATCHES)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(db_err)?;
-    Ok(Some((expr, n < SELECTIVE_MATCHES)))
+    let found: Vec<i64> =
+        sqlx::query_scalar("SELECT rowid FROM ticket_search WHERE ticket_search MATCH ? LIMIT ?")
+            .bind(expr.as_str())
+            .bind(SELECTIVE_MATCHES)
+            .fetch_all(&mut *conn)
+            .await
+            .map_err(db_err)?;
+    let selective = i64::try_from(found.len()).unwrap_or(i64::MAX) < SELECTIVE_MATCHES;
+    Ok(Some(SearchPlan { expr, matches: selective.then_some(found) }))
 }
 
-/// `WHERE` clause and arguments for a ticket list. `search` is the planned `MATCH` expression
-/// (see [`plan_search`]); when selective, the query is driven by the FTS5 matches.
+/// `WHERE` clause and arguments for a ticket list. `search` is the planned search (see
+/// [`plan_search`]); when selective, the query is driven by its matches, looked up by key.
 fn list_filter(
     tenant: TenantId,
     query: &TicketQuery,
-    search: Option<&(String, bool)>,
+    search: Option<&SearchPlan>,
 ) -> (String, Vec<Arg>) {
     let tenant_blob = blob(tenant.as_uuid());
     // `+tenant_id` stops SQLite from walking the tenant's index, so it looks the few matching
     // tickets up by key instead (the match expression is confined to the tenant).
-    let mut sql = String::from(if search.is_some_and(|(_, selective)| *selective) {
+    let mut sql = String::from(if search.is_some_and(SearchPlan::is_selective) {
         "+tenant_id = ?"
     } else {
         "tenant_id = ?"
@@ -416,9 +436,21 @@ fn list_filter(
         Some(AssigneeFilter::Unassigned) => sql.push_str(" AND assignee_id IS NULL"),
         None => {}
     }
-    if let Some((expr, _)) = search {
-        sql.push_str(" AND seq IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)");
-        args.push(Arg::Text(expr.clone()));
+    match search {
+        Some(SearchPlan { matches: Some(rowids), .. }) => {
+            // The matches are already known: a JSON array of rowids, read by `json_each`, is
+            // one bound argument however many there are.
+            sql.push_str(" AND seq IN (SELECT value FROM json_each(?))");
+            let list: Vec<String> = rowids.iter().map(i64::to_string).collect();
+            args.push(Arg::Text(format!("[{}]", list.join(","))));
+        }
+        Some(SearchPlan { expr, matches: None }) => {
+            sql.push_str(
+                " AND seq IN (SELECT rowid FROM ticket_search WHERE ticket_search MATCH ?)",
+            );
+            args.push(Arg::Text(expr.clone()));
+        }
+        None => {}
     }
     (sql, args)
 }
@@ -443,22 +475,22 @@ fn in_list<'a>(
 /// The `ORDER BY` of a ticket list; each has an index that starts with the tenant.
 const fn order_by(sort: TicketSort) -> &'static str {
     match sort {
-        TicketSort::Created => "created_at DESC, id DESC",
+        TicketSort::Created | TicketSort::Relevance => "created_at DESC, id DESC",
         TicketSort::Priority => "priority_rank DESC, created_at ASC, id ASC",
         TicketSort::LastActivity => "updated_at DESC, id DESC",
         TicketSort::OldestWaiting => "created_at ASC, id ASC",
     }
 }
 
-/// The count of a pure search (search words and no other filter) from the FTS5 index alone:
-/// its documents carry their ticket's tenant, so the tickets table is not touched. `None` when
-/// the query has other filters (or no search), which need the tickets' columns.
+/// The count of a broad pure search (search words and no other filter) from the FTS5 index
+/// alone: its documents carry their ticket's tenant, so the tickets table is not touched. `None`
+/// when the query has other filters (or no search), which need the tickets' columns.
 fn search_count(
     query: &TicketQuery,
-    search: Option<&(String, bool)>,
+    search: Option<&SearchPlan>,
     cap: Option<u64>,
 ) -> Option<(String, Vec<Arg>)> {
-    let (expr, _) = search.filter(|_| !query.has_field_filters())?;
+    let SearchPlan { expr, .. } = search.filter(|_| !query.has_field_filters())?;
     let mut sql = String::from(
         "SELECT COUNT(*) AS n FROM (SELECT 1 FROM ticket_search WHERE ticket_search MATCH ?",
     );
@@ -476,7 +508,10 @@ fn after_cursor(cursor: &TicketCursor) -> RepoResult<(&'static str, Vec<Arg>)> {
     let at = Arg::Int(nanos(cursor.at)?);
     let id = Arg::Blob(blob(cursor.id.as_uuid()));
     Ok(match cursor.sort {
-        TicketSort::Created => (" AND (created_at, id) < (?, ?)", vec![at, id]),
+        // Relevance has no cursor (the domain refuses one); newest first like its order.
+        TicketSort::Created | TicketSort::Relevance => {
+            (" AND (created_at, id) < (?, ?)", vec![at, id])
+        }
         TicketSort::OldestWaiting => (" AND (created_at, id) > (?, ?)", vec![at, id]),
         TicketSort::LastActivity => (" AND (updated_at, id) < (?, ?)", vec![at, id]),
         // The first conjunct bounds the index range; the second skips the cursor's own rank
@@ -494,22 +529,34 @@ async fn planned_filter(
     conn: &mut SqliteConnection,
     tenant: TenantId,
     query: &TicketQuery,
-) -> RepoResult<(Option<(String, bool)>, String, Vec<Arg>)> {
+) -> RepoResult<(Option<SearchPlan>, String, Vec<Arg>)> {
     let search = plan_search(conn, tenant, &query.search).await?;
     let (filter, args) = list_filter(tenant, query, search.as_ref());
     Ok((search, filter, args))
 }
 
-/// How many tickets match (at most `cap` when given): from the FTS5 index alone for a pure
-/// search, otherwise a `COUNT` over the filter (served by the tenant's indexes).
+/// How many tickets match (at most `cap` when given): for a pure search from the planned
+/// matches or the FTS5 index alone, otherwise a `COUNT` over the filter (served by the
+/// tenant's indexes).
 async fn count_rows(
     conn: &mut SqliteConnection,
     query: &TicketQuery,
-    search: Option<&(String, bool)>,
+    search: Option<&SearchPlan>,
     filter: &str,
     args: &[Arg],
     cap: Option<u64>,
 ) -> RepoResult<u64> {
+    if let Some(n) = search.and_then(SearchPlan::exact_matches) {
+        if !query.has_field_filters() {
+            return Ok(cap.map_or(n, |cap| n.min(cap)));
+        }
+    }
+    if let (Some(plan), Some(cap), false) = (search, cap, query.has_field_filters()) {
+        // A broad pure search has at least `SELECTIVE_MATCHES` matches, past any cap.
+        if !plan.is_selective() && u64::try_from(SELECTIVE_MATCHES).is_ok_and(|m| m >= cap) {
+            return Ok(cap);
+        }
+    }
     let (count_sql, count_args) = search_count(query, search, cap).unwrap_or_else(|| match cap {
         None => (format!("SELECT COUNT(*) AS n FROM tickets WHERE {filter}"), args.to_vec()),
         Some(cap) => {
@@ -678,11 +725,28 @@ impl TicketRepository for SqliteStore {
             }
             None => query.offset(),
         };
-        let mut page = sqlx::query::<Sqlite>(AssertSqlSafe(format!(
-            "SELECT {} FROM tickets WHERE {filter} ORDER BY {} LIMIT ? OFFSET ?",
-            rows::TICKET_COLS,
-            order_by(query.sort)
-        )));
+        let ranked = search.as_ref().filter(|_| query.sort == TicketSort::Relevance);
+        let sql = match ranked {
+            // Best match first: FTS5's bm25 (lower is better), a word in the subject counting
+            // ten times one in the body, the customer four times, the replies once.
+            Some(_) => format!(
+                "SELECT {} FROM tickets JOIN (SELECT rowid AS hit, \
+                 bm25(ticket_search, 10.0, 1.0, 4.0, 1.0) AS score \
+                 FROM ticket_search WHERE ticket_search MATCH ?) AS ranked \
+                 ON ranked.hit = tickets.seq \
+                 WHERE {filter} ORDER BY ranked.score, created_at DESC, id DESC LIMIT ? OFFSET ?",
+                rows::TICKET_COLS,
+            ),
+            None => format!(
+                "SELECT {} FROM tickets WHERE {filter} ORDER BY {} LIMIT ? OFFSET ?",
+                rows::TICKET_COLS,
+                order_by(query.sort)
+            ),
+        };
+        let mut page = sqlx::query::<Sqlite>(AssertSqlSafe(sql));
+        if let Some(plan) = ranked {
+            page = page.bind(plan.expr.clone());
+        }
         for a in &args {
             page = bind(page, a);
         }

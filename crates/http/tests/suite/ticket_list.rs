@@ -306,10 +306,26 @@ pub async fn cursor_pages_follow_the_sort_and_stay_in_the_workspace(ctx: Ctx) {
         "cursor=t1.created.0.99999999999999999999.0196a1b2c3d4e5f60718293a4b5c6d7e".to_owned(),
         format!("sort=priority&cursor={cursor}"),
         format!("page=2&cursor={cursor}"),
+        // Best match has no cursor: it pages by number.
+        format!("q=cursor&sort=relevance&cursor={cursor}"),
     ] {
         let got = app.get(&format!("/api/tickets?{query}"), Some(&a.token)).await;
         got.expect_error(422, Some("validation_failed"), Some("cursor"));
     }
+
+    // Best match lists the search's matches in B's workspace only, paged by number.
+    let ranked = app.list(&a.token, "q=cursor+ticket&sort=relevance&page_size=5").await;
+    assert_eq!(ranked["total"], 7);
+    assert!(ranked["next_cursor"].is_null());
+    let second = app.list(&a.token, "q=cursor+ticket&sort=relevance&page_size=5&page=2").await;
+    let mut both = ids(&ranked);
+    both.extend(ids(&second));
+    both.sort();
+    let mut all: Vec<_> = made.iter().map(id).collect();
+    all.sort();
+    assert_eq!(both, all);
+    let in_b = app.list(&b.token, "q=cursor+ticket&sort=relevance").await;
+    assert_eq!(ids(&in_b), vec![id(&beta)]);
 
     // A's cursor in B's workspace lists B's tickets only.
     let in_b = app.list(&b.token, &format!("cursor={cursor}")).await;

@@ -39,6 +39,7 @@ export const TICKET_SORTS: readonly TicketSort[] = [
   'priority',
   'last_activity',
   'oldest_waiting',
+  'relevance',
 ];
 
 const LABELS: Record<string, string> = {
@@ -67,6 +68,7 @@ const LABELS: Record<string, string> = {
   priority: 'Priority',
   last_activity: 'Last activity',
   oldest_waiting: 'Oldest waiting',
+  relevance: 'Best match',
 };
 
 /** A human label for an enum value; unknown values are shown as they are. */

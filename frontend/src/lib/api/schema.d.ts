@@ -1577,7 +1577,7 @@ export interface components {
          *     `last_activity` most recently changed first; `oldest_waiting` oldest first.
          * @enum {string}
          */
-        TicketSort: "created" | "priority" | "last_activity" | "oldest_waiting";
+        TicketSort: "created" | "priority" | "last_activity" | "oldest_waiting" | "relevance";
         /**
          * @description Ticket status.
          * @enum {string}

@@ -50,6 +50,8 @@ export function TicketFiltersBar({
     setSearch(filters.q);
   }
 
+  // Best match only means something for a search.
+  const searching = filters.q.trim() !== '';
   const people = users.length ? users : currentUser ? [currentUser] : [];
   const assigneeOptions = [
     { value: ME, label: 'Me' },
@@ -118,8 +120,10 @@ export function TicketFiltersBar({
       />
       <Select
         label="Sort"
-        data={options(TICKET_SORTS)}
-        value={filters.sort ?? defaultSort}
+        data={options(searching ? TICKET_SORTS : TICKET_SORTS.filter((s) => s !== 'relevance'))}
+        value={
+          !searching && filters.sort === 'relevance' ? defaultSort : (filters.sort ?? defaultSort)
+        }
         onChange={(value) =>
           onChange({ sort: value === defaultSort ? null : (value as TicketSort) })
         }

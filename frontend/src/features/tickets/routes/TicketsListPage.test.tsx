@@ -151,6 +151,42 @@ describe('TicketsListPage', () => {
     );
   });
 
+  it('offers Best match only while searching, and numbers its pages past the cap', async () => {
+    const api = mockApi({
+      'GET /api/tickets/views': () => json({ items: views }),
+      'GET /api/tickets': () =>
+        json({
+          items: [ticket],
+          total: 1000,
+          total_exact: false,
+          next_cursor: null,
+          page: 1,
+          page_size: 25,
+        }),
+      'GET /api/team': () => json({ items: [admin, agent] }),
+    });
+    const { user } = renderWithApp(<TicketsListPage />, { route: '/tickets', path: '/tickets' });
+    await screen.findByRole('link', { name: ticket.subject });
+    await user.click(screen.getByRole('combobox', { name: 'Sort' }));
+    expect(await screen.findByRole('option', { name: 'Oldest waiting' })).toBeInTheDocument();
+    expect(screen.queryByRole('option', { name: 'Best match' })).not.toBeInTheDocument();
+    await user.keyboard('{Escape}');
+
+    await user.type(screen.getByRole('textbox', { name: /search/i }), 'refund');
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('q=refund'));
+    await user.click(screen.getByRole('combobox', { name: 'Sort' }));
+    await user.click(await screen.findByRole('option', { name: 'Best match' }));
+    await waitFor(() => expect(screen.getByTestId('location')).toHaveTextContent('sort=relevance'));
+    await waitFor(() =>
+      expect(api.find('GET', '/api/tickets').some((r) => r.query.get('sort') === 'relevance')).toBe(
+        true,
+      ),
+    );
+    // Ranked results have no cursor: the first 1,000 are numbered pages.
+    expect(await screen.findByRole('button', { name: '40' })).toBeInTheDocument();
+    expect(screen.queryByRole('button', { name: 'Next page' })).not.toBeInTheDocument();
+  });
+
   it('says 1,000+ past the counting cap and pages on by cursor', async () => {
     const api = mockApi({
       'GET /api/tickets/views': () => json({ items: views }),

@@ -166,7 +166,8 @@ export function TicketsListPage() {
                   : `${total.toLocaleString('en')}+ tickets`}
                 {tickets.isFetching ? ' · updating…' : ''}
               </Text>
-              {exact && !filters.cursor ? (
+              {/* Best-match order has no cursor: its first 1,000 matches are numbered pages. */}
+              {(exact || filters.sort === 'relevance') && !filters.cursor ? (
                 pages > 1 && (
                   <Pagination
                     total={pages}
