@@ -546,10 +546,10 @@ async fn count_rows(
     args: &[Arg],
     cap: Option<u64>,
 ) -> RepoResult<u64> {
-    if let Some(n) = search.and_then(SearchPlan::exact_matches) {
-        if !query.has_field_filters() {
-            return Ok(cap.map_or(n, |cap| n.min(cap)));
-        }
+    if let Some(n) = search.and_then(SearchPlan::exact_matches)
+        && !query.has_field_filters()
+    {
+        return Ok(cap.map_or(n, |cap| n.min(cap)));
     }
     if let (Some(plan), Some(cap), false) = (search, cap, query.has_field_filters()) {
         // A broad pure search has at least `SELECTIVE_MATCHES` matches, past any cap.
