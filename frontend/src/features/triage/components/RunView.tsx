@@ -22,6 +22,7 @@ import {
   reasonOf,
   sortSteps,
   stepLabel,
+  stepsByAttempt,
   usersFromSnapshots,
 } from './steps';
 
@@ -155,23 +156,6 @@ function StepCard({
       </Stack>
     </Paper>
   );
-}
-
-/**
- * The run's steps by the attempt they belong to, each in step order. A run a worker resumed
- * after a crash starts over: its first attempt's steps are history, not part of the result.
- */
-export function stepsByAttempt(
-  steps: readonly WorkflowStep[],
-): { attempt: number; steps: WorkflowStep[] }[] {
-  const groups = new Map<number, WorkflowStep[]>();
-  for (const step of steps) {
-    const attempt = step.attempt ?? 1;
-    groups.set(attempt, [...(groups.get(attempt) ?? []), step]);
-  }
-  return [...groups.entries()]
-    .sort(([a], [b]) => a - b)
-    .map(([attempt, group]) => ({ attempt, steps: sortSteps(group) }));
 }
 
 /** One run: its status and times, then every step in order, by attempt when it was resumed. */
