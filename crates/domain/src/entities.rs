@@ -4,8 +4,8 @@ use time::OffsetDateTime;
 
 use crate::{
     AttachmentId, AuthorType, AutoTriageSettings, Category, Channel, Email, PersonName, Policies,
-    Priority, ReplyBody, ReplyId, Role, SessionId, Slug, TenantId, TenantName, TicketBody,
-    TicketId, TicketStatus, TicketSubject, UserId,
+    Priority, ReplyBody, ReplyId, ReplyPolicy, Role, SessionId, Slug, TenantId, TenantName,
+    TicketBody, TicketId, TicketStatus, TicketSubject, UserId,
 };
 
 /// An agency workspace.
@@ -17,8 +17,10 @@ pub struct Tenant {
     pub name: TenantName,
     /// Unique, URL-safe handle derived from the name.
     pub slug: Slug,
-    /// Free text the reply drafts must respect.
+    /// Free text the reply drafts must respect (guidance for language models).
     pub policies: Policies,
+    /// Structured reply policies every draft honours, the offline engine's included.
+    pub reply_policy: ReplyPolicy,
     /// Whether and how new tickets are triaged on arrival.
     pub auto_triage: AutoTriageSettings,
     /// Creation time (UTC).

@@ -5,6 +5,8 @@ use std::sync::LazyLock;
 
 use serde::{Deserialize, Serialize};
 
+use crate::policy::ForbiddenCommitments;
+
 /// A kind of commitment a drafted reply must not make on its own.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -15,6 +17,8 @@ pub enum GuardrailFlag {
     HardDeadline,
     /// A promise of a refund, credit or reimbursement.
     RefundCommitment,
+    /// One of the workspace's forbidden commitments (its structured policies).
+    ForbiddenCommitment,
 }
 
 impl GuardrailFlag {
@@ -25,6 +29,7 @@ impl GuardrailFlag {
             Self::PricingPromise => "pricing_promise",
             Self::HardDeadline => "hard_deadline",
             Self::RefundCommitment => "refund_commitment",
+            Self::ForbiddenCommitment => "forbidden_commitment",
         }
     }
 }
@@ -132,6 +137,18 @@ pub fn check_reply(text: &str) -> Vec<GuardrailFlag> {
     flags
 }
 
+/// [`check_reply`] plus the workspace's forbidden commitments: a reply containing one of the
+/// phrases (whole words, any case) is flagged [`GuardrailFlag::ForbiddenCommitment`].
+#[must_use]
+pub fn check_reply_with(text: &str, forbidden: &ForbiddenCommitments) -> Vec<GuardrailFlag> {
+    let mut flags = check_reply(text);
+    if !forbidden.found_in(text).is_empty() {
+        flags.push(GuardrailFlag::ForbiddenCommitment);
+        flags.sort();
+    }
+    flags
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,5 +167,21 @@ mod tests {
     #[case("Our billing team will review the refund request.", &[])]
     fn flags(#[case] text: &str, #[case] want: &[GuardrailFlag]) {
         assert_eq!(check_reply(text), want);
+    }
+
+    #[test]
+    fn workspace_phrases_are_flagged_as_whole_words() {
+        let forbidden =
+            ForbiddenCommitments::parse(&["delivery date", "compensation"]).expect("ok");
+        assert_eq!(
+            check_reply_with("We will confirm the Delivery Date soon.", &forbidden),
+            [GuardrailFlag::ForbiddenCommitment]
+        );
+        assert_eq!(check_reply_with("No compensations here.", &forbidden), []);
+        assert_eq!(
+            check_reply_with("We'll refund you, as compensation.", &forbidden),
+            [GuardrailFlag::RefundCommitment, GuardrailFlag::ForbiddenCommitment]
+        );
+        assert_eq!(check_reply_with("Thanks!", &ForbiddenCommitments::default()), []);
     }
 }

@@ -37,6 +37,7 @@ mod ids;
 pub mod mailbox;
 pub mod outbox;
 mod paging;
+pub mod policy;
 mod scope;
 pub mod search;
 mod values;
@@ -62,6 +63,7 @@ pub use ids::{
     WorkflowRunId, WorkflowStepId,
 };
 pub use paging::{CursorError, TicketCursor, TicketListPage};
+pub use policy::ReplyPolicy;
 pub use scope::TenantScope;
 pub use values::{
     Email, EmailError, Password, PersonName, Policies, ReplyBody, Slug, SlugError, TenantName,

@@ -80,6 +80,9 @@ pub struct WorkflowStep {
     pub error_message: Option<String>,
     /// When the step finished.
     pub created_at: OffsetDateTime,
+    /// The run attempt the step belongs to (the run's `attempts` when a worker claimed it; 1 for
+    /// a run executed directly): a run resumed after a crash has steps of attempts 1 and 2.
+    pub attempt: u32,
 }
 
 /// Output of the classification step.

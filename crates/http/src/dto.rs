@@ -508,12 +508,16 @@ pub struct WorkflowStepDto {
     pub completion_tokens: u32,
     /// Provider calls made.
     pub attempts: u32,
-    /// Guardrail findings in the output (`pricing_promise`, `hard_deadline`, `refund_commitment`).
+    /// Guardrail findings in the output (`pricing_promise`, `hard_deadline`, `refund_commitment`,
+    /// `forbidden_commitment`).
     pub guardrail_flags: Vec<String>,
     /// Why it failed.
     pub error_message: Option<String>,
     /// Recorded at (UTC).
     pub created_at: OffsetDateTime,
+    /// The run attempt the step belongs to (1, then 2 for a run a worker resumed after the
+    /// first one was interrupted, ...).
+    pub attempt: u32,
 }
 
 impl From<d::WorkflowStep> for WorkflowStepDto {
@@ -535,6 +539,7 @@ impl From<d::WorkflowStep> for WorkflowStepDto {
             guardrail_flags: s.guardrail_flags,
             error_message: s.error_message,
             created_at: s.created_at,
+            attempt: s.attempt,
         }
     }
 }

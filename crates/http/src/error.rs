@@ -199,7 +199,8 @@ pub struct ErrorDetail {
     #[oai(skip_serializing_if_is_none)]
     pub workflow_run_id: Option<Uuid>,
     /// For `reply_needs_confirmation`: what the guardrails found (`refund_commitment`,
-    /// `pricing_promise`, `hard_deadline`).
+    /// `pricing_promise`, `hard_deadline`, `forbidden_commitment`: one of the workspace's
+    /// forbidden commitments).
     #[oai(skip_serializing_if_is_none)]
     pub guardrail_flags: Option<Vec<String>>,
     /// For 5xx: the id under which the full cause is logged.

@@ -32,7 +32,8 @@ pub use state::AppState;
 
 use api::{
     audit::AuditApi, auth::AuthApi, health::HealthApi, mail::MailApi, settings_ai::SettingsAiApi,
-    settings_email::SettingsEmailApi, team::TeamApi, tickets::TicketsApi, workflows::WorkflowsApi,
+    settings_email::SettingsEmailApi, settings_policies::SettingsPoliciesApi, team::TeamApi,
+    tickets::TicketsApi, workflows::WorkflowsApi,
 };
 
 /// The API title.
@@ -44,6 +45,7 @@ type Apis = (
     TeamApi,
     SettingsEmailApi,
     SettingsAiApi,
+    SettingsPoliciesApi,
     AuditApi,
     TicketsApi,
     WorkflowsApi,
@@ -60,6 +62,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             TeamApi,
             SettingsEmailApi,
             SettingsAiApi,
+            SettingsPoliciesApi,
             AuditApi,
             TicketsApi,
             WorkflowsApi,

@@ -44,9 +44,11 @@
 //! ticket, trained at start-up on the 359 labelled agency support tickets committed in
 //! `crates/llm/data/train.jsonl`, plus urgency and impact rules (combined with a second Naive
 //! Bayes model) for priority, "agents first,
-//! lowest open load" for the assignee, and category-aware reply templates that use the
-//! customer's first name, the ticket subject, the tenant's policies and name, and make no
-//! pricing, deadline or refund promises. It is deterministic and needs no download. On the
+//! lowest open load" for the assignee, and category-aware reply templates (English, Spanish,
+//! German) that use the customer's first name and the ticket subject, follow the workspace's
+//! structured reply policies (sign-off, support hours, status page, languages, forbidden
+//! commitments; never its free-text policies), and make no pricing, deadline or refund
+//! promises. It is deterministic and needs no download. On the
 //! held-out split (`data/heldout.jsonl`, 111 tickets never trained on) it scores category
 //! macro-F1 0.91 and priority macro-F1 0.83, asserted by a test against the targets 0.80 and
 //! 0.60; on unfamiliar wording expect less (5-fold cross-validation on the training split gives

@@ -614,6 +614,7 @@ fn tenant(name: &str, policies: &str) -> Tenant {
         name,
         policies: Policies::new(policies).expect("policies"),
         auto_triage: opsflow_domain::AutoTriageSettings::default(),
+        reply_policy: opsflow_domain::ReplyPolicy::default(),
         created_at: now(),
         updated_at: now(),
     }
@@ -1416,6 +1417,7 @@ async fn a_run_interrupted_by_a_crash_is_reclaimed_after_its_lease_and_finished(
         guardrail_flags: Vec::new(),
         error_message: None,
         created_at: now() - time::Duration::minutes(9),
+        attempt: 1,
     };
     w.store.with(|d| {
         d.runs.push(crashed);
@@ -1438,6 +1440,9 @@ async fn a_run_interrupted_by_a_crash_is_reclaimed_after_its_lease_and_finished(
     assert_eq!(steps.len(), 6, "the earlier attempt's step stays, five new ones follow");
     assert_eq!(steps[0], old_step);
     assert_eq!(steps[5].step_type, StepType::Persist);
+    // The history tells the attempts apart: the crashed one's step, then the resumed one's.
+    let attempts: Vec<u32> = steps.iter().map(|s| s.attempt).collect();
+    assert_eq!(attempts, [1, 2, 2, 2, 2, 2]);
     assert_eq!(w.store.ticket(w.ticket.id).category, Some(Category::Bug));
 }
 

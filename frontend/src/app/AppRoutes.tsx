@@ -22,6 +22,11 @@ const SettingsPage = lazy(() =>
 const AiSettingsPage = lazy(() =>
   import('@/features/settings/routes/AiSettingsPage').then((m) => ({ default: m.AiSettingsPage })),
 );
+const PoliciesSettingsPage = lazy(() =>
+  import('@/features/settings/routes/PoliciesSettingsPage').then((m) => ({
+    default: m.PoliciesSettingsPage,
+  })),
+);
 const EmailSettingsPage = lazy(() =>
   import('@/features/email/routes/EmailSettingsPage').then((m) => ({
     default: m.EmailSettingsPage,
@@ -101,6 +106,14 @@ export function AppRoutes() {
                 element={
                   <Page>
                     <SettingsPage />
+                  </Page>
+                }
+              />
+              <Route
+                path="/settings/policies"
+                element={
+                  <Page>
+                    <PoliciesSettingsPage />
                   </Page>
                 }
               />

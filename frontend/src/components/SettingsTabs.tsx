@@ -1,9 +1,10 @@
-//! The tabs of the admin settings area: workspace settings, AI triage, the support mailbox and the audit log.
+//! The tabs of the admin settings area: workspace settings, reply policies, AI triage, the support mailbox and the audit log.
 import { Tabs } from '@mantine/core';
 import { useLocation, useNavigate } from 'react-router';
 
 const TABS = [
   { value: '/settings', label: 'Workspace' },
+  { value: '/settings/policies', label: 'Reply policies' },
   { value: '/settings/ai', label: 'AI triage' },
   { value: '/settings/email', label: 'Email' },
   { value: '/settings/audit', label: 'Audit log' },

@@ -13,4 +13,8 @@ export const GUARDRAIL_LABELS: Record<string, { title: string; hint: string }> =
     title: 'Refund commitment',
     hint: 'The draft may promise a refund or credit.',
   },
+  forbidden_commitment: {
+    title: 'Forbidden commitment',
+    hint: 'The text contains a phrase the workspace policies forbid.',
+  },
 };

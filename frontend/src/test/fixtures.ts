@@ -105,7 +105,7 @@ export function run(
   });
 }
 
-function step(
+export function step(
   n: number,
   step_type: WorkflowStep['step_type'],
   output: unknown,
@@ -133,6 +133,7 @@ function step(
     guardrail_flags: [],
     error_message: null,
     created_at: `2026-11-25T10:04:5${n}Z`,
+    attempt: 1,
     ...extra,
   });
 }

@@ -16,9 +16,9 @@ use bson::spec::BinarySubtype;
 use bson::{Binary, Bson, DateTime, Document, doc};
 use opsflow_domain::{
     AttachmentId, AuditEventId, AutoTriageMode, AutoTriageSettings, AutoTriageThresholds, Email,
-    PersonName, Policies, Priority, ReplyBody, ReplyId, RunTrigger, SessionId, Slug, Tenant,
-    TenantId, TenantName, Threshold, Ticket, TicketBody, TicketId, TicketReply, TicketSubject,
-    User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
+    PersonName, Policies, Priority, ReplyBody, ReplyId, ReplyPolicy, RunTrigger, SessionId, Slug,
+    Tenant, TenantId, TenantName, Threshold, Ticket, TicketBody, TicketId, TicketReply,
+    TicketSubject, User, UserId, WorkflowRun, WorkflowRunId, WorkflowStep, WorkflowStepId,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -326,9 +326,27 @@ pub fn tenant_doc(t: &Tenant) -> Document {
             "assignee": t.auto_triage.thresholds.assignee.value(),
         },
     };
+    d.insert("reply_policy", reply_policy_doc(&t.reply_policy));
     put_time(&mut d, "created_at", t.created_at);
     put_time(&mut d, "updated_at", t.updated_at);
     d
+}
+
+/// A tenant's structured reply policies as an embedded document (its serde shape: unset
+/// values are `null`, lists are arrays).
+pub fn reply_policy_doc(p: &ReplyPolicy) -> Bson {
+    bson::to_bson(p).unwrap_or_else(|_| Bson::Document(Document::new()))
+}
+
+/// A tenant's structured reply policies; tenants stored before they existed read as empty.
+fn reply_policy_from(d: &Document) -> Decoded<ReplyPolicy> {
+    match d.get("reply_policy") {
+        None | Some(Bson::Null) => Ok(ReplyPolicy::default()),
+        Some(Bson::Document(p)) => {
+            bson::from_document(p.clone()).map_err(|e| bad("reply_policy", e))
+        }
+        Some(other) => Err(bad("reply_policy", format!("unexpected {:?}", other.element_type()))),
+    }
 }
 
 /// Decodes a `tenants` document.
@@ -342,6 +360,7 @@ pub fn tenant_from(d: &Document) -> Decoded<Tenant> {
         slug: text(d, "slug", Slug::parse)?,
         policies: text(d, "policies", Policies::new)?,
         auto_triage: auto_triage_from(d)?,
+        reply_policy: reply_policy_from(d)?,
         created_at: get_time(d, "created_at")?,
         updated_at: get_time(d, "updated_at")?,
     })
@@ -582,6 +601,7 @@ pub fn step_doc(s: &WorkflowStep) -> Document {
         "attempts": u32_bson(s.attempts),
         "guardrail_flags": flags,
         "error_message": opt_str(s.error_message.as_deref()),
+        "attempt": u32_bson(s.attempt.max(1)),
     };
     put_time(&mut d, "created_at", s.created_at);
     d
@@ -620,6 +640,8 @@ pub fn step_from(d: &Document) -> Decoded<WorkflowStep> {
         guardrail_flags: flags,
         error_message: get_opt_str(d, "error_message")?,
         created_at: get_time(d, "created_at")?,
+        // Steps stored before attempts were recorded belong to the first one.
+        attempt: if d.contains_key("attempt") { get_u32(d, "attempt")? } else { 1 },
     })
 }
 
@@ -690,6 +712,7 @@ mod tests {
             slug: Slug::parse("acme-agency").expect("slug"),
             policies: Policies::new("Be kind.").expect("policies"),
             auto_triage: opsflow_domain::AutoTriageSettings::default(),
+            reply_policy: opsflow_domain::ReplyPolicy::default(),
             created_at: precise(),
             updated_at: precise() + time::Duration::nanoseconds(1),
         }
@@ -841,6 +864,7 @@ mod tests {
             guardrail_flags: vec!["pii_email".to_owned()],
             error_message: None,
             created_at: precise(),
+            attempt: 2,
         };
         let d = step_doc(&step);
         let input = d.get_document("input_snapshot").expect("embedded document, not a string");
@@ -855,6 +879,11 @@ mod tests {
             ..step
         };
         assert_eq!(step_from(&step_doc(&failed)).expect("decode"), failed);
+
+        // A step stored before attempts were recorded belongs to the first attempt.
+        let mut old = step_doc(&failed);
+        old.remove("attempt");
+        assert_eq!(step_from(&old).expect("decode").attempt, 1);
     }
 
     #[test]

@@ -17,8 +17,8 @@ use opsflow_ports::repos::{
 use time::OffsetDateTime;
 
 use super::codec::{
-    self, reply_doc, reply_from, set_time, tenant_doc, tenant_from, ticket_doc, ticket_from,
-    ticket_patch_set, user_doc, user_from,
+    self, reply_doc, reply_from, reply_policy_doc, set_time, tenant_doc, tenant_from, ticket_doc,
+    ticket_from, ticket_patch_set, user_doc, user_from,
 };
 use super::filters as f;
 use super::{Fail, MongoStore, collect, conflict_on, corrupt, driver, in_transaction};
@@ -198,6 +198,7 @@ impl TenantRepository for MongoStore {
                 "priority": a.thresholds.priority.value(),
                 "assignee": a.thresholds.assignee.value(),
             },
+            "reply_policy": reply_policy_doc(&tenant.reply_policy),
         };
         set.extend(set_time("updated_at", tenant.updated_at));
         let r = self

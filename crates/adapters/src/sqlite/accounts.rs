@@ -59,8 +59,8 @@ impl AccountRepository for SqliteStore {
         let mut tx = self.begin_write().await?;
         sqlx::query::<Sqlite>(
             "INSERT INTO tenants (id, name, slug, policies, auto_triage_mode, \
-             auto_triage_category, auto_triage_priority, auto_triage_assignee, created_at, \
-             updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             auto_triage_category, auto_triage_priority, auto_triage_assignee, reply_policy, \
+             created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(blob(tenant.id.as_uuid()))
         .bind(tenant.name.as_str())
@@ -70,6 +70,7 @@ impl AccountRepository for SqliteStore {
         .bind(tenant.auto_triage.thresholds.category.value())
         .bind(tenant.auto_triage.thresholds.priority.value())
         .bind(tenant.auto_triage.thresholds.assignee.value())
+        .bind(policy_json(tenant)?)
         .bind(nanos(tenant.created_at)?)
         .bind(nanos(tenant.updated_at)?)
         .execute(&mut *tx)
@@ -144,7 +145,7 @@ impl TenantRepository for SqliteStore {
         let done = sqlx::query::<Sqlite>(
             "UPDATE tenants SET name = ?, policies = ?, auto_triage_mode = ?, \
              auto_triage_category = ?, auto_triage_priority = ?, auto_triage_assignee = ?, \
-             updated_at = ? WHERE id = ?",
+             reply_policy = ?, updated_at = ? WHERE id = ?",
         )
         .bind(tenant.name.as_str())
         .bind(tenant.policies.as_str())
@@ -152,6 +153,7 @@ impl TenantRepository for SqliteStore {
         .bind(tenant.auto_triage.thresholds.category.value())
         .bind(tenant.auto_triage.thresholds.priority.value())
         .bind(tenant.auto_triage.thresholds.assignee.value())
+        .bind(policy_json(tenant)?)
         .bind(nanos(tenant.updated_at)?)
         .bind(blob(scope.tenant_id().as_uuid()))
         .execute(&self.pool)
@@ -340,4 +342,9 @@ impl SessionRepository for SqliteStore {
             .map_err(db_err)?;
         Ok(done.rows_affected())
     }
+}
+
+/// The tenant's structured reply policies as stored in `tenants.reply_policy` (their serde shape).
+fn policy_json(tenant: &Tenant) -> RepoResult<String> {
+    serde_json::to_string(&tenant.reply_policy).map_err(RepoError::unexpected)
 }

@@ -125,7 +125,8 @@ fn flag(row: &SqliteRow, col: &str) -> Result<bool, RepoError> {
 }
 
 pub(super) const TENANT_COLS: &str = "id, name, slug, policies, auto_triage_mode, \
-     auto_triage_category, auto_triage_priority, auto_triage_assignee, created_at, updated_at";
+     auto_triage_category, auto_triage_priority, auto_triage_assignee, reply_policy, created_at, \
+     updated_at";
 
 fn threshold(row: &SqliteRow, col: &str) -> Result<Threshold, RepoError> {
     let v: f64 = get(row, col)?;
@@ -146,6 +147,7 @@ pub(super) fn tenant(row: &SqliteRow) -> Result<Tenant, RepoError> {
                 assignee: threshold(row, "auto_triage_assignee")?,
             },
         },
+        reply_policy: json(row, "reply_policy")?,
         created_at: ts(row, "created_at")?,
         updated_at: ts(row, "updated_at")?,
     })
@@ -245,7 +247,7 @@ pub(super) fn run(row: &SqliteRow) -> Result<WorkflowRun, RepoError> {
 
 pub(super) const STEP_COLS: &str = "id, tenant_id, workflow_run_id, step_type, succeeded, \
      input_snapshot, output_snapshot, provider, model, prompt_version, latency_ms, prompt_tokens, \
-     completion_tokens, attempts, guardrail_flags, error_message, created_at";
+     completion_tokens, attempts, guardrail_flags, error_message, created_at, attempt";
 
 fn json<T: serde::de::DeserializeOwned>(row: &SqliteRow, col: &str) -> Result<T, RepoError> {
     serde_json::from_str(&text(row, col)?).map_err(RepoError::unexpected)
@@ -270,6 +272,7 @@ pub(super) fn step(row: &SqliteRow) -> Result<WorkflowStep, RepoError> {
         guardrail_flags: json(row, "guardrail_flags")?,
         error_message: opt_text(row, "error_message")?,
         created_at: ts(row, "created_at")?,
+        attempt: unsigned(row, "attempt")?,
     })
 }
 

@@ -33,8 +33,8 @@ async fn insert_step(
     sqlx::query::<Sqlite>(
         "INSERT INTO workflow_steps (id, tenant_id, workflow_run_id, step_type, succeeded, \
          input_snapshot, output_snapshot, provider, model, prompt_version, latency_ms, \
-         prompt_tokens, completion_tokens, attempts, guardrail_flags, error_message, created_at) \
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+         prompt_tokens, completion_tokens, attempts, guardrail_flags, error_message, created_at, \
+         attempt) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
     )
     .bind(blob(step.id.as_uuid()))
     .bind(blob(tenant.as_uuid()))
@@ -53,6 +53,7 @@ async fn insert_step(
     .bind(flags)
     .bind(step.error_message.as_deref())
     .bind(nanos(step.created_at)?)
+    .bind(i64::from(step.attempt.max(1)))
     .execute(&mut *conn)
     .await
     .map_err(db_err)?;

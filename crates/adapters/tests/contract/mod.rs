@@ -47,6 +47,8 @@ mod mail;
 pub use mail::*;
 mod outbox;
 pub use outbox::*;
+mod policy;
+pub use policy::*;
 
 /// Drops a case's database; awaited after the case.
 pub type Cleanup = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
@@ -129,6 +131,8 @@ macro_rules! contract_tests {
             auto_triage_settings_default_off_and_round_trip,
             ticket_is_created_with_its_arrival_run,
             mail_take_in_queues_the_arrival_run_with_its_ticket,
+            reply_policy_defaults_empty_round_trips_and_stays_in_its_tenant,
+            steps_of_a_reclaimed_run_keep_their_attempt,
         );
     };
     (@cases $setup:path; $($case:ident),+ $(,)?) => {
@@ -165,6 +169,7 @@ pub fn new_tenant(name: &str, now: OffsetDateTime) -> Tenant {
         name,
         policies: Policies::new("Be kind. No refunds after 30 days.").unwrap(),
         auto_triage: opsflow_domain::AutoTriageSettings::default(),
+        reply_policy: opsflow_domain::ReplyPolicy::default(),
         created_at: now,
         updated_at: now,
     }
@@ -293,6 +298,7 @@ pub fn new_step(
         guardrail_flags: vec!["pii_email".to_owned(), "promise".to_owned()],
         error_message: None,
         created_at: at,
+        attempt: 1,
     }
 }
 

@@ -6,6 +6,7 @@ pub mod health;
 pub mod mail;
 pub mod settings_ai;
 pub mod settings_email;
+pub mod settings_policies;
 pub mod team;
 pub mod tickets;
 pub mod workflows;

@@ -15,6 +15,7 @@ pub mod inbound_mail;
 pub mod isolation;
 pub mod mail_poller;
 pub mod outbox;
+pub mod policies;
 pub mod server_errors;
 pub mod throttle;
 pub mod ticket_list;
@@ -175,6 +176,15 @@ macro_rules! all_suites {
                 a_send_cut_short_by_a_crash_is_sent_once_by_a_fresh_worker,
                 without_a_mailbox_email_replies_are_recorded_not_emailed,
                 an_email_thread_stays_one_ticket_both_ways,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            policies,
+            [
+                reply_policies_are_admin_only_validated_audited_and_per_workspace,
+                the_next_draft_follows_changed_policies,
+                forbidden_commitments_flag_drafts_and_replies_need_confirming,
             ]
         );
         $crate::http_cases!(

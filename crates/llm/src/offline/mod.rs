@@ -6,8 +6,10 @@
 //! - **Priority**: a softmax regression over the same words plus urgency and impact cues ("is
 //!   down", "all users", "deadline", "no rush", ...) and the category.
 //! - **Assignee**: the candidate with the fewest open tickets, agents before admins.
-//! - **Reply**: category- and priority-aware templates with the customer's first name, the
-//!   subject and the tenant's name; never the tenant's policy text (see the `reply` module).
+//! - **Reply**: category- and priority-aware templates (English, Spanish, German) with the
+//!   customer's first name and the subject, following the workspace's structured policies
+//!   (sign-off, support hours, status page, languages, forbidden commitments); never the
+//!   tenant's free-text policies (see the `reply` module).
 
 mod classifier;
 mod priority;
@@ -25,7 +27,7 @@ use serde_json::{Value, json};
 
 use classifier::{NaiveBayes, SoftmaxRegression, argmax, features, normalised};
 use priority::CueMatches;
-pub use reply::{ReplyInput, draft as draft_reply};
+pub use reply::{Lang, ReplyInput, choose_language, detect_language, draft as draft_reply};
 
 use crate::eval::{self, LabelledTicket};
 
@@ -328,9 +330,11 @@ impl OfflineEngine {
         let body = reply::draft(&ReplyInput {
             customer_name: &input.ticket.customer_name,
             subject: &input.ticket.subject,
+            body: &input.ticket.body,
             category: input.category,
             priority: input.priority,
             tenant_name: &input.tenant_name,
+            policy: &input.policy,
         });
         json!({"reply_body": body})
     }

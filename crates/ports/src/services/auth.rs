@@ -169,6 +169,7 @@ impl AuthService {
                 slug,
                 policies: Policies::default(),
                 auto_triage: opsflow_domain::AutoTriageSettings::default(),
+                reply_policy: opsflow_domain::ReplyPolicy::default(),
                 created_at: now,
                 updated_at: now,
             };

@@ -587,6 +587,7 @@ mod tests {
             name,
             policies: Policies::default(),
             auto_triage: opsflow_domain::AutoTriageSettings::default(),
+            reply_policy: opsflow_domain::ReplyPolicy::default(),
             created_at: now,
             updated_at: now,
         };

@@ -145,6 +145,7 @@ impl Services {
                 deps.clock.clone(),
             )
             .with_audit(audit.clone())
+            .with_policies(store.clone())
             .with_auto_triage(arrival)
             .with_email(
                 store.clone(),

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use opsflow_domain::{
-    AuditKind, AutoTriageSettings, DetailKey, Policies, Tenant, TenantName, TenantScope,
+    AuditKind, AutoTriageSettings, DetailKey, Policies, ReplyPolicy, Tenant, TenantName,
+    TenantScope,
 };
 
 use crate::auth::Clock;
@@ -118,6 +119,47 @@ impl TenantService {
                     settings.mode, t.category, t.priority, t.assignee
                 ),
             );
+        self.audit.record(scope, event).await;
+        Ok(tenant)
+    }
+
+    /// Replaces the workspace's structured reply policies (admin only). Recorded as
+    /// `settings_updated` naming the fields that changed (`reply_policy.sign_off`, ...);
+    /// saving the same policies again is not recorded.
+    ///
+    /// # Errors
+    /// `Forbidden`, `NotFound`, `Unexpected`.
+    pub async fn set_reply_policy(
+        &self,
+        ctx: &AuthContext,
+        policy: ReplyPolicy,
+    ) -> AppResult<Tenant> {
+        let scope = &ctx.scope;
+        require_admin(scope)?;
+        let mut tenant = self.get(scope).await?;
+        let before = std::mem::replace(&mut tenant.reply_policy, policy);
+        let after = &tenant.reply_policy;
+        let changed: Vec<&str> = [
+            ("reply_policy.sign_off", before.sign_off != after.sign_off),
+            ("reply_policy.support_hours", before.support_hours != after.support_hours),
+            ("reply_policy.status_page_url", before.status_page_url != after.status_page_url),
+            ("reply_policy.languages", before.languages != after.languages),
+            (
+                "reply_policy.forbidden_commitments",
+                before.forbidden_commitments != after.forbidden_commitments,
+            ),
+        ]
+        .into_iter()
+        .filter_map(|(name, differs)| differs.then_some(name))
+        .collect();
+        if changed.is_empty() {
+            return Ok(tenant);
+        }
+        tenant.updated_at = self.clock.now();
+        self.tenants.update(scope, &tenant).await.map_err(AppError::from_repo(Entity::Tenant))?;
+        let event = ctx
+            .event(AuditKind::SettingsUpdated, tenant.updated_at)
+            .with(DetailKey::Fields, changed.join(","));
         self.audit.record(scope, event).await;
         Ok(tenant)
     }

@@ -13,14 +13,16 @@ use opsflow_domain::{
 
 use futures::StreamExt as _;
 
-use opsflow_domain::guardrails::check_reply;
+use opsflow_domain::guardrails::check_reply_with;
+use opsflow_domain::policy::ForbiddenCommitments;
 use opsflow_domain::{AuditEvent, AuditKind, DetailKey, GuardrailFlag};
 
 use crate::auth::Clock;
 use crate::error::{AppError, AppResult, Entity};
 use crate::repos::RepoError;
 use crate::repos::{
-    OutboxRepository, ReplyRepository, TicketRepository, UserRepository, WorkflowRepository,
+    OutboxRepository, ReplyRepository, TenantRepository, TicketRepository, UserRepository,
+    WorkflowRepository,
 };
 use crate::services::audit::AuditLog;
 use crate::services::auto_triage::ArrivalTriage;
@@ -109,6 +111,7 @@ pub struct TicketService {
     audit: Option<AuditLog>,
     email: Option<EmailPorts>,
     arrival: Option<ArrivalTriage>,
+    tenants: Option<Arc<dyn TenantRepository>>,
 }
 
 /// What replies on email tickets need: the outbox, where each workspace's mail goes, and the
@@ -129,7 +132,17 @@ impl TicketService {
         runs: Arc<dyn WorkflowRepository>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        Self { tickets, replies, users, runs, clock, audit: None, email: None, arrival: None }
+        Self {
+            tickets,
+            replies,
+            users,
+            runs,
+            clock,
+            audit: None,
+            email: None,
+            arrival: None,
+            tenants: None,
+        }
     }
 
     /// Queues a triage run with every new ticket, per the workspace's auto-triage mode.
@@ -146,14 +159,39 @@ impl TicketService {
         self
     }
 
+    /// Checks human replies against the workspace's forbidden commitments too (its structured
+    /// reply policies), as AI drafts are.
+    #[must_use]
+    pub fn with_policies(mut self, tenants: Arc<dyn TenantRepository>) -> Self {
+        self.tenants = Some(tenants);
+        self
+    }
+
     /// The same guardrail check AI drafts get, for a reply a person is about to send: a
-    /// commitment (refund, price, date) needs the sender's confirmation. Returns the flags
-    /// that were confirmed (empty when the text is clean).
+    /// commitment (refund, price, date, or one of the workspace's forbidden commitments) needs
+    /// the sender's confirmation. Returns the flags that were confirmed (empty when the text is
+    /// clean).
     ///
     /// # Errors
-    /// `ReplyNeedsConfirmation` with the flags when the text is flagged and not confirmed.
-    fn check_guardrails(input: &NewReply) -> AppResult<Vec<GuardrailFlag>> {
-        let flags = check_reply(input.body.as_str());
+    /// `ReplyNeedsConfirmation` with the flags when the text is flagged and not confirmed;
+    /// `NotFound`, `Unexpected` when the workspace's policies cannot be read.
+    async fn check_guardrails(
+        &self,
+        scope: &TenantScope,
+        input: &NewReply,
+    ) -> AppResult<Vec<GuardrailFlag>> {
+        let forbidden = match &self.tenants {
+            Some(tenants) => {
+                tenants
+                    .get(scope)
+                    .await
+                    .map_err(AppError::from_repo(Entity::Tenant))?
+                    .reply_policy
+                    .forbidden_commitments
+            }
+            None => ForbiddenCommitments::default(),
+        };
+        let flags = check_reply_with(input.body.as_str(), &forbidden);
         if flags.is_empty() || input.confirm_warnings {
             Ok(flags)
         } else {
@@ -407,7 +445,7 @@ impl TicketService {
         ticket_id: TicketId,
         input: NewReply,
     ) -> AppResult<SentReply> {
-        let confirmed = Self::check_guardrails(&input)?;
+        let confirmed = self.check_guardrails(scope, &input).await?;
         let now = self.clock.now();
         let reply = TicketReply {
             id: ReplyId::new(),

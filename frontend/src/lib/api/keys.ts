@@ -13,6 +13,7 @@ export const queryKeys = {
   ticketRuns: (id: string) => ['tickets', 'detail', id, 'runs'] as const,
   run: (id: string) => ['runs', id] as const,
   aiSettings: ['settings', 'ai'] as const,
+  replyPolicies: ['settings', 'policies'] as const,
   emailSettings: ['settings', 'email'] as const,
   emailStatus: ['settings', 'email', 'status'] as const,
   audit: ['audit'] as const,

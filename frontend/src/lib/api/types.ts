@@ -25,6 +25,11 @@ export type AiSettings = Schemas['AiSettings'];
 export type AutoTriageMode = Schemas['AutoTriageMode'];
 export type RunTrigger = Schemas['RunTrigger'];
 
+export type ReplyPolicies = Schemas['ReplyPolicies'];
+export type ReplyPolicySettings = Schemas['ReplyPolicySettings'];
+export type SupportHours = Schemas['SupportHours'];
+export type Weekday = Schemas['Weekday'];
+
 export type EmailSettings = Schemas['EmailSettings'];
 export type EmailSettingsInput = Schemas['EmailSettingsInput'];
 export type EmailTestResult = Schemas['EmailTestResult'];

@@ -1,9 +1,11 @@
 //! Guardrail retries of the reply draft: a draft that makes commitments the team may not make
-//! on its own (prices, deadlines, refunds) is regenerated once; flags that remain are kept and
+//! on its own (prices, deadlines, refunds, the workspace's forbidden commitments) is
+//! regenerated once; flags that remain are kept and
 //! shown to the person who reviews the draft.
 
 use opsflow_domain::GuardrailFlag;
-use opsflow_domain::guardrails::check_reply;
+use opsflow_domain::guardrails::check_reply_with;
+use opsflow_domain::policy::ForbiddenCommitments;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -38,13 +40,25 @@ pub(super) struct Checked {
 
 /// The request to rewrite a flagged draft without the commitments found.
 fn regenerate(first: &Prompt, draft: &Value, flags: &[GuardrailFlag]) -> Prompt {
-    let found: Vec<&str> = flags
+    let forbidden = forbidden_of(first);
+    let found: Vec<String> = flags
         .iter()
         .map(|f| match f {
-            GuardrailFlag::PricingPromise => "pricing_promise (a price, discount or free offer)",
-            GuardrailFlag::HardDeadline => "hard_deadline (a specific deadline or time)",
+            GuardrailFlag::PricingPromise => {
+                "pricing_promise (a price, discount or free offer)".to_owned()
+            }
+            GuardrailFlag::HardDeadline => "hard_deadline (a specific deadline or time)".to_owned(),
             GuardrailFlag::RefundCommitment => {
-                "refund_commitment (a refund, credit or reimbursement promise)"
+                "refund_commitment (a refund, credit or reimbursement promise)".to_owned()
+            }
+            GuardrailFlag::ForbiddenCommitment => {
+                let text = draft.get("reply_body").and_then(Value::as_str).unwrap_or_default();
+                let phrases: Vec<String> = forbidden
+                    .found_in(text)
+                    .iter()
+                    .map(|p| format!("\"{}\"", p.as_str()))
+                    .collect();
+                format!("forbidden_commitment (the workspace forbids {})", phrases.join(", "))
             }
         })
         .collect();
@@ -67,6 +81,14 @@ fn regenerate(first: &Prompt, draft: &Value, flags: &[GuardrailFlag]) -> Prompt 
     Prompt { task, version: first.version, messages }
 }
 
+/// The workspace's forbidden commitments the draft was asked under.
+fn forbidden_of(prompt: &Prompt) -> ForbiddenCommitments {
+    match &prompt.task {
+        TriageTask::ReplyDraft(input) => input.policy.forbidden_commitments.clone(),
+        _ => ForbiddenCommitments::default(),
+    }
+}
+
 impl TicketTriageWorkflow {
     /// Checks the first draft and, when it is flagged, asks once for a rewrite. A failed
     /// rewrite keeps the first draft: a person reviews it with its flags shown.
@@ -75,7 +97,8 @@ impl TicketTriageWorkflow {
         prompt: &Prompt,
         first: Structured<ReplyDraftOutput>,
     ) -> Checked {
-        let initial_flags = check_reply(&first.output.reply_body);
+        let forbidden = forbidden_of(prompt);
+        let initial_flags = check_reply_with(&first.output.reply_body, &forbidden);
         let mut checked = Checked {
             body: String::new(),
             flags: Vec::new(),
@@ -101,7 +124,7 @@ impl TicketTriageWorkflow {
                     checked.usage = checked.usage.plus(second.usage);
                     checked.attempts = checked.attempts.saturating_add(second.attempts);
                     checked.model = second.model;
-                    checked.flags = check_reply(&second.output.reply_body);
+                    checked.flags = check_reply_with(&second.output.reply_body, &forbidden);
                     checked.body = second.output.reply_body;
                 }
                 Err(f) => {

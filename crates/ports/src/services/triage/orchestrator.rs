@@ -32,6 +32,7 @@ struct RunData {
     candidates: Vec<assignee::CandidateInput>,
     policies: String,
     tenant_name: String,
+    policy: opsflow_domain::ReplyPolicy,
 }
 
 /// What a model step produced.
@@ -261,6 +262,7 @@ impl TicketTriageWorkflow {
             candidates: assignee::candidates(&users, &counts),
             policies: tenant.policies.as_str().to_owned(),
             tenant_name: tenant.name.as_str().to_owned(),
+            policy: tenant.reply_policy.clone(),
         };
 
         match self.walk_steps(&ctx, &data).await {
@@ -368,6 +370,7 @@ impl TicketTriageWorkflow {
                     priority,
                     policies: data.policies.clone(),
                     tenant_name: data.tenant_name.clone(),
+                    policy: data.policy.clone(),
                     regenerate_without: Vec::new(),
                 };
                 async move {

@@ -242,6 +242,8 @@ impl StepRecord {
             guardrail_flags: self.flags,
             error_message: self.error,
             created_at: now,
+            // A worker's claim counts the attempt; a run executed directly is on its first.
+            attempt: ctx.run.attempts.max(1),
         }
     }
 }

@@ -22,6 +22,7 @@ import {
   reasonOf,
   sortSteps,
   stepLabel,
+  stepsByAttempt,
   usersFromSnapshots,
 } from './steps';
 
@@ -157,10 +158,12 @@ function StepCard({
   );
 }
 
-/** One run: its status and times, then every step in order. */
+/** One run: its status and times, then every step in order, by attempt when it was resumed. */
 export function RunView({ detail, users }: { detail: RunDetail; users: readonly TeamMember[] }) {
   const run = detail.workflow_run;
   const steps = sortSteps(detail.steps);
+  const attempts = stepsByAttempt(detail.steps);
+  const last = attempts[attempts.length - 1]?.attempt;
   const people: Pick<User, 'id' | 'name'>[] = users.length ? [...users] : usersFromSnapshots(steps);
   const duration =
     run.finished_at && run.started_at
@@ -193,9 +196,22 @@ export function RunView({ detail, users }: { detail: RunDetail; users: readonly 
         <Text c="dimmed" size="sm">
           No steps recorded yet.
         </Text>
-      ) : (
-        steps.map((step, index) => (
+      ) : attempts.length === 1 ? (
+        attempts[0]?.steps.map((step, index) => (
           <StepCard key={step.id} step={step} index={index} users={people} />
+        ))
+      ) : (
+        attempts.map((group) => (
+          <Stack gap="sm" key={group.attempt} data-testid="run-attempt">
+            <Title order={3} size="h5">
+              {group.attempt === last
+                ? `Attempt ${group.attempt}`
+                : `Attempt ${group.attempt} — interrupted`}
+            </Title>
+            {group.steps.map((step, index) => (
+              <StepCard key={step.id} step={step} index={index} users={people} />
+            ))}
+          </Stack>
         ))
       )}
     </Stack>

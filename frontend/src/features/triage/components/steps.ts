@@ -47,6 +47,23 @@ export function sortSteps(steps: readonly WorkflowStep[]): WorkflowStep[] {
   );
 }
 
+/**
+ * The run's steps by the attempt they belong to, each in step order. A run a worker resumed
+ * after a crash starts over: its first attempt's steps are history, not part of the result.
+ */
+export function stepsByAttempt(
+  steps: readonly WorkflowStep[],
+): { attempt: number; steps: WorkflowStep[] }[] {
+  const groups = new Map<number, WorkflowStep[]>();
+  for (const step of steps) {
+    const attempt = step.attempt ?? 1;
+    groups.set(attempt, [...(groups.get(attempt) ?? []), step]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([attempt, group]) => ({ attempt, steps: sortSteps(group) }));
+}
+
 /** A suggested field value, why, and how sure the AI was (0..1, when it said). */
 export interface FieldSuggestion {
   value: string | null;

@@ -1,7 +1,7 @@
 import { screen, within } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { json, mockApi } from '@/test/api';
-import { admin, agent, run, runDetail, ticket, triagedTicket } from '@/test/fixtures';
+import { admin, agent, run, runDetail, step, steps, ticket, triagedTicket } from '@/test/fixtures';
 import { renderWithApp } from '@/test/render';
 import { WorkflowHistoryPage } from './WorkflowHistoryPage';
 
@@ -105,6 +105,41 @@ describe('WorkflowHistoryPage', () => {
       }),
     ).toBeInTheDocument();
     expect(screen.getByText('No steps recorded yet.')).toBeInTheDocument();
+  });
+
+  it('groups a resumed run by attempt instead of listing the first attempt twice', async () => {
+    const interrupted = step(
+      0,
+      'classification',
+      { category: 'general', reason: 'Recorded before the worker crashed.' },
+      { id: '0193a000-0000-7000-8000-00000000f0a0', created_at: '2026-11-25T10:04:40Z' },
+    );
+    const resumed = steps.map((s) => ({ ...s, attempt: 2 }));
+    mockApi({
+      'GET /api/tickets/:id': () =>
+        json({
+          ticket: triagedTicket,
+          replies: [],
+          latest_run: { id: newest.id, status: 'succeeded' },
+        }),
+      'GET /api/tickets/:id/workflows': () => json({ items: [newest] }),
+      'GET /api/team': () => json({ items: [admin, agent] }),
+      'GET /api/workflows/runs/:id': () =>
+        json(runDetail('succeeded', [...resumed, interrupted], { attempts: 2 })),
+    });
+    renderHistory(`/tickets/${ticket.id}/workflows/${newest.id}`);
+    const groups = await screen.findAllByTestId('run-attempt');
+    expect(groups.map((g) => within(g).getAllByRole('heading')[0]?.textContent)).toEqual([
+      'Attempt 1 — interrupted',
+      'Attempt 2',
+    ]);
+    const [first, second] = groups as [HTMLElement, HTMLElement];
+    expect(within(first).getAllByTestId('run-step')).toHaveLength(1);
+    expect(first).toHaveTextContent('Recorded before the worker crashed.');
+    const resumedCards = within(second).getAllByTestId('run-step');
+    expect(resumedCards).toHaveLength(5);
+    expect(within(resumedCards[0]!).getByRole('heading').textContent).toBe('Classify category');
+    expect(second).not.toHaveTextContent('Recorded before the worker crashed.');
   });
 
   it('says when triage never ran', async () => {
