@@ -313,6 +313,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/settings/policies": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The workspace's structured reply policies (any member: agents see the rules their
+         *     replies are checked against).
+         */
+        get: operations["get_reply_policies"];
+        /**
+         * Replace the structured reply policies (admin). Each invalid value is a 422 naming its
+         *     field; a change is recorded in the audit log. The next draft follows the new policies.
+         */
+        put: operations["put_reply_policies"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/audit": {
         parameters: {
             query?: never;
@@ -914,7 +938,8 @@ export interface components {
             workflow_run_id?: string | null;
             /**
              * @description For `reply_needs_confirmation`: what the guardrails found (`refund_commitment`,
-             *     `pricing_promise`, `hard_deadline`).
+             *     `pricing_promise`, `hard_deadline`, `forbidden_commitment`: one of the workspace's
+             *     forbidden commitments).
              */
             guardrail_flags?: string[] | null;
             /** @description For 5xx: the id under which the full cause is logged. */
@@ -1179,6 +1204,46 @@ export interface components {
             confirm_warnings?: boolean;
         };
         /**
+         * ReplyPolicies
+         * @description The workspace's structured reply policies.
+         */
+        ReplyPolicies: {
+            /**
+             * @description Closes every draft ("Maria, Acme Support"; ≤ 200 characters). `null` or empty: "The
+             *     {workspace} team".
+             */
+            sign_off?: string | null;
+            /** @description When the team answers; named where a draft promises follow-up. `null`: not mentioned. */
+            support_hours?: (components["schemas"]["SupportHours"] & unknown) | null;
+            /**
+             * @description An `http://` or `https://` URL linked in drafts about high or urgent bugs. `null` or
+             *     empty: none.
+             */
+            status_page_url?: string | null;
+            /**
+             * @description ISO 639-1 codes of the languages drafts may be written in, the default first (≤ 10;
+             *     empty: English). The offline engine writes English, Spanish and German.
+             */
+            languages: string[];
+            /**
+             * @description Phrases no draft may contain and a person's reply needs confirming for ("refund",
+             *     "delivery date"; ≤ 20, each ≤ 60 characters).
+             */
+            forbidden_commitments: string[];
+        };
+        /**
+         * ReplyPolicySettings
+         * @description The policies with what the form offers.
+         */
+        ReplyPolicySettings: {
+            /** @description The policies as they now are. */
+            policies: components["schemas"]["ReplyPolicies"] & unknown;
+            /** @description The time zones `support_hours.time_zone` accepts. */
+            time_zones: string[];
+            /** @description The languages the offline engine has reply templates for (ISO 639-1). */
+            engine_languages: string[];
+        };
+        /**
          * @description User role.
          * @enum {string}
          */
@@ -1310,6 +1375,20 @@ export interface components {
             ok: boolean;
             /** @description Small facts about the change (old and new role, changed fields, ...), by key. */
             detail: string;
+        };
+        /**
+         * SupportHours
+         * @description When the team answers: the same hours on each listed day, in one time zone.
+         */
+        SupportHours: {
+            /** @description The days (at least one). */
+            days: components["schemas"]["Weekday"][];
+            /** @description Opening time, `HH:MM`. */
+            start: string;
+            /** @description Closing time, `HH:MM` (after `start`; `24:00` is midnight). */
+            end: string;
+            /** @description An IANA time zone from `time_zones` (such as `Europe/Berlin`). */
+            time_zone: string;
         };
         /**
          * TeamMember
@@ -1718,6 +1797,11 @@ export interface components {
             active?: boolean;
         };
         /**
+         * @description A day of the week.
+         * @enum {string}
+         */
+        Weekday: "monday" | "tuesday" | "wednesday" | "thursday" | "friday" | "saturday" | "sunday";
+        /**
          * WorkflowRun
          * @description A triage workflow run.
          */
@@ -1813,7 +1897,10 @@ export interface components {
              * @description Provider calls made.
              */
             attempts: number;
-            /** @description Guardrail findings in the output (`pricing_promise`, `hard_deadline`, `refund_commitment`). */
+            /**
+             * @description Guardrail findings in the output (`pricing_promise`, `hard_deadline`, `refund_commitment`,
+             *     `forbidden_commitment`).
+             */
             guardrail_flags: string[];
             /** @description Why it failed. */
             error_message?: string | null;
@@ -1822,6 +1909,12 @@ export interface components {
              * @description Recorded at (UTC).
              */
             created_at: string;
+            /**
+             * Format: uint32
+             * @description The run attempt the step belongs to (1, then 2 for a run a worker resumed after the
+             *     first one was interrupted, ...).
+             */
+            attempt: number;
         };
         /**
          * WorkspaceOption
@@ -3621,6 +3714,200 @@ export interface operations {
                 };
                 content: {
                     "application/json; charset=utf-8": components["schemas"]["AiSettings"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Request body over 64 KiB (an inbound email: over the configured message size). */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The request body is not JSON (`Content-Type: application/json`). */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_reply_policies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The policies as they now are. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ReplyPolicySettings"];
+                };
+            };
+            /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Missing, malformed, expired or wrongly signed token; wrong credentials. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /**
+             * @description The action needs the admin role, or (`password_change_required`) the user must first
+             *     replace their temporary password.
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such resource in your workspace. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Conflicts with the current state (duplicate email, last admin, run in progress, ...). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Well-formed but invalid values; `fields` names each. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Something failed on our side; `error_id` is in the server log. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    put_reply_policies: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json; charset=utf-8": components["schemas"]["ReplyPolicies"];
+            };
+        };
+        responses: {
+            /** @description The policies as they now are. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json; charset=utf-8": components["schemas"]["ReplyPolicySettings"];
                 };
             };
             /** @description Malformed request: bad JSON, wrong types, unknown fields, bad parameters. */
