@@ -32,7 +32,8 @@ pub use state::AppState;
 
 use api::{
     audit::AuditApi, auth::AuthApi, health::HealthApi, mail::MailApi, settings_ai::SettingsAiApi,
-    settings_email::SettingsEmailApi, team::TeamApi, tickets::TicketsApi, workflows::WorkflowsApi,
+    settings_email::SettingsEmailApi, team::TeamApi, tickets::TicketsApi, webhooks::WebhooksApi,
+    workflows::WorkflowsApi,
 };
 
 /// The API title.
@@ -48,6 +49,7 @@ type Apis = (
     TicketsApi,
     WorkflowsApi,
     MailApi,
+    WebhooksApi,
 );
 
 /// The OpenAPI service (all operations under `/api`).
@@ -64,6 +66,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             TicketsApi,
             WorkflowsApi,
             MailApi,
+            WebhooksApi,
         ),
         API_TITLE,
         env!("CARGO_PKG_VERSION"),

@@ -27,6 +27,9 @@ const EmailSettingsPage = lazy(() =>
     default: m.EmailSettingsPage,
   })),
 );
+const WebhooksPage = lazy(() =>
+  import('@/features/webhooks/routes/WebhooksPage').then((m) => ({ default: m.WebhooksPage })),
+);
 const AuditLogPage = lazy(() =>
   import('@/features/audit/routes/AuditLogPage').then((m) => ({ default: m.AuditLogPage })),
 );
@@ -117,6 +120,14 @@ export function AppRoutes() {
                 element={
                   <Page>
                     <EmailSettingsPage />
+                  </Page>
+                }
+              />
+              <Route
+                path="/settings/webhooks"
+                element={
+                  <Page>
+                    <WebhooksPage />
                   </Page>
                 }
               />

@@ -47,6 +47,8 @@ mod mail;
 pub use mail::*;
 mod outbox;
 pub use outbox::*;
+mod webhooks;
+pub use webhooks::*;
 
 /// Drops a case's database; awaited after the case.
 pub type Cleanup = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
@@ -128,6 +130,12 @@ macro_rules! contract_tests {
             auto_triage_settings_default_off_and_round_trip,
             ticket_is_created_with_its_arrival_run,
             mail_take_in_queues_the_arrival_run_with_its_ticket,
+            webhook_endpoints_round_trip_update_rotate_and_delete,
+            webhook_claim_leases_once_and_fences_a_lost_lease,
+            webhook_claim_race_has_one_winner_per_message,
+            webhook_failures_retry_on_schedule_then_fail_and_disable_the_endpoint,
+            webhook_deliveries_list_newest_first_with_paging_and_filter,
+            webhooks_are_confined_to_their_tenant,
         );
     };
     (@cases $setup:path; $($case:ident),+ $(,)?) => {

@@ -8,6 +8,7 @@ pub mod settings_ai;
 pub mod settings_email;
 pub mod team;
 pub mod tickets;
+pub mod webhooks;
 pub mod workflows;
 
 use poem_openapi::Tags;

@@ -20,6 +20,7 @@ pub mod throttle;
 pub mod ticket_list;
 pub mod tokens;
 pub mod triage;
+pub mod webhooks;
 
 /// Expands `$run!(module, [cases...])` for every suite; `$run` is given a backend by the caller.
 #[macro_export]
@@ -175,6 +176,17 @@ macro_rules! all_suites {
                 a_send_cut_short_by_a_crash_is_sent_once_by_a_fresh_worker,
                 without_a_mailbox_email_replies_are_recorded_not_emailed,
                 an_email_thread_stays_one_ticket_both_ways,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            webhooks,
+            [
+                subscribed_events_reach_the_receiver_signed,
+                a_failing_endpoint_is_retried_then_disabled_and_re_enabled,
+                private_addresses_are_refused_unless_the_operator_allows_them,
+                webhooks_are_admin_only_and_other_workspaces_get_404,
+                bad_webhook_input_is_4xx_naming_the_field,
             ]
         );
         $crate::http_cases!(
