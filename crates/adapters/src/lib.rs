@@ -8,3 +8,4 @@ pub mod cipher;
 pub mod mongo;
 pub mod security;
 pub mod sqlite;
+pub mod webhook_http;

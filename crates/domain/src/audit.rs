@@ -50,6 +50,14 @@ str_enum!(
         InboundTokenRotated => "inbound_token_rotated",
         /// An admin changed the workspace's mailbox (email) settings.
         EmailSettingsUpdated => "email_settings_updated",
+        /// An admin registered a webhook endpoint.
+        WebhookCreated => "webhook_created",
+        /// An admin changed a webhook endpoint (URL, events, enabled).
+        WebhookUpdated => "webhook_updated",
+        /// An admin deleted a webhook endpoint.
+        WebhookDeleted => "webhook_deleted",
+        /// An admin replaced a webhook endpoint's signing secret.
+        WebhookSecretRotated => "webhook_secret_rotated",
     }
 );
 
@@ -75,6 +83,8 @@ str_enum!(
         Ticket => "ticket",
         /// The guardrail findings a person confirmed, comma-separated (`refund_commitment`).
         Flags => "flags",
+        /// The webhook endpoint an event is about, as its URL.
+        Webhook => "webhook",
     }
 );
 

@@ -104,6 +104,11 @@ define_id!(
     SessionId
 );
 
+define_id!(
+    /// Identifies a webhook endpoint.
+    WebhookEndpointId
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -41,6 +41,7 @@ pub mod policy;
 mod scope;
 pub mod search;
 mod values;
+pub mod webhook;
 mod workflow;
 
 pub use audit::{AuditEvent, AuditKind, AuditQuery, DetailKey, MAX_DETAIL_CHARS, MAX_IP_CHARS};

@@ -1404,6 +1404,10 @@ mirror_enum!(
         ReplyWarningOverridden => "reply_warning_overridden",
         InboundTokenRotated => "inbound_token_rotated",
         EmailSettingsUpdated => "email_settings_updated",
+        WebhookCreated => "webhook_created",
+        WebhookUpdated => "webhook_updated",
+        WebhookDeleted => "webhook_deleted",
+        WebhookSecretRotated => "webhook_secret_rotated",
     }
 );
 

@@ -88,6 +88,12 @@ pub enum ErrorCode {
     /// `delivery_not_failed`: Only a failed email can be retried (it is queued, being sent or
     /// sent).
     DeliveryNotFailed,
+    /// `webhook_not_found`: No such webhook endpoint in your workspace.
+    WebhookNotFound,
+    /// `webhook_delivery_not_found`: No such message of this webhook endpoint.
+    WebhookDeliveryNotFound,
+    /// `webhook_delivery_pending`: The webhook message is still queued or retrying.
+    WebhookDeliveryPending,
     /// `uri_too_long`: The request URI is over the size limit.
     UriTooLong,
     /// `request_headers_too_large`: The request head has too many or too large headers.
@@ -135,6 +141,9 @@ impl ErrorCode {
             Self::OwnPasswordReset => "own_password_reset",
             Self::PasswordChangeRequired => "password_change_required",
             Self::DeliveryNotFailed => "delivery_not_failed",
+            Self::WebhookNotFound => "webhook_not_found",
+            Self::WebhookDeliveryNotFound => "webhook_delivery_not_found",
+            Self::WebhookDeliveryPending => "webhook_delivery_pending",
             Self::UriTooLong => "uri_too_long",
             Self::RequestHeadersTooLarge => "request_headers_too_large",
             Self::InternalError => "internal_error",
@@ -152,6 +161,8 @@ impl ErrorCode {
             Entity::WorkflowRun => Self::WorkflowRunNotFound,
             Entity::Resource => Self::ResourceNotFound,
             Entity::Attachment => Self::AttachmentNotFound,
+            Entity::Webhook => Self::WebhookNotFound,
+            Entity::WebhookDelivery => Self::WebhookDeliveryNotFound,
         }
     }
 }
@@ -170,6 +181,7 @@ impl From<ConflictCode> for ErrorCode {
             ConflictCode::AdditionalWorkspaceRequired => Self::AdditionalWorkspaceRequired,
             ConflictCode::OwnPasswordReset => Self::OwnPasswordReset,
             ConflictCode::DeliveryNotFailed => Self::DeliveryNotFailed,
+            ConflictCode::WebhookDeliveryPending => Self::WebhookDeliveryPending,
         }
     }
 }
@@ -615,6 +627,8 @@ mod tests {
             (Entity::WorkflowRun, "workflow_run_not_found"),
             (Entity::Resource, "resource_not_found"),
             (Entity::Attachment, "attachment_not_found"),
+            (Entity::Webhook, "webhook_not_found"),
+            (Entity::WebhookDelivery, "webhook_delivery_not_found"),
         ];
         for (entity, expected) in cases {
             assert_eq!(code(AppError::NotFound(entity)), expected);

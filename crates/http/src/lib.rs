@@ -33,7 +33,7 @@ pub use state::AppState;
 use api::{
     audit::AuditApi, auth::AuthApi, health::HealthApi, mail::MailApi, settings_ai::SettingsAiApi,
     settings_email::SettingsEmailApi, settings_policies::SettingsPoliciesApi, team::TeamApi,
-    tickets::TicketsApi, workflows::WorkflowsApi,
+    tickets::TicketsApi, webhooks::WebhooksApi, workflows::WorkflowsApi,
 };
 
 /// The API title.
@@ -50,6 +50,7 @@ type Apis = (
     TicketsApi,
     WorkflowsApi,
     MailApi,
+    WebhooksApi,
 );
 
 /// The OpenAPI service (all operations under `/api`).
@@ -67,6 +68,7 @@ pub fn api_service() -> OpenApiService<Apis, ()> {
             TicketsApi,
             WorkflowsApi,
             MailApi,
+            WebhooksApi,
         ),
         API_TITLE,
         env!("CARGO_PKG_VERSION"),

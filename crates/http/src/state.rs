@@ -40,6 +40,10 @@ pub struct AppState {
     pub system: SystemService,
     /// Inbound email, the inbound token, ticket attachments.
     pub inbound_mail: Arc<InboundMailService>,
+    /// Webhook endpoints and their delivery log.
+    pub webhooks: Arc<opsflow_ports::services::webhooks::WebhookService>,
+    /// Delivers queued webhook messages (the composition root runs a pool of it).
+    pub webhook_worker: Arc<opsflow_ports::services::webhooks::WebhookWorker>,
     /// Prometheus metrics.
     pub metrics: Arc<Metrics>,
     /// Whether the client address is the left-most `X-Forwarded-For` entry (behind a trusted
@@ -63,6 +67,8 @@ impl AppState {
             mailbox,
             system,
             inbound_mail,
+            webhooks,
+            webhook_worker,
         } = services;
         Arc::new(Self {
             auth,
@@ -75,6 +81,8 @@ impl AppState {
             mailbox,
             system,
             inbound_mail,
+            webhooks,
+            webhook_worker,
             metrics,
             trust_forwarded_for,
         })

@@ -102,6 +102,12 @@ pub struct Config {
     /// Outbox workers sending queued email in this process (`OPSFLOW_OUTBOX_WORKERS`, default 2,
     /// 0 to send from other processes only, at most 64).
     pub outbox_workers: usize,
+    /// Whether webhook endpoints may be on private, loopback, link-local and other non-public
+    /// addresses (`OPSFLOW_WEBHOOKS_ALLOW_PRIVATE`, default off: SSRF protection).
+    pub webhooks_allow_private: bool,
+    /// Webhook delivery workers in this process (`OPSFLOW_WEBHOOK_WORKERS`, default 2, 0 to
+    /// deliver from other processes only, at most 64).
+    pub webhook_workers: usize,
 }
 
 /// `OPSFLOW_OUTBOX_WORKERS`: 0 to 64 (each worker holds one SMTP connection at a time).
@@ -304,6 +310,11 @@ impl Config {
             mail_poll: mail_poll(var("OPSFLOW_MAIL_POLL").as_deref())?,
             mail_idle: boolean("OPSFLOW_MAIL_IDLE", true)?,
             outbox_workers: outbox_workers(var("OPSFLOW_OUTBOX_WORKERS").as_deref())?,
+            webhooks_allow_private: boolean("OPSFLOW_WEBHOOKS_ALLOW_PRIVATE", false)?,
+            webhook_workers: match number("OPSFLOW_WEBHOOK_WORKERS", 2usize)? {
+                n if n <= 64 => n,
+                _ => return Err(err("OPSFLOW_WEBHOOK_WORKERS", "must be at most 64")),
+            },
             triage_lease: duration("OPSFLOW_TRIAGE_LEASE", "5m")?,
             login_max_failures: number("OPSFLOW_LOGIN_MAX_FAILURES", 10u32)?,
             login_lockout: match duration("OPSFLOW_LOGIN_LOCKOUT", "15m")? {

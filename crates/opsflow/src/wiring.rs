@@ -29,7 +29,9 @@ use opsflow_ports::services::outbox::{
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
 use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
+use opsflow_ports::services::webhooks::{WebhookConfig, WebhookDeps, WebhookWorkerPool};
 use opsflow_ports::services::{ServiceDeps, Services};
+use opsflow_adapters::webhook_http::{ReqwestWebhookSender, SystemResolver};
 use secrecy::{ExposeSecret as _, SecretString};
 use tracing_subscriber::EnvFilter;
 
@@ -74,8 +76,21 @@ pub struct Deps {
     /// The Message-IDs of a ticket's email thread ([`NoThreadIds`] for scratch stores; the server
     /// reads the mail archive).
     pub threads: Arc<dyn ThreadIdSource>,
-    /// Seals secrets stored at rest (mailbox passwords).
+    /// Seals secrets stored at rest (mailbox passwords, webhook signing secrets).
     pub cipher: Arc<dyn SecretCipher>,
+    /// Webhook delivery: resolver, HTTP sender, SSRF policy, workers.
+    pub webhooks: WebhookDeps,
+}
+
+/// Webhook delivery with the system resolver and reqwest; `allow_private` is the operator's
+/// `OPSFLOW_WEBHOOKS_ALLOW_PRIVATE`.
+#[must_use]
+pub fn webhook_deps(allow_private: bool, workers: usize) -> WebhookDeps {
+    WebhookDeps {
+        resolver: Arc::new(SystemResolver),
+        sender: Arc::new(ReqwestWebhookSender::default()),
+        config: WebhookConfig { allow_private, workers, ..WebhookConfig::default() },
+    }
 }
 
 /// Wires every service to one store and the given ports, and puts them behind the HTTP edge
@@ -99,6 +114,7 @@ pub fn app_state<S: Store>(store: Arc<S>, deps: Deps) -> Arc<AppState> {
             cipher: deps.cipher,
             mail_fetcher: Arc::new(ImapFetcher::default()),
             mail_sender: Arc::new(SmtpSender::default()),
+            webhooks: deps.webhooks,
         },
     );
     AppState::new(services, metrics, deps.trust_forwarded_for)
@@ -261,6 +277,7 @@ async fn deps(config: &Config) -> anyhow::Result<Deps> {
         outbound: Arc::new(NoOutboundMail),
         threads: Arc::new(NoThreadIds),
         cipher: secret_cipher(config)?,
+        webhooks: webhook_deps(config.webhooks_allow_private, config.webhook_workers),
     })
 }
 
@@ -373,6 +390,11 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
         &WorkerConfig { size: config.workers, poll_interval: config.worker_poll },
     );
     let mailers = outbox_workers(&store, &state, outbound, clock, config.outbox_workers);
+    let webhooks = WebhookWorkerPool::spawn(
+        state.webhook_worker.clone(),
+        config.webhook_workers,
+        WebhookConfig::default().poll_interval,
+    );
     let poller = mail_poller(&store, &config, cipher, intake);
     let listener = tokio::net::TcpListener::bind(config.bind).await.with_context(|| {
         format!("invalid setting OPSFLOW_BIND: could not listen on {}", config.bind)
@@ -398,6 +420,7 @@ async fn run<S: Store>(store: Arc<S>, config: Config, seed_demo: bool) -> anyhow
     tracing::info!("shutting down: finishing triage runs in progress");
     workers.shutdown().await;
     mailers.shutdown().await;
+    webhooks.shutdown().await;
     if let Some(poller) = poller {
         poller.shutdown().await;
     }

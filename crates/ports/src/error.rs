@@ -77,6 +77,10 @@ pub enum Entity {
     Attachment,
     /// Something a repository did not name.
     Resource,
+    /// A webhook endpoint.
+    Webhook,
+    /// A webhook message (delivery).
+    WebhookDelivery,
 }
 
 impl Entity {
@@ -91,6 +95,8 @@ impl Entity {
             Self::WorkflowRun => "workflow run",
             Self::Attachment => "attachment",
             Self::Resource => "resource",
+            Self::Webhook => "webhook",
+            Self::WebhookDelivery => "webhook delivery",
         }
     }
 }
@@ -120,6 +126,8 @@ pub enum ConflictCode {
     OwnPasswordReset,
     /// Only a failed email delivery can be retried.
     DeliveryNotFailed,
+    /// The webhook message is still queued or retrying; it cannot be sent again yet.
+    WebhookDeliveryPending,
 }
 
 impl From<Conflict> for ConflictCode {
@@ -132,6 +140,7 @@ impl From<Conflict> for ConflictCode {
             Conflict::ActiveRun => Self::WorkflowRunActive,
             Conflict::ConcurrentEdit => Self::EditConflict,
             Conflict::DeliveryNotFailed => Self::DeliveryNotFailed,
+            Conflict::WebhookDeliveryPending => Self::WebhookDeliveryPending,
         }
     }
 }
@@ -167,6 +176,9 @@ fn conflict(what: Conflict) -> AppError {
         Conflict::ConcurrentEdit => "the ticket is being edited by someone else; try again",
         Conflict::DeliveryNotFailed => {
             "only a failed email can be retried; this one is queued, being sent or sent"
+        }
+        Conflict::WebhookDeliveryPending => {
+            "this webhook message is still queued or retrying; wait for its next attempt"
         }
     };
     AppError::Conflict { code: what.into(), message: message.to_owned() }

@@ -41,3 +41,4 @@ pub mod mail_intake;
 pub mod password_policy;
 pub mod repos;
 pub mod services;
+pub mod webhooks;

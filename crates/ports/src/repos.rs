@@ -10,6 +10,10 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use opsflow_domain::mailbox::{MailboxSettings, MailboxStatus};
 use opsflow_domain::outbox::{Delivery, OutboxMessage};
+use opsflow_domain::webhook::{
+    AttemptOutcome, WebhookDelivery, WebhookDeliveryId, WebhookDeliveryStatus, WebhookEndpoint,
+    WebhookEndpointId,
+};
 use opsflow_domain::{
     AttachmentId, AuditEvent, AuditQuery, AuthSession, Page, ReplyBody, ReplyId, SessionId, Slug,
     Tenant, TenantId, TenantScope, Ticket, TicketAttachment, TicketId, TicketListPage, TicketPatch,
@@ -58,6 +62,8 @@ pub enum Conflict {
     ConcurrentEdit,
     /// The reply's email is not in the `failed` state, so it cannot be retried.
     DeliveryNotFailed,
+    /// The webhook message is still pending (queued or retrying).
+    WebhookDeliveryPending,
 }
 
 impl Conflict {
@@ -72,6 +78,7 @@ impl Conflict {
             Self::ActiveRun => "active_run",
             Self::ConcurrentEdit => "ticket",
             Self::DeliveryNotFailed => "delivery_not_failed",
+            Self::WebhookDeliveryPending => "webhook_delivery_pending",
         }
     }
 }
@@ -930,6 +937,155 @@ pub trait MailboxRepository: Send + Sync + 'static {
     async fn release_lease(&self, tenant_id: TenantId, holder: &str) -> RepoResult<()>;
 }
 
+/// A message a worker claimed, with what is needed to send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedWebhook {
+    /// The message, with `attempts` already counting this attempt and `lease_until` set.
+    pub delivery: WebhookDelivery,
+    /// Its endpoint as it is now.
+    pub endpoint: WebhookEndpoint,
+    /// The endpoint's signing secret, sealed with the secret cipher.
+    pub sealed_secret: String,
+}
+
+/// A page of an endpoint's messages.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DeliveryQuery {
+    /// Only messages with this status.
+    pub status: Option<WebhookDeliveryStatus>,
+    /// Page number, from 1.
+    pub page: u32,
+    /// Page size.
+    pub per_page: u32,
+}
+
+/// Webhook endpoints (scoped) and their durable message queue. The worker methods
+/// (`claim_next_webhook`, `record_webhook_attempt`) act across tenants like [`RunQueue`]; the
+/// record applies only while the message is still leased with the attempt number the claim
+/// returned (a fencing token), so a worker whose lease expired cannot overwrite the outcome of
+/// the worker that claimed it after.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+#[async_trait]
+pub trait WebhookRepository: Send + Sync + 'static {
+    /// Stores a new endpoint with its sealed signing secret.
+    ///
+    /// # Errors
+    /// `NotFound` if `endpoint.tenant_id` is not the scope's; `Unexpected`.
+    async fn create_webhook(
+        &self,
+        scope: &TenantScope,
+        endpoint: &WebhookEndpoint,
+        sealed_secret: &str,
+    ) -> RepoResult<()>;
+
+    /// The tenant's endpoints, oldest first.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn list_webhooks(&self, scope: &TenantScope) -> RepoResult<Vec<WebhookEndpoint>>;
+
+    /// One endpoint.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn get_webhook(
+        &self,
+        scope: &TenantScope,
+        id: WebhookEndpointId,
+    ) -> RepoResult<WebhookEndpoint>;
+
+    /// Saves URL, description, events, enabled, disabled reason, failure count and
+    /// `updated_at` of an existing endpoint.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn update_webhook(&self, scope: &TenantScope, endpoint: &WebhookEndpoint)
+    -> RepoResult<()>;
+
+    /// Replaces the sealed signing secret (and `updated_at`).
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn set_webhook_secret(
+        &self,
+        scope: &TenantScope,
+        id: WebhookEndpointId,
+        sealed_secret: &str,
+        now: OffsetDateTime,
+    ) -> RepoResult<()>;
+
+    /// Deletes an endpoint and all its messages.
+    ///
+    /// # Errors
+    /// `NotFound`, `Unexpected`.
+    async fn delete_webhook(&self, scope: &TenantScope, id: WebhookEndpointId) -> RepoResult<()>;
+
+    /// Queues messages (each `tenant_id` must be the scope's and each endpoint the tenant's).
+    ///
+    /// # Errors
+    /// `NotFound` if a message names another tenant; `Unexpected`.
+    async fn enqueue_webhooks(
+        &self,
+        scope: &TenantScope,
+        deliveries: &[WebhookDelivery],
+    ) -> RepoResult<()>;
+
+    /// Atomically claims the pending (queued or retrying) message that is due (`next_attempt_at
+    /// <= now`) and not leased (or whose lease expired before `now`), oldest due first: sets
+    /// `lease_until = now + lease` and `attempts += 1`, and returns it with its endpoint. Two
+    /// workers never claim the same message.
+    ///
+    /// # Errors
+    /// `Unexpected`.
+    async fn claim_next_webhook(
+        &self,
+        now: OffsetDateTime,
+        lease: Duration,
+    ) -> RepoResult<Option<ClaimedWebhook>>;
+
+    /// Records the outcome of the claimed attempt `attempt` (the lease is released) and updates
+    /// the endpoint's failure count: reset on success, one more on failure, and at
+    /// `disable_after` consecutive failures the endpoint is disabled with a reason. Returns the
+    /// endpoint as updated (`None` if it was deleted meanwhile).
+    ///
+    /// # Errors
+    /// `NotFound` if the message is not leased with this `attempt` any more; `Unexpected`.
+    async fn record_webhook_attempt(
+        &self,
+        tenant_id: TenantId,
+        id: WebhookDeliveryId,
+        attempt: u32,
+        outcome: &AttemptOutcome,
+        now: OffsetDateTime,
+        disable_after: u32,
+    ) -> RepoResult<Option<WebhookEndpoint>>;
+
+    /// A page of an endpoint's messages, newest first, with the total count.
+    ///
+    /// # Errors
+    /// `NotFound` (no such endpoint in the tenant), `Unexpected`.
+    async fn list_webhook_deliveries(
+        &self,
+        scope: &TenantScope,
+        endpoint_id: WebhookEndpointId,
+        query: &DeliveryQuery,
+    ) -> RepoResult<Page<WebhookDelivery>>;
+
+    /// Queues a finished (failed or succeeded) message again, due at `now`, with its attempts
+    /// reset; returns it.
+    ///
+    /// # Errors
+    /// `NotFound` (no such message of this endpoint in the tenant);
+    /// [`Conflict::WebhookDeliveryPending`] while it is still queued or retrying; `Unexpected`.
+    async fn retry_webhook_delivery(
+        &self,
+        scope: &TenantScope,
+        endpoint_id: WebhookEndpointId,
+        id: WebhookDeliveryId,
+        now: OffsetDateTime,
+    ) -> RepoResult<WebhookDelivery>;
+}
+
 /// Store status for `/api/health`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoreHealth {
@@ -968,6 +1124,7 @@ pub trait Store:
     + InboundTokenRepository
     + OutboxRepository
     + MailboxRepository
+    + WebhookRepository
     + StoreAdmin
 {
 }
@@ -987,6 +1144,7 @@ impl<T> Store for T where
         + InboundTokenRepository
         + OutboxRepository
         + MailboxRepository
+        + WebhookRepository
         + StoreAdmin
 {
 }

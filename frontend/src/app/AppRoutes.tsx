@@ -32,6 +32,9 @@ const EmailSettingsPage = lazy(() =>
     default: m.EmailSettingsPage,
   })),
 );
+const WebhooksPage = lazy(() =>
+  import('@/features/webhooks/routes/WebhooksPage').then((m) => ({ default: m.WebhooksPage })),
+);
 const AuditLogPage = lazy(() =>
   import('@/features/audit/routes/AuditLogPage').then((m) => ({ default: m.AuditLogPage })),
 );
@@ -130,6 +133,14 @@ export function AppRoutes() {
                 element={
                   <Page>
                     <EmailSettingsPage />
+                  </Page>
+                }
+              />
+              <Route
+                path="/settings/webhooks"
+                element={
+                  <Page>
+                    <WebhooksPage />
                   </Page>
                 }
               />

@@ -1,4 +1,4 @@
-//! The tabs of the admin settings area: workspace settings, reply policies, AI triage, the support mailbox and the audit log.
+//! The tabs of the admin settings area: workspace settings, reply policies, AI triage, the support mailbox, webhooks and the audit log.
 import { Tabs } from '@mantine/core';
 import { useLocation, useNavigate } from 'react-router';
 
@@ -7,6 +7,7 @@ const TABS = [
   { value: '/settings/policies', label: 'Reply policies' },
   { value: '/settings/ai', label: 'AI triage' },
   { value: '/settings/email', label: 'Email' },
+  { value: '/settings/webhooks', label: 'Webhooks' },
   { value: '/settings/audit', label: 'Audit log' },
 ];
 

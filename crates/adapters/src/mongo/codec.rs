@@ -76,8 +76,16 @@ as_uuid!(
     WorkflowStepId,
     SessionId,
     AuditEventId,
-    AttachmentId
+    AttachmentId,
+    opsflow_domain::webhook::WebhookEndpointId,
+    opsflow_domain::webhook::WebhookDeliveryId
 );
+
+impl AsUuid for Uuid {
+    fn uuid(self) -> Uuid {
+        self
+    }
+}
 
 /// An optional id: the UUID or `null`.
 pub fn opt_id<T: AsUuid>(id: Option<T>) -> Bson {

@@ -126,6 +126,28 @@ pub fn index_specs() -> Vec<IndexSpec> {
         ),
         spec("email_outbox", "lease", doc! { "state": 1, "lease_until": 1 }),
         spec("email_outbox", "tenant_ticket", doc! { "tenant_id": 1, "ticket_id": 1 }),
+        // Webhooks: a workspace's endpoints; the workers' claim of due messages; an endpoint's
+        // delivery log, newest first, optionally by status.
+        spec(
+            "webhook_endpoints",
+            "tenant_created",
+            doc! { "tenant_id": 1, "created_at": 1, "created_at_ns": 1, "_id": 1 },
+        ),
+        spec(
+            "webhook_deliveries",
+            "due",
+            doc! { "status": 1, "next_attempt_at": 1, "next_attempt_at_ns": 1, "_id": 1 },
+        ),
+        spec(
+            "webhook_deliveries",
+            "endpoint_created",
+            doc! { "tenant_id": 1, "endpoint_id": 1, "created_at": 1, "created_at_ns": 1, "_id": 1 },
+        ),
+        spec(
+            "webhook_deliveries",
+            "endpoint_status_created",
+            doc! { "tenant_id": 1, "endpoint_id": 1, "status": 1, "created_at": 1, "created_at_ns": 1 },
+        ),
         spec(
             "workflow_steps",
             "tenant_run_created",

@@ -17,6 +17,7 @@ mod outbox;
 mod repos;
 mod sessions;
 mod throttle;
+mod webhooks;
 mod workflow;
 
 use std::fmt;

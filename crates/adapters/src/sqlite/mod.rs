@@ -13,6 +13,7 @@ mod outbox;
 mod rows;
 mod throttle;
 mod tickets;
+mod webhooks;
 mod workflow;
 
 use std::path::PathBuf;

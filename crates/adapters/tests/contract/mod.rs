@@ -49,6 +49,8 @@ mod outbox;
 pub use outbox::*;
 mod policy;
 pub use policy::*;
+mod webhooks;
+pub use webhooks::*;
 
 /// Drops a case's database; awaited after the case.
 pub type Cleanup = Box<dyn FnOnce() -> Pin<Box<dyn Future<Output = ()> + Send>> + Send>;
@@ -133,6 +135,12 @@ macro_rules! contract_tests {
             mail_take_in_queues_the_arrival_run_with_its_ticket,
             reply_policy_defaults_empty_round_trips_and_stays_in_its_tenant,
             steps_of_a_reclaimed_run_keep_their_attempt,
+            webhook_endpoints_round_trip_update_rotate_and_delete,
+            webhook_claim_leases_once_and_fences_a_lost_lease,
+            webhook_claim_race_has_one_winner_per_message,
+            webhook_failures_retry_on_schedule_then_fail_and_disable_the_endpoint,
+            webhook_deliveries_list_newest_first_with_paging_and_filter,
+            webhooks_are_confined_to_their_tenant,
         );
     };
     (@cases $setup:path; $($case:ident),+ $(,)?) => {

@@ -9,6 +9,7 @@ pub mod settings_email;
 pub mod settings_policies;
 pub mod team;
 pub mod tickets;
+pub mod webhooks;
 pub mod workflows;
 
 use poem_openapi::Tags;

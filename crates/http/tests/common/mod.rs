@@ -118,6 +118,9 @@ pub struct AppOptions {
     pub threads: Option<Arc<dyn ThreadIdSource>>,
     /// The services' clock (the system clock unless set).
     pub clock: Option<Arc<dyn Clock>>,
+    /// Webhook endpoints may be on private and loopback addresses (the operator's
+    /// `OPSFLOW_WEBHOOKS_ALLOW_PRIVATE`; off unless set, as on the server).
+    pub webhooks_allow_private: bool,
 }
 
 impl Default for AppOptions {
@@ -136,6 +139,7 @@ impl Default for AppOptions {
             outbound: None,
             threads: None,
             clock: None,
+            webhooks_allow_private: false,
         }
     }
 }
@@ -398,6 +402,17 @@ pub async fn spawn_store<S: Store>(
             cipher: Arc::new(test_cipher()),
             mail_fetcher: Arc::new(opsflow_mail::ImapFetcher::new(Duration::from_secs(5), 100)),
             mail_sender: Arc::new(opsflow_mail::SmtpSender::new(Duration::from_secs(5))),
+            webhooks: opsflow_ports::services::webhooks::WebhookDeps {
+                resolver: Arc::new(opsflow_adapters::webhook_http::SystemResolver),
+                sender: Arc::new(opsflow_adapters::webhook_http::ReqwestWebhookSender::new(
+                    Duration::from_secs(5),
+                )),
+                config: opsflow_ports::services::webhooks::WebhookConfig {
+                    allow_private: options.webhooks_allow_private,
+                    workers: 0,
+                    ..Default::default()
+                },
+            },
         },
     );
     let state = AppState::new(services, metrics, options.trust_forwarded_for);

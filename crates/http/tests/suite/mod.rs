@@ -21,6 +21,7 @@ pub mod throttle;
 pub mod ticket_list;
 pub mod tokens;
 pub mod triage;
+pub mod webhooks;
 
 /// Expands `$run!(module, [cases...])` for every suite; `$run` is given a backend by the caller.
 #[macro_export]
@@ -185,6 +186,17 @@ macro_rules! all_suites {
                 reply_policies_are_admin_only_validated_audited_and_per_workspace,
                 the_next_draft_follows_changed_policies,
                 forbidden_commitments_flag_drafts_and_replies_need_confirming,
+            ]
+        );
+        $crate::http_cases!(
+            $backend,
+            webhooks,
+            [
+                subscribed_events_reach_the_receiver_signed,
+                a_failing_endpoint_is_retried_then_disabled_and_re_enabled,
+                private_addresses_are_refused_unless_the_operator_allows_them,
+                webhooks_are_admin_only_and_other_workspaces_get_404,
+                bad_webhook_input_is_4xx_naming_the_field,
             ]
         );
         $crate::http_cases!(

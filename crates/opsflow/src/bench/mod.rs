@@ -194,6 +194,7 @@ fn deps(llm: Arc<dyn LlmClient>) -> Deps {
         outbound: Arc::new(opsflow_ports::services::outbox::NoOutboundMail),
         threads: Arc::new(opsflow_ports::services::outbox::NoThreadIds),
         cipher: crate::wiring::ephemeral_cipher(),
+        webhooks: crate::wiring::webhook_deps(false, 0),
     }
 }
 

@@ -172,6 +172,7 @@ pub struct InboundMailService {
     audit: AuditLog,
     deps: InboundMailDeps,
     arrival: Option<ArrivalTriage>,
+    webhooks: Option<crate::services::webhooks::WebhookEmitter>,
 }
 
 impl InboundMailService {
@@ -184,7 +185,7 @@ impl InboundMailService {
         audit: AuditLog,
         deps: InboundMailDeps,
     ) -> Self {
-        Self { archive, tickets, tokens, clock, audit, deps, arrival: None }
+        Self { archive, tickets, tokens, clock, audit, deps, arrival: None, webhooks: None }
     }
 
     /// Queues a triage run with every ticket an email opens (not with follow-ups), per the
@@ -192,6 +193,13 @@ impl InboundMailService {
     #[must_use]
     pub fn with_auto_triage(mut self, arrival: ArrivalTriage) -> Self {
         self.arrival = Some(arrival);
+        self
+    }
+
+    /// Reports new tickets and customers' replies to the workspace's webhook endpoints.
+    #[must_use]
+    pub fn with_webhooks(mut self, emitter: crate::services::webhooks::WebhookEmitter) -> Self {
+        self.webhooks = Some(emitter);
         self
     }
 
@@ -412,6 +420,19 @@ impl MailIntake for InboundMailService {
             (&taken, &target, &self.arrival)
         {
             arrival.stored(run);
+        }
+        if let Some(w) = &self.webhooks {
+            match (&taken, &target) {
+                (TakenIn::Created { number, .. }, MailTarget::NewTicket(ticket, _)) => {
+                    let mut ticket = ticket.clone();
+                    ticket.number = *number;
+                    w.ticket_created(&scope, &ticket).await;
+                }
+                (TakenIn::Appended { .. }, MailTarget::Reply(reply)) => {
+                    w.reply_created(&scope, reply).await;
+                }
+                _ => {}
+            }
         }
         let outcome = match taken {
             TakenIn::Created { ticket_id, number } => IntakeOutcome::Created { ticket_id, number },

@@ -25,6 +25,7 @@ pub mod tenant;
 pub mod throttle;
 pub mod tickets;
 pub mod triage;
+pub mod webhooks;
 pub mod worker;
 
 /// The ports the services need besides the store.
@@ -59,6 +60,8 @@ pub struct ServiceDeps {
     pub mail_fetcher: Arc<dyn MailFetcher>,
     /// Sends mail over SMTP (the mailbox connection test).
     pub mail_sender: Arc<dyn MailSender>,
+    /// Webhook delivery: host resolver, HTTP sender, settings (SSRF policy).
+    pub webhooks: webhooks::WebhookDeps,
 }
 
 /// Every application service, wired to one store.
@@ -84,6 +87,10 @@ pub struct Services {
     /// Inbound email (the [`crate::mail_intake::MailIntake`] the endpoint and the IMAP poller
     /// call), the inbound token, ticket attachments.
     pub inbound_mail: Arc<inbound_mail::InboundMailService>,
+    /// Webhook endpoints and their delivery log (admins).
+    pub webhooks: Arc<webhooks::WebhookService>,
+    /// Delivers queued webhook messages (the composition root spawns a pool of it).
+    pub webhook_worker: Arc<webhooks::WebhookWorker>,
 }
 
 impl Services {
@@ -103,6 +110,28 @@ impl Services {
             triage = triage.with_redactor(redactor);
         }
         let audit = audit::AuditLog::new(store.clone());
+        let emitter = webhooks::WebhookEmitter::new(
+            store.clone(),
+            deps.clock.clone(),
+            Arc::new(tokio::sync::Notify::new()),
+        );
+        triage = triage.with_webhooks(emitter.clone());
+        let webhook_worker = Arc::new(webhooks::WebhookWorker::new(
+            store.clone(),
+            deps.cipher.clone(),
+            deps.webhooks.clone(),
+            deps.clock.clone(),
+            emitter.notifier(),
+        ));
+        let webhook_service = Arc::new(webhooks::WebhookService::new(
+            store.clone(),
+            deps.cipher.clone(),
+            deps.webhooks.resolver.clone(),
+            deps.clock.clone(),
+            audit.clone(),
+            emitter.clone(),
+            deps.webhooks.config.allow_private,
+        ));
         let system =
             system::SystemService::new(store.clone(), deps.hasher.clone(), deps.clock.clone());
         let arrival = auto_triage::ArrivalTriage::new(store.clone(), triage.queued_notifier());
@@ -115,7 +144,8 @@ impl Services {
                 audit.clone(),
                 deps.inbound,
             )
-            .with_auto_triage(arrival.clone()),
+            .with_auto_triage(arrival.clone())
+            .with_webhooks(emitter.clone()),
         );
         Self {
             auth: auth::AuthService::new(
@@ -147,6 +177,7 @@ impl Services {
             .with_audit(audit.clone())
             .with_policies(store.clone())
             .with_auto_triage(arrival)
+            .with_webhooks(emitter)
             .with_email(
                 store.clone(),
                 deps.outbound,
@@ -166,6 +197,8 @@ impl Services {
             audit,
             system,
             inbound_mail,
+            webhooks: webhook_service,
+            webhook_worker,
         }
     }
 }

@@ -27,6 +27,7 @@ use crate::repos::{
 use crate::services::audit::AuditLog;
 use crate::services::auto_triage::ArrivalTriage;
 use crate::services::outbox::{OutboundConfigSource, ThreadIdSource, sender_mailbox};
+use crate::services::webhooks::WebhookEmitter;
 
 /// A new ticket.
 #[derive(Debug, Clone)]
@@ -112,6 +113,7 @@ pub struct TicketService {
     email: Option<EmailPorts>,
     arrival: Option<ArrivalTriage>,
     tenants: Option<Arc<dyn TenantRepository>>,
+    webhooks: Option<WebhookEmitter>,
 }
 
 /// What replies on email tickets need: the outbox, where each workspace's mail goes, and the
@@ -142,7 +144,15 @@ impl TicketService {
             email: None,
             arrival: None,
             tenants: None,
+            webhooks: None,
         }
+    }
+
+    /// Reports ticket and reply events to the workspace's webhook endpoints.
+    #[must_use]
+    pub fn with_webhooks(mut self, emitter: WebhookEmitter) -> Self {
+        self.webhooks = Some(emitter);
+        self
     }
 
     /// Queues a triage run with every new ticket, per the workspace's auto-triage mode.
@@ -286,6 +296,9 @@ impl TicketService {
             number = ticket.number,
             "ticket created"
         );
+        if let Some(w) = &self.webhooks {
+            w.ticket_created(scope, &ticket).await;
+        }
         Ok(ticket)
     }
 
@@ -365,10 +378,15 @@ impl TicketService {
         if patch.is_empty() {
             return self.tickets.get(scope, id).await.map_err(AppError::from_repo(Entity::Ticket));
         }
-        self.tickets
+        let ticket = self
+            .tickets
             .update(scope, id, &patch, self.clock.now())
             .await
-            .map_err(AppError::from_repo(Entity::Ticket))
+            .map_err(AppError::from_repo(Entity::Ticket))?;
+        if let Some(w) = &self.webhooks {
+            w.ticket_updated(scope, &ticket, &changed_fields(&patch)).await;
+        }
+        Ok(ticket)
     }
 
     /// Applies one change (status, priority, category, assignee) to several tickets: each
@@ -408,8 +426,16 @@ impl TicketService {
                 (id, result)
             })
             .buffered(8)
-            .collect()
+            .collect::<Vec<_>>()
             .await;
+        if let Some(w) = &self.webhooks {
+            let changed = changed_fields(changes);
+            for (_, result) in &results {
+                if let Ok(ticket) = result {
+                    w.ticket_updated(scope, ticket, &changed).await;
+                }
+            }
+        }
         Ok(results)
     }
 
@@ -485,6 +511,9 @@ impl TicketService {
             }
         };
         self.audit_confirmed(scope, ticket_id, &confirmed).await;
+        if let Some(w) = &self.webhooks {
+            w.reply_created(scope, &reply).await;
+        }
         Ok(SentReply { reply, delivery })
     }
 
@@ -615,4 +644,31 @@ impl TicketService {
 /// person (AI drafts never; customer messages are what we receive).
 fn is_emailable(reply: &TicketReply) -> bool {
     reply.sent_at.is_some() && reply.author_type == AuthorType::Human
+}
+
+/// The names of the fields a patch changes (for `ticket.updated`).
+fn changed_fields(patch: &TicketPatch) -> Vec<&'static str> {
+    let mut f = Vec::new();
+    if patch.subject.is_some() {
+        f.push("subject");
+    }
+    if patch.customer_name.is_some() {
+        f.push("customer_name");
+    }
+    if patch.customer_email.is_some() {
+        f.push("customer_email");
+    }
+    if patch.status.is_some() {
+        f.push("status");
+    }
+    if patch.priority.is_some() {
+        f.push("priority");
+    }
+    if patch.category.is_some() {
+        f.push("category");
+    }
+    if patch.assignee_id.is_some() {
+        f.push("assignee_id");
+    }
+    f
 }

@@ -1,6 +1,11 @@
 //! Query keys shared by features, so one feature's mutation can refresh another's view.
 import type { AuditQuery, TicketListQuery } from './types';
 
+interface DeliveryKey {
+  status?: string;
+  page: number;
+}
+
 export const queryKeys = {
   me: ['auth', 'me'] as const,
   tenant: ['tenant'] as const,
@@ -19,4 +24,8 @@ export const queryKeys = {
   audit: ['audit'] as const,
   inboundAddress: ['settings', 'email', 'inbound'] as const,
   auditList: (query: AuditQuery) => ['audit', 'list', query] as const,
+  webhooks: ['settings', 'webhooks'] as const,
+  webhookDeliveriesOf: (id: string) => ['settings', 'webhooks', id, 'deliveries'] as const,
+  webhookDeliveries: (id: string, filter: DeliveryKey) =>
+    ['settings', 'webhooks', id, 'deliveries', filter] as const,
 };

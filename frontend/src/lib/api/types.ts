@@ -37,6 +37,14 @@ export type ConnectionCheck = Schemas['ConnectionCheck'];
 export type MailboxStatus = Schemas['MailboxStatus'];
 export type MailSecurity = Schemas['MailSecurity'];
 
+export type Webhook = Schemas['Webhook'];
+export type WebhookWithSecret = Schemas['WebhookWithSecret'];
+export type WebhookDelivery = Schemas['WebhookDelivery'];
+export type WebhookDeliveryPage = Schemas['WebhookDeliveryPage'];
+export type WebhookDeliveryStatus = Schemas['WebhookDeliveryStatus'];
+export type CreateWebhookBody = Schemas['CreateWebhook'];
+export type UpdateWebhookBody = Schemas['UpdateWebhook'];
+
 export type Ticket = Schemas['Ticket'];
 export type TicketStatus = Ticket['status'];
 export type TicketPriority = NonNullable<Ticket['priority']>;

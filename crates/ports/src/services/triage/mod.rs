@@ -120,6 +120,7 @@ pub struct TicketTriageWorkflow {
     config: TriageConfig,
     queued: Arc<Notify>,
     redactor: Option<TextRedactor>,
+    webhooks: Option<crate::services::webhooks::WebhookEmitter>,
 }
 
 impl TicketTriageWorkflow {
@@ -143,7 +144,15 @@ impl TicketTriageWorkflow {
             config: TriageConfig::default(),
             queued: Arc::new(Notify::new()),
             redactor: None,
+            webhooks: None,
         }
+    }
+
+    /// Reports completed runs (`triage.completed`) to the workspace's webhook endpoints.
+    #[must_use]
+    pub fn with_webhooks(mut self, emitter: crate::services::webhooks::WebhookEmitter) -> Self {
+        self.webhooks = Some(emitter);
+        self
     }
 
     /// Replaces the settings.

@@ -216,6 +216,9 @@ impl TicketTriageWorkflow {
                 run.finished_at = Some(now);
                 run.error_message = None;
                 let steps = ctx.take_steps();
+                if let Some(w) = &self.webhooks {
+                    w.triage_completed(scope, &run, &updated).await;
+                }
                 Ok(TriageResult {
                     run,
                     ticket: updated,
