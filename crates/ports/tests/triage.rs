@@ -852,6 +852,14 @@ async fn each_request_carries_the_context_fields_the_offline_engine_reads() {
             "priority": "high",
             "policies": "Never promise delivery dates. Sign as the Acme team.",
             "tenant_name": "Acme Agency",
+            // The structured policy (none set here) travels with the free-text guidance.
+            "policy": {
+                "sign_off": null,
+                "support_hours": null,
+                "status_page_url": null,
+                "languages": [],
+                "forbidden_commitments": [],
+            },
         })
     );
     // The system prompt forbids the commitments the guardrails look for.

@@ -79,7 +79,7 @@ pub fn detect_language(text: &str) -> Option<Lang> {
             (lang, words.iter().filter(|w| stop.iter().any(|s| s == *w)).count())
         })
         .collect();
-    scores.sort_by(|a, b| b.1.cmp(&a.1));
+    scores.sort_by_key(|s| std::cmp::Reverse(s.1));
     let (best, top) = scores[0];
     let runner_up = scores[1].1;
     (top >= 2 && top > runner_up).then_some(best)
@@ -89,10 +89,10 @@ pub fn detect_language(text: &str) -> Option<Lang> {
 /// templates for it, else the workspace's default language, else English.
 #[must_use]
 pub fn choose_language(policy: &ReplyPolicy, ticket_text: &str) -> Lang {
-    if let Some(lang) = detect_language(ticket_text) {
-        if policy.languages.contains(lang.code()) {
-            return lang;
-        }
+    if let Some(lang) = detect_language(ticket_text)
+        && policy.languages.contains(lang.code())
+    {
+        return lang;
     }
     Lang::from_code(policy.languages.default_code()).unwrap_or(Lang::En)
 }

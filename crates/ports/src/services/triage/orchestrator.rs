@@ -370,7 +370,7 @@ impl TicketTriageWorkflow {
                     priority,
                     policies: data.policies.clone(),
                     tenant_name: data.tenant_name.clone(),
-                    policy: data.policy.clone(),
+                    policy: Box::new(data.policy.clone()),
                     regenerate_without: Vec::new(),
                 };
                 async move {

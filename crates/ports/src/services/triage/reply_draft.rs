@@ -40,9 +40,9 @@ pub struct ReplyDraftInput {
     #[serde(default)]
     pub tenant_name: String,
     /// The workspace's structured reply policies (sign-off, support hours, status page,
-    /// languages, forbidden commitments).
+    /// languages, forbidden commitments). Boxed: it is the largest field of any step's input.
     #[serde(default)]
-    pub policy: ReplyPolicy,
+    pub policy: Box<ReplyPolicy>,
     /// On a guardrail rewrite: the commitments the first draft made and the rewrite must not.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub regenerate_without: Vec<GuardrailFlag>,
@@ -243,7 +243,7 @@ mod tests {
             priority: Priority::High,
             policies: "Be brief.".to_owned(),
             tenant_name: "Acme".to_owned(),
-            policy,
+            policy: Box::new(policy),
             regenerate_without: Vec::new(),
         }
     }
