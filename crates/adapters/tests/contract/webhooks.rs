@@ -10,7 +10,7 @@ use opsflow_domain::webhook::{
     WebhookEndpointId, WebhookEventType, WebhookEvents, WebhookUrl,
 };
 use opsflow_domain::{TenantScope, TenantId};
-use opsflow_ports::repos::{Conflict, DeliveryQuery, RepoError, Store, WebhookRepository};
+use opsflow_ports::repos::{Conflict, DeliveryQuery, RepoError, Store};
 use time::{Duration, OffsetDateTime};
 
 use super::{now_ms, signup};
