@@ -104,7 +104,9 @@ pub enum EventsError {
     #[error("choose at least one event")]
     Empty,
     /// A name is not a subscribable event.
-    #[error("unknown event {0:?}: must be one of ticket.created, triage.completed, ticket.updated, reply.created")]
+    #[error(
+        "unknown event {0:?}: must be one of ticket.created, triage.completed, ticket.updated, reply.created"
+    )]
     Unknown(String),
 }
 
@@ -394,8 +396,7 @@ fn classify_v4(ip: Ipv4Addr) -> AddressClass {
         AddressClass::Documentation
     } else if (224..=239).contains(&a) {
         AddressClass::Multicast
-    } else if a >= 240 || (a == 192 && b == 0 && c == 0) || (a == 198 && (18..=19).contains(&b))
-    {
+    } else if a >= 240 || (a == 192 && b == 0 && c == 0) || (a == 198 && (18..=19).contains(&b)) {
         AddressClass::Reserved
     } else {
         AddressClass::Public
@@ -770,8 +771,8 @@ mod tests {
 
     #[test]
     fn events_must_be_known_and_not_empty() {
-        let e = WebhookEvents::parse(&["ticket.created", "reply.created", "ticket.created"])
-            .unwrap();
+        let e =
+            WebhookEvents::parse(&["ticket.created", "reply.created", "ticket.created"]).unwrap();
         assert_eq!(e.iter().count(), 2);
         assert!(e.includes(WebhookEventType::TicketCreated));
         assert!(!e.includes(WebhookEventType::TicketUpdated));

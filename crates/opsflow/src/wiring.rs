@@ -9,6 +9,7 @@ use opsflow_adapters::cipher::AesGcmCipher;
 use opsflow_adapters::mongo::{MongoSettings, MongoStore};
 use opsflow_adapters::security::{Argon2Hasher, JwtTokens, generate_secret};
 use opsflow_adapters::sqlite::SqliteStore;
+use opsflow_adapters::webhook_http::{ReqwestWebhookSender, SystemResolver};
 use opsflow_http::AppState;
 use opsflow_http::metrics::{Metrics, PrometheusObserver};
 use opsflow_mail::intake::MimeParser;
@@ -28,10 +29,9 @@ use opsflow_ports::services::outbox::{
 };
 use opsflow_ports::services::throttle::LoginLimits;
 use opsflow_ports::services::triage::{TextRedactor, TriageConfig};
-use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
 use opsflow_ports::services::webhooks::{WebhookConfig, WebhookDeps, WebhookWorkerPool};
+use opsflow_ports::services::worker::{TriageWorkerPool, WorkerConfig};
 use opsflow_ports::services::{ServiceDeps, Services};
-use opsflow_adapters::webhook_http::{ReqwestWebhookSender, SystemResolver};
 use secrecy::{ExposeSecret as _, SecretString};
 use tracing_subscriber::EnvFilter;
 

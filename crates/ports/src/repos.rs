@@ -999,8 +999,11 @@ pub trait WebhookRepository: Send + Sync + 'static {
     ///
     /// # Errors
     /// `NotFound`, `Unexpected`.
-    async fn update_webhook(&self, scope: &TenantScope, endpoint: &WebhookEndpoint)
-    -> RepoResult<()>;
+    async fn update_webhook(
+        &self,
+        scope: &TenantScope,
+        endpoint: &WebhookEndpoint,
+    ) -> RepoResult<()>;
 
     /// Replaces the sealed signing secret (and `updated_at`).
     ///

@@ -113,9 +113,10 @@ pub async fn checked_addresses(
             if !allow_private && is_local_name(name) {
                 return Err(AddressRefused::LocalName(name.clone()));
             }
-            let ips = resolver.resolve(name, port).await.map_err(|reason| {
-                AddressRefused::Unresolvable { host: name.clone(), reason }
-            })?;
+            let ips = resolver
+                .resolve(name, port)
+                .await
+                .map_err(|reason| AddressRefused::Unresolvable { host: name.clone(), reason })?;
             if ips.is_empty() {
                 return Err(AddressRefused::Unresolvable {
                     host: name.clone(),

@@ -43,7 +43,9 @@ fn opt_string(d: &Document, field: &str) -> Result<Option<String>, CodecError> {
     match d.get(field) {
         None | Some(Bson::Null) => Ok(None),
         Some(Bson::String(s)) => Ok(Some(s.clone())),
-        Some(other) => Err(bad(field, format!("expected a string, found {:?}", other.element_type()))),
+        Some(other) => {
+            Err(bad(field, format!("expected a string, found {:?}", other.element_type())))
+        }
     }
 }
 
@@ -290,16 +292,15 @@ impl WebhookRepository for MongoStore {
         ids.dedup();
         let known = self
             .endpoints()
-            .count_documents(doc! { "tenant_id": scope.tenant_id().bson(), "_id": { "$in": ids.clone() } })
+            .count_documents(
+                doc! { "tenant_id": scope.tenant_id().bson(), "_id": { "$in": ids.clone() } },
+            )
             .await
             .map_err(driver)?;
         if usize::try_from(known).unwrap_or(0) != ids.len() {
             return Err(RepoError::NotFound);
         }
-        self.deliveries()
-            .insert_many(deliveries.iter().map(delivery_doc))
-            .await
-            .map_err(driver)?;
+        self.deliveries().insert_many(deliveries.iter().map(delivery_doc)).await.map_err(driver)?;
         Ok(())
     }
 
@@ -376,7 +377,9 @@ impl WebhookRepository for MongoStore {
             .map_err(driver)?;
         let Some(e) = e else { return Ok(None) };
         let mut endpoint = endpoint_from(&e).map_err(corrupt)?;
-        if endpoint.enabled && outcome.is_failure() && endpoint.consecutive_failures >= disable_after
+        if endpoint.enabled
+            && outcome.is_failure()
+            && endpoint.consecutive_failures >= disable_after
         {
             let reason = format!(
                 "disabled automatically after {disable_after} failed attempts in a row; last: {}",
@@ -459,8 +462,12 @@ impl WebhookRepository for MongoStore {
         if let Some(d) = d {
             return delivery_from(&d).map_err(corrupt);
         }
-        let exists =
-            self.deliveries().find_one(filter).projection(doc! { "_id": 1 }).await.map_err(driver)?;
+        let exists = self
+            .deliveries()
+            .find_one(filter)
+            .projection(doc! { "_id": 1 })
+            .await
+            .map_err(driver)?;
         Err(if exists.is_some() {
             RepoError::Conflict(Conflict::WebhookDeliveryPending)
         } else {

@@ -201,12 +201,13 @@ impl WebhookRepository for SqliteStore {
         .execute(&mut *tx)
         .await
         .map_err(db_err)?;
-        let done = sqlx::query::<Sqlite>("DELETE FROM webhook_endpoints WHERE tenant_id = ? AND id = ?")
-            .bind(tenant)
-            .bind(blob(id.as_uuid()))
-            .execute(&mut *tx)
-            .await
-            .map_err(db_err)?;
+        let done =
+            sqlx::query::<Sqlite>("DELETE FROM webhook_endpoints WHERE tenant_id = ? AND id = ?")
+                .bind(tenant)
+                .bind(blob(id.as_uuid()))
+                .execute(&mut *tx)
+                .await
+                .map_err(db_err)?;
         if done.rows_affected() == 0 {
             return Err(RepoError::NotFound);
         }
@@ -389,8 +390,7 @@ impl WebhookRepository for SqliteStore {
         if let Some(s) = query.status {
             q = q.bind(s.as_str());
         }
-        let rows =
-            q.bind(per_page).bind(offset).fetch_all(&mut *conn).await.map_err(db_err)?;
+        let rows = q.bind(per_page).bind(offset).fetch_all(&mut *conn).await.map_err(db_err)?;
         Ok(Page {
             items: rows.iter().map(delivery).collect::<RepoResult<_>>()?,
             total: u64::try_from(total).map_err(RepoError::unexpected)?,

@@ -9,7 +9,7 @@ use opsflow_domain::webhook::{
     AttemptOutcome, WebhookDelivery, WebhookDeliveryId, WebhookDeliveryStatus, WebhookEndpoint,
     WebhookEndpointId, WebhookEventType, WebhookEvents, WebhookUrl,
 };
-use opsflow_domain::{TenantScope, TenantId};
+use opsflow_domain::{TenantId, TenantScope};
 use opsflow_ports::repos::{Conflict, DeliveryQuery, RepoError, Store};
 use time::{Duration, OffsetDateTime};
 
@@ -38,7 +38,11 @@ fn all(status: Option<WebhookDeliveryStatus>) -> DeliveryQuery {
     DeliveryQuery { status, page: 1, per_page: 50 }
 }
 
-async fn registered<S: Store>(store: &S, scope: &TenantScope, now: OffsetDateTime) -> WebhookEndpoint {
+async fn registered<S: Store>(
+    store: &S,
+    scope: &TenantScope,
+    now: OffsetDateTime,
+) -> WebhookEndpoint {
     let e = endpoint(scope, "https://hooks.example.com/in", now);
     store.create_webhook(scope, &e, "sealed-secret").await.unwrap();
     e
@@ -83,7 +87,8 @@ pub async fn webhook_endpoints_round_trip_update_rotate_and_delete<S: Store>(sto
     changed.enabled = true;
     store.update_webhook(&a.scope, &changed).await.unwrap();
     queue(&*store, &a.scope, &changed, base).await;
-    let claimed = store.claim_next_webhook(at(base, 20), Duration::minutes(1)).await.unwrap().unwrap();
+    let claimed =
+        store.claim_next_webhook(at(base, 20), Duration::minutes(1)).await.unwrap().unwrap();
     assert_eq!(claimed.sealed_secret, "rotated");
     assert_eq!(claimed.endpoint.id, e1.id);
 
@@ -166,7 +171,8 @@ pub async fn webhook_failures_retry_on_schedule_then_fail_and_disable_the_endpoi
     // Attempt 1 fails: retrying 5 s later, with the answer recorded.
     let c = store.claim_next_webhook(base, Duration::minutes(1)).await.unwrap().unwrap();
     let out = failure(c.delivery.attempts, base);
-    let after = store.record_webhook_attempt(a.tenant.id, d.id, 1, &out, base, 3).await.unwrap().unwrap();
+    let after =
+        store.record_webhook_attempt(a.tenant.id, d.id, 1, &out, base, 3).await.unwrap().unwrap();
     assert_eq!(after.consecutive_failures, 1);
     assert!(after.enabled);
     let page = store
@@ -198,13 +204,18 @@ pub async fn webhook_failures_retry_on_schedule_then_fail_and_disable_the_endpoi
     // A final failure marks the message failed; a person can send it again.
     let c = store.claim_next_webhook(now, Duration::minutes(1)).await.unwrap().unwrap();
     let give_up = AttemptOutcome::failed(4, now, None, "the endpoint is disabled", None, true);
-    store.record_webhook_attempt(a.tenant.id, d.id, c.delivery.attempts, &give_up, now, 3).await.unwrap();
+    store
+        .record_webhook_attempt(a.tenant.id, d.id, c.delivery.attempts, &give_up, now, 3)
+        .await
+        .unwrap();
     let failed = store
         .list_webhook_deliveries(&a.scope, e.id, &all(Some(WebhookDeliveryStatus::Failed)))
         .await
         .unwrap();
     assert_eq!(failed.total, 1);
-    assert!(store.claim_next_webhook(at(now, 3600 * 24), Duration::minutes(1)).await.unwrap().is_none());
+    assert!(
+        store.claim_next_webhook(at(now, 3600 * 24), Duration::minutes(1)).await.unwrap().is_none()
+    );
     let retried = store.retry_webhook_delivery(&a.scope, e.id, d.id, now).await.unwrap();
     assert_eq!((retried.status, retried.attempts), (WebhookDeliveryStatus::Queued, 0));
     assert!(matches!(
@@ -214,7 +225,11 @@ pub async fn webhook_failures_retry_on_schedule_then_fail_and_disable_the_endpoi
     // A success resets the endpoint's count.
     let c = store.claim_next_webhook(now, Duration::minutes(1)).await.unwrap().unwrap();
     let ok = AttemptOutcome::succeeded(204, None);
-    let after = store.record_webhook_attempt(a.tenant.id, d.id, c.delivery.attempts, &ok, now, 3).await.unwrap().unwrap();
+    let after = store
+        .record_webhook_attempt(a.tenant.id, d.id, c.delivery.attempts, &ok, now, 3)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(after.consecutive_failures, 0);
 }
 
@@ -230,13 +245,21 @@ pub async fn webhook_deliveries_list_newest_first_with_paging_and_filter<S: Stor
     }
     queue(&*store, &a.scope, &other, at(base, 9)).await;
     let p1 = store
-        .list_webhook_deliveries(&a.scope, e.id, &DeliveryQuery { status: None, page: 1, per_page: 2 })
+        .list_webhook_deliveries(
+            &a.scope,
+            e.id,
+            &DeliveryQuery { status: None, page: 1, per_page: 2 },
+        )
         .await
         .unwrap();
     assert_eq!(p1.total, 5);
     assert_eq!(p1.items.iter().map(|d| d.id).collect::<Vec<_>>(), vec![queued[4].id, queued[3].id]);
     let p3 = store
-        .list_webhook_deliveries(&a.scope, e.id, &DeliveryQuery { status: None, page: 3, per_page: 2 })
+        .list_webhook_deliveries(
+            &a.scope,
+            e.id,
+            &DeliveryQuery { status: None, page: 3, per_page: 2 },
+        )
         .await
         .unwrap();
     assert_eq!(p3.items.iter().map(|d| d.id).collect::<Vec<_>>(), vec![queued[0].id]);
@@ -281,8 +304,12 @@ pub async fn webhooks_are_confined_to_their_tenant<S: Store>(store: Arc<S>) {
     // B cannot create an endpoint in A, nor queue a message to A's endpoint.
     let mut foreign = endpoint(&a.scope, "https://x.example.com/", base);
     foreign.tenant_id = a.tenant.id;
-    assert!(matches!(store.create_webhook(&b.scope, &foreign, "s").await, Err(RepoError::NotFound)));
-    let mut smuggled = WebhookDelivery::queued(&e, WebhookEventType::TicketCreated, "{}".into(), base);
+    assert!(matches!(
+        store.create_webhook(&b.scope, &foreign, "s").await,
+        Err(RepoError::NotFound)
+    ));
+    let mut smuggled =
+        WebhookDelivery::queued(&e, WebhookEventType::TicketCreated, "{}".into(), base);
     assert!(matches!(
         store.enqueue_webhooks(&b.scope, std::slice::from_ref(&smuggled)).await,
         Err(RepoError::NotFound)

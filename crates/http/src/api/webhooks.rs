@@ -7,8 +7,8 @@ use std::sync::Arc;
 
 use opsflow_domain::FieldErrors;
 use opsflow_domain::webhook::{
-    WebhookDelivery, WebhookDeliveryId, WebhookDeliveryStatus, WebhookEndpoint,
-    WebhookEndpointId, WebhookEvents, WebhookUrl,
+    WebhookDelivery, WebhookDeliveryId, WebhookDeliveryStatus, WebhookEndpoint, WebhookEndpointId,
+    WebhookEvents, WebhookUrl,
 };
 use opsflow_ports::error::require_admin;
 use opsflow_ports::repos::DeliveryQuery;
@@ -298,7 +298,11 @@ pub struct WebhooksApi;
 impl WebhooksApi {
     /// The workspace's webhook endpoints (admin).
     #[oai(path = "/webhooks", method = "get", operation_id = "list_webhooks")]
-    async fn list(&self, state: Data<&Arc<AppState>>, auth: BearerAuth) -> ApiResult<WebhookListResult> {
+    async fn list(
+        &self,
+        state: Data<&Arc<AppState>>,
+        auth: BearerAuth,
+    ) -> ApiResult<WebhookListResult> {
         let list = state.webhooks.list(&auth.0.scope).await?;
         Ok(WebhookListResult::Ok(Json(list.into_iter().map(Into::into).collect())))
     }
@@ -383,7 +387,11 @@ impl WebhooksApi {
 
     /// Replace the signing secret (admin); the new one is shown this once. Messages not yet
     /// sent are signed with it.
-    #[oai(path = "/webhooks/:id/rotate-secret", method = "post", operation_id = "rotate_webhook_secret")]
+    #[oai(
+        path = "/webhooks/:id/rotate-secret",
+        method = "post",
+        operation_id = "rotate_webhook_secret"
+    )]
     async fn rotate(
         &self,
         state: Data<&Arc<AppState>>,
@@ -413,7 +421,11 @@ impl WebhooksApi {
     }
 
     /// The endpoint's delivery log, newest first (admin); filter by `status`.
-    #[oai(path = "/webhooks/:id/deliveries", method = "get", operation_id = "list_webhook_deliveries")]
+    #[oai(
+        path = "/webhooks/:id/deliveries",
+        method = "get",
+        operation_id = "list_webhook_deliveries"
+    )]
     async fn deliveries(
         &self,
         state: Data<&Arc<AppState>>,

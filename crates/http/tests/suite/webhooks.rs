@@ -109,7 +109,11 @@ fn allow_private() -> AppOptions {
 
 async fn create(app: &TestApp, s: &Session, url: &str, events: &[&str]) -> Value {
     let r = app
-        .post("/api/webhooks", Some(&s.token), json!({"url": url, "events": events, "description": "CRM"}))
+        .post(
+            "/api/webhooks",
+            Some(&s.token),
+            json!({"url": url, "events": events, "description": "CRM"}),
+        )
         .await;
     r.expect(201);
     r.json.clone()
@@ -171,8 +175,12 @@ pub async fn subscribed_events_reach_the_receiver_signed(ctx: Ctx) {
         .await
         .expect(201);
     // An internal note is not a reply to the customer: no message.
-    app.post(&format!("/api/tickets/{tid}/notes"), Some(&admin.token), json!({"body": "team only"}))
-        .await;
+    app.post(
+        &format!("/api/tickets/{tid}/notes"),
+        Some(&admin.token),
+        json!({"body": "team only"}),
+    )
+    .await;
     app.post_empty(&format!("/api/tickets/{tid}/workflows/triage"), Some(&admin.token))
         .await
         .expect(200);
@@ -204,7 +212,8 @@ pub async fn subscribed_events_reach_the_receiver_signed(ctx: Ctx) {
     }
 
     // A test ping, after rotating: signed with the new secret only.
-    let rotated = app.post_empty(&format!("/api/webhooks/{id}/rotate-secret"), Some(&admin.token)).await;
+    let rotated =
+        app.post_empty(&format!("/api/webhooks/{id}/rotate-secret"), Some(&admin.token)).await;
     rotated.expect(200);
     let new_secret = rotated.json["secret"].as_str().unwrap().to_owned();
     assert!(new_secret.starts_with("whsec_") && new_secret != secret);
@@ -240,7 +249,12 @@ pub async fn subscribed_events_reach_the_receiver_signed(ctx: Ctx) {
     assert_eq!(receiver.received().len(), 5);
 
     // The audit log has the admin's changes.
-    let audit = app.get("/api/audit?kind=webhook_created&kind=webhook_secret_rotated&kind=webhook_updated", Some(&admin.token)).await;
+    let audit = app
+        .get(
+            "/api/audit?kind=webhook_created&kind=webhook_secret_rotated&kind=webhook_updated",
+            Some(&admin.token),
+        )
+        .await;
     audit.expect(200);
     assert_eq!(audit.json["total"], 4, "{}", audit.text);
     assert!(!audit.text.contains(&secret) && !audit.text.contains(&new_secret));
@@ -250,9 +264,11 @@ pub async fn subscribed_events_reach_the_receiver_signed(ctx: Ctx) {
         .send(Method::DELETE, &format!("/api/webhooks/{id}"), Some(&admin.token), Body::None)
         .await;
     del.expect(204);
-    app.get(&format!("/api/webhooks/{id}"), Some(&admin.token))
-        .await
-        .expect_error(404, Some("webhook_not_found"), None);
+    app.get(&format!("/api/webhooks/{id}"), Some(&admin.token)).await.expect_error(
+        404,
+        Some("webhook_not_found"),
+        None,
+    );
 }
 
 pub async fn a_failing_endpoint_is_retried_then_disabled_and_re_enabled(ctx: Ctx) {
@@ -296,7 +312,11 @@ pub async fn a_failing_endpoint_is_retried_then_disabled_and_re_enabled(ctx: Ctx
     e.expect(200);
     assert_eq!(e.json["enabled"], false, "{}", e.text);
     assert!(e.json["consecutive_failures"].as_u64().unwrap() >= 15, "{}", e.text);
-    assert!(e.json["disabled_reason"].as_str().unwrap().contains("15 failed attempts"), "{}", e.text);
+    assert!(
+        e.json["disabled_reason"].as_str().unwrap().contains("15 failed attempts"),
+        "{}",
+        e.text
+    );
     assert!(receiver.received().len() >= 15);
     // Disabled: a new test message is not sent to it; it fails at once.
     app.post_empty(&format!("/api/webhooks/{id}/test"), Some(&admin.token)).await.expect(202);
@@ -309,7 +329,9 @@ pub async fn a_failing_endpoint_is_retried_then_disabled_and_re_enabled(ctx: Ctx
 
     // Re-enabling clears the count and the reason; a success follows.
     receiver.status.store(204, Ordering::SeqCst);
-    let on = app.patch(&format!("/api/webhooks/{id}"), Some(&admin.token), json!({"enabled": true})).await;
+    let on = app
+        .patch(&format!("/api/webhooks/{id}"), Some(&admin.token), json!({"enabled": true}))
+        .await;
     on.expect(200);
     assert_eq!(on.json["consecutive_failures"], 0);
     assert!(on.json["disabled_reason"].is_null());
@@ -344,7 +366,11 @@ pub async fn private_addresses_are_refused_unless_the_operator_allows_them(ctx: 
         "http://[::ffff:127.0.0.1]/",
     ] {
         strict
-            .post("/api/webhooks", Some(&admin.token), json!({"url": url, "events": ["ticket.created"]}))
+            .post(
+                "/api/webhooks",
+                Some(&admin.token),
+                json!({"url": url, "events": ["ticket.created"]}),
+            )
             .await
             .expect_error(422, Some("validation_failed"), Some("url"));
     }
@@ -397,9 +423,11 @@ pub async fn webhooks_are_admin_only_and_other_workspaces_get_404(ctx: Ctx) {
     ];
     for (method, path, body) in &calls {
         let b = body.clone().map_or(Body::None, Body::Json);
-        app.send(method.clone(), path, Some(&agent.token), b)
-            .await
-            .expect_error(403, Some("forbidden"), None);
+        app.send(method.clone(), path, Some(&agent.token), b).await.expect_error(
+            403,
+            Some("forbidden"),
+            None,
+        );
     }
     // Another workspace's admin: the endpoint does not exist for them.
     for (method, path, body) in calls.iter().skip(2) {
@@ -437,51 +465,73 @@ pub async fn bad_webhook_input_is_4xx_naming_the_field(ctx: Ctx) {
         ),
     ];
     for (body, field) in cases {
-        app.post("/api/webhooks", t, body.clone())
-            .await
-            .expect_error(422, Some("validation_failed"), Some(field));
+        app.post("/api/webhooks", t, body.clone()).await.expect_error(
+            422,
+            Some("validation_failed"),
+            Some(field),
+        );
     }
     // Wrong shapes are 400 naming the field.
-    app.post("/api/webhooks", t, json!({"events": ["ticket.created"]}))
-        .await
-        .expect_error(400, Some("invalid_body"), None);
+    app.post("/api/webhooks", t, json!({"events": ["ticket.created"]})).await.expect_error(
+        400,
+        Some("invalid_body"),
+        None,
+    );
     app.post("/api/webhooks", t, json!({"url": 5, "events": ["ticket.created"]}))
         .await
         .expect_error(400, Some("invalid_body"), Some("url"));
-    app.post("/api/webhooks", t, json!({"url": "http://127.0.0.1/", "events": ["ticket.created"], "secret": "mine"}))
-        .await
-        .expect_error(400, Some("invalid_body"), None);
+    app.post(
+        "/api/webhooks",
+        t,
+        json!({"url": "http://127.0.0.1/", "events": ["ticket.created"], "secret": "mine"}),
+    )
+    .await
+    .expect_error(400, Some("invalid_body"), None);
     app.get("/api/webhooks/not-a-uuid", t).await.expect_error(400, None, Some("id"));
 
     let created = create(&app, &admin, "http://127.0.0.1:9/hook", &["ticket.created"]).await;
     let id = created["webhook"]["id"].as_str().unwrap().to_owned();
-    app.patch(&format!("/api/webhooks/{id}"), t, json!({"events": []}))
-        .await
-        .expect_error(422, Some("validation_failed"), Some("events"));
-    app.patch(&format!("/api/webhooks/{id}"), t, json!({"url": "gopher://x/"}))
-        .await
-        .expect_error(422, Some("validation_failed"), Some("url"));
-    app.patch(&format!("/api/webhooks/{id}"), t, json!({"enabled": "yes"}))
-        .await
-        .expect_error(400, Some("invalid_body"), Some("enabled"));
+    app.patch(&format!("/api/webhooks/{id}"), t, json!({"events": []})).await.expect_error(
+        422,
+        Some("validation_failed"),
+        Some("events"),
+    );
+    app.patch(&format!("/api/webhooks/{id}"), t, json!({"url": "gopher://x/"})).await.expect_error(
+        422,
+        Some("validation_failed"),
+        Some("url"),
+    );
+    app.patch(&format!("/api/webhooks/{id}"), t, json!({"enabled": "yes"})).await.expect_error(
+        400,
+        Some("invalid_body"),
+        Some("enabled"),
+    );
     app.get(&format!("/api/webhooks/{id}/deliveries?status=lost"), t)
         .await
         .expect_error(400, None, None);
-    app.get(&format!("/api/webhooks/{id}/deliveries?per_page=0"), t)
-        .await
-        .expect_error(422, None, Some("per_page"));
-    app.get(&format!("/api/webhooks/{id}/deliveries?page=0"), t)
-        .await
-        .expect_error(422, None, Some("page"));
-    app.post_empty(&format!("/api/webhooks/{id}/deliveries/nope/retry"), t)
-        .await
-        .expect_error(400, None, Some("delivery_id"));
+    app.get(&format!("/api/webhooks/{id}/deliveries?per_page=0"), t).await.expect_error(
+        422,
+        None,
+        Some("per_page"),
+    );
+    app.get(&format!("/api/webhooks/{id}/deliveries?page=0"), t).await.expect_error(
+        422,
+        None,
+        Some("page"),
+    );
+    app.post_empty(&format!("/api/webhooks/{id}/deliveries/nope/retry"), t).await.expect_error(
+        400,
+        None,
+        Some("delivery_id"),
+    );
     let unknown = opsflow_domain::webhook::WebhookDeliveryId::new();
     app.post_empty(&format!("/api/webhooks/{id}/deliveries/{unknown}/retry"), t)
         .await
         .expect_error(404, Some("webhook_delivery_not_found"), None);
     let missing = uuid::Uuid::now_v7();
-    app.get(&format!("/api/webhooks/{missing}"), t)
-        .await
-        .expect_error(404, Some("webhook_not_found"), None);
+    app.get(&format!("/api/webhooks/{missing}"), t).await.expect_error(
+        404,
+        Some("webhook_not_found"),
+        None,
+    );
 }

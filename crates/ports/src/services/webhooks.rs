@@ -126,7 +126,11 @@ pub struct WebhookEmitter {
 
 impl WebhookEmitter {
     /// An emitter on the store's queue; `queued` wakes this process's workers.
-    pub fn new(repo: Arc<dyn WebhookRepository>, clock: Arc<dyn Clock>, queued: Arc<Notify>) -> Self {
+    pub fn new(
+        repo: Arc<dyn WebhookRepository>,
+        clock: Arc<dyn Clock>,
+        queued: Arc<Notify>,
+    ) -> Self {
         Self { repo, clock, queued }
     }
 
@@ -305,7 +309,11 @@ impl WebhookService {
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `Unexpected`.
-    pub async fn get(&self, scope: &TenantScope, id: WebhookEndpointId) -> AppResult<WebhookEndpoint> {
+    pub async fn get(
+        &self,
+        scope: &TenantScope,
+        id: WebhookEndpointId,
+    ) -> AppResult<WebhookEndpoint> {
         require_admin(scope)?;
         self.repo.get_webhook(scope, id).await.map_err(AppError::from_repo(Entity::Webhook))
     }
@@ -315,7 +323,11 @@ impl WebhookService {
     ///
     /// # Errors
     /// `Forbidden`; `Validation` (`url`, `description`); `Unexpected`.
-    pub async fn create(&self, ctx: &AuthContext, input: EndpointInput) -> AppResult<EndpointWithSecret> {
+    pub async fn create(
+        &self,
+        ctx: &AuthContext,
+        input: EndpointInput,
+    ) -> AppResult<EndpointWithSecret> {
         let scope = &ctx.scope;
         require_admin(scope)?;
         let description = Self::check_description(&input.description)?;
@@ -360,12 +372,12 @@ impl WebhookService {
         let scope = &ctx.scope;
         let mut endpoint = self.get(scope, id).await?;
         let mut changed = Vec::new();
-        if let Some(url) = patch.url {
-            if url != endpoint.url {
-                self.check_url(&url).await?;
-                endpoint.url = url;
-                changed.push("url");
-            }
+        if let Some(url) = patch.url
+            && url != endpoint.url
+        {
+            self.check_url(&url).await?;
+            endpoint.url = url;
+            changed.push("url");
         }
         if let Some(d) = patch.description {
             let d = Self::check_description(&d)?;
@@ -374,11 +386,11 @@ impl WebhookService {
                 changed.push("description");
             }
         }
-        if let Some(events) = patch.events {
-            if events != endpoint.events {
-                endpoint.events = events;
-                changed.push("events");
-            }
+        if let Some(events) = patch.events
+            && events != endpoint.events
+        {
+            endpoint.events = events;
+            changed.push("events");
         }
         if let Some(enabled) = patch.enabled {
             if enabled != endpoint.enabled {
@@ -425,7 +437,11 @@ impl WebhookService {
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `Unexpected`.
-    pub async fn rotate_secret(&self, ctx: &AuthContext, id: WebhookEndpointId) -> AppResult<EndpointWithSecret> {
+    pub async fn rotate_secret(
+        &self,
+        ctx: &AuthContext,
+        id: WebhookEndpointId,
+    ) -> AppResult<EndpointWithSecret> {
         let scope = &ctx.scope;
         let endpoint = self.get(scope, id).await?;
         let secret = generate_secret();
@@ -449,7 +465,11 @@ impl WebhookService {
     ///
     /// # Errors
     /// `Forbidden`, `NotFound`, `Unexpected`.
-    pub async fn send_test(&self, scope: &TenantScope, id: WebhookEndpointId) -> AppResult<WebhookDelivery> {
+    pub async fn send_test(
+        &self,
+        scope: &TenantScope,
+        id: WebhookEndpointId,
+    ) -> AppResult<WebhookDelivery> {
         let endpoint = self.get(scope, id).await?;
         let now = self.clock.now();
         let body = message_body(
@@ -600,13 +620,16 @@ impl WebhookWorker {
             }
         };
         let url = &claimed.endpoint.url;
-        let addresses =
-            match checked_addresses(self.deps.resolver.as_ref(), url, self.deps.config.allow_private)
-                .await
-            {
-                Ok(a) => a,
-                Err(e) => return fail(None, &e.to_string(), None, false),
-            };
+        let addresses = match checked_addresses(
+            self.deps.resolver.as_ref(),
+            url,
+            self.deps.config.allow_private,
+        )
+        .await
+        {
+            Ok(a) => a,
+            Err(e) => return fail(None, &e.to_string(), None, false),
+        };
         let msg_id = d.id.to_string();
         let timestamp = now.unix_timestamp();
         let signature = match sign(&secret, &msg_id, timestamp, d.payload.as_bytes()) {
