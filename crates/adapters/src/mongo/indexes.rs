@@ -199,6 +199,8 @@ mod tests {
                     | ("users", "email")
                     | ("workflow_runs", "queue")
                     | ("email_outbox", "due" | "lease")
+                    // The delivery workers claim due messages of every workspace.
+                    | ("webhook_deliveries", "due")
                     | ("auth_sessions", "expires")
                     | ("throttle_buckets", "expires")
                     | ("inbound_tokens", "token_hash_unique")
